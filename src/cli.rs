@@ -1,0 +1,516 @@
+//! The command line: `gossip-lab run | sweep | merge | trace | theory | params`.
+//!
+//! Settings are `key=value` pairs (the same keys as the URL fragment and the
+//! scenario file). Errors go to stderr with exit code 2 and name the field, the
+//! value and the allowed range.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use clap::{Parser, Subcommand};
+use rayon::prelude::*;
+
+use crate::metrics::{summarize, RunMetrics};
+use crate::scenario::{Group, Scenario, ScenarioError, PARAMS};
+use crate::sim::rng::trial_seed;
+use crate::sim::trace::TraceEvent;
+
+#[derive(Parser)]
+#[command(
+    name = "gossip-lab",
+    version,
+    about = "Simulate gossip protocols: deterministic, seeded, from one node to millions."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario and print its metrics (mean, std and 95% interval with --trials).
+    Run {
+        /// Settings as key=value (see `gossip-lab params`).
+        settings: Vec<String>,
+        /// A scenario file (JSON); key=value pairs override it.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Independent trials with seeds derived from `seed`.
+        #[arg(long)]
+        trials: Option<u32>,
+        /// One JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Include the coverage series (single trial).
+        #[arg(long)]
+        series: bool,
+    },
+    /// Run every combination of values: key=a,b,c or key=from..to:step.
+    Sweep {
+        settings: Vec<String>,
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        #[arg(long, default_value_t = 1)]
+        trials: u32,
+        /// Write CSV here instead of stdout.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Run only slice i of N (0-based), for spreading a sweep over machines.
+        #[arg(long)]
+        shard: Option<String>,
+    },
+    /// Combine the CSV slices of a sharded sweep into one, in point order.
+    Merge {
+        files: Vec<PathBuf>,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Print every send, delivery, drop, state change and fault as JSON lines.
+    Trace {
+        settings: Vec<String>,
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// JSON lines (the only format; accepted for clarity).
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Print the analytic predictions for a scenario.
+    Theory {
+        settings: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every setting with its range, default and meaning.
+    Params,
+}
+
+/// Errors of the command line; all exit with code 2.
+struct CliError(String);
+
+impl From<ScenarioError> for CliError {
+    fn from(e: ScenarioError) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match dispatch(cli.cmd) {
+        Ok(()) => 0,
+        Err(CliError(msg)) => {
+            eprintln!("error: {msg}");
+            2
+        }
+    }
+}
+
+fn load(settings: &[String], file: Option<&PathBuf>) -> Result<Scenario, CliError> {
+    let mut s = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            Scenario::from_json(&text)?
+        }
+        None => Scenario::default(),
+    };
+    s.apply_pairs(settings.iter().map(String::as_str))?;
+    s.validate()?;
+    Ok(s)
+}
+
+fn dispatch(cmd: Cmd) -> Result<(), CliError> {
+    match cmd {
+        Cmd::Run {
+            settings,
+            scenario,
+            trials,
+            json,
+            series,
+        } => {
+            let mut s = load(&settings, scenario.as_ref())?;
+            if let Some(t) = trials {
+                s.set("trials", &t.to_string())?;
+            }
+            run_cmd(&s, json, series)
+        }
+        Cmd::Sweep {
+            settings,
+            scenario,
+            trials,
+            csv,
+            shard,
+        } => sweep_cmd(&settings, scenario.as_ref(), trials, csv, shard),
+        Cmd::Merge { files, out } => merge_cmd(&files, out),
+        Cmd::Trace {
+            settings,
+            scenario,
+            jsonl: _,
+        } => {
+            let s = load(&settings, scenario.as_ref())?;
+            trace_cmd(&s)
+        }
+        Cmd::Theory { settings, json } => {
+            let s = load(&settings, None)?;
+            let p = crate::theory::predict(&s);
+            if json {
+                println!("{}", serde_json::to_string(&p).expect("json"));
+            } else {
+                println!(
+                    "n = {}, spread = {}, fanout = {}, loss_rate = {}",
+                    s.nodes, s.spread, s.fanout, s.loss_rate
+                );
+                match p.mean_field_rounds {
+                    Some(r) => println!("mean-field rounds to reach everyone: {r}"),
+                    None => println!("mean-field: never reaches everyone"),
+                }
+                println!(
+                    "Pittel push bound (fanout 1): log2 n + ln n = {:.2} rounds",
+                    p.pittel_push_rounds
+                );
+                println!(
+                    "push-pull (Karp et al.): log3 n + ln ln n = {:.2} rounds",
+                    p.push_pull_rounds
+                );
+                if let (Some(r), Some(t)) = (p.feedback_coin_residue, p.feedback_coin_traffic) {
+                    println!(
+                        "feedback-coin k={}: residue {:.4}, traffic {:.3} messages per node",
+                        s.k, r, t
+                    );
+                }
+            }
+            Ok(())
+        }
+        Cmd::Params => {
+            let d = Scenario::default();
+            for g in Group::ALL {
+                println!("{}:", g.label());
+                for p in PARAMS.iter().filter(|p| p.group == g) {
+                    let unit = if p.unit.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", p.unit)
+                    };
+                    println!(
+                        "  {}={}{}  ({})",
+                        p.key,
+                        d.get(p.key).unwrap_or_default(),
+                        unit,
+                        p.kind.allowed()
+                    );
+                    println!("      {}", p.doc);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Run `trials` seeds of `s` in parallel; results come back in trial order.
+pub fn run_trials(s: &Scenario, trials: u32) -> Result<Vec<RunMetrics>, ScenarioError> {
+    (0..trials)
+        .into_par_iter()
+        .map(|i| {
+            let mut t = s.clone();
+            t.seed = trial_seed(s.seed, i);
+            crate::run(&t)
+        })
+        .collect()
+}
+
+fn run_cmd(s: &Scenario, json: bool, with_series: bool) -> Result<(), CliError> {
+    if s.trials == 1 {
+        let mut sim = crate::sim::build(s)?;
+        sim.run_to_end();
+        let m = sim.metrics();
+        if json {
+            let mut v = serde_json::to_value(&m).expect("json");
+            if with_series {
+                v["series"] = serde_json::to_value(sim.series()).expect("json");
+            }
+            v["fragment"] = s.to_fragment().into();
+            println!("{v}");
+        } else {
+            print_human(s, &m);
+        }
+        return Ok(());
+    }
+    let runs = run_trials(s, s.trials)?;
+    let summary = summarize(&runs);
+    if json {
+        let mut v = serde_json::Value::Object(summary);
+        v["trials"] = s.trials.into();
+        v["fragment"] = s.to_fragment().into();
+        println!("{v}");
+    } else {
+        println!("{} trials of {}", s.trials, s.to_fragment());
+        for (k, v) in &summary {
+            if let (Some(mean), Some(ci)) = (
+                v.get("mean").and_then(|x| x.as_f64()),
+                v.get("ci95").and_then(|x| x.as_f64()),
+            ) {
+                println!("  {k:18} {mean:>14.4} ± {ci:.4}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_human(s: &Scenario, m: &RunMetrics) {
+    let opt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
+    println!("{}", s.to_fragment());
+    println!(
+        "  nodes {} (live {}), {} rounds, {:.0} ms virtual",
+        m.nodes, m.live, m.rounds, m.time_ms
+    );
+    println!("  coverage {:.4}  residue {:.4}", m.coverage, m.residue);
+    println!(
+        "  traffic {:.3} updates/node, {:.3} msgs/node, {:.1} bytes/node",
+        m.traffic, m.msgs_per_node, m.bytes_per_node
+    );
+    println!(
+        "  t_avg {} t_last {} (rounds); t50 {} t99 {} t100 {}",
+        opt(m.t_avg),
+        opt(m.t_last),
+        opt(m.t50),
+        opt(m.t99),
+        opt(m.t100)
+    );
+    println!("  sent {} delivered {} dropped {} (loss {}, partition {}, down {}, oversize {}) in flight {}",
+        m.sent, m.delivered, m.dropped, m.dropped_loss, m.dropped_partition, m.dropped_down, m.dropped_oversize, m.in_flight);
+    if let Some(r) = crate::theory::mean_field_rounds(s) {
+        println!(
+            "  theory: mean-field {r} rounds; Pittel push {:.1}; push-pull {:.1}",
+            crate::theory::pittel_push_rounds(s.nodes),
+            crate::theory::push_pull_rounds(s.nodes)
+        );
+    }
+    println!("  trace_hash {}", m.trace_hash);
+}
+
+fn trace_cmd(s: &Scenario) -> Result<(), CliError> {
+    let mut sim = crate::sim::build(s)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    sim.set_trace_sink(Box::new(move |e: &TraceEvent| {
+        let _ = tx.send(serde_json::to_string(e).expect("json"));
+    }));
+    while sim.step() {
+        for line in rx.try_iter() {
+            if writeln!(out, "{line}").is_err() {
+                return Ok(()); // reader went away (e.g. `| head`)
+            }
+        }
+    }
+    for line in rx.try_iter() {
+        let _ = writeln!(out, "{line}");
+    }
+    let m = sim.metrics();
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::json!({"ev": "end", "t_us": sim.now_us(), "trace_hash": m.trace_hash})
+    );
+    Ok(())
+}
+
+/// One swept key and its values as text.
+fn sweep_axis(pair: &str) -> Result<(String, Vec<String>), CliError> {
+    let (key, spec) = pair
+        .split_once('=')
+        .ok_or_else(|| CliError(format!("'{pair}': write key=a,b,c or key=from..to:step")))?;
+    if let Some((range, step)) = spec.split_once(':').filter(|_| spec.contains("..")) {
+        let (a, b) = range.split_once("..").expect("checked");
+        let num = |t: &str| {
+            t.parse::<f64>()
+                .map_err(|_| CliError(format!("{key}: '{t}' in '{spec}' is not a number")))
+        };
+        let (a, b, step) = (num(a)?, num(b)?, num(step)?);
+        if step <= 0.0 || b < a {
+            return Err(CliError(format!(
+                "{key}: '{spec}' needs from <= to and a positive step"
+            )));
+        }
+        let count = ((b - a) / step + 1e-9).floor() as usize + 1;
+        if count > 100_000 {
+            return Err(CliError(format!(
+                "{key}: '{spec}' has {count} points; at most 100000"
+            )));
+        }
+        let vals = (0..count).map(|i| {
+            let v = a + step * i as f64;
+            let r = (v * 1e9).round() / 1e9;
+            if r.fract() == 0.0 {
+                format!("{}", r as i64)
+            } else {
+                format!("{r}")
+            }
+        });
+        return Ok((key.into(), vals.collect()));
+    }
+    Ok((key.into(), spec.split(',').map(str::to_string).collect()))
+}
+
+fn sweep_cmd(
+    settings: &[String],
+    file: Option<&PathBuf>,
+    trials: u32,
+    csv: Option<PathBuf>,
+    shard: Option<String>,
+) -> Result<(), CliError> {
+    let base = load(&[], file)?;
+    let mut fixed = Vec::new();
+    let mut axes = Vec::new();
+    for pair in settings {
+        let (key, values) = sweep_axis(pair)?;
+        if values.len() == 1 {
+            fixed.push(format!("{key}={}", values[0]));
+        } else {
+            axes.push((key, values));
+        }
+    }
+    let mut base = base;
+    base.apply_pairs(fixed.iter().map(String::as_str))?;
+    let (shard_i, shard_n) = match shard {
+        None => (0, 1),
+        Some(sh) => {
+            let bad = || CliError(format!("--shard '{sh}': write i/N with 0 <= i < N"));
+            let (i, n) = sh.split_once('/').ok_or_else(bad)?;
+            let (i, n): (usize, usize) =
+                (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+            if n == 0 || i >= n {
+                return Err(bad());
+            }
+            (i, n)
+        }
+    };
+    // Every combination, first axis slowest; validated before anything runs.
+    let total: usize = axes.iter().map(|a| a.1.len()).product();
+    let mut points = Vec::new();
+    for idx in (0..total).filter(|i| i % shard_n == shard_i) {
+        let mut s = base.clone();
+        let mut rem = idx;
+        let mut values = Vec::new();
+        for (key, vals) in axes.iter().rev() {
+            let v = &vals[rem % vals.len()];
+            rem /= vals.len();
+            s.set(key, v)?;
+            values.push(v.clone());
+        }
+        values.reverse();
+        s.validate()?;
+        points.push((idx, values, s));
+    }
+    let done = AtomicUsize::new(0);
+    let show = std::io::stderr().is_terminal();
+    let results: Vec<Result<Vec<RunMetrics>, ScenarioError>> = points
+        .par_iter()
+        .map(|(_, _, s)| {
+            let r = run_trials(s, trials);
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if show {
+                eprint!("\rsweep: {d}/{} points", points.len());
+            }
+            r
+        })
+        .collect();
+    if show {
+        eprintln!();
+    }
+    let mut text = String::new();
+    let metric_keys: Vec<String> = results
+        .first()
+        .and_then(|r| r.as_ref().ok())
+        .map(|r| summarize(r).keys().cloned().collect())
+        .unwrap_or_default();
+    text.push_str("point");
+    for (k, _) in &axes {
+        text.push(',');
+        text.push_str(k);
+    }
+    for k in &metric_keys {
+        text.push_str(&format!(",{k},{k}_std,{k}_ci95"));
+    }
+    text.push('\n');
+    for ((idx, values, _), r) in points.iter().zip(results) {
+        let runs = r?;
+        let sum = summarize(&runs);
+        text.push_str(&idx.to_string());
+        for v in values {
+            text.push(',');
+            text.push_str(v);
+        }
+        for k in &metric_keys {
+            let get = |f: &str| {
+                sum.get(k)
+                    .and_then(|s| s.get(f))
+                    .and_then(|x| x.as_f64())
+                    .map_or(String::new(), |x| format!("{x}"))
+            };
+            text.push_str(&format!(",{},{},{}", get("mean"), get("std"), get("ci95")));
+        }
+        text.push('\n');
+    }
+    match csv {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| CliError(format!("{}: {e}", path.display())))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn merge_cmd(files: &[PathBuf], out: Option<PathBuf>) -> Result<(), CliError> {
+    let mut header: Option<String> = None;
+    let mut rows: Vec<(usize, String)> = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| CliError(format!("{}: {e}", f.display())))?;
+        let mut lines = text.lines();
+        let h = lines.next().unwrap_or_default().to_string();
+        match &header {
+            None => header = Some(h),
+            Some(prev) if *prev != h => {
+                return Err(CliError(format!(
+                    "{}: its columns differ from the first file's",
+                    f.display()
+                )))
+            }
+            _ => {}
+        }
+        for line in lines.filter(|l| !l.is_empty()) {
+            let idx = line
+                .split(',')
+                .next()
+                .and_then(|x| x.parse().ok())
+                .ok_or_else(|| {
+                    CliError(format!("{}: a row without a point number", f.display()))
+                })?;
+            rows.push((idx, line.to_string()));
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    if rows.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(CliError("the same point appears in two slices".into()));
+    }
+    let mut text = header.unwrap_or_default();
+    text.push('\n');
+    for (_, r) in rows {
+        text.push_str(&r);
+        text.push('\n');
+    }
+    match out {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| CliError(format!("{}: {e}", path.display())))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

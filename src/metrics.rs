@@ -1,0 +1,231 @@
+//! What a run measured: the coverage series and the summary metrics the
+//! description names (residue, traffic, average and last delivery time,
+//! convergence), plus means, standard deviations and 95% intervals over trials.
+
+use serde::Serialize;
+
+use crate::protocol::Progress;
+use crate::scenario::Scenario;
+use crate::sim::engine::NetStats;
+
+/// One sample: after each round, or at each interval boundary in timed mode.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    pub round: u32,
+    pub t_ms: f64,
+    /// Fraction of live nodes holding the update.
+    pub coverage: f64,
+    /// Live nodes still spreading.
+    pub active: u64,
+    pub live: u64,
+    /// Messages and bytes sent so far.
+    pub msgs: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Series {
+    pub points: Vec<SeriesPoint>,
+}
+
+impl Series {
+    pub fn push(&mut self, p: SeriesPoint) {
+        self.points.push(p);
+    }
+    pub fn last_t_ms(&self) -> f64 {
+        self.points.last().map_or(-1.0, |p| p.t_ms)
+    }
+    /// The first sample at which coverage reached `fraction`.
+    pub fn first_reaching(&self, fraction: f64) -> Option<&SeriesPoint> {
+        self.points.iter().find(|p| p.coverage >= fraction - 1e-12)
+    }
+}
+
+/// The summary of one run. In rounds mode times are in rounds; in timed mode
+/// `t_avg` and `t_last` are in intervals and the `_ms` fields in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunMetrics {
+    pub nodes: u32,
+    pub live: u64,
+    pub rounds: u32,
+    pub time_ms: f64,
+    /// Fraction of live nodes holding the update at the end.
+    pub coverage: f64,
+    /// Fraction of live nodes that never got it.
+    pub residue: f64,
+    /// Update-carrying messages per node (Demers et al.'s traffic m).
+    pub traffic: f64,
+    /// All messages per node, requests, replies and acknowledgements included.
+    pub msgs_per_node: f64,
+    pub bytes_per_node: f64,
+    /// Mean and last delivery time over the nodes that received the update (origin excluded).
+    pub t_avg: Option<f64>,
+    pub t_last: Option<f64>,
+    pub t_avg_ms: Option<f64>,
+    pub t_last_ms: Option<f64>,
+    /// Rounds (intervals) until 50%, 99% and 100% of live nodes held it.
+    pub t50: Option<f64>,
+    pub t99: Option<f64>,
+    pub t100: Option<f64>,
+    pub sent: u64,
+    pub delivered: u64,
+    pub duplicated: u64,
+    pub dropped: u64,
+    pub dropped_loss: u64,
+    pub dropped_partition: u64,
+    pub dropped_down: u64,
+    pub dropped_oversize: u64,
+    pub in_flight: u64,
+    /// Hash of the full event trace: equal hashes mean identical runs.
+    pub trace_hash: String,
+}
+
+impl RunMetrics {
+    pub fn collect(
+        s: &Scenario,
+        p: &Progress,
+        st: &NetStats,
+        series: &Series,
+        live: u64,
+        now_us: u64,
+        trace_hash: String,
+    ) -> Self {
+        let n = f64::from(s.nodes);
+        let interval_ms = f64::from(s.interval_ms);
+        let coverage = if live == 0 {
+            0.0
+        } else {
+            p.covered as f64 / live as f64
+        };
+        let (t_avg_ms, t_last_ms) = if p.delivered > 0 {
+            (
+                Some(p.delivered_sum_us as f64 / p.delivered as f64 / 1000.0),
+                Some(p.delivered_max_us as f64 / 1000.0),
+            )
+        } else {
+            (None, None)
+        };
+        let at = |f: f64| series.first_reaching(f).map(|pt| pt.t_ms / interval_ms);
+        RunMetrics {
+            nodes: s.nodes,
+            live,
+            rounds: series.points.last().map_or(0, |p| p.round),
+            time_ms: now_us as f64 / 1000.0,
+            coverage,
+            residue: 1.0 - coverage,
+            traffic: p.update_msgs as f64 / n,
+            msgs_per_node: st.sent as f64 / n,
+            bytes_per_node: st.bytes as f64 / n,
+            t_avg: t_avg_ms.map(|t| t / interval_ms),
+            t_last: t_last_ms.map(|t| t / interval_ms),
+            t_avg_ms,
+            t_last_ms,
+            t50: at(0.5),
+            t99: at(0.99),
+            t100: at(1.0),
+            sent: st.sent,
+            delivered: st.delivered,
+            duplicated: st.duplicated,
+            dropped: st.dropped_total(),
+            dropped_loss: st.dropped[1],
+            dropped_partition: st.dropped[2],
+            dropped_down: st.dropped[3],
+            dropped_oversize: st.dropped[4],
+            in_flight: st.in_flight,
+            trace_hash,
+        }
+    }
+}
+
+/// Mean, sample standard deviation and the half-width of a 95% confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub mean: f64,
+    pub std: f64,
+    pub ci95: f64,
+    /// Trials in which the metric was defined (e.g. t100 only when coverage reached 100%).
+    pub n: usize,
+}
+
+impl Summary {
+    pub fn of(xs: &[f64]) -> Option<Summary> {
+        let n = xs.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let std = if n > 1 {
+            (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        Some(Summary {
+            mean,
+            std,
+            ci95: t_quantile_975(n.saturating_sub(1)) * std / (n as f64).sqrt(),
+            n,
+        })
+    }
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom (df >= 1; large df tends to 1.96).
+pub fn t_quantile_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => TABLE[df - 1],
+        // Cornish-Fisher style correction, accurate to 1e-3 beyond 30.
+        _ => 1.959964 + 2.37 / df as f64,
+    }
+}
+
+/// Summaries of every numeric metric over trials, keyed by the JSON field name.
+pub fn summarize(runs: &[RunMetrics]) -> serde_json::Map<String, serde_json::Value> {
+    let values: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|r| serde_json::to_value(r).expect("metrics serialise"))
+        .collect();
+    let mut out = serde_json::Map::new();
+    let Some(first) = values.first().and_then(|v| v.as_object()) else {
+        return out;
+    };
+    for key in first.keys() {
+        if key == "trace_hash" {
+            continue;
+        }
+        let xs: Vec<f64> = values
+            .iter()
+            .filter_map(|v| v.get(key).and_then(serde_json::Value::as_f64))
+            .collect();
+        let summary = Summary::of(&xs).map_or(serde_json::Value::Null, |s| {
+            serde_json::to_value(s).expect("summary")
+        });
+        out.insert(key.clone(), summary);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A known sample: mean 5, sample std 2.138, t(7) = 2.365.
+    #[test]
+    fn summary_of_known_sample() {
+        let s = Summary::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert!((s.mean - 5.0).abs() < 1e-12);
+        assert!((s.std - 2.1381).abs() < 1e-3);
+        assert!((s.ci95 - 2.365 * 2.1381 / 8f64.sqrt()).abs() < 1e-3);
+    }
+
+    /// The t quantile is continuous across the table's end.
+    #[test]
+    fn t_quantile_tail() {
+        assert!((t_quantile_975(30) - t_quantile_975(31)).abs() < 0.01);
+        assert!((t_quantile_975(1000) - 1.962).abs() < 0.002);
+    }
+}

@@ -1,0 +1,214 @@
+//! Protocols: sans-IO state machines behind one trait.
+//!
+//! A protocol owns the state of every node in flat arrays indexed by node id
+//! (so a million nodes cost a few bytes each and no per-node allocation), and
+//! reacts to two things: a node's periodic tick and a message arriving at a node.
+//! It talks to the world only through a [`Ctx`]: `now`, `rng`, `send` /
+//! `request` / `reply`, `peer` (the peer sampling service) and `emit` (events).
+//! It never reads a clock, a global RNG or the network, so a run is a pure
+//! function of the scenario and its seed.
+
+pub mod rumor;
+
+use crate::scenario::Timing;
+use crate::sim::rng::Rng;
+use crate::sim::sampler::PeerSampler;
+
+pub type NodeId = u32;
+
+/// How the engine schedules a message in `timing=rounds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// One-way: delivered at the end of the round, so the receiver acts on it from the next round.
+    Push,
+    /// Opens an exchange: delivered at once, and the exchange completes within the round.
+    Request,
+    /// Answers a request: delivered at once.
+    Reply,
+}
+
+/// A message waiting in the outbox.
+#[derive(Clone, Debug)]
+pub struct Outgoing<M> {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub msg: M,
+    pub delivery: Delivery,
+}
+
+/// What a node reports: the join / alive / dead / change events and the rumor states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// The node received the update for the first time.
+    Informed,
+    /// The node stopped spreading (rumor removed).
+    Stopped,
+}
+
+impl EventKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            EventKind::Informed => "informed",
+            EventKind::Stopped => "stopped",
+        }
+    }
+    pub fn code(self) -> u64 {
+        match self {
+            EventKind::Informed => 1,
+            EventKind::Stopped => 2,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeEvent {
+    pub node: NodeId,
+    pub kind: EventKind,
+}
+
+/// How a node is drawn: one byte per node in the snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum NodeState {
+    /// Has not received the update.
+    Susceptible = 0,
+    /// Has it and spreads it.
+    Infective = 1,
+    /// Has it and no longer spreads it.
+    Removed = 2,
+    /// Crashed (or left); drawn by the engine, not the protocol.
+    Down = 3,
+    /// Not yet joined.
+    Absent = 4,
+}
+
+impl NodeState {
+    pub const ALL: [NodeState; 5] = [
+        NodeState::Susceptible,
+        NodeState::Infective,
+        NodeState::Removed,
+        NodeState::Down,
+        NodeState::Absent,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeState::Susceptible => "susceptible",
+            NodeState::Infective => "spreading",
+            NodeState::Removed => "informed, stopped",
+            NodeState::Down => "crashed",
+            NodeState::Absent => "not joined",
+        }
+    }
+}
+
+/// The protocol's window on the world during one callback.
+pub struct Ctx<'a, M> {
+    /// The node being called.
+    pub node: NodeId,
+    /// Virtual time, microseconds since the start.
+    pub now_us: u64,
+    /// The round (timed: the index of the current interval).
+    pub round: u32,
+    pub timing: Timing,
+    /// The protocol's random stream.
+    pub rng: &'a mut Rng,
+    pub(crate) out: &'a mut Vec<Outgoing<M>>,
+    pub(crate) events: &'a mut Vec<NodeEvent>,
+    pub(crate) sampler: &'a PeerSampler,
+}
+
+impl<M> Ctx<'_, M> {
+    /// Send a one-way message.
+    #[inline]
+    pub fn send(&mut self, to: NodeId, msg: M) {
+        self.out.push(Outgoing {
+            from: self.node,
+            to,
+            msg,
+            delivery: Delivery::Push,
+        });
+    }
+    /// Open an exchange: the receiver's reply completes it (in the same round, in `timing=rounds`).
+    #[inline]
+    pub fn request(&mut self, to: NodeId, msg: M) {
+        self.out.push(Outgoing {
+            from: self.node,
+            to,
+            msg,
+            delivery: Delivery::Request,
+        });
+    }
+    /// Answer a request.
+    #[inline]
+    pub fn reply(&mut self, to: NodeId, msg: M) {
+        self.out.push(Outgoing {
+            from: self.node,
+            to,
+            msg,
+            delivery: Delivery::Reply,
+        });
+    }
+    /// Report an event of this node.
+    #[inline]
+    pub fn emit(&mut self, kind: EventKind) {
+        self.events.push(NodeEvent {
+            node: self.node,
+            kind,
+        });
+    }
+    /// A random peer from this node's view (never itself), or None if it knows nobody.
+    #[inline]
+    pub fn peer(&mut self) -> Option<NodeId> {
+        self.sampler.get_peer(self.node, self.rng)
+    }
+    /// May a node act now on something it learned at `learned_us`? In rounds, a
+    /// node acts on news from the next round on; in timed mode, at once.
+    #[inline]
+    pub fn can_act_on(&self, learned_us: u64) -> bool {
+        match self.timing {
+            Timing::Rounds => learned_us < self.now_us,
+            Timing::Timed => learned_us <= self.now_us,
+        }
+    }
+}
+
+/// Totals a protocol keeps for the metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Live nodes that hold the update.
+    pub covered: u64,
+    /// Live nodes still spreading.
+    pub active: u64,
+    /// Messages that carried the update (the "traffic" of Demers et al.).
+    pub update_msgs: u64,
+    /// Sum and maximum of delivery times (us) over nodes that received the update, and their count.
+    pub delivered_sum_us: u64,
+    pub delivered_max_us: u64,
+    pub delivered: u64,
+}
+
+/// A gossip protocol: one state machine per node, stored for all nodes at once.
+pub trait Protocol {
+    type Msg: Clone + std::fmt::Debug;
+
+    /// A node's periodic action (each round, or each interval in timed mode).
+    fn on_tick(&mut self, cx: &mut Ctx<'_, Self::Msg>);
+    /// A message from `from` arrived at `cx.node`.
+    fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Ctx<'_, Self::Msg>);
+    /// The node crashed or left: its volatile state is gone.
+    fn on_crash(&mut self, node: NodeId);
+    /// The node (re)starts with empty volatile state; joins are restarts of new ids.
+    fn on_restart(&mut self, cx: &mut Ctx<'_, Self::Msg>);
+    /// Size on the wire in bytes, headers included.
+    fn wire_size(&self, msg: &Self::Msg) -> u32;
+    /// A short name of the message type, for traces.
+    fn msg_kind(&self, msg: &Self::Msg) -> &'static str;
+    /// How to draw the node (the engine draws crashed and absent nodes itself).
+    fn node_state(&self, node: NodeId) -> NodeState;
+    fn progress(&self) -> Progress;
+    /// Nothing more will happen that the metrics care about, given `live` live nodes.
+    fn done(&self, live: u64) -> bool;
+}
+
+/// Bytes of an IPv4 + UDP header, added to every message.
+pub const IP_UDP_HEADER: u32 = 28;

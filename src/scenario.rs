@@ -1,0 +1,776 @@
+//! The one `Scenario` type: every setting of a run.
+//!
+//! A table of parameter specs (`PARAMS`: key, label, unit, group, allowed range
+//! or choices, documentation) is generated from the same declaration as the
+//! struct, so a range lives in exactly one place. JSON files, the URL fragment,
+//! the command line `key=value` pairs, the JS embed API and the page controls
+//! all read and write through `Scenario::set` / `Scenario::get`, and every error
+//! names the field, the bad value and what is allowed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::sim::faults::FaultSchedule;
+
+/// Largest seed: 2^53 - 1, so a seed survives a round trip through JavaScript numbers.
+pub const SEED_MAX: u64 = (1 << 53) - 1;
+
+/// The most nodes the page simulates; larger clusters run on the command line.
+pub const PAGE_NODES_MAX: u32 = 100_000;
+
+/// Version of the URL fragment format, written as `v=1`.
+pub const URL_VERSION: u32 = 1;
+
+/// What went wrong with a setting. The message always names the field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScenarioError {
+    UnknownKey {
+        key: String,
+        suggestion: Option<&'static str>,
+    },
+    Invalid {
+        field: String,
+        value: String,
+        allowed: String,
+    },
+    Conflict {
+        field: String,
+        message: String,
+    },
+    Json(String),
+}
+
+impl ScenarioError {
+    /// The field the error is about, for highlighting a control.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ScenarioError::UnknownKey { key, .. } => Some(key),
+            ScenarioError::Invalid { field, .. } | ScenarioError::Conflict { field, .. } => {
+                Some(field)
+            }
+            ScenarioError::Json(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScenarioError::UnknownKey {
+                key,
+                suggestion: Some(s),
+            } => {
+                write!(f, "unknown setting '{key}' (did you mean '{s}'?)")
+            }
+            ScenarioError::UnknownKey {
+                key,
+                suggestion: None,
+            } => write!(f, "unknown setting '{key}'"),
+            ScenarioError::Invalid {
+                field,
+                value,
+                allowed,
+            } => {
+                write!(f, "{field}: '{value}' is not allowed; {allowed}")
+            }
+            ScenarioError::Conflict { field, message } => write!(f, "{field}: {message}"),
+            ScenarioError::Json(m) => write!(f, "scenario file: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Groups of controls in the page and sections in `--help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Cluster,
+    Protocol,
+    Timing,
+    Network,
+    Faults,
+    Run,
+}
+
+impl Group {
+    pub const ALL: [Group; 6] = [
+        Group::Cluster,
+        Group::Protocol,
+        Group::Timing,
+        Group::Network,
+        Group::Faults,
+        Group::Run,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Cluster => "Cluster",
+            Group::Protocol => "Protocol",
+            Group::Timing => "Timing",
+            Group::Network => "Network",
+            Group::Faults => "Faults",
+            Group::Run => "Run",
+        }
+    }
+}
+
+/// The allowed values of a parameter.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// A whole number in `min..=max`.
+    Int { min: u64, max: u64 },
+    /// A real number in `min..=max`.
+    Float { min: f64, max: f64 },
+    /// One of the listed words.
+    Choice(&'static [&'static str]),
+    /// The fault schedule's text form (see `sim::faults`).
+    Schedule,
+}
+
+impl Kind {
+    /// "allowed 1 to 64", "allowed: push, pull, push-pull": the tail of every error message.
+    pub fn allowed(&self) -> String {
+        match self {
+            Kind::Int { min, max } => format!("allowed a whole number from {min} to {max}"),
+            Kind::Float { min, max } => format!("allowed a number from {min} to {max}"),
+            Kind::Choice(c) => format!("allowed: {}", c.join(", ")),
+            Kind::Schedule => "allowed: a fault schedule such as crash:3@10s,restart:3@20s,partition:0-49/50-99@5r,heal@15s,loss:0.3@30s".into(),
+        }
+    }
+}
+
+/// One row of the parameter table.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamSpec {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub group: Group,
+    pub kind: Kind,
+    /// What the setting means, what raising it does and what it costs.
+    pub doc: &'static str,
+}
+
+impl ParamSpec {
+    fn invalid(&self, value: &str) -> ScenarioError {
+        ScenarioError::Invalid {
+            field: self.key.into(),
+            value: value.into(),
+            allowed: self.kind.allowed(),
+        }
+    }
+}
+
+/// How a field's value is read from and written to text, and checked against its spec.
+pub trait ParamValue: Sized {
+    fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError>;
+    fn to_param(&self) -> String;
+    fn check(&self, spec: &ParamSpec) -> Result<(), ScenarioError>;
+}
+
+macro_rules! int_param {
+    ($($t:ty),*) => {$(
+        impl ParamValue for $t {
+            fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
+                let v: $t = text.trim().replace('_', "").parse().map_err(|_| spec.invalid(text))?;
+                v.check(spec)?;
+                Ok(v)
+            }
+            fn to_param(&self) -> String { self.to_string() }
+            fn check(&self, spec: &ParamSpec) -> Result<(), ScenarioError> {
+                match spec.kind {
+                    Kind::Int { min, max } if (*self as u64) < min || (*self as u64) > max => Err(spec.invalid(&self.to_string())),
+                    _ => Ok(()),
+                }
+            }
+        }
+    )*};
+}
+int_param!(u32, u64);
+
+impl ParamValue for f64 {
+    fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
+        let v: f64 = text.trim().parse().map_err(|_| spec.invalid(text))?;
+        v.check(spec)?;
+        Ok(v)
+    }
+    fn to_param(&self) -> String {
+        // Shortest text that parses back to the same f64.
+        format!("{self}")
+    }
+    fn check(&self, spec: &ParamSpec) -> Result<(), ScenarioError> {
+        match spec.kind {
+            Kind::Float { min, max } if !self.is_finite() || *self < min || *self > max => {
+                Err(spec.invalid(&self.to_param()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl ParamValue for FaultSchedule {
+    fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
+        FaultSchedule::from_str(text).map_err(|why| ScenarioError::Invalid {
+            field: spec.key.into(),
+            value: text.into(),
+            allowed: format!("{why}; {}", spec.kind.allowed()),
+        })
+    }
+    fn to_param(&self) -> String {
+        self.to_string()
+    }
+    fn check(&self, _spec: &ParamSpec) -> Result<(), ScenarioError> {
+        Ok(())
+    }
+}
+
+/// A closed set of words, parsed and printed in kebab-case.
+macro_rules! word_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $word:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $word)] $variant),* }
+        impl $name {
+            pub const WORDS: &'static [&'static str] = &[$($word),*];
+            pub fn word(self) -> &'static str { match self { $($name::$variant => $word),* } }
+        }
+        impl FromStr for $name {
+            type Err = ();
+            fn from_str(s: &str) -> Result<Self, ()> { match s.trim() { $($word => Ok($name::$variant),)* _ => Err(()) } }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.word()) }
+        }
+        impl ParamValue for $name {
+            fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
+                text.parse().map_err(|_| spec.invalid(text))
+            }
+            fn to_param(&self) -> String { self.word().into() }
+            fn check(&self, _spec: &ParamSpec) -> Result<(), ScenarioError> { Ok(()) }
+        }
+    };
+}
+
+word_enum! {
+    /// Which protocol family runs.
+    pub enum ProtocolKind { Rumor = "rumor" }
+}
+word_enum! {
+    /// Who starts an exchange and which way the update flows.
+    pub enum Spread { Push = "push", Pull = "pull", PushPull = "push-pull" }
+}
+word_enum! {
+    /// When a node loses interest in a rumor (Demers et al., 1987).
+    pub enum StopRule {
+        Never = "never",
+        FeedbackCounter = "feedback-counter",
+        FeedbackCoin = "feedback-coin",
+        BlindCounter = "blind-counter",
+        BlindCoin = "blind-coin",
+        Rounds = "rounds",
+    }
+}
+word_enum! {
+    /// Synchronous rounds as in the classic papers, or timers and latencies in virtual milliseconds.
+    pub enum Timing { Rounds = "rounds", Timed = "timed" }
+}
+word_enum! {
+    /// Shape of the one-way message latency.
+    pub enum LatencyDist { Constant = "constant", Uniform = "uniform", Exponential = "exponential", LogNormal = "lognormal" }
+}
+word_enum! {
+    /// Datagrams that can be lost, or a reliable ordered stream that pays for losses in delay.
+    pub enum Transport { Udp = "udp", Tcp = "tcp" }
+}
+word_enum! {
+    /// What UDP does with a message larger than the MTU.
+    pub enum Oversize { Drop = "drop", Split = "split" }
+}
+word_enum! {
+    /// Which peers a node can pick from.
+    pub enum ViewKind { Full = "full", Partial = "partial" }
+}
+
+macro_rules! scenario {
+    ($( $group:ident { $( $(#[doc = $doc:literal])+ $field:ident : $ty:ty = $default:expr, $kind:expr, $label:literal, $unit:literal; )* } )*) => {
+        /// Every setting of a run. Field docs are the texts shown in the page and in `--help`.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct Scenario { $($( $(#[doc = $doc])+ pub $field: $ty, )*)* }
+
+        impl Default for Scenario {
+            fn default() -> Self { Self { $($( $field: $default, )*)* } }
+        }
+
+        /// The parameter table, in display order.
+        pub static PARAMS: &[ParamSpec] = &[ $($( ParamSpec {
+            key: stringify!($field), label: $label, unit: $unit, group: Group::$group, kind: $kind,
+            doc: concat!($($doc),+),
+        }, )*)* ];
+
+        impl Scenario {
+            /// The text form of one field, as used in URLs and on the command line.
+            pub fn get(&self, key: &str) -> Option<String> {
+                match key { $($( stringify!($field) => Some(self.$field.to_param()), )*)* _ => None }
+            }
+            /// Set one field from its text form, checking its range.
+            pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+                let spec = spec(key).ok_or_else(|| unknown_key(key))?;
+                match key {
+                    $($( stringify!($field) => self.$field = ParamValue::parse_param(value, spec)?, )*)*
+                    _ => unreachable!("every spec has a field"),
+                }
+                Ok(())
+            }
+            fn check_fields(&self) -> Result<(), ScenarioError> {
+                $($( self.$field.check(spec(stringify!($field)).expect("spec"))?; )*)*
+                Ok(())
+            }
+        }
+    };
+}
+
+scenario! {
+    Cluster {
+        /// Number of nodes at start. More nodes take O(log n) more rounds to reach and cost linear memory and time.
+        nodes: u32 = 200, Kind::Int { min: 2, max: 10_000_000 }, "Nodes", "";
+        /// Seed of every random choice: the same scenario and seed give the same run, natively and in the browser.
+        seed: u64 = 1, Kind::Int { min: 0, max: SEED_MAX }, "Seed", "";
+        /// Number of seed nodes (ids 0..seeds-1) that every node knows at start; partial views start from them.
+        seeds: u32 = 1, Kind::Int { min: 0, max: 1000 }, "Seed nodes", "";
+        /// Full: every node may pick any other. Partial: each node knows view_size peers, refreshed by a Cyclon shuffle each interval.
+        view: ViewKind = ViewKind::Full, Kind::Choice(ViewKind::WORDS), "Peer view", "";
+        /// Peers in a partial view. Larger views spread as fast as full views but cost more memory and shuffle bytes.
+        view_size: u32 = 8, Kind::Int { min: 2, max: 1000 }, "View size", "peers";
+    }
+    Protocol {
+        /// Protocol family.
+        protocol: ProtocolKind = ProtocolKind::Rumor, Kind::Choice(ProtocolKind::WORDS), "Protocol", "";
+        /// Push sends the update to peers; pull asks peers for it; push-pull does both in one exchange (fast start and fast finish).
+        spread: Spread = Spread::Push, Kind::Choice(Spread::WORDS), "Spread", "";
+        /// Peers contacted per node per round. Raising it cuts the rounds (about log(n)/log(1+fanout)) and multiplies the traffic.
+        fanout: u32 = 2, Kind::Int { min: 1, max: 64 }, "Fanout", "peers";
+        /// When a node stops spreading. Earlier stops save traffic and leave a residue of nodes that never hear.
+        stop: StopRule = StopRule::Never, Kind::Choice(StopRule::WORDS), "Stop rule", "";
+        /// Parameter of the stop rule: contacts (counter), 1/probability (coin) or rounds. Raising it lowers the residue and raises traffic.
+        k: u32 = 2, Kind::Int { min: 1, max: 1000 }, "k", "";
+        /// Node that starts the rumor.
+        origin: u32 = 0, Kind::Int { min: 0, max: 10_000_000 }, "Origin", "node";
+        /// Application bytes carried by the update; with headers it sets the wire size and so the MTU effects.
+        payload_bytes: u32 = 64, Kind::Int { min: 0, max: 1_000_000 }, "Payload", "bytes";
+    }
+    Timing {
+        /// Rounds: synchronous cycles as in the papers. Timed: each node acts every interval_ms and messages take a latency.
+        timing: Timing = Timing::Rounds, Kind::Choice(Timing::WORDS), "Timing", "";
+        /// Gossip interval. Shorter intervals spread faster in wall time and cost proportionally more messages per second.
+        interval_ms: u32 = 1000, Kind::Int { min: 1, max: 3_600_000 }, "Interval", "ms";
+        /// Random spread of each node's interval, as a fraction of it (timed only). Jitter avoids lock-step bursts.
+        jitter: f64 = 0.1, Kind::Float { min: 0.0, max: 1.0 }, "Jitter", "× interval";
+        /// Stop after this many rounds (or intervals) even if the protocol is still active.
+        max_rounds: u32 = 1000, Kind::Int { min: 1, max: 1_000_000 }, "Max rounds", "rounds";
+        /// Stop after this much virtual time (timed only); 0 means max_rounds × interval_ms.
+        max_time_ms: u64 = 0, Kind::Int { min: 0, max: 86_400_000_000 }, "Max time", "ms";
+    }
+    Network {
+        /// Probability that a message is lost (UDP), or needs a retransmission (TCP). Loss slows spreading and raises the residue.
+        loss_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Loss rate", "";
+        /// Latency distribution: constant (= min), uniform (min..max), exponential or log-normal with mean (min+max)/2 and never below min.
+        latency: LatencyDist = LatencyDist::Uniform, Kind::Choice(LatencyDist::WORDS), "Latency", "";
+        /// Smallest one-way latency (timed only).
+        latency_ms_min: f64 = 10.0, Kind::Float { min: 0.0, max: 600_000.0 }, "Latency min", "ms";
+        /// Largest one-way latency for uniform; sets the mean of the other shapes (timed only).
+        latency_ms_max: f64 = 50.0, Kind::Float { min: 0.0, max: 600_000.0 }, "Latency max", "ms";
+        /// Probability that a datagram is delivered twice.
+        duplicate_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Duplication", "";
+        /// Probability that a message is held back by an extra latency_ms_max, overtaking order (timed only).
+        reorder_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Reordering", "";
+        /// UDP loses datagrams; TCP never loses but pays a retransmission timeout per loss and a handshake per new connection.
+        transport: Transport = Transport::Udp, Kind::Choice(Transport::WORDS), "Transport", "";
+        /// Largest datagram. Larger messages are dropped or split (see oversize).
+        mtu_bytes: u32 = 1400, Kind::Int { min: 68, max: 65_535 }, "MTU", "bytes";
+        /// Drop datagrams over the MTU, or split them into fragments that are each lost with loss_rate.
+        oversize: Oversize = Oversize::Split, Kind::Choice(Oversize::WORDS), "Oversize", "";
+        /// TCP retransmission timeout added for each lost segment.
+        tcp_rto_ms: u32 = 200, Kind::Int { min: 1, max: 60_000 }, "TCP RTO", "ms";
+    }
+    Faults {
+        /// Fault schedule: crash:N, restart:N, leave:N, join:K, partition:A/B, cut:A/B, heal, loss:P, churn:R, each @time (ms, s or r for rounds).
+        faults: FaultSchedule = FaultSchedule::default(), Kind::Schedule, "Fault schedule", "";
+    }
+    Run {
+        /// Independent runs (seeds derived from seed) for means and 95% confidence intervals on the command line.
+        trials: u32 = 1, Kind::Int { min: 1, max: 100_000 }, "Trials", "";
+    }
+}
+
+/// The spec of `key`, if there is such a setting.
+pub fn spec(key: &str) -> Option<&'static ParamSpec> {
+    PARAMS.iter().find(|p| p.key == key)
+}
+
+fn unknown_key(key: &str) -> ScenarioError {
+    let suggestion = PARAMS
+        .iter()
+        .map(|p| (edit_distance(key, p.key), p.key))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min()
+        .map(|(_, k)| k);
+    ScenarioError::UnknownKey {
+        key: key.into(),
+        suggestion,
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl Scenario {
+    /// Check every field against its range and the fields against each other.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        self.check_fields()?;
+        let conflict = |field: &str, message: String| {
+            Err(ScenarioError::Conflict {
+                field: field.into(),
+                message,
+            })
+        };
+        if self.origin >= self.nodes {
+            return conflict(
+                "origin",
+                format!(
+                    "node {} does not exist; allowed 0 to {} (nodes - 1)",
+                    self.origin,
+                    self.nodes - 1
+                ),
+            );
+        }
+        if self.seeds > self.nodes {
+            return conflict(
+                "seeds",
+                format!(
+                    "{} seed nodes but only {} nodes; allowed 0 to {}",
+                    self.seeds, self.nodes, self.nodes
+                ),
+            );
+        }
+        if self.view == ViewKind::Partial && self.view_size >= self.nodes {
+            return conflict(
+                "view_size",
+                format!(
+                    "{} must be smaller than nodes ({})",
+                    self.view_size, self.nodes
+                ),
+            );
+        }
+        if self.latency_ms_min > self.latency_ms_max {
+            return conflict(
+                "latency_ms_min",
+                format!(
+                    "{} is above latency_ms_max ({}); allowed 0 to {}",
+                    self.latency_ms_min, self.latency_ms_max, self.latency_ms_max
+                ),
+            );
+        }
+        let capacity = self.capacity();
+        if u64::from(capacity) > 10_000_000 {
+            return conflict(
+                "faults",
+                format!("joins bring the cluster to {capacity} nodes; allowed at most 10000000"),
+            );
+        }
+        if let Some(node) = self.faults.max_node() {
+            if node >= capacity {
+                return conflict(
+                    "faults",
+                    format!("node {node} does not exist; allowed 0 to {}", capacity - 1),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks for the page: the same as `validate`, with the page's node limit.
+    pub fn validate_for_page(&self) -> Result<(), ScenarioError> {
+        self.validate()?;
+        if self.capacity() > PAGE_NODES_MAX {
+            return Err(ScenarioError::Invalid {
+                field: "nodes".into(),
+                value: self.capacity().to_string(),
+                allowed: format!(
+                    "the page runs at most {PAGE_NODES_MAX} nodes (allowed 2 to {PAGE_NODES_MAX}); run larger clusters with the command line"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Node ids ever used: the initial nodes plus every join in the fault schedule.
+    pub fn capacity(&self) -> u32 {
+        self.nodes.saturating_add(self.faults.joined())
+    }
+
+    /// The round limit, in virtual microseconds.
+    pub fn max_time_us(&self) -> u64 {
+        if self.max_time_ms > 0 {
+            self.max_time_ms * 1000
+        } else {
+            u64::from(self.max_rounds) * u64::from(self.interval_ms) * 1000
+        }
+    }
+
+    /// Apply `key=value` pairs in order; the first bad one is the error.
+    pub fn apply_pairs<'a>(
+        &mut self,
+        pairs: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), ScenarioError> {
+        for pair in pairs {
+            let (key, value) = pair.split_once('=').ok_or_else(|| ScenarioError::Invalid {
+                field: pair.into(),
+                value: String::new(),
+                allowed: "settings are written key=value, for example fanout=3".into(),
+            })?;
+            self.set(key.trim(), value)?;
+        }
+        Ok(())
+    }
+
+    /// Read a scenario file (JSON). Unknown keys and out-of-range values are errors.
+    pub fn from_json(text: &str) -> Result<Self, ScenarioError> {
+        let s: Scenario =
+            serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+    }
+
+    /// The URL fragment: `v=1` and every field that differs from its default, in table order.
+    pub fn to_fragment(&self) -> String {
+        let defaults = Scenario::default();
+        let mut out = format!("v={URL_VERSION}");
+        for p in PARAMS {
+            let value = self.get(p.key).expect("key");
+            if Some(&value) != defaults.get(p.key).as_ref() {
+                out.push('&');
+                out.push_str(p.key);
+                out.push('=');
+                out.push_str(&percent_encode(&value));
+            }
+        }
+        out
+    }
+
+    /// Read a URL fragment or query (`#nodes=500&fanout=3`). Keys that are not
+    /// settings of the scenario (`v`, and any in `ignore`) are skipped. Every bad
+    /// field is reported; the scenario keeps its defaults for those.
+    pub fn from_fragment(fragment: &str, ignore: &[&str]) -> (Scenario, Vec<ScenarioError>) {
+        let mut s = Scenario::default();
+        let mut errors = Vec::new();
+        let body = fragment.trim_start_matches(['#', '?']);
+        for pair in body.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = percent_decode(key);
+            let value = percent_decode(value);
+            if key == "v" {
+                if value.parse::<u32>().map_or(true, |v| v > URL_VERSION) {
+                    errors.push(ScenarioError::Invalid {
+                        field: "v".into(),
+                        value,
+                        allowed: format!("this page reads link versions 1 to {URL_VERSION}"),
+                    });
+                }
+                continue;
+            }
+            if ignore.contains(&key.as_str()) {
+                continue;
+            }
+            if let Err(e) = s.set(&key, &value) {
+                errors.push(e);
+            }
+        }
+        if let Err(e) = s.validate() {
+            // Cross-field conflicts: fall back to the default for the named field.
+            if let Some(field) = e.field() {
+                if let Some(d) = Scenario::default().get(field) {
+                    let _ = s.set(field, &d);
+                }
+            }
+            errors.push(e);
+            if s.validate().is_err() {
+                s = Scenario::default();
+            }
+        }
+        (s, errors)
+    }
+
+    /// A short stable hash of the whole scenario: with the seed, it names a run.
+    pub fn fingerprint(&self) -> u64 {
+        let text = self.to_fragment();
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b':'
+            | b'@'
+            | b','
+            | b'/'
+            | b'+' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every spec has a field, and every default passes its own range check.
+    #[test]
+    fn defaults_are_valid() {
+        let s = Scenario::default();
+        for p in PARAMS {
+            assert!(s.get(p.key).is_some(), "{}", p.key);
+        }
+        s.validate().unwrap();
+    }
+
+    /// Out-of-range and malformed values name the field, the value and the range.
+    #[test]
+    fn errors_name_field_and_range() {
+        let mut s = Scenario::default();
+        let e = s.set("fanout", "0").unwrap_err().to_string();
+        assert!(
+            e.contains("fanout") && e.contains("'0'") && e.contains("1 to 64"),
+            "{e}"
+        );
+        let e = s.set("loss_rate", "abc").unwrap_err().to_string();
+        assert!(e.contains("loss_rate") && e.contains("0 to 1"), "{e}");
+        let e = s.set("spread", "gossip").unwrap_err().to_string();
+        assert!(e.contains("push, pull, push-pull"), "{e}");
+        let e = s.set("fanotu", "3").unwrap_err().to_string();
+        assert!(e.contains("did you mean 'fanout'"), "{e}");
+        let e = s.set("loss_rate", "NaN").unwrap_err().to_string();
+        assert!(e.contains("loss_rate"), "{e}");
+    }
+
+    /// Cross-field rules are checked and name the field to fix.
+    #[test]
+    fn conflicts_are_reported() {
+        let mut s = Scenario::default();
+        s.set("nodes", "10").unwrap();
+        s.set("origin", "10").unwrap();
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.field(), Some("origin"));
+        let mut s = Scenario::default();
+        s.set("latency_ms_min", "100").unwrap();
+        assert_eq!(s.validate().unwrap_err().field(), Some("latency_ms_min"));
+    }
+
+    /// A scenario survives the URL fragment and JSON unchanged.
+    #[test]
+    fn fragment_and_json_round_trip() {
+        let mut s = Scenario::default();
+        s.apply_pairs([
+            "nodes=500",
+            "fanout=3",
+            "loss_rate=0.125",
+            "spread=push-pull",
+            "seed=42",
+            "faults=crash:3@10s,heal@2r",
+        ])
+        .unwrap();
+        let frag = s.to_fragment();
+        assert!(frag.starts_with("v=1&"), "{frag}");
+        let (back, errors) = Scenario::from_fragment(&format!("#{frag}"), &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(back, s);
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+    }
+
+    /// A broken fragment keeps the good fields, reports each bad one and never panics.
+    #[test]
+    fn broken_fragment_reports_each_field() {
+        let (s, errors) =
+            Scenario::from_fragment("#nodes=abc&fanout=3&loss_rate=7&bogus=1&%zz", &[]);
+        assert_eq!(s.fanout, 3);
+        assert_eq!(s.nodes, 200);
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert!(text.iter().any(|t| t.contains("nodes")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("loss_rate") && t.contains("0 to 1")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|t| t.contains("bogus")), "{text:?}");
+    }
+
+    /// The page refuses more nodes than it can draw, and says where to run them instead.
+    #[test]
+    fn page_limit() {
+        let mut s = Scenario::default();
+        s.set("nodes", "5000000").unwrap();
+        let e = s.validate_for_page().unwrap_err().to_string();
+        assert!(e.contains("nodes") && e.contains("100000"), "{e}");
+    }
+
+    /// JSON files with unknown keys are refused with the key's name.
+    #[test]
+    fn json_unknown_key() {
+        let e = Scenario::from_json(r#"{"nodes": 10, "fanotu": 2}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fanotu"), "{e}");
+        let e = Scenario::from_json(r#"{"nodes": 1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nodes"), "{e}");
+    }
+}

@@ -1,0 +1,771 @@
+//! The engine: owns virtual time, the nodes' up/down status, the network, the
+//! fault schedule, randomness and the counters, and drives a [`Protocol`].
+//!
+//! - `timing=rounds`: round r runs at virtual time r × interval. Live nodes
+//!   tick in a fresh random order; requests and replies are delivered at once
+//!   (an exchange is atomic); one-way pushes are delivered at the end of the
+//!   round, so what a node learns in round r it acts on from round r+1.
+//! - `timing=timed`: a binary heap of events ordered by (time, sequence number),
+//!   never by memory order. Each node ticks every interval (with jitter, first
+//!   tick at a random phase); each message takes a latency from the network.
+//!
+//! Messages are conserved: sent + duplicated = delivered + dropped + in flight.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use serde::Serialize;
+
+use crate::metrics::{RunMetrics, Series, SeriesPoint};
+use crate::protocol::rumor::Rumor;
+use crate::protocol::{Ctx, Delivery, NodeEvent, NodeId, NodeState, Outgoing, Protocol};
+use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
+use crate::sim::faults::Fault;
+use crate::sim::network::{DropReason, Fate, Network};
+use crate::sim::rng::{self, Rng, Stream};
+use crate::sim::sampler::PeerSampler;
+use crate::sim::trace::{TraceEvent, TraceHash};
+
+/// Up/down status of a node id, kept by the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    Up,
+    Crashed,
+    Left,
+    /// An id reserved for a later join.
+    Absent,
+}
+
+/// A message as the page draws it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Edge {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent_us: u64,
+    /// Arrival time; `u64::MAX` when the message was dropped.
+    pub arrive_us: u64,
+}
+
+/// Counters of the network, summed over the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetStats {
+    pub sent: u64,
+    pub bytes: u64,
+    pub delivered: u64,
+    pub duplicated: u64,
+    pub dropped: [u64; 5],
+    pub in_flight: u64,
+}
+
+impl NetStats {
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+}
+
+enum EvKind<M> {
+    Tick { node: NodeId, epoch: u32 },
+    Deliver { from: NodeId, to: NodeId, msg: M },
+}
+
+struct Ev<M> {
+    at: u64,
+    seq: u64,
+    kind: EvKind<M>,
+}
+
+impl<M> PartialEq for Ev<M> {
+    fn eq(&self, o: &Self) -> bool {
+        self.at == o.at && self.seq == o.seq
+    }
+}
+impl<M> Eq for Ev<M> {}
+impl<M> PartialOrd for Ev<M> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<M> Ord for Ev<M> {
+    // Reversed: BinaryHeap is a max-heap and we want the earliest (then lowest seq) first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.at.cmp(&self.at).then(o.seq.cmp(&self.seq))
+    }
+}
+
+/// Bound on messages produced by one callback chain: a protocol bug, not a workload.
+const MAX_CHAIN: usize = 1 << 24;
+
+/// A trace sink for `gossip-lab trace`.
+pub type TraceSink = Box<dyn FnMut(&TraceEvent)>;
+
+pub struct Sim<P: Protocol> {
+    scenario: Scenario,
+    proto: P,
+    net: Network,
+    sampler: PeerSampler,
+    rng_proto: Rng,
+    rng_order: Rng,
+    rng_sched: Rng,
+    rng_sampler: Rng,
+    interval_us: u64,
+    max_time_us: u64,
+    now_us: u64,
+    round: u32,
+    status: Vec<Status>,
+    generation: Vec<u32>,
+    tick_epoch: Vec<u32>,
+    live: u64,
+    /// Ids allocated so far (initial nodes plus joins).
+    ids: u32,
+    order: Vec<NodeId>,
+    deferred: Vec<Outgoing<P::Msg>>,
+    queue: BinaryHeap<Ev<P::Msg>>,
+    seq: u64,
+    outbox: Vec<Outgoing<P::Msg>>,
+    events: Vec<NodeEvent>,
+    faults: Vec<(u64, Fault)>,
+    next_fault: usize,
+    churn: f64,
+    next_sample_us: u64,
+    stats: NetStats,
+    node_msgs: Vec<u32>,
+    node_bytes: Vec<u64>,
+    hash: TraceHash,
+    trace: Option<TraceSink>,
+    edges: Vec<Edge>,
+    edges_cap: usize,
+    edges_head: usize,
+    series: Series,
+    finished: bool,
+}
+
+/// Build the protocol of the scenario and wrap it in an engine.
+pub fn build(s: &Scenario) -> Result<Box<dyn Runner>, ScenarioError> {
+    s.validate()?;
+    Ok(match s.protocol {
+        ProtocolKind::Rumor => Box::new(Sim::new(s.clone(), Rumor::new(s))),
+    })
+}
+
+impl<P: Protocol> Sim<P> {
+    pub fn new(scenario: Scenario, proto: P) -> Self {
+        let s = &scenario;
+        let capacity = s.capacity();
+        let mut rng_sampler = rng::stream(s.seed, Stream::Sampler);
+        let sampler = match s.view {
+            ViewKind::Full => PeerSampler::full(s.nodes),
+            ViewKind::Partial => {
+                PeerSampler::partial(s.nodes, capacity, s.view_size, s.seeds, &mut rng_sampler)
+            }
+        };
+        let mut faults: Vec<(u64, Fault)> = s
+            .faults
+            .0
+            .iter()
+            .map(|e| (e.at.to_us(s.interval_ms), e.fault.clone()))
+            .collect();
+        faults.sort_by_key(|f| f.0); // stable: same-time faults keep their written order
+        let mut status = vec![Status::Absent; capacity as usize];
+        status[..s.nodes as usize]
+            .iter_mut()
+            .for_each(|x| *x = Status::Up);
+        let mut sim = Sim {
+            net: Network::new(s, capacity),
+            sampler,
+            rng_proto: rng::stream(s.seed, Stream::Protocol),
+            rng_order: rng::stream(s.seed, Stream::Order),
+            rng_sched: rng::stream(s.seed, Stream::Schedule),
+            rng_sampler,
+            interval_us: u64::from(s.interval_ms) * 1000,
+            max_time_us: s.max_time_us(),
+            now_us: 0,
+            round: 0,
+            status,
+            generation: vec![1; capacity as usize],
+            tick_epoch: vec![0; capacity as usize],
+            live: u64::from(s.nodes),
+            ids: s.nodes,
+            order: Vec::with_capacity(capacity as usize),
+            deferred: Vec::new(),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            outbox: Vec::with_capacity(64),
+            events: Vec::with_capacity(64),
+            faults,
+            next_fault: 0,
+            churn: 0.0,
+            next_sample_us: 0,
+            stats: NetStats::default(),
+            node_msgs: vec![0; capacity as usize],
+            node_bytes: vec![0; capacity as usize],
+            hash: TraceHash::default(),
+            trace: None,
+            edges: Vec::new(),
+            edges_cap: 0,
+            edges_head: 0,
+            series: Series::default(),
+            finished: false,
+            proto,
+            scenario,
+        };
+        sim.apply_due_faults();
+        sim.drain_events();
+        if sim.scenario.timing == Timing::Timed {
+            for n in 0..sim.ids {
+                if sim.status[n as usize] == Status::Up {
+                    let phase = rng::unit(&mut sim.rng_sched) * sim.interval_us as f64;
+                    sim.schedule_tick(n, phase as u64);
+                }
+            }
+        }
+        sim.record_sample();
+        sim.next_sample_us = sim.interval_us;
+        sim.check_done();
+        sim
+    }
+
+    pub fn protocol(&self) -> &P {
+        &self.proto
+    }
+
+    /// Send every trace event to `sink` from now on.
+    pub fn set_trace(&mut self, sink: TraceSink) {
+        self.trace = Some(sink);
+    }
+
+    // ----- rounds -----------------------------------------------------------
+
+    fn step_round(&mut self) {
+        self.round += 1;
+        self.now_us = u64::from(self.round) * self.interval_us;
+        self.apply_due_faults();
+        self.apply_churn();
+        self.shuffle_views();
+        self.order.clear();
+        self.order
+            .extend((0..self.ids).filter(|&n| self.status[n as usize] == Status::Up));
+        rng::shuffle(&mut self.rng_order, &mut self.order);
+        for i in 0..self.order.len() {
+            let node = self.order[i];
+            // A node crashed earlier in this round by nothing else: status only changes between rounds.
+            self.tick(node);
+        }
+        // End of round: deliver the one-way pushes of this round.
+        let pending = std::mem::take(&mut self.deferred);
+        for o in pending {
+            self.stats.in_flight -= 1;
+            self.deliver(o.from, o.to, o.msg);
+            self.flush();
+        }
+        self.record_sample();
+        self.check_done();
+    }
+
+    // ----- timed ------------------------------------------------------------
+
+    fn schedule_tick(&mut self, node: NodeId, at: u64) {
+        let epoch = self.tick_epoch[node as usize];
+        self.push_event(at, EvKind::Tick { node, epoch });
+    }
+
+    fn push_event(&mut self, at: u64, kind: EvKind<P::Msg>) {
+        self.seq += 1;
+        self.queue.push(Ev {
+            at,
+            seq: self.seq,
+            kind,
+        });
+    }
+
+    /// Process everything up to `until_us` (timed), stopping early when done.
+    fn run_timed_until(&mut self, until_us: u64) {
+        let until_us = until_us.min(self.max_time_us);
+        while !self.finished {
+            let next_ev = self.queue.peek().map_or(u64::MAX, |e| e.at);
+            let next_fault = self.faults.get(self.next_fault).map_or(u64::MAX, |f| f.0);
+            let t = next_ev.min(next_fault).min(self.next_sample_us);
+            if t > until_us {
+                self.now_us = self.now_us.max(until_us);
+                if until_us >= self.max_time_us {
+                    self.finished = true;
+                }
+                return;
+            }
+            self.now_us = t;
+            if next_fault <= t {
+                self.apply_due_faults();
+                self.drain_events();
+            } else if self.next_sample_us <= next_ev {
+                self.round += 1;
+                self.record_sample();
+                self.next_sample_us += self.interval_us;
+                self.apply_churn();
+                self.shuffle_views();
+            } else {
+                let ev = self.queue.pop().expect("peeked");
+                match ev.kind {
+                    EvKind::Tick { node, epoch } => {
+                        if epoch == self.tick_epoch[node as usize]
+                            && self.status[node as usize] == Status::Up
+                        {
+                            self.tick(node);
+                            let j = self.scenario.jitter;
+                            let factor = 1.0 + j * (rng::unit(&mut self.rng_sched) - 0.5);
+                            let next = t + ((self.interval_us as f64 * factor) as u64).max(1);
+                            self.schedule_tick(node, next);
+                        }
+                    }
+                    EvKind::Deliver { from, to, msg } => {
+                        self.stats.in_flight -= 1;
+                        self.deliver(from, to, msg);
+                        self.flush();
+                    }
+                }
+            }
+            self.check_done();
+        }
+    }
+
+    // ----- shared -----------------------------------------------------------
+
+    fn tick(&mut self, node: NodeId) {
+        let mut cx = Ctx {
+            node,
+            now_us: self.now_us,
+            round: self.round,
+            timing: self.scenario.timing,
+            rng: &mut self.rng_proto,
+            out: &mut self.outbox,
+            events: &mut self.events,
+            sampler: &self.sampler,
+        };
+        self.proto.on_tick(&mut cx);
+        self.drain_events();
+        self.flush();
+    }
+
+    /// Hand every queued message to the network, in order. In rounds, requests
+    /// and replies are delivered at once, which may queue more (bounded).
+    fn flush(&mut self) {
+        let timed = self.scenario.timing == Timing::Timed;
+        let mut i = 0;
+        while i < self.outbox.len() {
+            assert!(
+                i < MAX_CHAIN,
+                "a protocol produced more than {MAX_CHAIN} messages in one exchange"
+            );
+            let o = self.outbox[i].clone();
+            i += 1;
+            let size = self.proto.wire_size(&o.msg);
+            self.stats.sent += 1;
+            self.stats.bytes += u64::from(size);
+            self.node_msgs[o.from as usize] += 1;
+            self.node_bytes[o.from as usize] += u64::from(size);
+            self.hash
+                .word(0x5e4d ^ (u64::from(o.from) << 16) ^ (u64::from(o.to) << 40));
+            self.hash.word(self.now_us ^ (u64::from(size) << 48));
+            if let Some(t) = self.trace.as_mut() {
+                t(&TraceEvent::Send {
+                    t_us: self.now_us,
+                    from: o.from,
+                    to: o.to,
+                    msg: self.proto.msg_kind(&o.msg),
+                    bytes: size,
+                });
+            }
+            match self.net.transmit(o.from, o.to, size, timed) {
+                Fate::Lost(reason) => {
+                    self.record_edge(o.from, o.to, u64::MAX);
+                    self.drop_msg(o.from, o.to, &o.msg, reason);
+                }
+                Fate::Arrives { delay_us, copies } => {
+                    self.stats.duplicated += u64::from(copies) - 1;
+                    if timed {
+                        self.record_edge(o.from, o.to, self.now_us + delay_us);
+                        for c in 0..copies {
+                            self.stats.in_flight += 1;
+                            // A duplicate trails the original by a latency of its own.
+                            let extra = if c == 0 { 0 } else { self.net.latency_us() };
+                            let kind = EvKind::Deliver {
+                                from: o.from,
+                                to: o.to,
+                                msg: o.msg.clone(),
+                            };
+                            self.push_event(self.now_us + delay_us + extra, kind);
+                        }
+                    } else {
+                        self.record_edge(o.from, o.to, self.now_us);
+                        for _ in 0..copies {
+                            if o.delivery == Delivery::Push {
+                                self.stats.in_flight += 1;
+                                self.deferred.push(o.clone());
+                            } else {
+                                self.deliver(o.from, o.to, o.msg.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.outbox.clear();
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
+        if self.status[to as usize] != Status::Up {
+            return self.drop_msg(from, to, &msg, DropReason::Down);
+        }
+        if !self.net.reachable(from, to) {
+            // The link was cut while the message was in flight.
+            return self.drop_msg(from, to, &msg, DropReason::Partition);
+        }
+        self.stats.delivered += 1;
+        self.hash
+            .word(0xde11 ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
+        if let Some(t) = self.trace.as_mut() {
+            t(&TraceEvent::Deliver {
+                t_us: self.now_us,
+                from,
+                to,
+                msg: self.proto.msg_kind(&msg),
+            });
+        }
+        let mut cx = Ctx {
+            node: to,
+            now_us: self.now_us,
+            round: self.round,
+            timing: self.scenario.timing,
+            rng: &mut self.rng_proto,
+            out: &mut self.outbox,
+            events: &mut self.events,
+            sampler: &self.sampler,
+        };
+        self.proto.on_message(from, msg, &mut cx);
+        self.drain_events();
+    }
+
+    fn drop_msg(&mut self, from: NodeId, to: NodeId, msg: &P::Msg, reason: DropReason) {
+        self.stats.dropped[reason as usize] += 1;
+        self.hash
+            .word(0xd509 ^ (reason as u64) ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
+        if let Some(t) = self.trace.as_mut() {
+            t(&TraceEvent::Drop {
+                t_us: self.now_us,
+                from,
+                to,
+                msg: self.proto.msg_kind(msg),
+                reason: reason.word(),
+            });
+        }
+    }
+
+    fn drain_events(&mut self) {
+        for e in self.events.drain(..) {
+            self.hash
+                .word(0xe7e7 ^ (e.kind.code() << 8) ^ (u64::from(e.node) << 32));
+            if let Some(t) = self.trace.as_mut() {
+                t(&TraceEvent::State {
+                    t_us: self.now_us,
+                    node: e.node,
+                    state: e.kind.word(),
+                });
+            }
+        }
+    }
+
+    fn record_edge(&mut self, from: NodeId, to: NodeId, arrive_us: u64) {
+        if self.edges_cap == 0 {
+            return;
+        }
+        let e = Edge {
+            from,
+            to,
+            sent_us: self.now_us,
+            arrive_us,
+        };
+        if self.edges.len() < self.edges_cap {
+            self.edges.push(e);
+        } else {
+            self.edges[self.edges_head] = e;
+            self.edges_head = (self.edges_head + 1) % self.edges_cap;
+        }
+    }
+
+    fn apply_due_faults(&mut self) {
+        while let Some((at, _)) = self.faults.get(self.next_fault) {
+            if *at > self.now_us {
+                break;
+            }
+            let fault = self.faults[self.next_fault].1.clone();
+            self.next_fault += 1;
+            self.apply_fault(&fault);
+        }
+    }
+
+    /// Apply one fault now (from the schedule, or a command from the page).
+    pub fn apply_fault(&mut self, fault: &Fault) {
+        self.hash.word(0xfa17 ^ self.now_us);
+        if let Some(t) = self.trace.as_mut() {
+            t(&TraceEvent::Fault {
+                t_us: self.now_us,
+                fault: fault.to_string(),
+            });
+        }
+        let cap = self.status.len() as u32;
+        match fault {
+            Fault::Crash(set) => set.ids(cap).for_each(|n| self.crash(n, Status::Crashed)),
+            Fault::Leave(set) => set.ids(cap).for_each(|n| self.crash(n, Status::Left)),
+            Fault::Restart(set) => set.ids(cap).for_each(|n| self.restart(n)),
+            Fault::Join(k) => {
+                for _ in 0..*k {
+                    if self.ids < cap {
+                        let n = self.ids;
+                        self.ids += 1;
+                        self.sampler.add_node(n, &mut self.rng_sampler);
+                        self.status[n as usize] = Status::Crashed;
+                        self.restart(n);
+                    }
+                }
+            }
+            Fault::Partition(groups) => self.net.partition(groups),
+            Fault::Cut(a, b) => self.net.cut(a, b),
+            Fault::Heal => self.net.heal(),
+            Fault::Loss(p) => self.net.loss_rate = *p,
+            Fault::Churn(r) => self.churn = *r,
+        }
+    }
+
+    fn crash(&mut self, n: NodeId, to: Status) {
+        let st = self.status[n as usize];
+        if st == Status::Up {
+            self.live -= 1;
+            self.tick_epoch[n as usize] += 1;
+            self.proto.on_crash(n);
+            self.net.reset_node(n);
+        }
+        if st != Status::Absent && st != Status::Left {
+            self.status[n as usize] = to;
+        }
+    }
+
+    fn restart(&mut self, n: NodeId) {
+        if self.status[n as usize] != Status::Crashed {
+            return;
+        }
+        self.status[n as usize] = Status::Up;
+        self.live += 1;
+        self.generation[n as usize] += 1;
+        self.tick_epoch[n as usize] += 1;
+        self.sampler.restart_node(n, &mut self.rng_sampler);
+        let mut cx = Ctx {
+            node: n,
+            now_us: self.now_us,
+            round: self.round,
+            timing: self.scenario.timing,
+            rng: &mut self.rng_proto,
+            out: &mut self.outbox,
+            events: &mut self.events,
+            sampler: &self.sampler,
+        };
+        self.proto.on_restart(&mut cx);
+        self.drain_events();
+        self.flush();
+        if self.scenario.timing == Timing::Timed {
+            let phase = rng::unit(&mut self.rng_sched) * self.interval_us as f64;
+            self.schedule_tick(n, self.now_us + phase as u64);
+        }
+    }
+
+    fn apply_churn(&mut self) {
+        if self.churn <= 0.0 {
+            return;
+        }
+        let p = (self.churn * self.interval_us as f64 / 1e6).min(1.0);
+        for n in 0..self.ids {
+            match self.status[n as usize] {
+                Status::Up if rng::chance(&mut self.rng_sched, p) => self.crash(n, Status::Crashed),
+                Status::Crashed if rng::chance(&mut self.rng_sched, p) => self.restart(n),
+                _ => {}
+            }
+        }
+    }
+
+    fn shuffle_views(&mut self) {
+        if let PeerSampler::Partial(views) = &mut self.sampler {
+            let status = &self.status;
+            let net = &self.net;
+            for n in 0..self.ids {
+                if status[n as usize] == Status::Up {
+                    views.shuffle(n, &mut self.rng_sampler, |a, b| {
+                        status[b as usize] == Status::Up && net.reachable(a, b)
+                    });
+                }
+            }
+        }
+    }
+
+    fn record_sample(&mut self) {
+        let p = self.proto.progress();
+        self.series.push(SeriesPoint {
+            round: self.round,
+            t_ms: self.now_us as f64 / 1000.0,
+            coverage: if self.live == 0 {
+                0.0
+            } else {
+                p.covered as f64 / self.live as f64
+            },
+            active: p.active,
+            live: self.live,
+            msgs: self.stats.sent,
+            bytes: self.stats.bytes,
+        });
+    }
+
+    fn check_done(&mut self) {
+        if self.proto.done(self.live) || self.now_us >= self.max_time_us {
+            if !self.finished
+                && self.scenario.timing == Timing::Timed
+                && self.series.last_t_ms() < self.now_us as f64 / 1000.0
+            {
+                self.record_sample();
+            }
+            self.finished = true;
+        }
+    }
+}
+
+/// What the command line and the page need from a running simulation, whatever its protocol.
+pub trait Runner {
+    fn scenario(&self) -> &Scenario;
+    /// One round (rounds) or one interval (timed). False once the run is finished.
+    fn step(&mut self) -> bool;
+    /// Run until virtual time `t_us` (or the end).
+    fn advance_to(&mut self, t_us: u64);
+    fn run_to_end(&mut self);
+    fn finished(&self) -> bool;
+    fn now_us(&self) -> u64;
+    fn round(&self) -> u32;
+    fn metrics(&self) -> RunMetrics;
+    fn series(&self) -> &Series;
+    fn stats(&self) -> NetStats;
+    fn live(&self) -> u64;
+    /// Node ids in use (initial nodes plus joins so far).
+    fn ids(&self) -> u32;
+    /// Capacity: every id the run may use.
+    fn capacity(&self) -> u32;
+    /// One state byte per id, for drawing.
+    fn node_states(&self, out: &mut Vec<u8>);
+    fn partition_group(&self, n: NodeId) -> u16;
+    /// Keep the last `cap` messages for drawing.
+    fn record_edges(&mut self, cap: usize);
+    /// Recent messages, oldest first.
+    fn recent_edges(&self, out: &mut Vec<Edge>);
+    /// Apply a fault now.
+    fn command(&mut self, fault: &Fault);
+    fn set_trace_sink(&mut self, sink: TraceSink);
+    fn node_counters(&self, n: NodeId) -> (u32, u64, u32);
+}
+
+impl<P: Protocol> Runner for Sim<P> {
+    fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+    fn step(&mut self) -> bool {
+        if self.finished {
+            return false;
+        }
+        match self.scenario.timing {
+            Timing::Rounds => self.step_round(),
+            Timing::Timed => {
+                let target = self.next_sample_us;
+                self.run_timed_until(target);
+            }
+        }
+        !self.finished
+    }
+    fn advance_to(&mut self, t_us: u64) {
+        match self.scenario.timing {
+            Timing::Rounds => {
+                while !self.finished && u64::from(self.round + 1) * self.interval_us <= t_us {
+                    self.step_round();
+                }
+            }
+            Timing::Timed => self.run_timed_until(t_us),
+        }
+    }
+    fn run_to_end(&mut self) {
+        while self.step() {}
+    }
+    fn finished(&self) -> bool {
+        self.finished
+    }
+    fn now_us(&self) -> u64 {
+        self.now_us
+    }
+    fn round(&self) -> u32 {
+        self.round
+    }
+    fn metrics(&self) -> RunMetrics {
+        RunMetrics::collect(
+            &self.scenario,
+            &self.proto.progress(),
+            &self.stats,
+            &self.series,
+            self.live,
+            self.now_us,
+            self.hash.hex(),
+        )
+    }
+    fn series(&self) -> &Series {
+        &self.series
+    }
+    fn stats(&self) -> NetStats {
+        self.stats
+    }
+    fn live(&self) -> u64 {
+        self.live
+    }
+    fn ids(&self) -> u32 {
+        self.ids
+    }
+    fn capacity(&self) -> u32 {
+        self.status.len() as u32
+    }
+    fn node_states(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend(self.status.iter().enumerate().map(|(n, st)| match st {
+            Status::Up => self.proto.node_state(n as NodeId) as u8,
+            Status::Crashed | Status::Left => NodeState::Down as u8,
+            Status::Absent => NodeState::Absent as u8,
+        }));
+    }
+    fn partition_group(&self, n: NodeId) -> u16 {
+        self.net.group_of(n)
+    }
+    fn record_edges(&mut self, cap: usize) {
+        self.edges_cap = cap;
+        self.edges.clear();
+        self.edges_head = 0;
+    }
+    fn recent_edges(&self, out: &mut Vec<Edge>) {
+        out.clear();
+        out.extend_from_slice(&self.edges[self.edges_head..]);
+        out.extend_from_slice(&self.edges[..self.edges_head]);
+    }
+    fn command(&mut self, fault: &Fault) {
+        self.apply_fault(fault);
+        self.drain_events();
+        self.finished = false;
+        self.check_done();
+    }
+    fn set_trace_sink(&mut self, sink: TraceSink) {
+        self.set_trace(sink);
+    }
+    fn node_counters(&self, n: NodeId) -> (u32, u64, u32) {
+        (
+            self.node_msgs[n as usize],
+            self.node_bytes[n as usize],
+            self.generation[n as usize],
+        )
+    }
+}

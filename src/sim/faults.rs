@@ -1,0 +1,382 @@
+//! Faults on a schedule: the compact text form shared by the command line and the
+//! URL (`crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s`)
+//! and its JSON form (a list of the same entries) in scenario files.
+//!
+//! Node sets are ids and inclusive ranges joined by `+`: `3`, `0-49`, `1+5+10-19`.
+//! Times are `ms`, `s` or `r` (rounds); a bare number is milliseconds.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::protocol::NodeId;
+
+/// A set of node ids as sorted inclusive ranges.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NodeSet(pub Vec<(NodeId, NodeId)>);
+
+impl NodeSet {
+    pub fn single(n: NodeId) -> Self {
+        NodeSet(vec![(n, n)])
+    }
+    pub fn range(a: NodeId, b: NodeId) -> Self {
+        NodeSet(vec![(a.min(b), a.max(b))])
+    }
+    pub fn contains(&self, n: NodeId) -> bool {
+        self.0.iter().any(|&(a, b)| a <= n && n <= b)
+    }
+    /// Every id in the set, ascending; bounded by the cluster size the caller passes.
+    pub fn ids(&self, capacity: u32) -> impl Iterator<Item = NodeId> + '_ {
+        self.0
+            .iter()
+            .flat_map(move |&(a, b)| a..=b.min(capacity.saturating_sub(1)))
+    }
+    pub fn max(&self) -> Option<NodeId> {
+        self.0.iter().map(|r| r.1).max()
+    }
+}
+
+impl FromStr for NodeSet {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut ranges = Vec::new();
+        for part in s.split('+') {
+            let num = |t: &str| {
+                t.trim()
+                    .parse::<NodeId>()
+                    .map_err(|_| format!("'{t}' is not a node id"))
+            };
+            let r = match part.split_once('-') {
+                Some((a, b)) => (num(a)?, num(b)?),
+                None => (num(part)?, num(part)?),
+            };
+            if r.0 > r.1 {
+                return Err(format!("range '{part}' runs backwards"));
+            }
+            ranges.push(r);
+        }
+        ranges.sort_unstable();
+        Ok(NodeSet(ranges))
+    }
+}
+
+impl fmt::Display for NodeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, &(a, b)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("+")?;
+            }
+            if a == b {
+                write!(f, "{a}")?;
+            } else {
+                write!(f, "{a}-{b}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// When a fault happens: virtual milliseconds, or the start of a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    Ms(u64),
+    Round(u32),
+}
+
+impl At {
+    /// The time in virtual microseconds, given the scenario's interval.
+    pub fn to_us(self, interval_ms: u32) -> u64 {
+        match self {
+            At::Ms(ms) => ms.saturating_mul(1000),
+            At::Round(r) => u64::from(r) * u64::from(interval_ms) * 1000,
+        }
+    }
+}
+
+impl FromStr for At {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let bad = || format!("'{s}' is not a time (write 1500ms, 10s or 5r)");
+        if let Some(r) = s.strip_suffix('r') {
+            return r.parse().map(At::Round).map_err(|_| bad());
+        }
+        if let Some(ms) = s.strip_suffix("ms") {
+            return ms.parse().map(At::Ms).map_err(|_| bad());
+        }
+        if let Some(sec) = s.strip_suffix('s') {
+            let v: f64 = sec.parse().map_err(|_| bad())?;
+            if !(0.0..=1e12).contains(&v) {
+                return Err(bad());
+            }
+            return Ok(At::Ms((v * 1000.0).round() as u64));
+        }
+        s.parse().map(At::Ms).map_err(|_| bad())
+    }
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            At::Round(r) => write!(f, "{r}r"),
+            At::Ms(ms) if ms % 1000 == 0 => write!(f, "{}s", ms / 1000),
+            At::Ms(ms) => write!(f, "{ms}ms"),
+        }
+    }
+}
+
+/// One fault. The verbs are the ones a user would say.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// The nodes stop: they send and receive nothing and lose volatile state.
+    Crash(NodeSet),
+    /// Crashed nodes come back with a new generation and empty volatile state.
+    Restart(NodeSet),
+    /// The nodes leave for good.
+    Leave(NodeSet),
+    /// This many new nodes join (ids after the existing ones).
+    Join(u32),
+    /// Groups that cannot reach each other; unlisted nodes form one more group.
+    Partition(Vec<NodeSet>),
+    /// Links between every node of the first set and every node of the second are cut.
+    Cut(NodeSet, NodeSet),
+    /// Every partition and cut is removed.
+    Heal,
+    /// The loss rate changes.
+    Loss(f64),
+    /// From now on, each interval every live node crashes with this probability
+    /// per second, and every crashed node restarts with the same probability.
+    Churn(f64),
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (verb, arg) = s.split_once(':').unwrap_or((s, ""));
+        let set = |a: &str| a.parse::<NodeSet>();
+        let prob = |a: &str| match a.parse::<f64>() {
+            Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+            _ => Err(format!("'{a}' is not a probability from 0 to 1")),
+        };
+        let need = |ok: bool, shape: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("'{s}': write {shape}"))
+            }
+        };
+        match verb.trim() {
+            "crash" => need(!arg.is_empty(), "crash:NODES").and_then(|_| set(arg).map(Fault::Crash)),
+            "restart" => need(!arg.is_empty(), "restart:NODES").and_then(|_| set(arg).map(Fault::Restart)),
+            "leave" => need(!arg.is_empty(), "leave:NODES").and_then(|_| set(arg).map(Fault::Leave)),
+            "join" => arg.parse::<u32>().map(Fault::Join).map_err(|_| format!("'{s}': write join:COUNT")),
+            "partition" => {
+                need(arg.contains('/') || !arg.is_empty(), "partition:A/B")?;
+                arg.split('/').map(set).collect::<Result<Vec<_>, _>>().map(Fault::Partition)
+            }
+            "cut" => {
+                let (a, b) = arg.split_once('/').ok_or_else(|| format!("'{s}': write cut:A/B"))?;
+                Ok(Fault::Cut(set(a)?, set(b)?))
+            }
+            "heal" => need(arg.is_empty(), "heal").map(|_| Fault::Heal),
+            "loss" => prob(arg).map(Fault::Loss),
+            "churn" => prob(arg).map(Fault::Churn),
+            other => Err(format!(
+                "unknown fault '{other}' (known: crash, restart, leave, join, partition, cut, heal, loss, churn)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Crash(s) => write!(f, "crash:{s}"),
+            Fault::Restart(s) => write!(f, "restart:{s}"),
+            Fault::Leave(s) => write!(f, "leave:{s}"),
+            Fault::Join(k) => write!(f, "join:{k}"),
+            Fault::Partition(groups) => {
+                f.write_str("partition:")?;
+                for (i, g) in groups.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("/")?;
+                    }
+                    write!(f, "{g}")?;
+                }
+                Ok(())
+            }
+            Fault::Cut(a, b) => write!(f, "cut:{a}/{b}"),
+            Fault::Heal => f.write_str("heal"),
+            Fault::Loss(p) => write!(f, "loss:{p}"),
+            Fault::Churn(p) => write!(f, "churn:{p}"),
+        }
+    }
+}
+
+/// One scheduled fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultEntry {
+    pub at: At,
+    pub fault: Fault,
+}
+
+impl FromStr for FaultEntry {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (fault, at) = s
+            .rsplit_once('@')
+            .ok_or_else(|| format!("'{s}' has no time (add @10s, @5r or @1500ms)"))?;
+        Ok(FaultEntry {
+            at: at.parse()?,
+            fault: fault.parse()?,
+        })
+    }
+}
+
+impl fmt::Display for FaultEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.fault, self.at)
+    }
+}
+
+/// The whole schedule, in the order written (the engine sorts by time, stably).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct FaultSchedule(pub Vec<FaultEntry>);
+
+/// At most this many entries: a bound on what a link or a file can make the engine do.
+pub const MAX_FAULTS: usize = 10_000;
+
+impl FaultSchedule {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Nodes added by joins.
+    pub fn joined(&self) -> u32 {
+        self.0
+            .iter()
+            .map(|e| if let Fault::Join(k) = e.fault { k } else { 0 })
+            .fold(0u32, u32::saturating_add)
+    }
+    /// The largest node id any entry names.
+    pub fn max_node(&self) -> Option<NodeId> {
+        self.0
+            .iter()
+            .filter_map(|e| match &e.fault {
+                Fault::Crash(s) | Fault::Restart(s) | Fault::Leave(s) => s.max(),
+                Fault::Partition(g) => g.iter().filter_map(NodeSet::max).max(),
+                Fault::Cut(a, b) => a.max().max(b.max()),
+                _ => None,
+            })
+            .max()
+    }
+    pub fn push(&mut self, at: At, fault: Fault) {
+        self.0.push(FaultEntry { at, fault });
+    }
+}
+
+impl FromStr for FaultSchedule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let entries: Vec<FaultEntry> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        if entries.len() > MAX_FAULTS {
+            return Err(format!("{} entries; at most {MAX_FAULTS}", entries.len()));
+        }
+        Ok(FaultSchedule(entries))
+    }
+}
+
+impl fmt::Display for FaultSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for FaultSchedule {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(ToString::to_string))
+    }
+}
+
+impl<'de> Deserialize<'de> for FaultSchedule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Text(String),
+            List(Vec<String>),
+        }
+        let text = match Form::deserialize(d)? {
+            Form::Text(t) => t,
+            Form::List(l) => l.join(","),
+        };
+        text.parse()
+            .map_err(|e| serde::de::Error::custom(format!("faults: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example schedule from the docs parses and prints back to the same text.
+    #[test]
+    fn text_round_trip() {
+        let text = "crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s,cut:1+4/7@250ms,join:5@3r,churn:0.01@1s";
+        let s: FaultSchedule = text.parse().unwrap();
+        assert_eq!(s.0.len(), 8);
+        assert_eq!(s.to_string(), text);
+        assert_eq!(s.joined(), 5);
+        assert_eq!(s.max_node(), Some(99));
+        assert_eq!(s.0[0].at.to_us(1000), 10_000_000);
+        assert_eq!(s.0[6].at.to_us(200), 600_000);
+    }
+
+    /// Malformed entries say what is wrong and how to write it.
+    #[test]
+    fn errors_explain() {
+        assert!("crash:3"
+            .parse::<FaultSchedule>()
+            .unwrap_err()
+            .contains("no time"));
+        assert!("explode:3@1s"
+            .parse::<FaultSchedule>()
+            .unwrap_err()
+            .contains("unknown fault"));
+        assert!("loss:2@1s"
+            .parse::<FaultSchedule>()
+            .unwrap_err()
+            .contains("probability"));
+        assert!("crash:9-3@1s"
+            .parse::<FaultSchedule>()
+            .unwrap_err()
+            .contains("backwards"));
+        assert!("crash:x@1s"
+            .parse::<FaultSchedule>()
+            .unwrap_err()
+            .contains("node id"));
+    }
+
+    /// Scenario files may hold the schedule as a list or as one string.
+    #[test]
+    fn json_forms() {
+        let a: FaultSchedule = serde_json::from_str(r#"["crash:1@1s", "heal@2s"]"#).unwrap();
+        let b: FaultSchedule = serde_json::from_str(r#""crash:1@1s,heal@2s""#).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#"["crash:1@1s","heal@2s"]"#
+        );
+    }
+}

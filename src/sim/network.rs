@@ -1,0 +1,363 @@
+//! The virtual network: who can reach whom, what is lost, how long a message takes.
+//!
+//! It owns partitions (a group per node), cut links, the loss rate (which faults
+//! may change), the latency distribution and the transport model. It draws from
+//! its own random stream, so network settings never shift the protocol's choices.
+
+use std::collections::BTreeSet;
+
+use crate::protocol::NodeId;
+use crate::scenario::{LatencyDist, Oversize, Scenario, Transport};
+use crate::sim::rng::{self, Rng};
+
+/// Why a message did not arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum DropReason {
+    Loss = 1,
+    Partition = 2,
+    /// The receiver was crashed (or had left) when the message arrived.
+    Down = 3,
+    /// Larger than the MTU, with `oversize=drop`.
+    Oversize = 4,
+}
+
+impl DropReason {
+    pub fn word(self) -> &'static str {
+        match self {
+            DropReason::Loss => "loss",
+            DropReason::Partition => "partition",
+            DropReason::Down => "down",
+            DropReason::Oversize => "oversize",
+        }
+    }
+}
+
+/// The fate of one message handed to the network.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fate {
+    Lost(DropReason),
+    /// Delivered after `delay_us`, `copies` times (2 when duplicated).
+    Arrives {
+        delay_us: u64,
+        copies: u8,
+    },
+}
+
+/// Connections a TCP node keeps open; a message to any other peer pays a handshake.
+const TCP_POOL: usize = 4;
+/// Retransmissions before a TCP connection gives up on a message.
+const TCP_MAX_RETRIES: u32 = 15;
+
+pub struct Network {
+    pub loss_rate: f64,
+    latency: LatencyDist,
+    latency_us_min: f64,
+    latency_us_max: f64,
+    duplicate_rate: f64,
+    reorder_rate: f64,
+    transport: Transport,
+    mtu_bytes: u32,
+    oversize: Oversize,
+    tcp_rto_us: u64,
+    /// Partition group per node; all zero when there is no partition.
+    group: Vec<u16>,
+    partitioned: bool,
+    cuts: BTreeSet<(NodeId, NodeId)>,
+    /// Per node, the peers it has open TCP connections to (most recent first).
+    tcp_pool: Vec<[NodeId; TCP_POOL]>,
+    rng: Rng,
+}
+
+impl Network {
+    pub fn new(s: &Scenario, capacity: u32) -> Self {
+        let tcp = s.transport == Transport::Tcp;
+        Network {
+            loss_rate: s.loss_rate,
+            latency: s.latency,
+            latency_us_min: s.latency_ms_min * 1000.0,
+            latency_us_max: s.latency_ms_max * 1000.0,
+            duplicate_rate: s.duplicate_rate,
+            reorder_rate: s.reorder_rate,
+            transport: s.transport,
+            mtu_bytes: s.mtu_bytes,
+            oversize: s.oversize,
+            tcp_rto_us: u64::from(s.tcp_rto_ms) * 1000,
+            group: vec![0; capacity as usize],
+            partitioned: false,
+            cuts: BTreeSet::new(),
+            tcp_pool: if tcp {
+                vec![[NodeId::MAX; TCP_POOL]; capacity as usize]
+            } else {
+                Vec::new()
+            },
+            rng: rng::stream(s.seed, rng::Stream::Network),
+        }
+    }
+
+    /// Can a message get from `a` to `b` right now?
+    #[inline]
+    pub fn reachable(&self, a: NodeId, b: NodeId) -> bool {
+        if self.partitioned && self.group[a as usize] != self.group[b as usize] {
+            return false;
+        }
+        self.cuts.is_empty() || !self.cuts.contains(&(a.min(b), a.max(b)))
+    }
+
+    /// Split the cluster: each listed set becomes a group, unlisted nodes one more.
+    pub fn partition(&mut self, groups: &[crate::sim::faults::NodeSet]) {
+        self.group.iter_mut().for_each(|g| *g = 0);
+        let capacity = self.group.len() as u32;
+        for (i, set) in groups.iter().enumerate() {
+            for n in set.ids(capacity) {
+                self.group[n as usize] = (i + 1) as u16;
+            }
+        }
+        self.partitioned = true;
+    }
+
+    pub fn cut(&mut self, a: &crate::sim::faults::NodeSet, b: &crate::sim::faults::NodeSet) {
+        let capacity = self.group.len() as u32;
+        for x in a.ids(capacity) {
+            for y in b.ids(capacity) {
+                if x != y {
+                    self.cuts.insert((x.min(y), x.max(y)));
+                }
+            }
+        }
+    }
+
+    pub fn heal(&mut self) {
+        self.partitioned = false;
+        self.group.iter_mut().for_each(|g| *g = 0);
+        self.cuts.clear();
+    }
+
+    pub fn is_partitioned(&self) -> bool {
+        self.partitioned || !self.cuts.is_empty()
+    }
+
+    /// Partition group of a node (0 when not partitioned), for drawing.
+    pub fn group_of(&self, n: NodeId) -> u16 {
+        if self.partitioned {
+            self.group[n as usize]
+        } else {
+            0
+        }
+    }
+
+    /// Decide the fate of a message of `size` bytes. `timed` selects whether latency matters.
+    #[inline]
+    pub fn transmit(&mut self, from: NodeId, to: NodeId, size: u32, timed: bool) -> Fate {
+        if !self.reachable(from, to) {
+            return Fate::Lost(DropReason::Partition);
+        }
+        let mut delay_us = if timed { self.latency_us() } else { 0 };
+        match self.transport {
+            Transport::Udp => {
+                let fragments = if size > self.mtu_bytes {
+                    if self.oversize == Oversize::Drop {
+                        return Fate::Lost(DropReason::Oversize);
+                    }
+                    size.div_ceil(self.mtu_bytes)
+                } else {
+                    1
+                };
+                if self.loss_rate > 0.0 {
+                    for _ in 0..fragments {
+                        if rng::chance(&mut self.rng, self.loss_rate) {
+                            return Fate::Lost(DropReason::Loss);
+                        }
+                    }
+                }
+            }
+            Transport::Tcp => {
+                let mut retries = 0;
+                while self.loss_rate > 0.0 && rng::chance(&mut self.rng, self.loss_rate) {
+                    retries += 1;
+                    if retries > TCP_MAX_RETRIES {
+                        return Fate::Lost(DropReason::Loss);
+                    }
+                    delay_us += self.tcp_rto_us << (retries - 1).min(6);
+                }
+                if timed && !self.tcp_connected(from, to) {
+                    // SYN, SYN-ACK: one round trip before the first byte.
+                    delay_us += self.latency_us() + self.latency_us();
+                }
+            }
+        }
+        let mut copies = 1;
+        if self.duplicate_rate > 0.0
+            && self.transport == Transport::Udp
+            && rng::chance(&mut self.rng, self.duplicate_rate)
+        {
+            copies = 2;
+        }
+        if timed && self.reorder_rate > 0.0 && rng::chance(&mut self.rng, self.reorder_rate) {
+            delay_us += self.latency_us_max as u64;
+        }
+        Fate::Arrives { delay_us, copies }
+    }
+
+    /// Is there an open connection from `from` to `to`? Opens one (evicting the oldest) if not.
+    fn tcp_connected(&mut self, from: NodeId, to: NodeId) -> bool {
+        let pool = &mut self.tcp_pool[from as usize];
+        if let Some(i) = pool.iter().position(|&p| p == to) {
+            pool[..=i].rotate_right(1);
+            return true;
+        }
+        pool.rotate_right(1);
+        pool[0] = to;
+        false
+    }
+
+    /// A crashed node loses its connections.
+    pub fn reset_node(&mut self, n: NodeId) {
+        if let Some(pool) = self.tcp_pool.get_mut(n as usize) {
+            *pool = [NodeId::MAX; TCP_POOL];
+        }
+    }
+
+    /// One latency sample in microseconds.
+    pub fn latency_us(&mut self) -> u64 {
+        let (lo, hi) = (self.latency_us_min, self.latency_us_max);
+        let mean = 0.5 * (lo + hi);
+        let v = match self.latency {
+            LatencyDist::Constant => lo,
+            LatencyDist::Uniform => lo + (hi - lo) * rng::unit(&mut self.rng),
+            LatencyDist::Exponential => lo - (mean - lo) * (1.0 - rng::unit(&mut self.rng)).ln(),
+            LatencyDist::LogNormal => {
+                // sigma 0.5 around the mean: exp(mu + sigma^2/2) = mean - lo, shifted by lo.
+                const SIGMA: f64 = 0.5;
+                let tail = (mean - lo).max(1.0);
+                let mu = tail.ln() - 0.5 * SIGMA * SIGMA;
+                lo + (mu + SIGMA * self.normal()).exp()
+            }
+        };
+        v.max(0.0) as u64
+    }
+
+    /// A standard normal by Box-Muller (portable: only `ln`, `sqrt`, `cos`).
+    fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - rng::unit(&mut self.rng);
+        let u2 = rng::unit(&mut self.rng);
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::faults::NodeSet;
+
+    fn net(pairs: &[&str]) -> Network {
+        let mut s = Scenario::default();
+        s.apply_pairs(pairs.iter().copied()).unwrap();
+        Network::new(&s, s.nodes)
+    }
+
+    /// The measured loss fraction matches loss_rate (within 4 standard errors over 100k messages).
+    #[test]
+    fn loss_rate_is_respected() {
+        let mut n = net(&["loss_rate=0.3"]);
+        let trials = 100_000;
+        let lost = (0..trials)
+            .filter(|_| matches!(n.transmit(0, 1, 100, false), Fate::Lost(_)))
+            .count();
+        let p = lost as f64 / trials as f64;
+        let se = (0.3f64 * 0.7 / trials as f64).sqrt();
+        assert!((p - 0.3).abs() < 4.0 * se, "p = {p}");
+    }
+
+    /// Split datagrams are lost if any fragment is: 3 fragments at 10% loss arrive with (0.9)^3.
+    #[test]
+    fn fragments_multiply_loss() {
+        let mut n = net(&["loss_rate=0.1", "mtu_bytes=100", "oversize=split"]);
+        let trials = 100_000;
+        let ok = (0..trials)
+            .filter(|_| matches!(n.transmit(0, 1, 250, false), Fate::Arrives { .. }))
+            .count();
+        let p = ok as f64 / trials as f64;
+        let expect = 0.9f64.powi(3);
+        assert!(
+            (p - expect).abs() < 4.0 * (expect * (1.0 - expect) / trials as f64).sqrt(),
+            "p = {p}"
+        );
+        let mut d = net(&["mtu_bytes=100", "oversize=drop"]);
+        assert_eq!(
+            d.transmit(0, 1, 101, false),
+            Fate::Lost(DropReason::Oversize)
+        );
+    }
+
+    /// Each latency shape stays within its bounds and has the documented mean.
+    #[test]
+    fn latency_shapes() {
+        for (shape, mean_ms) in [
+            ("constant", 10.0),
+            ("uniform", 30.0),
+            ("exponential", 30.0),
+            ("lognormal", 30.0),
+        ] {
+            let mut n = net(&[
+                &format!("latency={shape}"),
+                "latency_ms_min=10",
+                "latency_ms_max=50",
+            ]);
+            let k = 50_000;
+            let samples: Vec<u64> = (0..k).map(|_| n.latency_us()).collect();
+            assert!(samples.iter().all(|&s| s >= 10_000), "{shape} below min");
+            if shape == "uniform" {
+                assert!(samples.iter().all(|&s| s <= 50_000));
+            }
+            let mean = samples.iter().sum::<u64>() as f64 / k as f64 / 1000.0;
+            assert!(
+                (mean - mean_ms).abs() < mean_ms * 0.03,
+                "{shape}: mean {mean} ms, want {mean_ms}"
+            );
+        }
+    }
+
+    /// Partitions and cuts block exactly the links they name, and heal restores them.
+    #[test]
+    fn partition_cut_heal() {
+        let mut n = net(&["nodes=10"]);
+        n.partition(&[NodeSet::range(0, 4)]);
+        assert!(n.reachable(0, 4) && n.reachable(5, 9));
+        assert!(!n.reachable(0, 5));
+        assert_eq!(
+            n.transmit(4, 5, 10, false),
+            Fate::Lost(DropReason::Partition)
+        );
+        n.heal();
+        n.cut(&NodeSet::single(1), &NodeSet::single(2));
+        assert!(!n.reachable(2, 1) && n.reachable(1, 3));
+        n.heal();
+        assert!(n.reachable(1, 2));
+    }
+
+    /// TCP never loses at moderate loss: it pays an RTO per retransmission, and a handshake on a new connection.
+    #[test]
+    fn tcp_pays_in_delay() {
+        let mut n = net(&[
+            "transport=tcp",
+            "loss_rate=0.5",
+            "latency=constant",
+            "latency_ms_min=10",
+            "latency_ms_max=10",
+            "tcp_rto_ms=200",
+        ]);
+        let mut total = 0u64;
+        for _ in 0..1000 {
+            match n.transmit(0, 1, 100, true) {
+                Fate::Arrives { delay_us, .. } => total += delay_us,
+                Fate::Lost(_) => panic!("tcp lost a message at 50% loss"),
+            }
+        }
+        // Without loss each message would take 10 ms (after the first, which adds a 20 ms handshake).
+        assert!(
+            total > 1000 * 10_000 + 20_000 + 1000 * 100_000,
+            "retransmissions must cost time: {total}"
+        );
+    }
+}
