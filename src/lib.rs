@@ -27,7 +27,8 @@ pub mod cli;
 
 #[cfg(target_arch = "wasm32")]
 pub mod embed;
-#[cfg(target_arch = "wasm32")]
+/// The page. Its model is plain Rust and compiles (and is tested) everywhere;
+/// the components that touch the browser are wasm32-only.
 pub mod ui;
 
 pub use scenario::Scenario;

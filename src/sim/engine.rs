@@ -237,9 +237,12 @@ impl<P: Protocol> Sim<P> {
     // ----- rounds -----------------------------------------------------------
 
     fn step_round(&mut self) {
+        // Faults due by the end of the last round happen between rounds: exactly
+        // where a command from the page lands, so a recorded schedule replays it.
+        self.apply_due_faults();
+        self.drain_events();
         self.round += 1;
         self.now_us = u64::from(self.round) * self.interval_us;
-        self.apply_due_faults();
         self.apply_churn();
         self.shuffle_views();
         self.order.clear();
@@ -293,15 +296,17 @@ impl<P: Protocol> Sim<P> {
                 return;
             }
             self.now_us = t;
-            if next_fault <= t {
-                self.apply_due_faults();
-                self.drain_events();
-            } else if self.next_sample_us <= next_ev {
+            // At equal times: the sample first, then events, then faults. A fault
+            // at t thus lands after everything due at t, as a command given at t does.
+            if self.next_sample_us <= next_ev && self.next_sample_us <= next_fault {
                 self.round += 1;
                 self.record_sample();
                 self.next_sample_us += self.interval_us;
                 self.apply_churn();
                 self.shuffle_views();
+            } else if next_fault < next_ev {
+                self.apply_due_faults();
+                self.drain_events();
             } else {
                 let ev = self.queue.pop().expect("peeked");
                 match ev.kind {

@@ -1,1 +1,15 @@
-pub fn start() {}
+//! The playground page (Yew). `model` holds the state and logic and knows
+//! nothing of the browser; `app` is the component that turns messages into
+//! model calls; `graph` and `chart` draw on canvases from snapshots.
+
+pub mod model;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod chart;
+#[cfg(target_arch = "wasm32")]
+mod graph;
+
+#[cfg(target_arch = "wasm32")]
+pub use app::start;

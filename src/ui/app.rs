@@ -1,0 +1,539 @@
+//! The page component: `Msg` in, one model call, re-render if the model changed.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent};
+use yew::prelude::*;
+
+use super::chart::draw_coverage;
+use super::graph::{css, fit, Graph, PALETTE};
+use super::model::{Playground, Speed};
+use crate::protocol::NodeState;
+use crate::scenario::{Group, Kind, ParamSpec, Timing, PAGE_NODES_MAX, PARAMS};
+
+/// Ready-made scenarios: (label, fragment).
+const PRESETS: [(&str, &str); 7] = [
+    ("Default: push, 200 nodes", ""),
+    ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
+    ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
+    ("Feedback-coin rumor, k=2 (residue)", "nodes=1000&fanout=1&stop=feedback-coin&k=2"),
+    ("Lossy WAN (timed, log-normal, 20% loss)", "nodes=500&spread=push-pull&timing=timed&latency=lognormal&latency_ms_min=20&latency_ms_max=300&loss_rate=0.2"),
+    ("Partition drill (split, heal at 8 s)", "nodes=300&spread=push-pull&fanout=1&timing=timed&faults=partition:0-149@0s,heal@8s"),
+    ("Big cluster: 50,000 nodes", "nodes=50000&fanout=1"),
+];
+
+/// Budget of simulation work per animation frame, in milliseconds.
+const FRAME_BUDGET_MS: f64 = 10.0;
+
+pub enum Msg {
+    Frame(f64),
+    Play,
+    Pause,
+    Toggle,
+    Step,
+    Reset,
+    SetParam(&'static str, String),
+    Speed(String),
+    Preset(usize),
+    DismissErrors,
+    NewSeed,
+    Share,
+    GraphClick(f64, f64),
+}
+
+pub struct App {
+    model: Playground,
+    graph: Graph,
+    graph_ref: NodeRef,
+    chart_ref: NodeRef,
+    last_ts: Option<f64>,
+    drawn: u64,
+    shown: u64,
+    dark: bool,
+    embed: bool,
+    share_note: Option<String>,
+    _frame: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>,
+    _keys: Option<Closure<dyn FnMut(KeyboardEvent)>>,
+}
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("a browser window")
+}
+
+fn now_ms() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}
+
+fn location_fragment() -> String {
+    let loc = window().location();
+    let mut s = loc.search().unwrap_or_default();
+    let hash = loc.hash().unwrap_or_default();
+    if !hash.is_empty() {
+        if !s.is_empty() {
+            s.push('&');
+        }
+        s.push_str(hash.trim_start_matches('#'));
+    }
+    s.trim_start_matches('?').to_string()
+}
+
+impl App {
+    fn write_url(&self) {
+        let mut frag = self.model.fragment();
+        if self.embed {
+            frag.push_str("&embed=1");
+        }
+        if let Ok(h) = window().history() {
+            let url = format!(
+                "{}#{frag}",
+                window().location().pathname().unwrap_or_default()
+            );
+            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+        }
+    }
+
+    fn draw(&mut self) {
+        if self.drawn == self.model.version {
+            return;
+        }
+        self.drawn = self.model.version;
+        let window_us = u64::from(self.model.scenario.interval_ms) * 1000;
+        if let Some(c) = self.graph_ref.cast::<HtmlCanvasElement>() {
+            fit(&c);
+            self.graph.draw(
+                &c,
+                &self.model.states,
+                &self.model.edges,
+                self.model.sim.now_us(),
+                window_us,
+                self.dark,
+            );
+        }
+        if let Some(c) = self.chart_ref.cast::<HtmlCanvasElement>() {
+            let dpr = fit(&c);
+            draw_coverage(
+                &c,
+                dpr,
+                self.model.sim.series(),
+                &self.model.theory,
+                self.model.scenario.interval_ms,
+                self.dark,
+            );
+        }
+    }
+
+    fn view_param(&self, ctx: &Context<Self>, p: &'static ParamSpec) -> Html {
+        let key = p.key;
+        let testid = format!("param-{key}");
+        let id = format!("p-{key}");
+        let draft = self.model.drafts.get(key);
+        let value = draft
+            .cloned()
+            .unwrap_or_else(|| self.model.scenario.get(key).unwrap_or_default());
+        let invalid = draft.is_some();
+        let on_input = ctx.link().callback(move |e: Event| {
+            let v = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                .map(|i| i.value())
+                .unwrap_or_default();
+            Msg::SetParam(key, v)
+        });
+        let control = match p.kind {
+            Kind::Choice(words) => {
+                let on_select = ctx.link().callback(move |e: Event| {
+                    let v = e
+                        .target()
+                        .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+                        .map(|s| s.value())
+                        .unwrap_or_default();
+                    Msg::SetParam(key, v)
+                });
+                html! {
+                    <select id={id.clone()} data-testid={testid} onchange={on_select}>
+                        { for words.iter().map(|w| html! { <option value={*w} selected={*w == value}>{ *w }</option> }) }
+                    </select>
+                }
+            }
+            Kind::Int { min, max } => html! {
+                <input id={id.clone()} data-testid={testid} type="number" inputmode="numeric" min={min.to_string()}
+                    max={if key == "nodes" { PAGE_NODES_MAX.to_string() } else { max.to_string() }} step="1"
+                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} />
+            },
+            Kind::Float { min, max } => html! {
+                <input id={id.clone()} data-testid={testid} type="number" inputmode="decimal" min={min.to_string()} max={max.to_string()} step="any"
+                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} />
+            },
+            Kind::Schedule => html! {
+                <input id={id.clone()} data-testid={testid} type="text" spellcheck="false" placeholder="crash:3@5s,restart:3@9s"
+                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} />
+            },
+        };
+        let range = match p.kind {
+            // The page runs fewer nodes than the command line.
+            Kind::Int { min, .. } if key == "nodes" => format!("{min}–{PAGE_NODES_MAX}"),
+            Kind::Int { min, max } => format!("{min}–{max}"),
+            Kind::Float { min, max } => format!("{min}–{max}"),
+            _ => String::new(),
+        };
+        html! {
+            <div class={classes!("param", matches!(p.kind, Kind::Schedule).then_some("wide"))} title={p.doc}>
+                <label for={id}>{ p.label }{ if p.unit.is_empty() { html!{} } else { html!{ <span class="unit">{ format!(" ({})", p.unit) }</span> } } }</label>
+                { control }
+                <small class="help">{ if range.is_empty() { String::new() } else { format!("{range}. ") } }{ p.doc }</small>
+            </div>
+        }
+    }
+
+    fn view_controls(&self, ctx: &Context<Self>) -> Html {
+        let on_preset = ctx.link().callback(|e: Event| {
+            let v = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+                .map(|s| s.value())
+                .unwrap_or_default();
+            Msg::Preset(v.parse().unwrap_or(0))
+        });
+        html! {
+            <aside class="controls" aria-label="Settings">
+                <div class="param wide">
+                    <label for="preset">{ "Preset" }</label>
+                    <select id="preset" data-testid="preset" onchange={on_preset}>
+                        <option value="" selected=true disabled=true>{ "Choose a scenario…" }</option>
+                        { for PRESETS.iter().enumerate().map(|(i, (label, _))| html! { <option value={i.to_string()}>{ *label }</option> }) }
+                    </select>
+                </div>
+                { for Group::ALL.iter().filter(|g| **g != Group::Run).map(|g| html! {
+                    <details open={matches!(g, Group::Cluster | Group::Protocol)}>
+                        <summary>{ g.label() }</summary>
+                        <div class="params">
+                            { for PARAMS.iter().filter(|p| p.group == *g).map(|p| self.view_param(ctx, p)) }
+                        </div>
+                    </details>
+                }) }
+            </aside>
+        }
+    }
+
+    fn view_toolbar(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let on_speed = link.callback(|e: Event| {
+            let v = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+                .map(|s| s.value())
+                .unwrap_or_default();
+            Msg::Speed(v)
+        });
+        let playing = self.model.playing;
+        html! {
+            <div class="toolbar" role="toolbar" aria-label="Run">
+                <button data-testid="play" class="primary" disabled={playing} onclick={link.callback(|_| Msg::Play)} title="Play (space)">{ "▶ Play" }</button>
+                <button data-testid="pause" disabled={!playing} onclick={link.callback(|_| Msg::Pause)} title="Pause (space)">{ "Pause" }</button>
+                <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title="One round (→)">{ "Step" }</button>
+                <button data-testid="reset" onclick={link.callback(|_| Msg::Reset)} title="Start again, same seed (r)">{ "Reset" }</button>
+                <label class="speed">{ "Speed " }
+                    <select data-testid="speed" onchange={on_speed} aria-label="Speed">
+                        { for Speed::CHOICES.iter().map(|(l, s)| html! { <option value={*l} selected={*s == self.model.speed}>{ *l }</option> }) }
+                    </select>
+                </label>
+                if !self.embed {
+                    <button data-testid="new-seed" onclick={link.callback(|_| Msg::NewSeed)} title="Same settings, another random run">{ "New seed" }</button>
+                    <button data-testid="share" onclick={link.callback(|_| Msg::Share)} title="Copy a link that reproduces this run">{ "Share link" }</button>
+                }
+            </div>
+        }
+    }
+
+    fn view_stats(&self) -> Html {
+        let m = &self.model;
+        let pts = m.sim.series().points.last().copied();
+        let coverage = m.coverage() * 100.0;
+        let stats = m.sim.stats();
+        let t = m.sim.now_us() as f64 / 1000.0;
+        let round_label = if m.scenario.timing == Timing::Rounds {
+            "round"
+        } else {
+            "interval"
+        };
+        let state = if m.sim.finished() {
+            "finished"
+        } else if m.playing {
+            "running"
+        } else {
+            "paused"
+        };
+        html! {
+            <div class="stats" aria-live="polite">
+                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ " informed" }</span>
+                <span class="stat"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
+                <span class="stat"><b>{ format_ms(t) }</b>{ " virtual" }</span>
+                <span class="stat"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
+                <span class="stat"><b>{ pts.map_or(0, |p| p.live) }</b>{ " live" }</span>
+                <span class="stat" data-testid="run-state">{ state }</span>
+            </div>
+        }
+    }
+
+    fn view_legend(&self) -> Html {
+        html! {
+            <ul class="legend" aria-label="Node colours">
+                { for NodeState::ALL.iter().take(4).map(|s| {
+                    let rgb = if self.dark { PALETTE[*s as usize].1 } else { PALETTE[*s as usize].0 };
+                    html! { <li><span class="dot" style={format!("background:{}", css(rgb))}></span>{ s.label() }</li> }
+                }) }
+                <li><span class="line"></span>{ "message (red: lost)" }</li>
+            </ul>
+        }
+    }
+}
+
+fn format_ms(t: f64) -> String {
+    if t >= 10_000.0 {
+        format!("{:.1} s", t / 1000.0)
+    } else {
+        format!("{t:.0} ms")
+    }
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let fragment = location_fragment();
+        let embed = fragment.split('&').any(|kv| kv == "embed=1");
+        let mut model = Playground::from_fragment(&fragment);
+        if let Some(speed) = fragment.split('&').find_map(|kv| kv.strip_prefix("speed=")) {
+            match Speed::from_label(&speed.replace("%C3%97", "×"))
+                .or_else(|| speed.parse::<f64>().ok().map(Speed::Times))
+            {
+                Some(s) => model.speed = s,
+                None => model.errors.push(format!(
+                    "speed: '{speed}' is not allowed; allowed: 0.1 to 100, or max"
+                )),
+            }
+        }
+        let dark = window()
+            .match_media("(prefers-color-scheme: dark)")
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.matches());
+
+        // The animation loop: one message per frame.
+        let frame: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
+        let again = frame.clone();
+        let link = ctx.link().clone();
+        *frame.borrow_mut() = Some(Closure::new(move |ts: f64| {
+            link.send_message(Msg::Frame(ts));
+            if let Some(cb) = again.borrow().as_ref() {
+                let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
+            }
+        }));
+        if let Some(cb) = frame.borrow().as_ref() {
+            let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
+        }
+
+        // Keyboard: space plays or pauses, → steps, r resets (not while typing in a field).
+        let link = ctx.link().clone();
+        let keys = Closure::<dyn FnMut(KeyboardEvent)>::new(move |e: KeyboardEvent| {
+            let typing = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| {
+                    matches!(
+                        el.tag_name().as_str(),
+                        "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
+                    )
+                });
+            if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                return;
+            }
+            let msg = match e.key().as_str() {
+                " " => Some(Msg::Toggle),
+                "ArrowRight" => Some(Msg::Step),
+                "r" => Some(Msg::Reset),
+                _ => None,
+            };
+            if let Some(m) = msg {
+                e.prevent_default();
+                link.send_message(m);
+            }
+        });
+        if let Some(doc) = window().document() {
+            let _ = doc.add_event_listener_with_callback("keydown", keys.as_ref().unchecked_ref());
+        }
+        App {
+            model,
+            graph: Graph::new(),
+            graph_ref: NodeRef::default(),
+            chart_ref: NodeRef::default(),
+            last_ts: None,
+            drawn: u64::MAX,
+            shown: u64::MAX,
+            dark,
+            embed,
+            share_note: None,
+            _frame: frame,
+            _keys: Some(keys),
+        }
+    }
+
+    fn update(&mut self, _ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Frame(ts) => {
+                let dt = self.last_ts.map_or(0.0, |l| (ts - l).max(0.0));
+                self.last_ts = Some(ts);
+                self.model.frame(dt, FRAME_BUDGET_MS, &now_ms);
+                self.draw();
+                // Re-render the text only when something changed.
+                let changed = self.shown != self.model.version;
+                self.shown = self.model.version;
+                return changed;
+            }
+            Msg::Play => self.model.play(),
+            Msg::Pause => self.model.pause(),
+            Msg::Toggle => {
+                if self.model.playing {
+                    self.model.pause()
+                } else {
+                    self.model.play()
+                }
+            }
+            Msg::Step => self.model.step(),
+            Msg::Reset => {
+                self.model.reset();
+                self.model.playing = false;
+            }
+            Msg::SetParam(key, value) => {
+                let _ = self.model.set_param(key, &value);
+                self.write_url();
+            }
+            Msg::Speed(label) => {
+                if let Some(s) = Speed::from_label(&label) {
+                    self.model.speed = s;
+                }
+            }
+            Msg::Preset(i) => {
+                let speed = self.model.speed;
+                self.model = Playground::from_fragment(PRESETS.get(i).map_or("", |p| p.1));
+                self.model.speed = speed;
+                self.write_url();
+            }
+            Msg::DismissErrors => self.model.dismiss_errors(),
+            Msg::NewSeed => {
+                let mut buf = [0u8; 8];
+                let entropy = if getrandom::fill(&mut buf).is_ok() {
+                    u64::from_le_bytes(buf)
+                } else {
+                    now_ms().to_bits()
+                };
+                self.model.new_seed(entropy);
+                self.write_url();
+            }
+            Msg::Share => {
+                self.write_url();
+                let href = window().location().href().unwrap_or_default();
+                let clipboard = window().navigator().clipboard();
+                let _ = clipboard.write_text(&href);
+                self.share_note = Some(href);
+            }
+            Msg::GraphClick(x, y) => {
+                if let Some(node) = self.graph.hit(x, y) {
+                    self.model.toggle_node(node);
+                    self.write_url();
+                }
+            }
+        }
+        self.draw();
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let graph_ref = self.graph_ref.clone();
+        let on_graph_click = link.callback(move |e: MouseEvent| {
+            let dpr = window().device_pixel_ratio();
+            let _ = &graph_ref;
+            Msg::GraphClick(f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr)
+        });
+        let errors = &self.model.errors;
+        html! {
+            <div class={classes!("app", self.embed.then_some("embed"))}>
+                if !self.embed {
+                    <header>
+                        <h1>{ "Gossip Lab" }</h1>
+                        <p class="tagline">{ "Watch a rumor spread. Change fanout, loss and timing; crash nodes by clicking them." }</p>
+                    </header>
+                }
+                if !errors.is_empty() {
+                    <div class="error" role="alert" data-testid="error">
+                        <ul>{ for errors.iter().map(|e| html! { <li>{ e }</li> }) }</ul>
+                        <button onclick={link.callback(|_| Msg::DismissErrors)} aria-label="Dismiss">{ "Dismiss" }</button>
+                    </div>
+                }
+                if let Some(href) = &self.share_note {
+                    <div class="note" data-testid="share-note">{ "Link copied: " }<input readonly=true value={href.clone()} data-testid="share-link" aria-label="Share link" /></div>
+                }
+                <main>
+                    <section class="stage">
+                        { self.view_toolbar(ctx) }
+                        { self.view_stats() }
+                        <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
+                            role="img" aria-label="Propagation graph: click a node to crash or restart it"></canvas>
+                        { self.view_legend() }
+                        <canvas ref={self.chart_ref.clone()} data-testid="chart-coverage" class="chart" role="img"
+                            aria-label="Coverage over time, measured and theory"></canvas>
+                    </section>
+                    if !self.embed { { self.view_controls(ctx) } }
+                </main>
+            </div>
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+        if first_render {
+            self.drawn = u64::MAX;
+            self.draw();
+        }
+    }
+}
+
+/// Show a readable panel instead of a dead page if anything panics.
+fn install_panic_panel() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = format!("{info}");
+        web_sys::console::error_1(&JsValue::from_str(&msg));
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            if let Ok(div) = doc.create_element("div") {
+                div.set_class_name("panic");
+                div.set_attribute("role", "alert").ok();
+                div.set_attribute("data-testid", "error").ok();
+                div.set_text_content(Some(&format!(
+                    "Gossip Lab hit an internal error and stopped: {msg}. Reload the page to start again; the address bar still holds your scenario."
+                )));
+                if let Some(body) = doc.body() {
+                    let _ = body.prepend_with_node_1(&div);
+                }
+            }
+        }
+    }));
+}
+
+/// Mount the playground into `#app` (or the body).
+pub fn start() {
+    install_panic_panel();
+    let doc = window().document().expect("a document");
+    match doc.get_element_by_id("app") {
+        Some(root) => {
+            root.set_inner_html("");
+            yew::Renderer::<App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<App>::new().render();
+        }
+    }
+}

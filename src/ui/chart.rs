@@ -1,0 +1,114 @@
+//! The coverage chart: the measured fraction of live nodes holding the update,
+//! per round (or interval), with the mean-field theory curve dashed beside it.
+
+use wasm_bindgen::JsValue;
+use web_sys::HtmlCanvasElement;
+
+use super::graph::{context, css, PALETTE};
+use crate::metrics::Series;
+
+pub fn draw_coverage(
+    canvas: &HtmlCanvasElement,
+    dpr: f64,
+    series: &Series,
+    theory: &[f64],
+    interval_ms: u32,
+    dark: bool,
+) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let (fg, grid, bg) = if dark {
+        ("#e2e8f0", "#334155", "#0f172a")
+    } else {
+        ("#1e293b", "#e2e8f0", "#ffffff")
+    };
+    ctx.set_fill_style_str(bg);
+    ctx.fill_rect(0.0, 0.0, w, h);
+    let (left, right, top, bottom) = (44.0 * dpr, 12.0 * dpr, 10.0 * dpr, 30.0 * dpr);
+    let (pw, ph) = ((w - left - right).max(1.0), (h - top - bottom).max(1.0));
+    // x range: rounds (intervals), covering the measured run and the theory's climb.
+    let measured_end = series
+        .points
+        .last()
+        .map_or(0.0, |p| p.t_ms / f64::from(interval_ms));
+    let theory_end = theory
+        .iter()
+        .position(|&x| x > 0.999)
+        .map_or(theory.len(), |i| i + 1) as f64;
+    let x_max = measured_end.max(theory_end).max(4.0).ceil();
+    let sx = |r: f64| left + pw * r / x_max;
+    let sy = |c: f64| top + ph * (1.0 - c);
+    ctx.set_font(&format!("{}px system-ui, sans-serif", (11.0 * dpr).round()));
+    ctx.set_line_width(1.0);
+    ctx.set_stroke_style_str(grid);
+    ctx.set_fill_style_str(fg);
+    ctx.set_text_align("right");
+    for i in 0..=4 {
+        let c = f64::from(i) / 4.0;
+        ctx.begin_path();
+        ctx.move_to(left, sy(c));
+        ctx.line_to(left + pw, sy(c));
+        ctx.stroke();
+        let _ = ctx.fill_text(&format!("{}%", i * 25), left - 6.0 * dpr, sy(c) + 4.0 * dpr);
+    }
+    ctx.set_text_align("center");
+    let step = nice_step(x_max / 6.0);
+    let mut r = 0.0;
+    while r <= x_max + 1e-9 {
+        let _ = ctx.fill_text(&format!("{r}"), sx(r), top + ph + 14.0 * dpr);
+        r += step;
+    }
+    let _ = ctx.fill_text("round (interval)", left + pw / 2.0, h - 3.0 * dpr);
+    // Theory: dashed.
+    let dash = js_sys::Array::of2(&JsValue::from(6.0 * dpr), &JsValue::from(4.0 * dpr));
+    let _ = ctx.set_line_dash(&dash);
+    ctx.set_stroke_style_str(if dark { "#93c5fd" } else { "#2563eb" });
+    ctx.set_line_width(1.5 * dpr);
+    ctx.begin_path();
+    for (i, &x) in theory.iter().enumerate().take(x_max as usize + 1) {
+        if i == 0 {
+            ctx.move_to(sx(0.0), sy(x));
+        } else {
+            ctx.line_to(sx(i as f64), sy(x));
+        }
+    }
+    ctx.stroke();
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
+    // Measured.
+    ctx.set_stroke_style_str(&css(if dark { PALETTE[1].1 } else { PALETTE[1].0 }));
+    ctx.set_line_width(2.0 * dpr);
+    ctx.begin_path();
+    for (i, p) in series.points.iter().enumerate() {
+        let x = sx(p.t_ms / f64::from(interval_ms));
+        if i == 0 {
+            ctx.move_to(x, sy(p.coverage));
+        } else {
+            ctx.line_to(x, sy(p.coverage));
+        }
+    }
+    ctx.stroke();
+    // Legend.
+    ctx.set_text_align("left");
+    ctx.set_fill_style_str(fg);
+    let _ = ctx.fill_text(
+        "— measured   - - mean-field theory",
+        left + 8.0 * dpr,
+        top + 14.0 * dpr,
+    );
+}
+
+fn nice_step(raw: f64) -> f64 {
+    let raw = raw.max(1.0);
+    let mag = 10f64.powf(raw.log10().floor());
+    let norm = raw / mag;
+    let nice = if norm <= 1.0 {
+        1.0
+    } else if norm <= 2.0 {
+        2.0
+    } else if norm <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * mag
+}

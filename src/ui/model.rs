@@ -1,0 +1,341 @@
+//! The playground's model: plain Rust, no browser types, so it is tested natively.
+//!
+//! The page sends it commands (play, pause, step, reset, set a parameter,
+//! crash a node, a frame's worth of real time) and reads owned snapshots
+//! (node states, recent messages, the series). Every change to a setting goes
+//! through `Scenario::set` and the page's limits, and every user action that
+//! changes the run (a crash by click) is written into the fault schedule, so
+//! the share link replays it exactly.
+
+use std::collections::BTreeMap;
+
+use crate::protocol::{NodeId, NodeState};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::sim::engine::{build, Edge, Runner};
+use crate::sim::faults::{At, Fault, NodeSet};
+
+/// How fast virtual time runs against real time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    Times(f64),
+    /// As many steps as the frame budget allows.
+    Max,
+}
+
+impl Speed {
+    pub const CHOICES: [(&'static str, Speed); 10] = [
+        ("0.1×", Speed::Times(0.1)),
+        ("0.25×", Speed::Times(0.25)),
+        ("0.5×", Speed::Times(0.5)),
+        ("1×", Speed::Times(1.0)),
+        ("2×", Speed::Times(2.0)),
+        ("5×", Speed::Times(5.0)),
+        ("10×", Speed::Times(10.0)),
+        ("30×", Speed::Times(30.0)),
+        ("100×", Speed::Times(100.0)),
+        ("max", Speed::Max),
+    ];
+    pub fn label(self) -> &'static str {
+        Speed::CHOICES
+            .iter()
+            .find(|c| c.1 == self)
+            .map_or("?", |c| c.0)
+    }
+    pub fn from_label(s: &str) -> Option<Speed> {
+        Speed::CHOICES.iter().find(|c| c.0 == s).map(|c| c.1)
+    }
+}
+
+/// Messages kept for drawing.
+pub const EDGE_BUFFER: usize = 4096;
+
+pub struct Playground {
+    pub scenario: Scenario,
+    pub sim: Box<dyn Runner>,
+    pub playing: bool,
+    pub speed: Speed,
+    /// Errors to show in the banner, newest last.
+    pub errors: Vec<String>,
+    /// Values the user typed that were refused, per field, so the control keeps them visible.
+    pub drafts: BTreeMap<String, String>,
+    /// Virtual time the clock has reached (may run ahead of the sim between rounds).
+    clock_us: f64,
+    pub states: Vec<u8>,
+    pub edges: Vec<Edge>,
+    /// The mean-field coverage curve, one value per round.
+    pub theory: Vec<f64>,
+    /// Bumped on every change that needs a redraw.
+    pub version: u64,
+}
+
+impl Playground {
+    /// Start from a URL fragment; bad fields are reported and left at their defaults.
+    pub fn from_fragment(fragment: &str) -> Self {
+        let (mut scenario, errors) = Scenario::from_fragment(fragment, &["speed", "embed"]);
+        let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        if let Err(e) = scenario.validate_for_page() {
+            errors.push(e.to_string());
+            scenario = Scenario::default();
+        }
+        let sim = build(&scenario).expect("validated");
+        let mut p = Playground {
+            scenario,
+            sim,
+            playing: false,
+            speed: Speed::Times(2.0),
+            errors,
+            drafts: BTreeMap::new(),
+            clock_us: 0.0,
+            states: Vec::new(),
+            edges: Vec::new(),
+            theory: Vec::new(),
+            version: 0,
+        };
+        p.reset();
+        p
+    }
+
+    /// Start the run again from its scenario (same seed: the same run).
+    pub fn reset(&mut self) {
+        self.sim = build(&self.scenario).expect("the playground only keeps valid scenarios");
+        self.sim.record_edges(EDGE_BUFFER);
+        self.clock_us = 0.0;
+        self.theory =
+            crate::theory::coverage_curve(&self.scenario, self.scenario.max_rounds.min(400));
+        self.snapshot();
+    }
+
+    /// Change one setting. A refused value leaves the run as it was and explains why.
+    pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+        let mut next = self.scenario.clone();
+        let checked = next.set(key, value).and_then(|_| next.validate_for_page());
+        match checked {
+            Ok(()) => {
+                self.drafts.remove(key);
+                self.errors.retain(|e| !e.starts_with(&format!("{key}:")));
+                self.scenario = next;
+                self.reset();
+                Ok(())
+            }
+            Err(e) => {
+                self.drafts.insert(key.to_string(), value.to_string());
+                let msg = e.to_string();
+                self.errors.retain(|m| m != &msg);
+                self.errors.push(msg);
+                self.version += 1;
+                Err(e)
+            }
+        }
+    }
+
+    pub fn dismiss_errors(&mut self) {
+        self.errors.clear();
+        self.drafts.clear();
+        self.version += 1;
+    }
+
+    pub fn play(&mut self) {
+        if self.sim.finished() {
+            self.reset();
+        }
+        self.playing = true;
+        self.clock_us = self.sim.now_us() as f64;
+        self.version += 1;
+    }
+
+    pub fn pause(&mut self) {
+        self.playing = false;
+        self.version += 1;
+    }
+
+    /// One round (or one interval).
+    pub fn step(&mut self) {
+        self.playing = false;
+        self.sim.step();
+        self.clock_us = self.sim.now_us() as f64;
+        self.snapshot();
+    }
+
+    /// Advance by `real_ms` of wall time at the current speed, spending at most
+    /// `budget_ms` of the `clock` (milliseconds) on it, so a frame never stalls the page.
+    pub fn frame(&mut self, real_ms: f64, budget_ms: f64, clock: &dyn Fn() -> f64) {
+        if !self.playing {
+            return;
+        }
+        let start = clock();
+        let interval_us = f64::from(self.scenario.interval_ms) * 1000.0;
+        match self.speed {
+            Speed::Max => {
+                while !self.sim.finished() && clock() - start < budget_ms {
+                    self.sim.step();
+                }
+                self.clock_us = self.sim.now_us() as f64;
+            }
+            Speed::Times(x) => {
+                // At most one second of real time per frame: a background tab does not come back to a burst.
+                self.clock_us += real_ms.min(1000.0) * 1000.0 * x;
+                let target = self.clock_us as u64;
+                if self.scenario.timing == crate::scenario::Timing::Rounds {
+                    // A round is atomic: run each one that is due, while the budget lasts.
+                    let next_round_us =
+                        |p: &Self| (u64::from(p.sim.round()) + 1) * interval_us as u64;
+                    while !self.sim.finished()
+                        && next_round_us(self) <= target
+                        && clock() - start < budget_ms
+                    {
+                        self.sim.step();
+                    }
+                } else {
+                    // Small slices, so the budget is checked often.
+                    let slice = (interval_us / 8.0).max(1.0) as u64;
+                    while !self.sim.finished()
+                        && self.sim.now_us() < target
+                        && clock() - start < budget_ms
+                    {
+                        self.sim.advance_to((self.sim.now_us() + slice).min(target));
+                    }
+                }
+                // Do not let the clock run far ahead of what the budget allowed.
+                self.clock_us = self.clock_us.min(self.sim.now_us() as f64 + interval_us);
+            }
+        }
+        if self.sim.finished() {
+            self.playing = false;
+        }
+        self.snapshot();
+    }
+
+    fn snapshot(&mut self) {
+        self.sim.node_states(&mut self.states);
+        self.sim.recent_edges(&mut self.edges);
+        self.version += 1;
+    }
+
+    /// Crash a live node, or restart a crashed one; recorded in the fault schedule.
+    pub fn toggle_node(&mut self, node: NodeId) {
+        let Some(&state) = self.states.get(node as usize) else {
+            return;
+        };
+        let fault = if state == NodeState::Down as u8 {
+            Fault::Restart(NodeSet::single(node))
+        } else if state == NodeState::Absent as u8 {
+            return;
+        } else {
+            Fault::Crash(NodeSet::single(node))
+        };
+        // Land on a whole millisecond first, so the recorded time replays exactly.
+        let at_ms = self.sim.now_us().div_ceil(1000);
+        self.sim.advance_to(at_ms * 1000);
+        self.scenario.faults.push(At::Ms(at_ms), fault.clone());
+        self.sim.command(&fault);
+        self.snapshot();
+    }
+
+    pub fn coverage(&self) -> f64 {
+        self.sim.series().points.last().map_or(0.0, |p| p.coverage)
+    }
+
+    /// The link that reproduces this run.
+    pub fn fragment(&self) -> String {
+        self.scenario.to_fragment()
+    }
+
+    /// A fresh seed (from the caller's entropy), applied at once.
+    pub fn new_seed(&mut self, entropy: u64) {
+        let seed = entropy & crate::scenario::SEED_MAX;
+        let _ = self.set_param("seed", &seed.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_clock() -> f64 {
+        0.0
+    }
+
+    /// Playing the default scenario reaches full coverage, and reset gives the same run again.
+    #[test]
+    fn play_to_the_end_then_reset_repeats() {
+        let mut p = Playground::from_fragment("");
+        assert!(p.errors.is_empty());
+        p.speed = Speed::Max;
+        p.play();
+        let mut frames = 0;
+        let mut t = 0.0;
+        let clock = move || {
+            t += 1.0;
+            t
+        };
+        let clock = std::cell::RefCell::new(clock);
+        while p.playing && frames < 10_000 {
+            p.frame(16.0, 8.0, &|| (clock.borrow_mut())());
+            frames += 1;
+        }
+        assert_eq!(p.coverage(), 1.0);
+        let first = p.sim.metrics().trace_hash;
+        p.reset();
+        p.sim.run_to_end();
+        assert_eq!(p.sim.metrics().trace_hash, first);
+    }
+
+    /// A refused value keeps the old run, shows a message naming the field and range, and keeps the draft.
+    #[test]
+    fn bad_value_is_explained() {
+        let mut p = Playground::from_fragment("");
+        assert!(p.set_param("nodes", "1000000").is_err());
+        assert_eq!(p.scenario.nodes, 200);
+        assert!(
+            p.errors.last().unwrap().contains("nodes")
+                && p.errors.last().unwrap().contains("100000")
+        );
+        assert_eq!(p.drafts.get("nodes").map(String::as_str), Some("1000000"));
+        p.set_param("nodes", "300").unwrap();
+        assert!(p.drafts.is_empty() && p.errors.is_empty());
+        assert_eq!(p.states.len(), 300);
+    }
+
+    /// A broken link opens the default run with an error per bad field, never a blank page.
+    #[test]
+    fn broken_fragment_opens_defaults() {
+        let p = Playground::from_fragment("#nodes=-5&fanout=3&loss_rate=2");
+        assert_eq!(p.scenario.fanout, 3);
+        assert_eq!(p.errors.len(), 2, "{:?}", p.errors);
+        let p = Playground::from_fragment("#nodes=900000");
+        assert_eq!(p.scenario.nodes, 200);
+        assert!(p.errors[0].contains("100000"));
+    }
+
+    /// A crash by click lands in the fault schedule, so the share link replays it.
+    #[test]
+    fn crash_by_click_is_in_the_link() {
+        let mut p = Playground::from_fragment("#nodes=50");
+        p.step();
+        p.step();
+        p.toggle_node(7);
+        assert_eq!(p.states[7], NodeState::Down as u8);
+        assert!(
+            p.fragment().contains("faults=crash:7@2s"),
+            "{}",
+            p.fragment()
+        );
+        p.sim.run_to_end();
+        let live_run = p.sim.metrics().trace_hash;
+        let mut q = Playground::from_fragment(&p.fragment());
+        q.sim.run_to_end();
+        assert_eq!(q.sim.metrics().trace_hash, live_run);
+    }
+
+    /// Real time maps to virtual time: at 1× and a 1000 ms interval, 3 s of frames run 3 rounds.
+    #[test]
+    fn speed_maps_real_to_virtual_time() {
+        let mut p = Playground::from_fragment("#nodes=2000&fanout=1");
+        p.speed = Speed::Times(1.0);
+        p.play();
+        for _ in 0..(3000 / 20) {
+            p.frame(20.0, 1e9, &no_clock);
+        }
+        assert_eq!(p.sim.round(), 3);
+    }
+}

@@ -1,0 +1,169 @@
+//! The command line: JSON output, errors with exit code 2, sweeps, shards, traces.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::process::Command;
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gossip-lab"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// `run --json` prints one object with the documented metric fields as numbers.
+#[test]
+fn run_json_has_metrics() {
+    let (code, out, _) = cli(&["run", "nodes=300", "fanout=3", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in [
+        "residue",
+        "traffic",
+        "t_avg",
+        "t_last",
+        "bytes_per_node",
+        "coverage",
+    ] {
+        assert!(v[key].is_number(), "{key} missing in {out}");
+    }
+    assert_eq!(v["coverage"], 1.0);
+    assert_eq!(v["trace_hash"].as_str().unwrap().len(), 16);
+}
+
+/// With --trials, every metric is {mean, std, ci95}, and the mean of 1 trial equals the single run.
+#[test]
+fn run_trials_summaries() {
+    let (code, out, _) = cli(&["run", "nodes=300", "--trials", "20", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for f in ["mean", "std", "ci95"] {
+        assert!(v["residue"][f].is_number());
+    }
+    assert!(v["t_last"]["std"].as_f64().unwrap() >= 0.0);
+    let (_, one, _) = cli(&["run", "nodes=300", "--json"]);
+    let (_, one_trial, _) = cli(&["run", "nodes=300", "--trials", "1", "--json"]);
+    assert_eq!(one, one_trial);
+}
+
+/// Bad keys and values exit with code 2 and a message naming the field and the range.
+#[test]
+fn bad_input_exits_2() {
+    let (code, _, err) = cli(&["run", "fanout=0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("fanout") && err.contains("1 to 64"), "{err}");
+    let (code, _, err) = cli(&["run", "nodez=10"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nodez") && err.contains("nodes"), "{err}");
+    let (code, _, err) = cli(&["run", "faults=crash:5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("faults"), "{err}");
+    let (code, _, err) = cli(&["run", "nodes=10", "origin=20"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("origin") && err.contains("0 to 9"), "{err}");
+    let (code, _, err) = cli(&["run", "--scenario", "/nonexistent.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nonexistent"), "{err}");
+}
+
+/// A scenario file and key=value overrides combine; the file's unknown keys are refused.
+#[test]
+fn scenario_file() {
+    let dir = std::env::temp_dir().join(format!("gossip-lab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("s.json");
+    std::fs::write(
+        &f,
+        r#"{"nodes": 250, "fanout": 3, "faults": ["crash:1@1s"]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = cli(&["run", "--scenario", f.to_str().unwrap(), "seed=9", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["nodes"], 250);
+    assert_eq!(v["live"], 249);
+    std::fs::write(&f, r#"{"nodes": 250, "fanuot": 3}"#).unwrap();
+    let (code, _, err) = cli(&["run", "--scenario", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("fanuot"), "{err}");
+}
+
+/// A sweep writes one CSV row per combination; two shards merged equal the whole sweep.
+#[test]
+fn sweep_shard_merge() {
+    let args = [
+        "sweep",
+        "nodes=200",
+        "fanout=1,2,3",
+        "loss_rate=0..0.2:0.1",
+        "--trials",
+        "3",
+    ];
+    let (code, whole, err) = cli(&args);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = whole.lines().collect();
+    assert_eq!(lines.len(), 1 + 9);
+    assert!(lines[0].starts_with("point,fanout,loss_rate,"));
+    assert!(
+        lines[1].starts_with("0,1,0,") && lines[9].starts_with("8,3,0.2,"),
+        "{whole}"
+    );
+    let dir = std::env::temp_dir().join(format!("gossip-lab-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for i in 0..2 {
+        let f = dir.join(format!("part{i}.csv"));
+        let shard = format!("{i}/2");
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend(["--shard", &shard, "--csv", f.to_str().unwrap()]);
+        assert_eq!(cli(&a).0, 0);
+        files.push(f);
+    }
+    let (code, merged, _) = cli(&[
+        "merge",
+        files[1].to_str().unwrap(),
+        files[0].to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(merged, whole);
+}
+
+/// The trace has one send line per message sent, and ends with the run's trace hash.
+#[test]
+fn trace_jsonl() {
+    let (code, out, _) = cli(&["trace", "nodes=50", "--jsonl"]);
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sends = lines.iter().filter(|l| l["ev"] == "send").count();
+    let (_, run, _) = cli(&["run", "nodes=50", "--json"]);
+    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+    assert_eq!(sends as u64, run["sent"].as_u64().unwrap());
+    assert_eq!(lines.last().unwrap()["trace_hash"], run["trace_hash"]);
+    assert_eq!(
+        lines.iter().filter(|l| l["state"] == "informed").count(),
+        49
+    );
+}
+
+/// `theory` prints the classic predictions.
+#[test]
+fn theory_json() {
+    let (code, out, _) = cli(&[
+        "theory",
+        "nodes=1000",
+        "stop=feedback-coin",
+        "k=2",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!((v["pittel_push_rounds"].as_f64().unwrap() - 16.874).abs() < 0.01);
+    assert!((v["feedback_coin_residue"].as_f64().unwrap() - 0.0595).abs() < 0.001);
+}

@@ -1,0 +1,113 @@
+//! Property tests over random valid scenarios: no panic, messages conserved,
+//! metrics within their ranges, and determinism.
+#![cfg(not(target_arch = "wasm32"))]
+
+use gossip_lab::Scenario;
+use proptest::prelude::*;
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    (
+        (
+            2u32..300,
+            0u64..1000,
+            1u32..6,
+            0usize..3,
+            0usize..6,
+            1u32..5,
+        ),
+        (
+            0usize..2,
+            0.0f64..0.6,
+            0.0f64..0.3,
+            0usize..2,
+            0usize..4,
+            0usize..2,
+        ),
+        proptest::option::of((0u32..300, 0u32..8, 0u32..8)),
+    )
+        .prop_map(
+            |(
+                (nodes, seed, fanout, spread, stop, k),
+                (timing, loss, dup, transport, latency, view),
+                fault,
+            )| {
+                let mut s = Scenario::default();
+                let spreads = ["push", "pull", "push-pull"];
+                let stops = [
+                    "never",
+                    "feedback-counter",
+                    "feedback-coin",
+                    "blind-counter",
+                    "blind-coin",
+                    "rounds",
+                ];
+                let lat = ["constant", "uniform", "exponential", "lognormal"];
+                let pairs = [
+                    format!("nodes={nodes}"),
+                    format!("seed={seed}"),
+                    format!("fanout={fanout}"),
+                    format!("spread={}", spreads[spread]),
+                    format!("stop={}", stops[stop]),
+                    format!("k={k}"),
+                    format!("timing={}", ["rounds", "timed"][timing]),
+                    format!("loss_rate={loss}"),
+                    format!("duplicate_rate={dup}"),
+                    format!("transport={}", ["udp", "tcp"][transport]),
+                    format!("latency={}", lat[latency]),
+                    format!("view={}", ["full", "partial"][view]),
+                    format!(
+                        "view_size={}",
+                        (nodes / 2).clamp(2, 8).min(nodes.saturating_sub(1)).max(2)
+                    ),
+                    "max_rounds=60".to_string(),
+                ];
+                s.apply_pairs(pairs.iter().map(String::as_str)).unwrap();
+                if s.view_size >= s.nodes {
+                    s.view = gossip_lab::scenario::ViewKind::Full;
+                }
+                if let Some((node, a, b)) = fault {
+                    let n = node % s.nodes;
+                    s.set(
+                        "faults",
+                        &format!(
+                            "crash:{n}@{a}r,restart:{n}@{}r,partition:0-{}@1r,heal@{b}r",
+                            a + b,
+                            s.nodes / 2
+                        ),
+                    )
+                    .unwrap();
+                }
+                s
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Any valid scenario runs to the end without panicking, conserves messages,
+    /// keeps metrics in range, and repeats exactly.
+    #[test]
+    fn any_scenario_runs_and_balances(s in scenario()) {
+        prop_assume!(s.validate().is_ok());
+        let m = gossip_lab::run(&s).unwrap();
+        prop_assert_eq!(m.sent + m.duplicated, m.delivered + m.dropped + m.in_flight);
+        prop_assert!((0.0..=1.0).contains(&m.coverage));
+        prop_assert!(m.live <= u64::from(s.capacity()));
+        prop_assert!(m.traffic <= m.msgs_per_node + 1e-12);
+        if let (Some(a), Some(l)) = (m.t_avg, m.t_last) {
+            prop_assert!(a <= l + 1e-9);
+        }
+        prop_assert!(m.rounds <= s.max_rounds);
+        let again = gossip_lab::run(&s).unwrap();
+        prop_assert_eq!(m, again);
+    }
+
+    /// Every scenario survives its URL fragment unchanged.
+    #[test]
+    fn fragment_round_trip(s in scenario()) {
+        let (back, errors) = Scenario::from_fragment(&s.to_fragment(), &[]);
+        prop_assert!(errors.is_empty(), "{:?}", errors);
+        prop_assert_eq!(back, s);
+    }
+}

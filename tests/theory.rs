@@ -1,0 +1,174 @@
+//! Statistical checks of the simulator against the classic results, with fixed seeds
+//! and enough trials for tight confidence intervals.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+use common::*;
+use gossip_lab::theory;
+
+/// Pittel (1987): push with fanout 1 informs all n nodes in log2 n + ln n + O(1) rounds.
+/// Over 200 trials at n = 1000 the mean round count lies within 1.5 rounds of 16.9
+/// (the O(1) term is small; its limit distribution has mean within about one round).
+#[test]
+fn push_rounds_match_pittel() {
+    let runs = trials(&["nodes=1000", "fanout=1", "seed=11"], 200);
+    assert!(runs.iter().all(|r| r.coverage == 1.0));
+    let (m, ci) = mean(runs.iter().map(|r| f64::from(r.rounds)));
+    let expect = theory::pittel_push_rounds(1000);
+    assert!(
+        (m - expect).abs() < 1.5 + ci,
+        "measured {m:.2} ± {ci:.2}, Pittel {expect:.2}"
+    );
+}
+
+/// Karp et al. (2000): push-pull needs log3 n + O(log log n) rounds; at n = 1000 that is
+/// 6.3 + ln ln 1000 = 8.2. The measured mean over 200 trials lies within 1.5 rounds.
+#[test]
+fn push_pull_rounds_match_karp() {
+    let runs = trials(
+        &["nodes=1000", "fanout=1", "spread=push-pull", "seed=12"],
+        200,
+    );
+    let (m, ci) = mean(runs.iter().map(|r| f64::from(r.rounds)));
+    let expect = theory::push_pull_rounds(1000);
+    assert!(
+        (m - expect).abs() < 1.5 + ci,
+        "measured {m:.2} ± {ci:.2}, theory {expect:.2}"
+    );
+}
+
+/// The mean-field recurrence is the expected one-round step: given the coverage x at the
+/// start of a round, the coverage after it averages f(x). Checked for push, pull and
+/// push-pull, with and without loss, over every round of 200 trials at n = 1000 where
+/// 2% < x < 98%: the mean residual is within 0.01 and each step within 0.1.
+#[test]
+fn one_round_step_matches_mean_field() {
+    for (spread, loss) in [
+        ("push", "0"),
+        ("pull", "0"),
+        ("push-pull", "0"),
+        ("push", "0.3"),
+        ("pull", "0.3"),
+        ("push-pull", "0.3"),
+    ] {
+        let pairs = [
+            "nodes=1000",
+            "fanout=2",
+            &format!("spread={spread}"),
+            &format!("loss_rate={loss}"),
+            "seed=13",
+        ];
+        let s = common::scenario(&pairs);
+        let (mut sum, mut count, mut worst) = (0.0, 0u32, 0.0f64);
+        for i in 0..200 {
+            let mut t = s.clone();
+            t.seed = gossip_lab::sim::rng::trial_seed(s.seed, i);
+            let mut sim = gossip_lab::sim::build(&t).unwrap();
+            sim.run_to_end();
+            for w in sim.series().points.windows(2) {
+                let x = w[0].coverage;
+                if x > 0.02 && x < 0.98 {
+                    let r =
+                        w[1].coverage - theory::mean_field_step(s.spread, s.fanout, s.loss_rate, x);
+                    sum += r;
+                    count += 1;
+                    worst = worst.max(r.abs());
+                }
+            }
+        }
+        let mean_residual = sum / f64::from(count);
+        assert!(count > 400, "{spread}: too few steps in range ({count})");
+        assert!(
+            mean_residual.abs() < 0.01,
+            "{spread} loss {loss}: mean residual {mean_residual:.4} over {count} steps"
+        );
+        assert!(
+            worst < 0.1,
+            "{spread} loss {loss}: worst step residual {worst:.3}"
+        );
+    }
+}
+
+/// The whole mean coverage curve of push and push-pull (whose start is nearly
+/// deterministic) follows the mean-field curve within 0.05 at every round.
+#[test]
+fn coverage_curve_follows_mean_field() {
+    for (spread, loss) in [
+        ("push", "0"),
+        ("push-pull", "0"),
+        ("push", "0.3"),
+        ("push-pull", "0.3"),
+    ] {
+        let pairs = [
+            "nodes=1000",
+            "fanout=2",
+            &format!("spread={spread}"),
+            &format!("loss_rate={loss}"),
+            "seed=13",
+        ];
+        let s = common::scenario(&pairs);
+        let curve = theory::coverage_curve(&s, 30);
+        let mut sums = vec![0.0; 31];
+        let k = 200;
+        for i in 0..k {
+            let mut t = s.clone();
+            t.seed = gossip_lab::sim::rng::trial_seed(s.seed, i);
+            let mut sim = gossip_lab::sim::build(&t).unwrap();
+            sim.run_to_end();
+            let pts = &sim.series().points;
+            for (r, sum) in sums.iter_mut().enumerate() {
+                *sum += pts.get(r).or(pts.last()).unwrap().coverage;
+            }
+        }
+        for r in 0..=30 {
+            let measured = sums[r] / f64::from(k);
+            assert!(
+                (measured - curve[r]).abs() < 0.05,
+                "{spread} loss {loss} round {r}: measured {measured:.3}, mean-field {:.3}",
+                curve[r]
+            );
+        }
+    }
+}
+
+/// Demers et al. (1987): feedback-coin push leaves a residue s = e^-(k+1)(1-s).
+/// At n = 1000, 200 trials per k: the mean residue is within 0.02 of the equation
+/// (the equation is the n -> infinity limit; finite n adds a small bias).
+#[test]
+fn feedback_coin_residue_matches_demers() {
+    for k in [1u32, 2, 3] {
+        let kk = format!("k={k}");
+        let runs = trials(
+            &[
+                "nodes=1000",
+                "fanout=1",
+                "stop=feedback-coin",
+                &kk,
+                "seed=14",
+            ],
+            200,
+        );
+        let (m, ci) = mean(runs.iter().map(|r| r.residue));
+        let expect = theory::feedback_coin_residue(k);
+        assert!(
+            (m - expect).abs() < 0.02 + ci,
+            "k={k}: residue {m:.4} ± {ci:.4}, Demers {expect:.4}"
+        );
+        let (traffic, tci) = mean(runs.iter().map(|r| r.traffic));
+        let t_expect = (f64::from(k) + 1.0) * (1.0 - expect);
+        assert!(
+            (traffic - t_expect).abs() < 0.15 + tci,
+            "k={k}: traffic {traffic:.3}, Demers {t_expect:.3}"
+        );
+    }
+}
+
+/// Loss slows spreading: with 50% loss, push takes more rounds than without, on the same seeds.
+#[test]
+fn loss_slows_spreading() {
+    let fast = trials(&["nodes=1000", "fanout=1", "seed=15"], 50);
+    let slow = trials(&["nodes=1000", "fanout=1", "loss_rate=0.5", "seed=15"], 50);
+    let (a, _) = mean(fast.iter().map(|r| f64::from(r.rounds)));
+    let (b, _) = mean(slow.iter().map(|r| f64::from(r.rounds)));
+    assert!(b > a * 1.4, "no loss {a:.1} rounds, 50% loss {b:.1}");
+}
