@@ -1,0 +1,43 @@
+# Gossip Lab: `make serve` serves the playground, `make test` runs every test.
+SHELL := bash
+# wasm-opt (npm binaryen) and the cargo-installed tools must be found on PATH by trunk.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+
+.PHONY: serve build test test-native test-wasm test-e2e bench setup clean
+
+## Serve the playground on http://127.0.0.1:8080 (installs what is missing first).
+serve: 
+	scripts/setup.sh web
+	trunk serve --release --address 127.0.0.1 --port 8080
+
+## Build the page into dist/.
+build:
+	scripts/setup.sh web
+	trunk build --release
+
+## Every test: native (unit, integration, statistical, property), wasm in headless Chromium, end to end.
+test: 
+	scripts/setup.sh all
+	$(MAKE) test-native test-wasm build test-e2e
+
+test-native:
+	cargo test --all-targets
+
+test-wasm:
+	cargo test --target wasm32-unknown-unknown --test wasm
+
+test-e2e:
+	cargo build --bin gossip-lab
+	node --test tests/e2e/
+
+## Engine benchmarks (criterion).
+bench:
+	cargo bench --bench engine
+
+setup:
+	scripts/setup.sh all
+
+clean:
+	cargo clean
+	rm -rf dist node_modules

@@ -1,0 +1,162 @@
+// End-to-end tests of the built page in headless Chromium (Debian's), driven by playwright-core.
+// Run by `make test` after `trunk build --release`; `node --test tests/e2e/`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve, launch, open, root } from './harness.mjs';
+
+let srv;
+let chrome;
+
+before(async () => { srv = await serve(); chrome = await launch(); });
+after(async () => { await chrome?.close(); await srv?.close(); });
+
+const coverage = async (page) => parseFloat(await page.textContent('[data-testid=coverage]'));
+
+// Fraction of canvas pixels that differ from the top-left (background) pixel.
+async function inkFraction(page, testid) {
+  return page.$eval(`[data-testid=${testid}]`, (c) => {
+    const ctx = c.getContext('2d');
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    let ink = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - data[0]) + Math.abs(data[i + 1] - data[1]) + Math.abs(data[i + 2] - data[2]) > 30) ink++;
+    }
+    return ink / (data.length / 4);
+  });
+}
+
+// The page loads without errors, a rumor spreads to 100% when played, and both canvases are drawn.
+test('play spreads the rumor to every node', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#speed=max`);
+  assert.equal(await coverage(page), 0.5, 'one node of 200 at the start');
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=coverage]').textContent === '100.0%', null, { timeout: 20000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished');
+  assert.ok(await inkFraction(page, 'graph') > 0.01, 'graph canvas is blank');
+  assert.ok(await inkFraction(page, 'chart-coverage') > 0.01, 'chart canvas is blank');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// At the default speed the run animates over real time: partway through it is neither 0 nor finished.
+test('default speed animates over several seconds', async () => {
+  const { page } = await open(chrome.browser, `${srv.url}/`);
+  await page.click('[data-testid=play]');
+  await page.waitForTimeout(2500);
+  const mid = await coverage(page);
+  assert.ok(mid > 0.5 && mid < 100, `coverage after 2.5 s: ${mid}`);
+  await page.click('[data-testid=pause]');
+  const paused = await page.textContent('[data-testid=round]');
+  await page.waitForTimeout(800);
+  assert.equal(await page.textContent('[data-testid=round]'), paused, 'pause stops the clock');
+  await page.close();
+});
+
+// Step runs one round at a time; reset returns to the start with the same seed.
+test('step and reset', async () => {
+  const { page } = await open(chrome.browser, `${srv.url}/#nodes=100`);
+  await page.click('[data-testid=step]');
+  await page.click('[data-testid=step]');
+  assert.equal(await page.textContent('[data-testid=round]'), '2');
+  const after2 = await page.textContent('[data-testid=messages]');
+  await page.click('[data-testid=reset]');
+  assert.equal(await page.textContent('[data-testid=round]'), '0');
+  await page.click('[data-testid=step]');
+  await page.click('[data-testid=step]');
+  assert.equal(await page.textContent('[data-testid=messages]'), after2, 'same seed, same run');
+  await page.close();
+});
+
+// Controls change the run, write the link, and refuse bad values with a named field and range.
+test('controls change the run and explain bad values', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/`);
+  await page.fill('[data-testid=param-nodes]', '64');
+  await page.press('[data-testid=param-nodes]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid=coverage]').textContent === '1.6%');
+  assert.match(page.url(), /nodes=64/);
+  await page.selectOption('[data-testid=param-spread]', 'push-pull');
+  assert.match(page.url(), /spread=push-pull/);
+  await page.fill('[data-testid=param-fanout]', '500');
+  await page.press('[data-testid=param-fanout]', 'Enter');
+  const banner = await page.textContent('[data-testid=error]');
+  assert.match(banner, /fanout/);
+  assert.match(banner, /1 to 64/);
+  assert.equal(await page.getAttribute('[data-testid=param-fanout]', 'aria-invalid'), 'true');
+  await page.fill('[data-testid=param-nodes]', '5000000');
+  await page.press('[data-testid=param-nodes]', 'Enter');
+  assert.match(await page.textContent('[data-testid=error]'), /nodes.*100000/);
+  // The page is still usable.
+  await page.selectOption('[data-testid=speed]', 'max');
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=coverage]').textContent === '100.0%');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// A broken link opens a working page with a banner that names each bad field.
+test('broken link shows the error banner', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=abc&loss_rate=7&fanout=3&bogus=1&speed=warp`);
+  const banner = await page.textContent('[data-testid=error]');
+  for (const field of ['nodes', 'loss_rate', 'bogus', 'speed']) assert.match(banner, new RegExp(field));
+  assert.match(banner, /0 to 1/);
+  assert.equal(await page.inputValue('[data-testid=param-fanout]'), '3', 'good fields are kept');
+  await page.click('[data-testid=step]');
+  assert.equal(await page.textContent('[data-testid=round]'), '1');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// Clicking a node crashes it; the crash is recorded in the link.
+test('click crashes a node and the link records it', async () => {
+  const { page } = await open(chrome.browser, `${srv.url}/#nodes=20`);
+  const box = await page.$eval('[data-testid=graph]', (c) => { const r = c.getBoundingClientRect(); return { w: r.width, h: r.height }; });
+  // Node 0 sits at the top of the circle.
+  const r = Math.min(box.w, box.h) / 2 - 12 / (await page.evaluate(() => window.devicePixelRatio));
+  await page.click('[data-testid=graph]', { position: { x: box.w / 2, y: box.h / 2 - r } });
+  assert.match(decodeURIComponent(page.url()), /faults=crash:0@0s/);
+  await page.close();
+});
+
+// Keyboard: space plays and pauses, the right arrow steps.
+test('keyboard shortcuts', async () => {
+  const { page } = await open(chrome.browser, `${srv.url}/#nodes=100`);
+  await page.locator('body').focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.textContent('[data-testid=round]'), '1');
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'running');
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent !== 'running');
+  await page.close();
+});
+
+// On a phone the page has no horizontal scroll.
+test('phone viewport fits', async () => {
+  const { page } = await open(chrome.browser, `${srv.url}/`, { width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);
+  await page.close();
+});
+
+// Same scenario and seed give the same trace natively (the CLI) and in the browser (wasm).
+test('native and browser runs are identical', async () => {
+  const bin = ['debug', 'release'].map((p) => path.join(root, 'target', p, 'gossip-lab')).find((p) => fs.existsSync(p));
+  assert.ok(bin, 'build the native binary first (cargo build)');
+  const { page } = await open(chrome.browser, `${srv.url}/`);
+  await page.waitForFunction(() => window.wasmBindings?.runScenario);
+  const scenarios = [
+    'nodes=2000&spread=push-pull&loss_rate=0.1&seed=7',
+    'nodes=500&timing=timed&latency=lognormal&loss_rate=0.2&stop=feedback-coin&k=3&faults=crash:1-9@2s,restart:1-4@5s,partition:0-99@1s,heal@4s',
+    'nodes=1000&view=partial&view_size=6&seeds=3&spread=pull&transport=tcp&timing=timed&loss_rate=0.3',
+  ];
+  for (const frag of scenarios) {
+    const native = JSON.parse(execFileSync(bin, ['run', ...frag.split('&'), '--json']).toString());
+    const browser = await page.evaluate((f) => window.wasmBindings.runScenario(f), frag);
+    assert.equal(browser.trace_hash, native.trace_hash, frag);
+    assert.equal(browser.sent, native.sent, frag);
+  }
+  await page.close();
+});
