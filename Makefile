@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: serve build test test-native test-wasm test-e2e bench setup clean
+.PHONY: serve build test test-native test-wasm test-e2e bench bench-wasm setup clean
 
 ## Serve the playground on http://127.0.0.1:8080 (installs what is missing first).
 serve: 
@@ -41,3 +41,8 @@ setup:
 clean:
 	cargo clean
 	rm -rf dist node_modules
+
+## The engine in wasm (headless Chromium) against native, same scenarios.
+bench-wasm: build
+	cargo build --release --bin gossip-lab
+	node tests/e2e/bench-wasm.mjs

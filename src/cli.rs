@@ -114,8 +114,7 @@ pub fn main() -> i32 {
 fn load(settings: &[String], file: Option<&PathBuf>) -> Result<Scenario, CliError> {
     let mut s = match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
             Scenario::from_json(&text)?
         }
         None => Scenario::default(),
@@ -127,32 +126,18 @@ fn load(settings: &[String], file: Option<&PathBuf>) -> Result<Scenario, CliErro
 
 fn dispatch(cmd: Cmd) -> Result<(), CliError> {
     match cmd {
-        Cmd::Run {
-            settings,
-            scenario,
-            trials,
-            json,
-            series,
-        } => {
+        Cmd::Run { settings, scenario, trials, json, series } => {
             let mut s = load(&settings, scenario.as_ref())?;
             if let Some(t) = trials {
                 s.set("trials", &t.to_string())?;
             }
             run_cmd(&s, json, series)
         }
-        Cmd::Sweep {
-            settings,
-            scenario,
-            trials,
-            csv,
-            shard,
-        } => sweep_cmd(&settings, scenario.as_ref(), trials, csv, shard),
+        Cmd::Sweep { settings, scenario, trials, csv, shard } => {
+            sweep_cmd(&settings, scenario.as_ref(), trials, csv, shard)
+        }
         Cmd::Merge { files, out } => merge_cmd(&files, out),
-        Cmd::Trace {
-            settings,
-            scenario,
-            jsonl: _,
-        } => {
+        Cmd::Trace { settings, scenario, jsonl: _ } => {
             let s = load(&settings, scenario.as_ref())?;
             trace_cmd(&s)
         }
@@ -162,27 +147,15 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
             if json {
                 println!("{}", serde_json::to_string(&p).expect("json"));
             } else {
-                println!(
-                    "n = {}, spread = {}, fanout = {}, loss_rate = {}",
-                    s.nodes, s.spread, s.fanout, s.loss_rate
-                );
+                println!("n = {}, spread = {}, fanout = {}, loss_rate = {}", s.nodes, s.spread, s.fanout, s.loss_rate);
                 match p.mean_field_rounds {
                     Some(r) => println!("mean-field rounds to reach everyone: {r}"),
                     None => println!("mean-field: never reaches everyone"),
                 }
-                println!(
-                    "Pittel push bound (fanout 1): log2 n + ln n = {:.2} rounds",
-                    p.pittel_push_rounds
-                );
-                println!(
-                    "push-pull (Karp et al.): log3 n + ln ln n = {:.2} rounds",
-                    p.push_pull_rounds
-                );
+                println!("Pittel push bound (fanout 1): log2 n + ln n = {:.2} rounds", p.pittel_push_rounds);
+                println!("push-pull (Karp et al.): log3 n + ln ln n = {:.2} rounds", p.push_pull_rounds);
                 if let (Some(r), Some(t)) = (p.feedback_coin_residue, p.feedback_coin_traffic) {
-                    println!(
-                        "feedback-coin k={}: residue {:.4}, traffic {:.3} messages per node",
-                        s.k, r, t
-                    );
+                    println!("feedback-coin k={}: residue {:.4}, traffic {:.3} messages per node", s.k, r, t);
                 }
             }
             Ok(())
@@ -192,18 +165,8 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
             for g in Group::ALL {
                 println!("{}:", g.label());
                 for p in PARAMS.iter().filter(|p| p.group == g) {
-                    let unit = if p.unit.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" [{}]", p.unit)
-                    };
-                    println!(
-                        "  {}={}{}  ({})",
-                        p.key,
-                        d.get(p.key).unwrap_or_default(),
-                        unit,
-                        p.kind.allowed()
-                    );
+                    let unit = if p.unit.is_empty() { String::new() } else { format!(" [{}]", p.unit) };
+                    println!("  {}={}{}  ({})", p.key, d.get(p.key).unwrap_or_default(), unit, p.kind.allowed());
                     println!("      {}", p.doc);
                 }
             }
@@ -251,10 +214,9 @@ fn run_cmd(s: &Scenario, json: bool, with_series: bool) -> Result<(), CliError> 
     } else {
         println!("{} trials of {}", s.trials, s.to_fragment());
         for (k, v) in &summary {
-            if let (Some(mean), Some(ci)) = (
-                v.get("mean").and_then(|x| x.as_f64()),
-                v.get("ci95").and_then(|x| x.as_f64()),
-            ) {
+            if let (Some(mean), Some(ci)) =
+                (v.get("mean").and_then(|x| x.as_f64()), v.get("ci95").and_then(|x| x.as_f64()))
+            {
                 println!("  {k:18} {mean:>14.4} ± {ci:.4}");
             }
         }
@@ -265,10 +227,7 @@ fn run_cmd(s: &Scenario, json: bool, with_series: bool) -> Result<(), CliError> 
 fn print_human(s: &Scenario, m: &RunMetrics) {
     let opt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
     println!("{}", s.to_fragment());
-    println!(
-        "  nodes {} (live {}), {} rounds, {:.0} ms virtual",
-        m.nodes, m.live, m.rounds, m.time_ms
-    );
+    println!("  nodes {} (live {}), {} rounds, {:.0} ms virtual", m.nodes, m.live, m.rounds, m.time_ms);
     println!("  coverage {:.4}  residue {:.4}", m.coverage, m.residue);
     println!(
         "  traffic {:.3} updates/node, {:.3} msgs/node, {:.1} bytes/node",
@@ -282,8 +241,17 @@ fn print_human(s: &Scenario, m: &RunMetrics) {
         opt(m.t99),
         opt(m.t100)
     );
-    println!("  sent {} delivered {} dropped {} (loss {}, partition {}, down {}, oversize {}) in flight {}",
-        m.sent, m.delivered, m.dropped, m.dropped_loss, m.dropped_partition, m.dropped_down, m.dropped_oversize, m.in_flight);
+    println!(
+        "  sent {} delivered {} dropped {} (loss {}, partition {}, down {}, oversize {}) in flight {}",
+        m.sent,
+        m.delivered,
+        m.dropped,
+        m.dropped_loss,
+        m.dropped_partition,
+        m.dropped_down,
+        m.dropped_oversize,
+        m.in_flight
+    );
     if let Some(r) = crate::theory::mean_field_rounds(s) {
         println!(
             "  theory: mean-field {r} rounds; Pittel push {:.1}; push-pull {:.1}",
@@ -313,36 +281,24 @@ fn trace_cmd(s: &Scenario) -> Result<(), CliError> {
         let _ = writeln!(out, "{line}");
     }
     let m = sim.metrics();
-    let _ = writeln!(
-        out,
-        "{}",
-        serde_json::json!({"ev": "end", "t_us": sim.now_us(), "trace_hash": m.trace_hash})
-    );
+    let _ = writeln!(out, "{}", serde_json::json!({"ev": "end", "t_us": sim.now_us(), "trace_hash": m.trace_hash}));
     Ok(())
 }
 
 /// One swept key and its values as text.
 fn sweep_axis(pair: &str) -> Result<(String, Vec<String>), CliError> {
-    let (key, spec) = pair
-        .split_once('=')
-        .ok_or_else(|| CliError(format!("'{pair}': write key=a,b,c or key=from..to:step")))?;
+    let (key, spec) =
+        pair.split_once('=').ok_or_else(|| CliError(format!("'{pair}': write key=a,b,c or key=from..to:step")))?;
     if let Some((range, step)) = spec.split_once(':').filter(|_| spec.contains("..")) {
         let (a, b) = range.split_once("..").expect("checked");
-        let num = |t: &str| {
-            t.parse::<f64>()
-                .map_err(|_| CliError(format!("{key}: '{t}' in '{spec}' is not a number")))
-        };
+        let num = |t: &str| t.parse::<f64>().map_err(|_| CliError(format!("{key}: '{t}' in '{spec}' is not a number")));
         let (a, b, step) = (num(a)?, num(b)?, num(step)?);
         if step <= 0.0 || b < a {
-            return Err(CliError(format!(
-                "{key}: '{spec}' needs from <= to and a positive step"
-            )));
+            return Err(CliError(format!("{key}: '{spec}' needs from <= to and a positive step")));
         }
         let count = ((b - a) / step + 1e-9).floor() as usize + 1;
         if count > 100_000 {
-            return Err(CliError(format!(
-                "{key}: '{spec}' has {count} points; at most 100000"
-            )));
+            return Err(CliError(format!("{key}: '{spec}' has {count} points; at most 100000")));
         }
         let vals = (0..count).map(|i| {
             let v = a + step * i as f64;
@@ -383,8 +339,7 @@ fn sweep_cmd(
         Some(sh) => {
             let bad = || CliError(format!("--shard '{sh}': write i/N with 0 <= i < N"));
             let (i, n) = sh.split_once('/').ok_or_else(bad)?;
-            let (i, n): (usize, usize) =
-                (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+            let (i, n): (usize, usize) = (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
             if n == 0 || i >= n {
                 return Err(bad());
             }
@@ -449,19 +404,14 @@ fn sweep_cmd(
         }
         for k in &metric_keys {
             let get = |f: &str| {
-                sum.get(k)
-                    .and_then(|s| s.get(f))
-                    .and_then(|x| x.as_f64())
-                    .map_or(String::new(), |x| format!("{x}"))
+                sum.get(k).and_then(|s| s.get(f)).and_then(|x| x.as_f64()).map_or(String::new(), |x| format!("{x}"))
             };
             text.push_str(&format!(",{},{},{}", get("mean"), get("std"), get("ci95")));
         }
         text.push('\n');
     }
     match csv {
-        Some(path) => {
-            std::fs::write(&path, text).map_err(|e| CliError(format!("{}: {e}", path.display())))?
-        }
+        Some(path) => std::fs::write(&path, text).map_err(|e| CliError(format!("{}: {e}", path.display())))?,
         None => print!("{text}"),
     }
     Ok(())
@@ -471,17 +421,13 @@ fn merge_cmd(files: &[PathBuf], out: Option<PathBuf>) -> Result<(), CliError> {
     let mut header: Option<String> = None;
     let mut rows: Vec<(usize, String)> = Vec::new();
     for f in files {
-        let text =
-            std::fs::read_to_string(f).map_err(|e| CliError(format!("{}: {e}", f.display())))?;
+        let text = std::fs::read_to_string(f).map_err(|e| CliError(format!("{}: {e}", f.display())))?;
         let mut lines = text.lines();
         let h = lines.next().unwrap_or_default().to_string();
         match &header {
             None => header = Some(h),
             Some(prev) if *prev != h => {
-                return Err(CliError(format!(
-                    "{}: its columns differ from the first file's",
-                    f.display()
-                )))
+                return Err(CliError(format!("{}: its columns differ from the first file's", f.display())))
             }
             _ => {}
         }
@@ -490,9 +436,7 @@ fn merge_cmd(files: &[PathBuf], out: Option<PathBuf>) -> Result<(), CliError> {
                 .split(',')
                 .next()
                 .and_then(|x| x.parse().ok())
-                .ok_or_else(|| {
-                    CliError(format!("{}: a row without a point number", f.display()))
-                })?;
+                .ok_or_else(|| CliError(format!("{}: a row without a point number", f.display())))?;
             rows.push((idx, line.to_string()));
         }
     }
@@ -507,9 +451,7 @@ fn merge_cmd(files: &[PathBuf], out: Option<PathBuf>) -> Result<(), CliError> {
         text.push('\n');
     }
     match out {
-        Some(path) => {
-            std::fs::write(&path, text).map_err(|e| CliError(format!("{}: {e}", path.display())))?
-        }
+        Some(path) => std::fs::write(&path, text).map_err(|e| CliError(format!("{}: {e}", path.display())))?,
         None => print!("{text}"),
     }
     Ok(())

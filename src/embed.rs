@@ -16,12 +16,10 @@ pub fn run_scenario(fragment: &str) -> Result<JsValue, JsValue> {
     if let Some(e) = errors.first() {
         return Err(js_sys::Error::new(&e.to_string()).into());
     }
-    s.validate_for_page()
-        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+    s.validate_for_page().map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
     let m = crate::run(&s).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    serde::Serialize::serialize(&m, &ser)
-        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+    serde::Serialize::serialize(&m, &ser).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
 }
 
 /// The crate version, for bug reports.

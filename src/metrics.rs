@@ -76,11 +76,25 @@ pub struct RunMetrics {
     pub dropped_down: u64,
     pub dropped_oversize: u64,
     pub in_flight: u64,
+    /// Partial views only: mean and standard deviation of the in-degree over live
+    /// nodes (a balanced overlay has a small spread), and the shuffle protocol's bytes per node.
+    pub in_degree_mean: Option<f64>,
+    pub in_degree_std: Option<f64>,
+    pub shuffle_bytes_per_node: Option<f64>,
     /// Hash of the full event trace: equal hashes mean identical runs.
     pub trace_hash: String,
 }
 
+/// Peer sampling figures for the metrics (partial views only).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SamplerStats {
+    pub in_degree_mean: f64,
+    pub in_degree_std: f64,
+    pub shuffle_bytes: u64,
+}
+
 impl RunMetrics {
+    #[allow(clippy::too_many_arguments)]
     pub fn collect(
         s: &Scenario,
         p: &Progress,
@@ -88,20 +102,14 @@ impl RunMetrics {
         series: &Series,
         live: u64,
         now_us: u64,
+        sampler: Option<SamplerStats>,
         trace_hash: String,
     ) -> Self {
         let n = f64::from(s.nodes);
         let interval_ms = f64::from(s.interval_ms);
-        let coverage = if live == 0 {
-            0.0
-        } else {
-            p.covered as f64 / live as f64
-        };
+        let coverage = if live == 0 { 0.0 } else { p.covered as f64 / live as f64 };
         let (t_avg_ms, t_last_ms) = if p.delivered > 0 {
-            (
-                Some(p.delivered_sum_us as f64 / p.delivered as f64 / 1000.0),
-                Some(p.delivered_max_us as f64 / 1000.0),
-            )
+            (Some(p.delivered_sum_us as f64 / p.delivered as f64 / 1000.0), Some(p.delivered_max_us as f64 / 1000.0))
         } else {
             (None, None)
         };
@@ -132,6 +140,9 @@ impl RunMetrics {
             dropped_down: st.dropped[3],
             dropped_oversize: st.dropped[4],
             in_flight: st.in_flight,
+            in_degree_mean: sampler.map(|x| x.in_degree_mean),
+            in_degree_std: sampler.map(|x| x.in_degree_std),
+            shuffle_bytes_per_node: sampler.map(|x| x.shuffle_bytes as f64 / n),
             trace_hash,
         }
     }
@@ -154,26 +165,17 @@ impl Summary {
             return None;
         }
         let mean = xs.iter().sum::<f64>() / n as f64;
-        let std = if n > 1 {
-            (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
-        Some(Summary {
-            mean,
-            std,
-            ci95: t_quantile_975(n.saturating_sub(1)) * std / (n as f64).sqrt(),
-            n,
-        })
+        let std =
+            if n > 1 { (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
+        Some(Summary { mean, std, ci95: t_quantile_975(n.saturating_sub(1)) * std / (n as f64).sqrt(), n })
     }
 }
 
 /// The 0.975 quantile of Student's t with `df` degrees of freedom (df >= 1; large df tends to 1.96).
 pub fn t_quantile_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
     match df {
         0 => f64::NAN,
@@ -185,10 +187,8 @@ pub fn t_quantile_975(df: usize) -> f64 {
 
 /// Summaries of every numeric metric over trials, keyed by the JSON field name.
 pub fn summarize(runs: &[RunMetrics]) -> serde_json::Map<String, serde_json::Value> {
-    let values: Vec<serde_json::Value> = runs
-        .iter()
-        .map(|r| serde_json::to_value(r).expect("metrics serialise"))
-        .collect();
+    let values: Vec<serde_json::Value> =
+        runs.iter().map(|r| serde_json::to_value(r).expect("metrics serialise")).collect();
     let mut out = serde_json::Map::new();
     let Some(first) = values.first().and_then(|v| v.as_object()) else {
         return out;
@@ -197,13 +197,8 @@ pub fn summarize(runs: &[RunMetrics]) -> serde_json::Map<String, serde_json::Val
         if key == "trace_hash" {
             continue;
         }
-        let xs: Vec<f64> = values
-            .iter()
-            .filter_map(|v| v.get(key).and_then(serde_json::Value::as_f64))
-            .collect();
-        let summary = Summary::of(&xs).map_or(serde_json::Value::Null, |s| {
-            serde_json::to_value(s).expect("summary")
-        });
+        let xs: Vec<f64> = values.iter().filter_map(|v| v.get(key).and_then(serde_json::Value::as_f64)).collect();
+        let summary = Summary::of(&xs).map_or(serde_json::Value::Null, |s| serde_json::to_value(s).expect("summary"));
         out.insert(key.clone(), summary);
     }
     out

@@ -26,19 +26,9 @@ pub const URL_VERSION: u32 = 1;
 /// What went wrong with a setting. The message always names the field.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScenarioError {
-    UnknownKey {
-        key: String,
-        suggestion: Option<&'static str>,
-    },
-    Invalid {
-        field: String,
-        value: String,
-        allowed: String,
-    },
-    Conflict {
-        field: String,
-        message: String,
-    },
+    UnknownKey { key: String, suggestion: Option<&'static str> },
+    Invalid { field: String, value: String, allowed: String },
+    Conflict { field: String, message: String },
     Json(String),
 }
 
@@ -47,9 +37,7 @@ impl ScenarioError {
     pub fn field(&self) -> Option<&str> {
         match self {
             ScenarioError::UnknownKey { key, .. } => Some(key),
-            ScenarioError::Invalid { field, .. } | ScenarioError::Conflict { field, .. } => {
-                Some(field)
-            }
+            ScenarioError::Invalid { field, .. } | ScenarioError::Conflict { field, .. } => Some(field),
             ScenarioError::Json(_) => None,
         }
     }
@@ -58,21 +46,11 @@ impl ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ScenarioError::UnknownKey {
-                key,
-                suggestion: Some(s),
-            } => {
+            ScenarioError::UnknownKey { key, suggestion: Some(s) } => {
                 write!(f, "unknown setting '{key}' (did you mean '{s}'?)")
             }
-            ScenarioError::UnknownKey {
-                key,
-                suggestion: None,
-            } => write!(f, "unknown setting '{key}'"),
-            ScenarioError::Invalid {
-                field,
-                value,
-                allowed,
-            } => {
+            ScenarioError::UnknownKey { key, suggestion: None } => write!(f, "unknown setting '{key}'"),
+            ScenarioError::Invalid { field, value, allowed } => {
                 write!(f, "{field}: '{value}' is not allowed; {allowed}")
             }
             ScenarioError::Conflict { field, message } => write!(f, "{field}: {message}"),
@@ -95,14 +73,8 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
-        Group::Cluster,
-        Group::Protocol,
-        Group::Timing,
-        Group::Network,
-        Group::Faults,
-        Group::Run,
-    ];
+    pub const ALL: [Group; 6] =
+        [Group::Cluster, Group::Protocol, Group::Timing, Group::Network, Group::Faults, Group::Run];
     pub fn label(self) -> &'static str {
         match self {
             Group::Cluster => "Cluster",
@@ -154,11 +126,7 @@ pub struct ParamSpec {
 
 impl ParamSpec {
     fn invalid(&self, value: &str) -> ScenarioError {
-        ScenarioError::Invalid {
-            field: self.key.into(),
-            value: value.into(),
-            allowed: self.kind.allowed(),
-        }
+        ScenarioError::Invalid { field: self.key.into(), value: value.into(), allowed: self.kind.allowed() }
     }
 }
 
@@ -416,10 +384,7 @@ fn unknown_key(key: &str) -> ScenarioError {
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .min()
         .map(|(_, k)| k);
-    ScenarioError::UnknownKey {
-        key: key.into(),
-        suggestion,
-    }
+    ScenarioError::UnknownKey { key: key.into(), suggestion }
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -428,9 +393,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -441,39 +404,21 @@ impl Scenario {
     /// Check every field against its range and the fields against each other.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         self.check_fields()?;
-        let conflict = |field: &str, message: String| {
-            Err(ScenarioError::Conflict {
-                field: field.into(),
-                message,
-            })
-        };
+        let conflict = |field: &str, message: String| Err(ScenarioError::Conflict { field: field.into(), message });
         if self.origin >= self.nodes {
             return conflict(
                 "origin",
-                format!(
-                    "node {} does not exist; allowed 0 to {} (nodes - 1)",
-                    self.origin,
-                    self.nodes - 1
-                ),
+                format!("node {} does not exist; allowed 0 to {} (nodes - 1)", self.origin, self.nodes - 1),
             );
         }
         if self.seeds > self.nodes {
             return conflict(
                 "seeds",
-                format!(
-                    "{} seed nodes but only {} nodes; allowed 0 to {}",
-                    self.seeds, self.nodes, self.nodes
-                ),
+                format!("{} seed nodes but only {} nodes; allowed 0 to {}", self.seeds, self.nodes, self.nodes),
             );
         }
         if self.view == ViewKind::Partial && self.view_size >= self.nodes {
-            return conflict(
-                "view_size",
-                format!(
-                    "{} must be smaller than nodes ({})",
-                    self.view_size, self.nodes
-                ),
-            );
+            return conflict("view_size", format!("{} must be smaller than nodes ({})", self.view_size, self.nodes));
         }
         if self.latency_ms_min > self.latency_ms_max {
             return conflict(
@@ -493,10 +438,7 @@ impl Scenario {
         }
         if let Some(node) = self.faults.max_node() {
             if node >= capacity {
-                return conflict(
-                    "faults",
-                    format!("node {node} does not exist; allowed 0 to {}", capacity - 1),
-                );
+                return conflict("faults", format!("node {node} does not exist; allowed 0 to {}", capacity - 1));
             }
         }
         Ok(())
@@ -532,10 +474,7 @@ impl Scenario {
     }
 
     /// Apply `key=value` pairs in order; the first bad one is the error.
-    pub fn apply_pairs<'a>(
-        &mut self,
-        pairs: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), ScenarioError> {
+    pub fn apply_pairs<'a>(&mut self, pairs: impl IntoIterator<Item = &'a str>) -> Result<(), ScenarioError> {
         for pair in pairs {
             let (key, value) = pair.split_once('=').ok_or_else(|| ScenarioError::Invalid {
                 field: pair.into(),
@@ -549,8 +488,7 @@ impl Scenario {
 
     /// Read a scenario file (JSON). Unknown keys and out-of-range values are errors.
     pub fn from_json(text: &str) -> Result<Self, ScenarioError> {
-        let s: Scenario =
-            serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
+        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
         s.validate()?;
         Ok(s)
     }
@@ -621,9 +559,7 @@ impl Scenario {
     /// A short stable hash of the whole scenario: with the seed, it names a run.
     pub fn fingerprint(&self) -> u64 {
         let text = self.to_fragment();
-        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-        })
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
     }
 }
 
@@ -631,18 +567,9 @@ fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b':'
-            | b'@'
-            | b','
-            | b'/'
-            | b'+' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'@' | b',' | b'/' | b'+' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -687,10 +614,7 @@ mod tests {
     fn errors_name_field_and_range() {
         let mut s = Scenario::default();
         let e = s.set("fanout", "0").unwrap_err().to_string();
-        assert!(
-            e.contains("fanout") && e.contains("'0'") && e.contains("1 to 64"),
-            "{e}"
-        );
+        assert!(e.contains("fanout") && e.contains("'0'") && e.contains("1 to 64"), "{e}");
         let e = s.set("loss_rate", "abc").unwrap_err().to_string();
         assert!(e.contains("loss_rate") && e.contains("0 to 1"), "{e}");
         let e = s.set("spread", "gossip").unwrap_err().to_string();
@@ -738,17 +662,12 @@ mod tests {
     /// A broken fragment keeps the good fields, reports each bad one and never panics.
     #[test]
     fn broken_fragment_reports_each_field() {
-        let (s, errors) =
-            Scenario::from_fragment("#nodes=abc&fanout=3&loss_rate=7&bogus=1&%zz", &[]);
+        let (s, errors) = Scenario::from_fragment("#nodes=abc&fanout=3&loss_rate=7&bogus=1&%zz", &[]);
         assert_eq!(s.fanout, 3);
         assert_eq!(s.nodes, 200);
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert!(text.iter().any(|t| t.contains("nodes")), "{text:?}");
-        assert!(
-            text.iter()
-                .any(|t| t.contains("loss_rate") && t.contains("0 to 1")),
-            "{text:?}"
-        );
+        assert!(text.iter().any(|t| t.contains("loss_rate") && t.contains("0 to 1")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("bogus")), "{text:?}");
     }
 
@@ -764,13 +683,9 @@ mod tests {
     /// JSON files with unknown keys are refused with the key's name.
     #[test]
     fn json_unknown_key() {
-        let e = Scenario::from_json(r#"{"nodes": 10, "fanotu": 2}"#)
-            .unwrap_err()
-            .to_string();
+        let e = Scenario::from_json(r#"{"nodes": 10, "fanotu": 2}"#).unwrap_err().to_string();
         assert!(e.contains("fanotu"), "{e}");
-        let e = Scenario::from_json(r#"{"nodes": 1}"#)
-            .unwrap_err()
-            .to_string();
+        let e = Scenario::from_json(r#"{"nodes": 1}"#).unwrap_err().to_string();
         assert!(e.contains("nodes"), "{e}");
     }
 }

@@ -110,10 +110,7 @@ pub fn predict(s: &Scenario) -> Predictions {
         push_pull_rounds: push_pull_rounds(s.nodes),
         feedback_coin_residue: res,
         feedback_coin_traffic: traffic,
-        coverage_curve: coverage_curve(
-            s,
-            rounds.unwrap_or(100).saturating_add(2).min(s.max_rounds),
-        ),
+        coverage_curve: coverage_curve(s, rounds.unwrap_or(100).saturating_add(2).min(s.max_rounds)),
     }
 }
 

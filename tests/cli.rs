@@ -4,10 +4,7 @@
 use std::process::Command;
 
 fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gossip-lab"))
-        .args(args)
-        .output()
-        .expect("runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_gossip-lab")).args(args).output().expect("runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into(),
@@ -21,14 +18,7 @@ fn run_json_has_metrics() {
     let (code, out, _) = cli(&["run", "nodes=300", "fanout=3", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    for key in [
-        "residue",
-        "traffic",
-        "t_avg",
-        "t_last",
-        "bytes_per_node",
-        "coverage",
-    ] {
+    for key in ["residue", "traffic", "t_avg", "t_last", "bytes_per_node", "coverage"] {
         assert!(v[key].is_number(), "{key} missing in {out}");
     }
     assert_eq!(v["coverage"], 1.0);
@@ -76,11 +66,7 @@ fn scenario_file() {
     let dir = std::env::temp_dir().join(format!("gossip-lab-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("s.json");
-    std::fs::write(
-        &f,
-        r#"{"nodes": 250, "fanout": 3, "faults": ["crash:1@1s"]}"#,
-    )
-    .unwrap();
+    std::fs::write(&f, r#"{"nodes": 250, "fanout": 3, "faults": ["crash:1@1s"]}"#).unwrap();
     let (code, out, err) = cli(&["run", "--scenario", f.to_str().unwrap(), "seed=9", "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -95,23 +81,13 @@ fn scenario_file() {
 /// A sweep writes one CSV row per combination; two shards merged equal the whole sweep.
 #[test]
 fn sweep_shard_merge() {
-    let args = [
-        "sweep",
-        "nodes=200",
-        "fanout=1,2,3",
-        "loss_rate=0..0.2:0.1",
-        "--trials",
-        "3",
-    ];
+    let args = ["sweep", "nodes=200", "fanout=1,2,3", "loss_rate=0..0.2:0.1", "--trials", "3"];
     let (code, whole, err) = cli(&args);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = whole.lines().collect();
     assert_eq!(lines.len(), 1 + 9);
     assert!(lines[0].starts_with("point,fanout,loss_rate,"));
-    assert!(
-        lines[1].starts_with("0,1,0,") && lines[9].starts_with("8,3,0.2,"),
-        "{whole}"
-    );
+    assert!(lines[1].starts_with("0,1,0,") && lines[9].starts_with("8,3,0.2,"), "{whole}");
     let dir = std::env::temp_dir().join(format!("gossip-lab-sweep-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
@@ -123,11 +99,7 @@ fn sweep_shard_merge() {
         assert_eq!(cli(&a).0, 0);
         files.push(f);
     }
-    let (code, merged, _) = cli(&[
-        "merge",
-        files[1].to_str().unwrap(),
-        files[0].to_str().unwrap(),
-    ]);
+    let (code, merged, _) = cli(&["merge", files[1].to_str().unwrap(), files[0].to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(merged, whole);
 }
@@ -137,31 +109,19 @@ fn sweep_shard_merge() {
 fn trace_jsonl() {
     let (code, out, _) = cli(&["trace", "nodes=50", "--jsonl"]);
     assert_eq!(code, 0);
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let sends = lines.iter().filter(|l| l["ev"] == "send").count();
     let (_, run, _) = cli(&["run", "nodes=50", "--json"]);
     let run: serde_json::Value = serde_json::from_str(&run).unwrap();
     assert_eq!(sends as u64, run["sent"].as_u64().unwrap());
     assert_eq!(lines.last().unwrap()["trace_hash"], run["trace_hash"]);
-    assert_eq!(
-        lines.iter().filter(|l| l["state"] == "informed").count(),
-        49
-    );
+    assert_eq!(lines.iter().filter(|l| l["state"] == "informed").count(), 49);
 }
 
 /// `theory` prints the classic predictions.
 #[test]
 fn theory_json() {
-    let (code, out, _) = cli(&[
-        "theory",
-        "nodes=1000",
-        "stop=feedback-coin",
-        "k=2",
-        "--json",
-    ]);
+    let (code, out, _) = cli(&["theory", "nodes=1000", "stop=feedback-coin", "k=2", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!((v["pittel_push_rounds"].as_f64().unwrap() - 16.874).abs() < 0.01);

@@ -23,11 +23,7 @@ fn same_seed_same_trace() {
         assert_eq!(r1, r2, "{timing}: two runs of one seed differ");
         let mut b = a.clone();
         b.push("seed=2");
-        assert_ne!(
-            run(&b).trace_hash,
-            r1.trace_hash,
-            "{timing}: seeds 1 and 2 gave the same trace"
-        );
+        assert_ne!(run(&b).trace_hash, r1.trace_hash, "{timing}: seeds 1 and 2 gave the same trace");
     }
 }
 
@@ -37,12 +33,7 @@ fn same_seed_same_trace() {
 #[test]
 fn network_stream_is_separate() {
     let s1 = common::scenario(&["nodes=100", "fanout=1", "max_rounds=1"]);
-    let s2 = common::scenario(&[
-        "nodes=100",
-        "fanout=1",
-        "max_rounds=1",
-        "loss_rate=0.000001",
-    ]);
+    let s2 = common::scenario(&["nodes=100", "fanout=1", "max_rounds=1", "loss_rate=0.000001"]);
     let trace = |s: &gossip_lab::Scenario| {
         let mut sim = gossip_lab::sim::build(s).unwrap();
         let sends = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
@@ -64,35 +55,13 @@ fn network_stream_is_separate() {
 fn messages_are_conserved() {
     let cases: &[&[&str]] = &[
         &["nodes=300", "loss_rate=0.2", "duplicate_rate=0.1"],
-        &[
-            "nodes=300",
-            "timing=timed",
-            "loss_rate=0.2",
-            "duplicate_rate=0.1",
-            "reorder_rate=0.2",
-            "spread=push-pull",
-        ],
-        &[
-            "nodes=300",
-            "timing=timed",
-            "transport=tcp",
-            "loss_rate=0.3",
-            "spread=pull",
-        ],
-        &[
-            "nodes=300",
-            "timing=timed",
-            "faults=partition:0-149@0s,crash:5+6+7@1500ms,heal@5s",
-            "stop=feedback-counter",
-        ],
+        &["nodes=300", "timing=timed", "loss_rate=0.2", "duplicate_rate=0.1", "reorder_rate=0.2", "spread=push-pull"],
+        &["nodes=300", "timing=timed", "transport=tcp", "loss_rate=0.3", "spread=pull"],
+        &["nodes=300", "timing=timed", "faults=partition:0-149@0s,crash:5+6+7@1500ms,heal@5s", "stop=feedback-counter"],
     ];
     for c in cases {
         let m = run(c);
-        assert_eq!(
-            m.sent + m.duplicated,
-            m.delivered + m.dropped + m.in_flight,
-            "{c:?}: {m:?}"
-        );
+        assert_eq!(m.sent + m.duplicated, m.delivered + m.dropped + m.in_flight, "{c:?}: {m:?}");
         assert!(m.sent > 0);
     }
 }

@@ -7,40 +7,15 @@ use proptest::prelude::*;
 
 fn scenario() -> impl Strategy<Value = Scenario> {
     (
-        (
-            2u32..300,
-            0u64..1000,
-            1u32..6,
-            0usize..3,
-            0usize..6,
-            1u32..5,
-        ),
-        (
-            0usize..2,
-            0.0f64..0.6,
-            0.0f64..0.3,
-            0usize..2,
-            0usize..4,
-            0usize..2,
-        ),
+        (2u32..300, 0u64..1000, 1u32..6, 0usize..3, 0usize..6, 1u32..5),
+        (0usize..2, 0.0f64..0.6, 0.0f64..0.3, 0usize..2, 0usize..4, 0usize..2),
         proptest::option::of((0u32..300, 0u32..8, 0u32..8)),
     )
         .prop_map(
-            |(
-                (nodes, seed, fanout, spread, stop, k),
-                (timing, loss, dup, transport, latency, view),
-                fault,
-            )| {
+            |((nodes, seed, fanout, spread, stop, k), (timing, loss, dup, transport, latency, view), fault)| {
                 let mut s = Scenario::default();
                 let spreads = ["push", "pull", "push-pull"];
-                let stops = [
-                    "never",
-                    "feedback-counter",
-                    "feedback-coin",
-                    "blind-counter",
-                    "blind-coin",
-                    "rounds",
-                ];
+                let stops = ["never", "feedback-counter", "feedback-coin", "blind-counter", "blind-coin", "rounds"];
                 let lat = ["constant", "uniform", "exponential", "lognormal"];
                 let pairs = [
                     format!("nodes={nodes}"),
@@ -55,10 +30,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     format!("transport={}", ["udp", "tcp"][transport]),
                     format!("latency={}", lat[latency]),
                     format!("view={}", ["full", "partial"][view]),
-                    format!(
-                        "view_size={}",
-                        (nodes / 2).clamp(2, 8).min(nodes.saturating_sub(1)).max(2)
-                    ),
+                    format!("view_size={}", (nodes / 2).clamp(2, 8).min(nodes.saturating_sub(1)).max(2)),
                     "max_rounds=60".to_string(),
                 ];
                 s.apply_pairs(pairs.iter().map(String::as_str)).unwrap();
@@ -69,11 +41,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     let n = node % s.nodes;
                     s.set(
                         "faults",
-                        &format!(
-                            "crash:{n}@{a}r,restart:{n}@{}r,partition:0-{}@1r,heal@{b}r",
-                            a + b,
-                            s.nodes / 2
-                        ),
+                        &format!("crash:{n}@{a}r,restart:{n}@{}r,partition:0-{}@1r,heal@{b}r", a + b, s.nodes / 2),
                     )
                     .unwrap();
                 }

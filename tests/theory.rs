@@ -15,26 +15,17 @@ fn push_rounds_match_pittel() {
     assert!(runs.iter().all(|r| r.coverage == 1.0));
     let (m, ci) = mean(runs.iter().map(|r| f64::from(r.rounds)));
     let expect = theory::pittel_push_rounds(1000);
-    assert!(
-        (m - expect).abs() < 1.5 + ci,
-        "measured {m:.2} ± {ci:.2}, Pittel {expect:.2}"
-    );
+    assert!((m - expect).abs() < 1.5 + ci, "measured {m:.2} ± {ci:.2}, Pittel {expect:.2}");
 }
 
 /// Karp et al. (2000): push-pull needs log3 n + O(log log n) rounds; at n = 1000 that is
 /// 6.3 + ln ln 1000 = 8.2. The measured mean over 200 trials lies within 1.5 rounds.
 #[test]
 fn push_pull_rounds_match_karp() {
-    let runs = trials(
-        &["nodes=1000", "fanout=1", "spread=push-pull", "seed=12"],
-        200,
-    );
+    let runs = trials(&["nodes=1000", "fanout=1", "spread=push-pull", "seed=12"], 200);
     let (m, ci) = mean(runs.iter().map(|r| f64::from(r.rounds)));
     let expect = theory::push_pull_rounds(1000);
-    assert!(
-        (m - expect).abs() < 1.5 + ci,
-        "measured {m:.2} ± {ci:.2}, theory {expect:.2}"
-    );
+    assert!((m - expect).abs() < 1.5 + ci, "measured {m:.2} ± {ci:.2}, theory {expect:.2}");
 }
 
 /// The mean-field recurrence is the expected one-round step: given the coverage x at the
@@ -43,21 +34,10 @@ fn push_pull_rounds_match_karp() {
 /// 2% < x < 98%: the mean residual is within 0.01 and each step within 0.1.
 #[test]
 fn one_round_step_matches_mean_field() {
-    for (spread, loss) in [
-        ("push", "0"),
-        ("pull", "0"),
-        ("push-pull", "0"),
-        ("push", "0.3"),
-        ("pull", "0.3"),
-        ("push-pull", "0.3"),
-    ] {
-        let pairs = [
-            "nodes=1000",
-            "fanout=2",
-            &format!("spread={spread}"),
-            &format!("loss_rate={loss}"),
-            "seed=13",
-        ];
+    for (spread, loss) in
+        [("push", "0"), ("pull", "0"), ("push-pull", "0"), ("push", "0.3"), ("pull", "0.3"), ("push-pull", "0.3")]
+    {
+        let pairs = ["nodes=1000", "fanout=2", &format!("spread={spread}"), &format!("loss_rate={loss}"), "seed=13"];
         let s = common::scenario(&pairs);
         let (mut sum, mut count, mut worst) = (0.0, 0u32, 0.0f64);
         for i in 0..200 {
@@ -68,8 +48,7 @@ fn one_round_step_matches_mean_field() {
             for w in sim.series().points.windows(2) {
                 let x = w[0].coverage;
                 if x > 0.02 && x < 0.98 {
-                    let r =
-                        w[1].coverage - theory::mean_field_step(s.spread, s.fanout, s.loss_rate, x);
+                    let r = w[1].coverage - theory::mean_field_step(s.spread, s.fanout, s.loss_rate, x);
                     sum += r;
                     count += 1;
                     worst = worst.max(r.abs());
@@ -82,10 +61,7 @@ fn one_round_step_matches_mean_field() {
             mean_residual.abs() < 0.01,
             "{spread} loss {loss}: mean residual {mean_residual:.4} over {count} steps"
         );
-        assert!(
-            worst < 0.1,
-            "{spread} loss {loss}: worst step residual {worst:.3}"
-        );
+        assert!(worst < 0.1, "{spread} loss {loss}: worst step residual {worst:.3}");
     }
 }
 
@@ -93,19 +69,8 @@ fn one_round_step_matches_mean_field() {
 /// deterministic) follows the mean-field curve within 0.05 at every round.
 #[test]
 fn coverage_curve_follows_mean_field() {
-    for (spread, loss) in [
-        ("push", "0"),
-        ("push-pull", "0"),
-        ("push", "0.3"),
-        ("push-pull", "0.3"),
-    ] {
-        let pairs = [
-            "nodes=1000",
-            "fanout=2",
-            &format!("spread={spread}"),
-            &format!("loss_rate={loss}"),
-            "seed=13",
-        ];
+    for (spread, loss) in [("push", "0"), ("push-pull", "0"), ("push", "0.3"), ("push-pull", "0.3")] {
+        let pairs = ["nodes=1000", "fanout=2", &format!("spread={spread}"), &format!("loss_rate={loss}"), "seed=13"];
         let s = common::scenario(&pairs);
         let curve = theory::coverage_curve(&s, 30);
         let mut sums = vec![0.0; 31];
@@ -138,28 +103,13 @@ fn coverage_curve_follows_mean_field() {
 fn feedback_coin_residue_matches_demers() {
     for k in [1u32, 2, 3] {
         let kk = format!("k={k}");
-        let runs = trials(
-            &[
-                "nodes=1000",
-                "fanout=1",
-                "stop=feedback-coin",
-                &kk,
-                "seed=14",
-            ],
-            200,
-        );
+        let runs = trials(&["nodes=1000", "fanout=1", "stop=feedback-coin", &kk, "seed=14"], 200);
         let (m, ci) = mean(runs.iter().map(|r| r.residue));
         let expect = theory::feedback_coin_residue(k);
-        assert!(
-            (m - expect).abs() < 0.02 + ci,
-            "k={k}: residue {m:.4} ± {ci:.4}, Demers {expect:.4}"
-        );
+        assert!((m - expect).abs() < 0.02 + ci, "k={k}: residue {m:.4} ± {ci:.4}, Demers {expect:.4}");
         let (traffic, tci) = mean(runs.iter().map(|r| r.traffic));
         let t_expect = (f64::from(k) + 1.0) * (1.0 - expect);
-        assert!(
-            (traffic - t_expect).abs() < 0.15 + tci,
-            "k={k}: traffic {traffic:.3}, Demers {t_expect:.3}"
-        );
+        assert!((traffic - t_expect).abs() < 0.15 + tci, "k={k}: traffic {traffic:.3}, Demers {t_expect:.3}");
     }
 }
 

@@ -83,13 +83,8 @@ pub enum NodeState {
 }
 
 impl NodeState {
-    pub const ALL: [NodeState; 5] = [
-        NodeState::Susceptible,
-        NodeState::Infective,
-        NodeState::Removed,
-        NodeState::Down,
-        NodeState::Absent,
-    ];
+    pub const ALL: [NodeState; 5] =
+        [NodeState::Susceptible, NodeState::Infective, NodeState::Removed, NodeState::Down, NodeState::Absent];
     pub fn label(self) -> &'static str {
         match self {
             NodeState::Susceptible => "susceptible",
@@ -121,40 +116,22 @@ impl<M> Ctx<'_, M> {
     /// Send a one-way message.
     #[inline]
     pub fn send(&mut self, to: NodeId, msg: M) {
-        self.out.push(Outgoing {
-            from: self.node,
-            to,
-            msg,
-            delivery: Delivery::Push,
-        });
+        self.out.push(Outgoing { from: self.node, to, msg, delivery: Delivery::Push });
     }
     /// Open an exchange: the receiver's reply completes it (in the same round, in `timing=rounds`).
     #[inline]
     pub fn request(&mut self, to: NodeId, msg: M) {
-        self.out.push(Outgoing {
-            from: self.node,
-            to,
-            msg,
-            delivery: Delivery::Request,
-        });
+        self.out.push(Outgoing { from: self.node, to, msg, delivery: Delivery::Request });
     }
     /// Answer a request.
     #[inline]
     pub fn reply(&mut self, to: NodeId, msg: M) {
-        self.out.push(Outgoing {
-            from: self.node,
-            to,
-            msg,
-            delivery: Delivery::Reply,
-        });
+        self.out.push(Outgoing { from: self.node, to, msg, delivery: Delivery::Reply });
     }
     /// Report an event of this node.
     #[inline]
     pub fn emit(&mut self, kind: EventKind) {
-        self.events.push(NodeEvent {
-            node: self.node,
-            kind,
-        });
+        self.events.push(NodeEvent { node: self.node, kind });
     }
     /// A random peer from this node's view (never itself), or None if it knows nobody.
     #[inline]

@@ -140,10 +140,7 @@ impl Rumor {
     }
 
     fn feedback(&self) -> bool {
-        matches!(
-            self.stop,
-            StopRule::FeedbackCounter | StopRule::FeedbackCoin
-        )
+        matches!(self.stop, StopRule::FeedbackCounter | StopRule::FeedbackCoin)
     }
 }
 
@@ -283,8 +280,7 @@ impl Protocol for Rumor {
         let all = self.covered >= live;
         // Nobody can spread any more; or everyone has it and no rule is left to run
         // (never stops by itself; in pull, holders only answer and nobody asks).
-        self.active_live == 0
-            || (all && (self.stop == StopRule::Never || self.spread == Spread::Pull))
+        self.active_live == 0 || (all && (self.stop == StopRule::Never || self.spread == Spread::Pull))
     }
 }
 
@@ -322,13 +318,7 @@ mod tests {
     /// so traffic equals the number of informed nodes.
     #[test]
     fn blind_counter_pushes_k_times() {
-        let mut s = sim(&[
-            "nodes=500",
-            "fanout=1",
-            "stop=blind-counter",
-            "k=1",
-            "seed=5",
-        ]);
+        let mut s = sim(&["nodes=500", "fanout=1", "stop=blind-counter", "k=1", "seed=5"]);
         s.run_to_end();
         let p = s.protocol().progress();
         assert_eq!(p.active, 0);

@@ -16,7 +16,7 @@ use std::collections::BinaryHeap;
 
 use serde::Serialize;
 
-use crate::metrics::{RunMetrics, Series, SeriesPoint};
+use crate::metrics::{RunMetrics, SamplerStats, Series, SeriesPoint};
 use crate::protocol::rumor::Rumor;
 use crate::protocol::{Ctx, Delivery, NodeEvent, NodeId, NodeState, Outgoing, Protocol};
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
@@ -155,21 +155,13 @@ impl<P: Protocol> Sim<P> {
         let mut rng_sampler = rng::stream(s.seed, Stream::Sampler);
         let sampler = match s.view {
             ViewKind::Full => PeerSampler::full(s.nodes),
-            ViewKind::Partial => {
-                PeerSampler::partial(s.nodes, capacity, s.view_size, s.seeds, &mut rng_sampler)
-            }
+            ViewKind::Partial => PeerSampler::partial(s.nodes, capacity, s.view_size, s.seeds, &mut rng_sampler),
         };
-        let mut faults: Vec<(u64, Fault)> = s
-            .faults
-            .0
-            .iter()
-            .map(|e| (e.at.to_us(s.interval_ms), e.fault.clone()))
-            .collect();
+        let mut faults: Vec<(u64, Fault)> =
+            s.faults.0.iter().map(|e| (e.at.to_us(s.interval_ms), e.fault.clone())).collect();
         faults.sort_by_key(|f| f.0); // stable: same-time faults keep their written order
         let mut status = vec![Status::Absent; capacity as usize];
-        status[..s.nodes as usize]
-            .iter_mut()
-            .for_each(|x| *x = Status::Up);
+        status[..s.nodes as usize].iter_mut().for_each(|x| *x = Status::Up);
         let mut sim = Sim {
             net: Network::new(s, capacity),
             sampler,
@@ -246,8 +238,7 @@ impl<P: Protocol> Sim<P> {
         self.apply_churn();
         self.shuffle_views();
         self.order.clear();
-        self.order
-            .extend((0..self.ids).filter(|&n| self.status[n as usize] == Status::Up));
+        self.order.extend((0..self.ids).filter(|&n| self.status[n as usize] == Status::Up));
         rng::shuffle(&mut self.rng_order, &mut self.order);
         for i in 0..self.order.len() {
             let node = self.order[i];
@@ -274,11 +265,7 @@ impl<P: Protocol> Sim<P> {
 
     fn push_event(&mut self, at: u64, kind: EvKind<P::Msg>) {
         self.seq += 1;
-        self.queue.push(Ev {
-            at,
-            seq: self.seq,
-            kind,
-        });
+        self.queue.push(Ev { at, seq: self.seq, kind });
     }
 
     /// Process everything up to `until_us` (timed), stopping early when done.
@@ -311,9 +298,7 @@ impl<P: Protocol> Sim<P> {
                 let ev = self.queue.pop().expect("peeked");
                 match ev.kind {
                     EvKind::Tick { node, epoch } => {
-                        if epoch == self.tick_epoch[node as usize]
-                            && self.status[node as usize] == Status::Up
-                        {
+                        if epoch == self.tick_epoch[node as usize] && self.status[node as usize] == Status::Up {
                             self.tick(node);
                             let j = self.scenario.jitter;
                             let factor = 1.0 + j * (rng::unit(&mut self.rng_sched) - 0.5);
@@ -356,10 +341,7 @@ impl<P: Protocol> Sim<P> {
         let timed = self.scenario.timing == Timing::Timed;
         let mut i = 0;
         while i < self.outbox.len() {
-            assert!(
-                i < MAX_CHAIN,
-                "a protocol produced more than {MAX_CHAIN} messages in one exchange"
-            );
+            assert!(i < MAX_CHAIN, "a protocol produced more than {MAX_CHAIN} messages in one exchange");
             let o = self.outbox[i].clone();
             i += 1;
             let size = self.proto.wire_size(&o.msg);
@@ -367,8 +349,7 @@ impl<P: Protocol> Sim<P> {
             self.stats.bytes += u64::from(size);
             self.node_msgs[o.from as usize] += 1;
             self.node_bytes[o.from as usize] += u64::from(size);
-            self.hash
-                .word(0x5e4d ^ (u64::from(o.from) << 16) ^ (u64::from(o.to) << 40));
+            self.hash.word(0x5e4d ^ (u64::from(o.from) << 16) ^ (u64::from(o.to) << 40));
             self.hash.word(self.now_us ^ (u64::from(size) << 48));
             if let Some(t) = self.trace.as_mut() {
                 t(&TraceEvent::Send {
@@ -392,11 +373,7 @@ impl<P: Protocol> Sim<P> {
                             self.stats.in_flight += 1;
                             // A duplicate trails the original by a latency of its own.
                             let extra = if c == 0 { 0 } else { self.net.latency_us() };
-                            let kind = EvKind::Deliver {
-                                from: o.from,
-                                to: o.to,
-                                msg: o.msg.clone(),
-                            };
+                            let kind = EvKind::Deliver { from: o.from, to: o.to, msg: o.msg.clone() };
                             self.push_event(self.now_us + delay_us + extra, kind);
                         }
                     } else {
@@ -425,15 +402,9 @@ impl<P: Protocol> Sim<P> {
             return self.drop_msg(from, to, &msg, DropReason::Partition);
         }
         self.stats.delivered += 1;
-        self.hash
-            .word(0xde11 ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
+        self.hash.word(0xde11 ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
         if let Some(t) = self.trace.as_mut() {
-            t(&TraceEvent::Deliver {
-                t_us: self.now_us,
-                from,
-                to,
-                msg: self.proto.msg_kind(&msg),
-            });
+            t(&TraceEvent::Deliver { t_us: self.now_us, from, to, msg: self.proto.msg_kind(&msg) });
         }
         let mut cx = Ctx {
             node: to,
@@ -451,29 +422,17 @@ impl<P: Protocol> Sim<P> {
 
     fn drop_msg(&mut self, from: NodeId, to: NodeId, msg: &P::Msg, reason: DropReason) {
         self.stats.dropped[reason as usize] += 1;
-        self.hash
-            .word(0xd509 ^ (reason as u64) ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
+        self.hash.word(0xd509 ^ (reason as u64) ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
         if let Some(t) = self.trace.as_mut() {
-            t(&TraceEvent::Drop {
-                t_us: self.now_us,
-                from,
-                to,
-                msg: self.proto.msg_kind(msg),
-                reason: reason.word(),
-            });
+            t(&TraceEvent::Drop { t_us: self.now_us, from, to, msg: self.proto.msg_kind(msg), reason: reason.word() });
         }
     }
 
     fn drain_events(&mut self) {
         for e in self.events.drain(..) {
-            self.hash
-                .word(0xe7e7 ^ (e.kind.code() << 8) ^ (u64::from(e.node) << 32));
+            self.hash.word(0xe7e7 ^ (e.kind.code() << 8) ^ (u64::from(e.node) << 32));
             if let Some(t) = self.trace.as_mut() {
-                t(&TraceEvent::State {
-                    t_us: self.now_us,
-                    node: e.node,
-                    state: e.kind.word(),
-                });
+                t(&TraceEvent::State { t_us: self.now_us, node: e.node, state: e.kind.word() });
             }
         }
     }
@@ -482,12 +441,7 @@ impl<P: Protocol> Sim<P> {
         if self.edges_cap == 0 {
             return;
         }
-        let e = Edge {
-            from,
-            to,
-            sent_us: self.now_us,
-            arrive_us,
-        };
+        let e = Edge { from, to, sent_us: self.now_us, arrive_us };
         if self.edges.len() < self.edges_cap {
             self.edges.push(e);
         } else {
@@ -511,10 +465,7 @@ impl<P: Protocol> Sim<P> {
     pub fn apply_fault(&mut self, fault: &Fault) {
         self.hash.word(0xfa17 ^ self.now_us);
         if let Some(t) = self.trace.as_mut() {
-            t(&TraceEvent::Fault {
-                t_us: self.now_us,
-                fault: fault.to_string(),
-            });
+            t(&TraceEvent::Fault { t_us: self.now_us, fault: fault.to_string() });
         }
         let cap = self.status.len() as u32;
         match fault {
@@ -614,11 +565,7 @@ impl<P: Protocol> Sim<P> {
         self.series.push(SeriesPoint {
             round: self.round,
             t_ms: self.now_us as f64 / 1000.0,
-            coverage: if self.live == 0 {
-                0.0
-            } else {
-                p.covered as f64 / self.live as f64
-            },
+            coverage: if self.live == 0 { 0.0 } else { p.covered as f64 / self.live as f64 },
             active: p.active,
             live: self.live,
             msgs: self.stats.sent,
@@ -711,6 +658,13 @@ impl<P: Protocol> Runner for Sim<P> {
         self.round
     }
     fn metrics(&self) -> RunMetrics {
+        let sampler = match &self.sampler {
+            PeerSampler::Full { .. } => None,
+            PeerSampler::Partial(v) => {
+                let (mean, std) = self.sampler.in_degree_stats(|n| self.status[n as usize] == Status::Up);
+                Some(SamplerStats { in_degree_mean: mean, in_degree_std: std, shuffle_bytes: v.shuffle_bytes })
+            }
+        };
         RunMetrics::collect(
             &self.scenario,
             &self.proto.progress(),
@@ -718,6 +672,7 @@ impl<P: Protocol> Runner for Sim<P> {
             &self.series,
             self.live,
             self.now_us,
+            sampler,
             self.hash.hex(),
         )
     }
@@ -767,10 +722,6 @@ impl<P: Protocol> Runner for Sim<P> {
         self.set_trace(sink);
     }
     fn node_counters(&self, n: NodeId) -> (u32, u64, u32) {
-        (
-            self.node_msgs[n as usize],
-            self.node_bytes[n as usize],
-            self.generation[n as usize],
-        )
+        (self.node_msgs[n as usize], self.node_bytes[n as usize], self.generation[n as usize])
     }
 }

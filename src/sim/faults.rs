@@ -28,9 +28,7 @@ impl NodeSet {
     }
     /// Every id in the set, ascending; bounded by the cluster size the caller passes.
     pub fn ids(&self, capacity: u32) -> impl Iterator<Item = NodeId> + '_ {
-        self.0
-            .iter()
-            .flat_map(move |&(a, b)| a..=b.min(capacity.saturating_sub(1)))
+        self.0.iter().flat_map(move |&(a, b)| a..=b.min(capacity.saturating_sub(1)))
     }
     pub fn max(&self) -> Option<NodeId> {
         self.0.iter().map(|r| r.1).max()
@@ -42,11 +40,7 @@ impl FromStr for NodeSet {
     fn from_str(s: &str) -> Result<Self, String> {
         let mut ranges = Vec::new();
         for part in s.split('+') {
-            let num = |t: &str| {
-                t.trim()
-                    .parse::<NodeId>()
-                    .map_err(|_| format!("'{t}' is not a node id"))
-            };
+            let num = |t: &str| t.trim().parse::<NodeId>().map_err(|_| format!("'{t}' is not a node id"));
             let r = match part.split_once('-') {
                 Some((a, b)) => (num(a)?, num(b)?),
                 None => (num(part)?, num(part)?),
@@ -224,13 +218,8 @@ pub struct FaultEntry {
 impl FromStr for FaultEntry {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (fault, at) = s
-            .rsplit_once('@')
-            .ok_or_else(|| format!("'{s}' has no time (add @10s, @5r or @1500ms)"))?;
-        Ok(FaultEntry {
-            at: at.parse()?,
-            fault: fault.parse()?,
-        })
+        let (fault, at) = s.rsplit_once('@').ok_or_else(|| format!("'{s}' has no time (add @10s, @5r or @1500ms)"))?;
+        Ok(FaultEntry { at: at.parse()?, fault: fault.parse()? })
     }
 }
 
@@ -253,10 +242,7 @@ impl FaultSchedule {
     }
     /// Nodes added by joins.
     pub fn joined(&self) -> u32 {
-        self.0
-            .iter()
-            .map(|e| if let Fault::Join(k) = e.fault { k } else { 0 })
-            .fold(0u32, u32::saturating_add)
+        self.0.iter().map(|e| if let Fault::Join(k) = e.fault { k } else { 0 }).fold(0u32, u32::saturating_add)
     }
     /// The largest node id any entry names.
     pub fn max_node(&self) -> Option<NodeId> {
@@ -278,12 +264,8 @@ impl FaultSchedule {
 impl FromStr for FaultSchedule {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let entries: Vec<FaultEntry> = s
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::parse)
-            .collect::<Result<_, _>>()?;
+        let entries: Vec<FaultEntry> =
+            s.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::parse).collect::<Result<_, _>>()?;
         if entries.len() > MAX_FAULTS {
             return Err(format!("{} entries; at most {MAX_FAULTS}", entries.len()));
         }
@@ -321,8 +303,7 @@ impl<'de> Deserialize<'de> for FaultSchedule {
             Form::Text(t) => t,
             Form::List(l) => l.join(","),
         };
-        text.parse()
-            .map_err(|e| serde::de::Error::custom(format!("faults: {e}")))
+        text.parse().map_err(|e| serde::de::Error::custom(format!("faults: {e}")))
     }
 }
 
@@ -346,26 +327,11 @@ mod tests {
     /// Malformed entries say what is wrong and how to write it.
     #[test]
     fn errors_explain() {
-        assert!("crash:3"
-            .parse::<FaultSchedule>()
-            .unwrap_err()
-            .contains("no time"));
-        assert!("explode:3@1s"
-            .parse::<FaultSchedule>()
-            .unwrap_err()
-            .contains("unknown fault"));
-        assert!("loss:2@1s"
-            .parse::<FaultSchedule>()
-            .unwrap_err()
-            .contains("probability"));
-        assert!("crash:9-3@1s"
-            .parse::<FaultSchedule>()
-            .unwrap_err()
-            .contains("backwards"));
-        assert!("crash:x@1s"
-            .parse::<FaultSchedule>()
-            .unwrap_err()
-            .contains("node id"));
+        assert!("crash:3".parse::<FaultSchedule>().unwrap_err().contains("no time"));
+        assert!("explode:3@1s".parse::<FaultSchedule>().unwrap_err().contains("unknown fault"));
+        assert!("loss:2@1s".parse::<FaultSchedule>().unwrap_err().contains("probability"));
+        assert!("crash:9-3@1s".parse::<FaultSchedule>().unwrap_err().contains("backwards"));
+        assert!("crash:x@1s".parse::<FaultSchedule>().unwrap_err().contains("node id"));
     }
 
     /// Scenario files may hold the schedule as a list or as one string.
@@ -374,9 +340,6 @@ mod tests {
         let a: FaultSchedule = serde_json::from_str(r#"["crash:1@1s", "heal@2s"]"#).unwrap();
         let b: FaultSchedule = serde_json::from_str(r#""crash:1@1s,heal@2s""#).unwrap();
         assert_eq!(a, b);
-        assert_eq!(
-            serde_json::to_string(&a).unwrap(),
-            r#"["crash:1@1s","heal@2s"]"#
-        );
+        assert_eq!(serde_json::to_string(&a).unwrap(), r#"["crash:1@1s","heal@2s"]"#);
     }
 }

@@ -86,11 +86,7 @@ impl Network {
             group: vec![0; capacity as usize],
             partitioned: false,
             cuts: BTreeSet::new(),
-            tcp_pool: if tcp {
-                vec![[NodeId::MAX; TCP_POOL]; capacity as usize]
-            } else {
-                Vec::new()
-            },
+            tcp_pool: if tcp { vec![[NodeId::MAX; TCP_POOL]; capacity as usize] } else { Vec::new() },
             rng: rng::stream(s.seed, rng::Stream::Network),
         }
     }
@@ -261,9 +257,7 @@ mod tests {
     fn loss_rate_is_respected() {
         let mut n = net(&["loss_rate=0.3"]);
         let trials = 100_000;
-        let lost = (0..trials)
-            .filter(|_| matches!(n.transmit(0, 1, 100, false), Fate::Lost(_)))
-            .count();
+        let lost = (0..trials).filter(|_| matches!(n.transmit(0, 1, 100, false), Fate::Lost(_))).count();
         let p = lost as f64 / trials as f64;
         let se = (0.3f64 * 0.7 / trials as f64).sqrt();
         assert!((p - 0.3).abs() < 4.0 * se, "p = {p}");
@@ -274,36 +268,19 @@ mod tests {
     fn fragments_multiply_loss() {
         let mut n = net(&["loss_rate=0.1", "mtu_bytes=100", "oversize=split"]);
         let trials = 100_000;
-        let ok = (0..trials)
-            .filter(|_| matches!(n.transmit(0, 1, 250, false), Fate::Arrives { .. }))
-            .count();
+        let ok = (0..trials).filter(|_| matches!(n.transmit(0, 1, 250, false), Fate::Arrives { .. })).count();
         let p = ok as f64 / trials as f64;
         let expect = 0.9f64.powi(3);
-        assert!(
-            (p - expect).abs() < 4.0 * (expect * (1.0 - expect) / trials as f64).sqrt(),
-            "p = {p}"
-        );
+        assert!((p - expect).abs() < 4.0 * (expect * (1.0 - expect) / trials as f64).sqrt(), "p = {p}");
         let mut d = net(&["mtu_bytes=100", "oversize=drop"]);
-        assert_eq!(
-            d.transmit(0, 1, 101, false),
-            Fate::Lost(DropReason::Oversize)
-        );
+        assert_eq!(d.transmit(0, 1, 101, false), Fate::Lost(DropReason::Oversize));
     }
 
     /// Each latency shape stays within its bounds and has the documented mean.
     #[test]
     fn latency_shapes() {
-        for (shape, mean_ms) in [
-            ("constant", 10.0),
-            ("uniform", 30.0),
-            ("exponential", 30.0),
-            ("lognormal", 30.0),
-        ] {
-            let mut n = net(&[
-                &format!("latency={shape}"),
-                "latency_ms_min=10",
-                "latency_ms_max=50",
-            ]);
+        for (shape, mean_ms) in [("constant", 10.0), ("uniform", 30.0), ("exponential", 30.0), ("lognormal", 30.0)] {
+            let mut n = net(&[&format!("latency={shape}"), "latency_ms_min=10", "latency_ms_max=50"]);
             let k = 50_000;
             let samples: Vec<u64> = (0..k).map(|_| n.latency_us()).collect();
             assert!(samples.iter().all(|&s| s >= 10_000), "{shape} below min");
@@ -311,10 +288,7 @@ mod tests {
                 assert!(samples.iter().all(|&s| s <= 50_000));
             }
             let mean = samples.iter().sum::<u64>() as f64 / k as f64 / 1000.0;
-            assert!(
-                (mean - mean_ms).abs() < mean_ms * 0.03,
-                "{shape}: mean {mean} ms, want {mean_ms}"
-            );
+            assert!((mean - mean_ms).abs() < mean_ms * 0.03, "{shape}: mean {mean} ms, want {mean_ms}");
         }
     }
 
@@ -325,10 +299,7 @@ mod tests {
         n.partition(&[NodeSet::range(0, 4)]);
         assert!(n.reachable(0, 4) && n.reachable(5, 9));
         assert!(!n.reachable(0, 5));
-        assert_eq!(
-            n.transmit(4, 5, 10, false),
-            Fate::Lost(DropReason::Partition)
-        );
+        assert_eq!(n.transmit(4, 5, 10, false), Fate::Lost(DropReason::Partition));
         n.heal();
         n.cut(&NodeSet::single(1), &NodeSet::single(2));
         assert!(!n.reachable(2, 1) && n.reachable(1, 3));
@@ -355,9 +326,6 @@ mod tests {
             }
         }
         // Without loss each message would take 10 ms (after the first, which adds a 20 ms handshake).
-        assert!(
-            total > 1000 * 10_000 + 20_000 + 1000 * 100_000,
-            "retransmissions must cost time: {total}"
-        );
+        assert!(total > 1000 * 10_000 + 20_000 + 1000 * 100_000, "retransmissions must cost time: {total}");
     }
 }

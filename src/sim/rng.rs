@@ -106,10 +106,7 @@ mod tests {
             counts[index(&mut rng, 10) as usize] += 1;
         }
         let expected = f64::from(draws) / 10.0;
-        let chi2: f64 = counts
-            .iter()
-            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
-            .sum();
+        let chi2: f64 = counts.iter().map(|&c| (f64::from(c) - expected).powi(2) / expected).sum();
         assert!(chi2 < 27.9, "chi2 = {chi2}");
     }
 

@@ -62,12 +62,7 @@ impl PeerSampler {
     pub fn init(&self, node: NodeId) -> Vec<NodeId> {
         match self {
             PeerSampler::Full { ids } => (0..*ids).filter(|&i| i != node).collect(),
-            PeerSampler::Partial(p) => p
-                .slots(node)
-                .iter()
-                .copied()
-                .filter(|&x| x != EMPTY)
-                .collect(),
+            PeerSampler::Partial(p) => p.slots(node).iter().copied().filter(|&x| x != EMPTY).collect(),
         }
     }
 
@@ -85,10 +80,7 @@ impl PeerSampler {
             PeerSampler::Partial(p) => {
                 let slots = p.slots(node);
                 // Views are kept compact: filled slots first.
-                let len = slots
-                    .iter()
-                    .position(|&x| x == EMPTY)
-                    .unwrap_or(slots.len());
+                let len = slots.iter().position(|&x| x == EMPTY).unwrap_or(slots.len());
                 if len == 0 {
                     return None;
                 }
@@ -135,10 +127,7 @@ impl PeerSampler {
                         }
                     }
                 }
-                let live_deg: Vec<f64> = (0..p.ids)
-                    .filter(|&n| live(n))
-                    .map(|n| f64::from(deg[n as usize]))
-                    .collect();
+                let live_deg: Vec<f64> = (0..p.ids).filter(|&n| live(n)).map(|n| f64::from(deg[n as usize])).collect();
                 let k = live_deg.len().max(1) as f64;
                 let mean = live_deg.iter().sum::<f64>() / k;
                 let var = live_deg.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / k;
@@ -156,9 +145,7 @@ impl PartialViews {
     fn bootstrap(&mut self, n: NodeId, rng: &mut Rng) {
         let c = self.c;
         let base = n as usize * c;
-        self.view[base..base + c]
-            .iter_mut()
-            .for_each(|x| *x = EMPTY);
+        self.view[base..base + c].iter_mut().for_each(|x| *x = EMPTY);
         self.age[base..base + c].iter_mut().for_each(|a| *a = 0);
         let mut len = 0;
         // Seeds first: every node must know them, so the overlay stays connected.
@@ -186,10 +173,7 @@ impl PartialViews {
         let c = self.c;
         let l = (c / 2).max(1);
         let base_p = p as usize * c;
-        let len_p = self.view[base_p..base_p + c]
-            .iter()
-            .position(|&x| x == EMPTY)
-            .unwrap_or(c);
+        let len_p = self.view[base_p..base_p + c].iter().position(|&x| x == EMPTY).unwrap_or(c);
         if len_p == 0 {
             return;
         }
@@ -197,17 +181,14 @@ impl PartialViews {
             *a = a.saturating_add(1);
         }
         // The oldest neighbour.
-        let (oi, _) = (0..len_p)
-            .map(|i| (i, self.age[base_p + i]))
-            .max_by_key(|&(i, a)| (a, std::cmp::Reverse(i)))
-            .unwrap();
+        let (oi, _) =
+            (0..len_p).map(|i| (i, self.age[base_p + i])).max_by_key(|&(i, a)| (a, std::cmp::Reverse(i))).unwrap();
         let q = self.view[base_p + oi];
         self.remove_slot(p, oi);
         if !up(p, q) {
             // No answer: the neighbour is gone from p's view (Cyclon's failure handling).
             self.shuffle_msgs += 1;
-            self.shuffle_bytes +=
-                u64::from(crate::protocol::IP_UDP_HEADER + ENTRY_BYTES * l as u32);
+            self.shuffle_bytes += u64::from(crate::protocol::IP_UDP_HEADER + ENTRY_BYTES * l as u32);
             return;
         }
         // p sends itself (age 0) and l-1 random others; q answers with l random entries.
@@ -229,11 +210,7 @@ impl PartialViews {
 
     fn sample_into(&self, n: NodeId, k: usize, rng: &mut Rng, out: &mut Vec<(NodeId, u16)>) {
         let base = n as usize * self.c;
-        let len = self
-            .slots(n)
-            .iter()
-            .position(|&x| x == EMPTY)
-            .unwrap_or(self.c);
+        let len = self.slots(n).iter().position(|&x| x == EMPTY).unwrap_or(self.c);
         let mut idx: Vec<usize> = (0..len).collect();
         rng::shuffle(rng, &mut idx);
         for &i in idx.iter().take(k) {
@@ -244,10 +221,7 @@ impl PartialViews {
     fn remove_slot(&mut self, n: NodeId, i: usize) {
         let c = self.c;
         let base = n as usize * c;
-        let len = self.view[base..base + c]
-            .iter()
-            .position(|&x| x == EMPTY)
-            .unwrap_or(c);
+        let len = self.view[base..base + c].iter().position(|&x| x == EMPTY).unwrap_or(c);
         self.view[base + i] = self.view[base + len - 1];
         self.age[base + i] = self.age[base + len - 1];
         self.view[base + len - 1] = EMPTY;
@@ -291,13 +265,7 @@ mod tests {
             seen[s.get_peer(2, &mut rng).unwrap() as usize] += 1;
         }
         assert_eq!(seen[2], 0);
-        assert!(
-            seen.iter()
-                .enumerate()
-                .filter(|(i, _)| *i != 2)
-                .all(|(_, &c)| c > 2300 && c < 2700),
-            "{seen:?}"
-        );
+        assert!(seen.iter().enumerate().filter(|(i, _)| *i != 2).all(|(_, &c)| c > 2300 && c < 2700), "{seen:?}");
     }
 
     /// Partial views hold the seeds at start, stay within size, never contain the owner,
@@ -318,11 +286,7 @@ mod tests {
         for p in 0..n {
             let view = s.init(p);
             assert!(!view.contains(&p));
-            assert!(
-                view.len() <= 8 && view.len() >= 4,
-                "node {p} view {}",
-                view.len()
-            );
+            assert!(view.len() <= 8 && view.len() >= 4, "node {p} view {}", view.len());
             let mut d = view.clone();
             d.sort_unstable();
             d.dedup();

@@ -8,35 +8,11 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(tag = "ev", rename_all = "lowercase")]
 pub enum TraceEvent {
-    Send {
-        t_us: u64,
-        from: u32,
-        to: u32,
-        msg: &'static str,
-        bytes: u32,
-    },
-    Deliver {
-        t_us: u64,
-        from: u32,
-        to: u32,
-        msg: &'static str,
-    },
-    Drop {
-        t_us: u64,
-        from: u32,
-        to: u32,
-        msg: &'static str,
-        reason: &'static str,
-    },
-    State {
-        t_us: u64,
-        node: u32,
-        state: &'static str,
-    },
-    Fault {
-        t_us: u64,
-        fault: String,
-    },
+    Send { t_us: u64, from: u32, to: u32, msg: &'static str, bytes: u32 },
+    Deliver { t_us: u64, from: u32, to: u32, msg: &'static str },
+    Drop { t_us: u64, from: u32, to: u32, msg: &'static str, reason: &'static str },
+    State { t_us: u64, node: u32, state: &'static str },
+    Fault { t_us: u64, fault: String },
 }
 
 /// A streaming hash over 64-bit words: portable, order-sensitive and cheap

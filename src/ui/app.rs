@@ -20,8 +20,14 @@ const PRESETS: [(&str, &str); 7] = [
     ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
     ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
     ("Feedback-coin rumor, k=2 (residue)", "nodes=1000&fanout=1&stop=feedback-coin&k=2"),
-    ("Lossy WAN (timed, log-normal, 20% loss)", "nodes=500&spread=push-pull&timing=timed&latency=lognormal&latency_ms_min=20&latency_ms_max=300&loss_rate=0.2"),
-    ("Partition drill (split, heal at 8 s)", "nodes=300&spread=push-pull&fanout=1&timing=timed&faults=partition:0-149@0s,heal@8s"),
+    (
+        "Lossy WAN (timed, log-normal, 20% loss)",
+        "nodes=500&spread=push-pull&timing=timed&latency=lognormal&latency_ms_min=20&latency_ms_max=300&loss_rate=0.2",
+    ),
+    (
+        "Partition drill (split, heal at 8 s)",
+        "nodes=300&spread=push-pull&fanout=1&timing=timed&faults=partition:0-149@0s,heal@8s",
+    ),
     ("Big cluster: 50,000 nodes", "nodes=50000&fanout=1"),
 ];
 
@@ -87,10 +93,7 @@ impl App {
             frag.push_str("&embed=1");
         }
         if let Ok(h) = window().history() {
-            let url = format!(
-                "{}#{frag}",
-                window().location().pathname().unwrap_or_default()
-            );
+            let url = format!("{}#{frag}", window().location().pathname().unwrap_or_default());
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
         }
     }
@@ -103,14 +106,7 @@ impl App {
         let window_us = u64::from(self.model.scenario.interval_ms) * 1000;
         if let Some(c) = self.graph_ref.cast::<HtmlCanvasElement>() {
             fit(&c);
-            self.graph.draw(
-                &c,
-                &self.model.states,
-                &self.model.edges,
-                self.model.sim.now_us(),
-                window_us,
-                self.dark,
-            );
+            self.graph.draw(&c, &self.model.states, &self.model.edges, self.model.sim.now_us(), window_us, self.dark);
         }
         if let Some(c) = self.chart_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
@@ -130,16 +126,11 @@ impl App {
         let testid = format!("param-{key}");
         let id = format!("p-{key}");
         let draft = self.model.drafts.get(key);
-        let value = draft
-            .cloned()
-            .unwrap_or_else(|| self.model.scenario.get(key).unwrap_or_default());
+        let value = draft.cloned().unwrap_or_else(|| self.model.scenario.get(key).unwrap_or_default());
         let invalid = draft.is_some();
         let on_input = ctx.link().callback(move |e: Event| {
-            let v = e
-                .target()
-                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-                .map(|i| i.value())
-                .unwrap_or_default();
+            let v =
+                e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value()).unwrap_or_default();
             Msg::SetParam(key, v)
         });
         let control = match p.kind {
@@ -190,11 +181,8 @@ impl App {
 
     fn view_controls(&self, ctx: &Context<Self>) -> Html {
         let on_preset = ctx.link().callback(|e: Event| {
-            let v = e
-                .target()
-                .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
-                .map(|s| s.value())
-                .unwrap_or_default();
+            let v =
+                e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
             Msg::Preset(v.parse().unwrap_or(0))
         });
         html! {
@@ -221,11 +209,8 @@ impl App {
     fn view_toolbar(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let on_speed = link.callback(|e: Event| {
-            let v = e
-                .target()
-                .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
-                .map(|s| s.value())
-                .unwrap_or_default();
+            let v =
+                e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
             Msg::Speed(v)
         });
         let playing = self.model.playing;
@@ -254,11 +239,7 @@ impl App {
         let coverage = m.coverage() * 100.0;
         let stats = m.sim.stats();
         let t = m.sim.now_us() as f64 / 1000.0;
-        let round_label = if m.scenario.timing == Timing::Rounds {
-            "round"
-        } else {
-            "interval"
-        };
+        let round_label = if m.scenario.timing == Timing::Rounds { "round" } else { "interval" };
         let state = if m.sim.finished() {
             "finished"
         } else if m.playing {
@@ -312,16 +293,10 @@ impl Component for App {
                 .or_else(|| speed.parse::<f64>().ok().map(Speed::Times))
             {
                 Some(s) => model.speed = s,
-                None => model.errors.push(format!(
-                    "speed: '{speed}' is not allowed; allowed: 0.1 to 100, or max"
-                )),
+                None => model.errors.push(format!("speed: '{speed}' is not allowed; allowed: 0.1 to 100, or max")),
             }
         }
-        let dark = window()
-            .match_media("(prefers-color-scheme: dark)")
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.matches());
+        let dark = window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches());
 
         // The animation loop: one message per frame.
         let frame: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
@@ -343,12 +318,7 @@ impl Component for App {
             let typing = e
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|el| {
-                    matches!(
-                        el.tag_name().as_str(),
-                        "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
-                    )
-                });
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
             if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
                 return;
             }
@@ -426,11 +396,8 @@ impl Component for App {
             Msg::DismissErrors => self.model.dismiss_errors(),
             Msg::NewSeed => {
                 let mut buf = [0u8; 8];
-                let entropy = if getrandom::fill(&mut buf).is_ok() {
-                    u64::from_le_bytes(buf)
-                } else {
-                    now_ms().to_bits()
-                };
+                let entropy =
+                    if getrandom::fill(&mut buf).is_ok() { u64::from_le_bytes(buf) } else { now_ms().to_bits() };
                 self.model.new_seed(entropy);
                 self.write_url();
             }

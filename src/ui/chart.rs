@@ -17,24 +17,14 @@ pub fn draw_coverage(
 ) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
-    let (fg, grid, bg) = if dark {
-        ("#e2e8f0", "#334155", "#0f172a")
-    } else {
-        ("#1e293b", "#e2e8f0", "#ffffff")
-    };
+    let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
     ctx.set_fill_style_str(bg);
     ctx.fill_rect(0.0, 0.0, w, h);
     let (left, right, top, bottom) = (44.0 * dpr, 12.0 * dpr, 10.0 * dpr, 30.0 * dpr);
     let (pw, ph) = ((w - left - right).max(1.0), (h - top - bottom).max(1.0));
     // x range: rounds (intervals), covering the measured run and the theory's climb.
-    let measured_end = series
-        .points
-        .last()
-        .map_or(0.0, |p| p.t_ms / f64::from(interval_ms));
-    let theory_end = theory
-        .iter()
-        .position(|&x| x > 0.999)
-        .map_or(theory.len(), |i| i + 1) as f64;
+    let measured_end = series.points.last().map_or(0.0, |p| p.t_ms / f64::from(interval_ms));
+    let theory_end = theory.iter().position(|&x| x > 0.999).map_or(theory.len(), |i| i + 1) as f64;
     let x_max = measured_end.max(theory_end).max(4.0).ceil();
     let sx = |r: f64| left + pw * r / x_max;
     let sy = |c: f64| top + ph * (1.0 - c);
@@ -90,11 +80,7 @@ pub fn draw_coverage(
     // Legend.
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
-    let _ = ctx.fill_text(
-        "— measured   - - mean-field theory",
-        left + 8.0 * dpr,
-        top + 14.0 * dpr,
-    );
+    let _ = ctx.fill_text("— measured   - - mean-field theory", left + 8.0 * dpr, top + 14.0 * dpr);
 }
 
 fn nice_step(raw: f64) -> f64 {

@@ -35,13 +35,7 @@ pub struct Graph {
 
 impl Graph {
     pub fn new() -> Self {
-        Graph {
-            positions: Vec::new(),
-            layout_key: (0, 0, 0),
-            radius: 3.0,
-            grid: None,
-            pixels: Vec::new(),
-        }
+        Graph { positions: Vec::new(), layout_key: (0, 0, 0), radius: 3.0, grid: None, pixels: Vec::new() }
     }
 
     fn layout(&mut self, n: usize, w: u32, h: u32) {
@@ -123,24 +117,14 @@ impl Graph {
         if states.len() <= 20_000 && window_us > 0 {
             let max_edges = if self.grid.is_some() { 600 } else { 2500 };
             let start = edges.len().saturating_sub(max_edges);
-            ctx.set_line_width(if self.grid.is_some() || states.len() > 500 {
-                0.7
-            } else {
-                1.0
-            });
+            ctx.set_line_width(if self.grid.is_some() || states.len() > 500 { 0.7 } else { 1.0 });
             for e in &edges[start..] {
                 let age = now_us.saturating_sub(e.sent_us);
-                if age > window_us
-                    || e.from as usize >= self.positions.len()
-                    || e.to as usize >= self.positions.len()
-                {
+                if age > window_us || e.from as usize >= self.positions.len() || e.to as usize >= self.positions.len() {
                     continue;
                 }
                 let alpha = 0.6 * (1.0 - age as f64 / window_us as f64);
-                let (a, b) = (
-                    self.positions[e.from as usize],
-                    self.positions[e.to as usize],
-                );
+                let (a, b) = (self.positions[e.from as usize], self.positions[e.to as usize]);
                 ctx.set_global_alpha(alpha.max(0.05));
                 ctx.set_stroke_style_str(if e.arrive_us == u64::MAX {
                     "#dc2626"
@@ -181,14 +165,7 @@ impl Graph {
         }
     }
 
-    fn draw_pixels(
-        &mut self,
-        ctx: &CanvasRenderingContext2d,
-        states: &[u8],
-        w: u32,
-        h: u32,
-        dark: bool,
-    ) {
+    fn draw_pixels(&mut self, ctx: &CanvasRenderingContext2d, states: &[u8], w: u32, h: u32, dark: bool) {
         let Some((cols, cell, off)) = self.grid else {
             return;
         };
@@ -202,11 +179,7 @@ impl Graph {
             if s == NodeState::Absent as u8 {
                 continue;
             }
-            let rgb = if dark {
-                PALETTE[s as usize].1
-            } else {
-                PALETTE[s as usize].0
-            };
+            let rgb = if dark { PALETTE[s as usize].1 } else { PALETTE[s as usize].0 };
             let (x0, y0) = ((i as u32 % cols) * cell, off + (i as u32 / cols) * cell);
             for y in y0..(y0 + inner).min(h) {
                 let row = (y * w) as usize * 4;
@@ -223,24 +196,14 @@ impl Graph {
 }
 
 pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas
-        .get_context("2d")
-        .ok()
-        .flatten()?
-        .dyn_into::<CanvasRenderingContext2d>()
-        .ok()
+    canvas.get_context("2d").ok().flatten()?.dyn_into::<CanvasRenderingContext2d>().ok()
 }
 
 /// Match the canvas's pixel size to its CSS size times the device pixel ratio.
 /// Returns the ratio, so drawing code can scale its text.
 pub fn fit(canvas: &HtmlCanvasElement) -> f64 {
-    let dpr = web_sys::window()
-        .map_or(1.0, |w| w.device_pixel_ratio())
-        .clamp(1.0, 3.0);
-    let (cw, ch) = (
-        canvas.client_width().max(1) as f64,
-        canvas.client_height().max(1) as f64,
-    );
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 3.0);
+    let (cw, ch) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
     let (w, h) = ((cw * dpr) as u32, (ch * dpr) as u32);
     if canvas.width() != w || canvas.height() != h {
         canvas.set_width(w);

@@ -36,10 +36,7 @@ impl Speed {
         ("max", Speed::Max),
     ];
     pub fn label(self) -> &'static str {
-        Speed::CHOICES
-            .iter()
-            .find(|c| c.1 == self)
-            .map_or("?", |c| c.0)
+        Speed::CHOICES.iter().find(|c| c.1 == self).map_or("?", |c| c.0)
     }
     pub fn from_label(s: &str) -> Option<Speed> {
         Speed::CHOICES.iter().find(|c| c.0 == s).map(|c| c.1)
@@ -100,8 +97,7 @@ impl Playground {
         self.sim = build(&self.scenario).expect("the playground only keeps valid scenarios");
         self.sim.record_edges(EDGE_BUFFER);
         self.clock_us = 0.0;
-        self.theory =
-            crate::theory::coverage_curve(&self.scenario, self.scenario.max_rounds.min(400));
+        self.theory = crate::theory::coverage_curve(&self.scenario, self.scenario.max_rounds.min(400));
         self.snapshot();
     }
 
@@ -177,21 +173,14 @@ impl Playground {
                 let target = self.clock_us as u64;
                 if self.scenario.timing == crate::scenario::Timing::Rounds {
                     // A round is atomic: run each one that is due, while the budget lasts.
-                    let next_round_us =
-                        |p: &Self| (u64::from(p.sim.round()) + 1) * interval_us as u64;
-                    while !self.sim.finished()
-                        && next_round_us(self) <= target
-                        && clock() - start < budget_ms
-                    {
+                    let next_round_us = |p: &Self| (u64::from(p.sim.round()) + 1) * interval_us as u64;
+                    while !self.sim.finished() && next_round_us(self) <= target && clock() - start < budget_ms {
                         self.sim.step();
                     }
                 } else {
                     // Small slices, so the budget is checked often.
                     let slice = (interval_us / 8.0).max(1.0) as u64;
-                    while !self.sim.finished()
-                        && self.sim.now_us() < target
-                        && clock() - start < budget_ms
-                    {
+                    while !self.sim.finished() && self.sim.now_us() < target && clock() - start < budget_ms {
                         self.sim.advance_to((self.sim.now_us() + slice).min(target));
                     }
                 }
@@ -286,10 +275,7 @@ mod tests {
         let mut p = Playground::from_fragment("");
         assert!(p.set_param("nodes", "1000000").is_err());
         assert_eq!(p.scenario.nodes, 200);
-        assert!(
-            p.errors.last().unwrap().contains("nodes")
-                && p.errors.last().unwrap().contains("100000")
-        );
+        assert!(p.errors.last().unwrap().contains("nodes") && p.errors.last().unwrap().contains("100000"));
         assert_eq!(p.drafts.get("nodes").map(String::as_str), Some("1000000"));
         p.set_param("nodes", "300").unwrap();
         assert!(p.drafts.is_empty() && p.errors.is_empty());
@@ -315,11 +301,7 @@ mod tests {
         p.step();
         p.toggle_node(7);
         assert_eq!(p.states[7], NodeState::Down as u8);
-        assert!(
-            p.fragment().contains("faults=crash:7@2s"),
-            "{}",
-            p.fragment()
-        );
+        assert!(p.fragment().contains("faults=crash:7@2s"), "{}", p.fragment());
         p.sim.run_to_end();
         let live_run = p.sim.metrics().trace_hash;
         let mut q = Playground::from_fragment(&p.fragment());
