@@ -11,7 +11,7 @@
 pub mod rumor;
 
 use crate::scenario::Timing;
-use crate::sim::rng::Rng;
+use crate::sim::rng::NodeRng;
 use crate::sim::sampler::PeerSampler;
 
 pub type NodeId = u32;
@@ -105,8 +105,8 @@ pub struct Ctx<'a, M> {
     /// The round (timed: the index of the current interval).
     pub round: u32,
     pub timing: Timing,
-    /// The protocol's random stream.
-    pub rng: &'a mut Rng,
+    /// This node's own random stream.
+    pub rng: NodeRng<'a>,
     pub(crate) out: &'a mut Vec<Outgoing<M>>,
     pub(crate) events: &'a mut Vec<NodeEvent>,
     pub(crate) sampler: &'a PeerSampler,
@@ -136,7 +136,7 @@ impl<M> Ctx<'_, M> {
     /// A random peer from this node's view (never itself), or None if it knows nobody.
     #[inline]
     pub fn peer(&mut self) -> Option<NodeId> {
-        self.sampler.get_peer(self.node, self.rng)
+        self.sampler.get_peer(self.node, &mut self.rng)
     }
     /// May a node act now on something it learned at `learned_us`? In rounds, a
     /// node acts on news from the next round on; in timed mode, at once.
@@ -183,6 +183,9 @@ pub trait Protocol {
     /// How to draw the node (the engine draws crashed and absent nodes itself).
     fn node_state(&self, node: NodeId) -> NodeState;
     fn progress(&self) -> Progress;
+    /// A hint that `node` will be called soon: fetch its state into cache.
+    /// Large runs visit nodes in random order; this keeps the CPU from waiting.
+    fn prefetch(&self, _node: NodeId) {}
     /// Nothing more will happen that the metrics care about, given `live` live nodes.
     fn done(&self, live: u64) -> bool;
 }

@@ -32,18 +32,24 @@ const GOSSIP_HEADER: u32 = 18;
 
 const NEVER: u64 = u64::MAX;
 
+#[derive(Clone, Copy, Debug)]
+struct RumorNode {
+    /// When the node received the update (virtual us), NEVER if it has not.
+    informed_at: u64,
+    /// Contacts (counter rules) or rounds spent spreading (rounds rule).
+    counter: u32,
+    /// Still spreading.
+    active: bool,
+}
+
 pub struct Rumor {
     spread: Spread,
     fanout: u32,
     stop: StopRule,
     k: u32,
     payload_bytes: u32,
-    /// When each node received the update (virtual us), NEVER if it has not.
-    informed_at: Vec<u64>,
-    /// Still spreading.
-    active: Vec<bool>,
-    /// Contacts (counter rules) or rounds spent spreading (rounds rule).
-    counter: Vec<u32>,
+    /// Per-node state, one 16-byte slot each: a contact touches one cache line.
+    nodes: Vec<RumorNode>,
     covered: u64,
     active_live: u64,
     update_msgs: u64,
@@ -61,9 +67,7 @@ impl Rumor {
             stop: s.stop,
             k: s.k,
             payload_bytes: s.payload_bytes,
-            informed_at: vec![NEVER; cap],
-            active: vec![false; cap],
-            counter: vec![0; cap],
+            nodes: crate::sim::mem::big_vec(cap, RumorNode { informed_at: NEVER, counter: 0, active: false }),
             covered: 0,
             active_live: 0,
             update_msgs: 0,
@@ -72,32 +76,32 @@ impl Rumor {
             delivered: 0,
         };
         let o = s.origin as usize;
-        r.informed_at[o] = 0;
-        r.active[o] = true;
+        r.nodes[o].informed_at = 0;
+        r.nodes[o].active = true;
         r.covered = 1;
         r.active_live = 1;
         r
     }
 
     pub fn informed_at(&self, n: NodeId) -> Option<u64> {
-        let t = self.informed_at[n as usize];
+        let t = self.nodes[n as usize].informed_at;
         (t != NEVER).then_some(t)
     }
 
     fn knows(&self, n: NodeId) -> bool {
-        self.informed_at[n as usize] != NEVER
+        self.nodes[n as usize].informed_at != NEVER
     }
 
     /// Can `n` pass the update on right now?
     fn spreading<M>(&self, n: NodeId, cx: &Ctx<'_, M>) -> bool {
-        self.active[n as usize] && cx.can_act_on(self.informed_at[n as usize])
+        self.nodes[n as usize].active && cx.can_act_on(self.nodes[n as usize].informed_at)
     }
 
     fn learn(&mut self, cx: &mut Ctx<'_, RumorMsg>) {
         let n = cx.node as usize;
-        self.informed_at[n] = cx.now_us;
-        self.active[n] = true;
-        self.counter[n] = 0;
+        self.nodes[n].informed_at = cx.now_us;
+        self.nodes[n].active = true;
+        self.nodes[n].counter = 0;
         self.covered += 1;
         self.active_live += 1;
         self.delivered += 1;
@@ -108,8 +112,8 @@ impl Rumor {
 
     fn deactivate(&mut self, cx: &mut Ctx<'_, RumorMsg>) {
         let n = cx.node as usize;
-        if self.active[n] {
-            self.active[n] = false;
+        if self.nodes[n].active {
+            self.nodes[n].active = false;
             self.active_live -= 1;
             cx.emit(EventKind::Stopped);
         }
@@ -123,16 +127,16 @@ impl Rumor {
             StopRule::Never | StopRule::Rounds => false,
             StopRule::FeedbackCounter => {
                 if knew {
-                    self.counter[n] += 1;
+                    self.nodes[n].counter += 1;
                 }
-                self.counter[n] >= k
+                self.nodes[n].counter >= k
             }
-            StopRule::FeedbackCoin => knew && rng::chance(cx.rng, 1.0 / f64::from(k)),
+            StopRule::FeedbackCoin => knew && rng::chance(&mut cx.rng, 1.0 / f64::from(k)),
             StopRule::BlindCounter => {
-                self.counter[n] += 1;
-                self.counter[n] >= k
+                self.nodes[n].counter += 1;
+                self.nodes[n].counter >= k
             }
-            StopRule::BlindCoin => rng::chance(cx.rng, 1.0 / f64::from(k)),
+            StopRule::BlindCoin => rng::chance(&mut cx.rng, 1.0 / f64::from(k)),
         };
         if stop {
             self.deactivate(cx);
@@ -171,13 +175,13 @@ impl Protocol for Rumor {
                 cx.send(peer, RumorMsg::Push);
                 self.after_contact(false, cx);
             }
-            if !self.active[n as usize] {
+            if !self.nodes[n as usize].active {
                 break;
             }
         }
-        if has && self.stop == StopRule::Rounds && self.active[n as usize] {
-            self.counter[n as usize] += 1;
-            if self.counter[n as usize] >= self.k {
+        if has && self.stop == StopRule::Rounds && self.nodes[n as usize].active {
+            self.nodes[n as usize].counter += 1;
+            if self.nodes[n as usize].counter >= self.k {
                 self.deactivate(cx);
             }
         }
@@ -200,7 +204,7 @@ impl Protocol for Rumor {
             }
             RumorMsg::Ack { knew } => {
                 // Blind rules count every contact; feedback rules only those with nodes that knew.
-                if self.active[n as usize] {
+                if self.nodes[n as usize].active {
                     self.after_contact(knew, cx);
                 }
             }
@@ -220,15 +224,15 @@ impl Protocol for Rumor {
 
     fn on_crash(&mut self, node: NodeId) {
         let n = node as usize;
-        if self.informed_at[n] != NEVER {
+        if self.nodes[n].informed_at != NEVER {
             self.covered -= 1;
         }
-        if self.active[n] {
+        if self.nodes[n].active {
             self.active_live -= 1;
         }
-        self.informed_at[n] = NEVER;
-        self.active[n] = false;
-        self.counter[n] = 0;
+        self.nodes[n].informed_at = NEVER;
+        self.nodes[n].active = false;
+        self.nodes[n].counter = 0;
     }
 
     fn on_restart(&mut self, _cx: &mut Ctx<'_, RumorMsg>) {
@@ -256,13 +260,17 @@ impl Protocol for Rumor {
 
     fn node_state(&self, node: NodeId) -> NodeState {
         let n = node as usize;
-        if self.informed_at[n] == NEVER {
+        if self.nodes[n].informed_at == NEVER {
             NodeState::Susceptible
-        } else if self.active[n] {
+        } else if self.nodes[n].active {
             NodeState::Infective
         } else {
             NodeState::Removed
         }
+    }
+
+    fn prefetch(&self, node: NodeId) {
+        crate::sim::mem::prefetch(self.nodes.as_ptr().wrapping_add(node as usize));
     }
 
     fn progress(&self) -> Progress {

@@ -22,7 +22,7 @@ use crate::protocol::{Ctx, Delivery, NodeEvent, NodeId, NodeState, Outgoing, Pro
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
 use crate::sim::faults::Fault;
 use crate::sim::network::{DropReason, Fate, Network};
-use crate::sim::rng::{self, Rng, Stream};
+use crate::sim::rng::{self, NodeRng, Rng, Stream};
 use crate::sim::sampler::PeerSampler;
 use crate::sim::trace::{TraceEvent, TraceHash};
 
@@ -35,6 +35,17 @@ pub enum Status {
     Left,
     /// An id reserved for a later join.
     Absent,
+}
+
+/// The engine's hot per-node state, kept together so that a message touches one
+/// cache line at each end (a million nodes do not fit in cache; layout is speed).
+#[derive(Clone, Copy, Debug)]
+struct NodeSlot {
+    bytes: u64,
+    msgs: u32,
+    /// Draws taken from the node's own random stream.
+    rng_ctr: u32,
+    status: Status,
 }
 
 /// A message as the page draws it.
@@ -104,15 +115,18 @@ pub struct Sim<P: Protocol> {
     proto: P,
     net: Network,
     sampler: PeerSampler,
-    rng_proto: Rng,
-    rng_order: Rng,
+    /// Key of the nodes' own random streams.
+    rng_key: u64,
+    /// Key of the per-round random orders.
+    order_key: u64,
     rng_sched: Rng,
     rng_sampler: Rng,
     interval_us: u64,
     max_time_us: u64,
     now_us: u64,
     round: u32,
-    status: Vec<Status>,
+    /// Hot per-node state in one cache line slot: status and traffic counters.
+    slots: Vec<NodeSlot>,
     generation: Vec<u32>,
     tick_epoch: Vec<u32>,
     live: u64,
@@ -129,8 +143,6 @@ pub struct Sim<P: Protocol> {
     churn: f64,
     next_sample_us: u64,
     stats: NetStats,
-    node_msgs: Vec<u32>,
-    node_bytes: Vec<u64>,
     hash: TraceHash,
     trace: Option<TraceSink>,
     edges: Vec<Edge>,
@@ -160,20 +172,23 @@ impl<P: Protocol> Sim<P> {
         let mut faults: Vec<(u64, Fault)> =
             s.faults.0.iter().map(|e| (e.at.to_us(s.interval_ms), e.fault.clone())).collect();
         faults.sort_by_key(|f| f.0); // stable: same-time faults keep their written order
-        let mut status = vec![Status::Absent; capacity as usize];
-        status[..s.nodes as usize].iter_mut().for_each(|x| *x = Status::Up);
+        let mut slots = crate::sim::mem::big_vec(
+            capacity as usize,
+            NodeSlot { bytes: 0, msgs: 0, rng_ctr: 0, status: Status::Absent },
+        );
+        slots[..s.nodes as usize].iter_mut().for_each(|x| x.status = Status::Up);
         let mut sim = Sim {
             net: Network::new(s, capacity),
             sampler,
-            rng_proto: rng::stream(s.seed, Stream::Protocol),
-            rng_order: rng::stream(s.seed, Stream::Order),
+            rng_key: rng::derive(s.seed, Stream::Protocol as u64),
+            order_key: rng::derive(s.seed, Stream::Order as u64),
             rng_sched: rng::stream(s.seed, Stream::Schedule),
             rng_sampler,
             interval_us: u64::from(s.interval_ms) * 1000,
             max_time_us: s.max_time_us(),
             now_us: 0,
             round: 0,
-            status,
+            slots,
             generation: vec![1; capacity as usize],
             tick_epoch: vec![0; capacity as usize],
             live: u64::from(s.nodes),
@@ -189,8 +204,6 @@ impl<P: Protocol> Sim<P> {
             churn: 0.0,
             next_sample_us: 0,
             stats: NetStats::default(),
-            node_msgs: vec![0; capacity as usize],
-            node_bytes: vec![0; capacity as usize],
             hash: TraceHash::default(),
             trace: None,
             edges: Vec::new(),
@@ -205,7 +218,7 @@ impl<P: Protocol> Sim<P> {
         sim.drain_events();
         if sim.scenario.timing == Timing::Timed {
             for n in 0..sim.ids {
-                if sim.status[n as usize] == Status::Up {
+                if sim.slots[n as usize].status == Status::Up {
                     let phase = rng::unit(&mut sim.rng_sched) * sim.interval_us as f64;
                     sim.schedule_tick(n, phase as u64);
                 }
@@ -237,19 +250,43 @@ impl<P: Protocol> Sim<P> {
         self.now_us = u64::from(self.round) * self.interval_us;
         self.apply_churn();
         self.shuffle_views();
+        // A fresh random order of the ids, computed in sequence; down ids are skipped.
+        let perm = rng::Permutation::new(self.ids, rng::derive(self.order_key, u64::from(self.round)));
         self.order.clear();
-        self.order.extend((0..self.ids).filter(|&n| self.status[n as usize] == Status::Up));
-        rng::shuffle(&mut self.rng_order, &mut self.order);
+        self.order.extend((0..self.ids).map(|i| perm.at(i)));
+        // Status only changes between rounds. A million nodes do not fit in cache:
+        // fetch the state of the initiators a few steps ahead, and of the peer each will pick.
+        const AHEAD: usize = 16;
+        let predict = matches!(self.sampler, PeerSampler::Full { .. });
         for i in 0..self.order.len() {
+            if let Some(&next) = self.order.get(i + AHEAD) {
+                crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
+                self.proto.prefetch(next);
+            }
+            if predict {
+                if let Some(&next) = self.order.get(i + AHEAD / 2) {
+                    let mut ctr = self.slots[next as usize].rng_ctr;
+                    let mut probe = NodeRng::new(self.rng_key, next, &mut ctr);
+                    if let Some(peer) = self.sampler.get_peer(next, &mut probe) {
+                        crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize));
+                        self.proto.prefetch(peer);
+                    }
+                }
+            }
             let node = self.order[i];
-            // A node crashed earlier in this round by nothing else: status only changes between rounds.
-            self.tick(node);
+            if self.slots[node as usize].status == Status::Up {
+                self.tick(node);
+            }
         }
         // End of round: deliver the one-way pushes of this round.
         let pending = std::mem::take(&mut self.deferred);
-        for o in pending {
+        for (i, o) in pending.iter().enumerate() {
+            if let Some(ahead) = pending.get(i + 8) {
+                crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead.to as usize));
+                self.proto.prefetch(ahead.to);
+            }
             self.stats.in_flight -= 1;
-            self.deliver(o.from, o.to, o.msg);
+            self.deliver(o.from, o.to, o.msg.clone());
             self.flush();
         }
         self.record_sample();
@@ -298,7 +335,7 @@ impl<P: Protocol> Sim<P> {
                 let ev = self.queue.pop().expect("peeked");
                 match ev.kind {
                     EvKind::Tick { node, epoch } => {
-                        if epoch == self.tick_epoch[node as usize] && self.status[node as usize] == Status::Up {
+                        if epoch == self.tick_epoch[node as usize] && self.slots[node as usize].status == Status::Up {
                             self.tick(node);
                             let j = self.scenario.jitter;
                             let factor = 1.0 + j * (rng::unit(&mut self.rng_sched) - 0.5);
@@ -325,7 +362,7 @@ impl<P: Protocol> Sim<P> {
             now_us: self.now_us,
             round: self.round,
             timing: self.scenario.timing,
-            rng: &mut self.rng_proto,
+            rng: NodeRng::new(self.rng_key, node, &mut self.slots[node as usize].rng_ctr),
             out: &mut self.outbox,
             events: &mut self.events,
             sampler: &self.sampler,
@@ -347,8 +384,8 @@ impl<P: Protocol> Sim<P> {
             let size = self.proto.wire_size(&o.msg);
             self.stats.sent += 1;
             self.stats.bytes += u64::from(size);
-            self.node_msgs[o.from as usize] += 1;
-            self.node_bytes[o.from as usize] += u64::from(size);
+            self.slots[o.from as usize].msgs += 1;
+            self.slots[o.from as usize].bytes += u64::from(size);
             self.hash.word(0x5e4d ^ (u64::from(o.from) << 16) ^ (u64::from(o.to) << 40));
             self.hash.word(self.now_us ^ (u64::from(size) << 48));
             if let Some(t) = self.trace.as_mut() {
@@ -394,10 +431,15 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn deliver(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
-        if self.status[to as usize] != Status::Up {
+        // Start fetching the receiver's protocol state while its status loads:
+        // two cache misses in parallel instead of one after the other.
+        self.proto.prefetch(to);
+        if self.slots[to as usize].status != Status::Up {
             return self.drop_msg(from, to, &msg, DropReason::Down);
         }
-        if !self.net.reachable(from, to) {
+        // In rounds the network was asked an instant ago; in timed mode the link may
+        // have been cut while the message was in flight.
+        if self.scenario.timing == Timing::Timed && !self.net.reachable(from, to) {
             // The link was cut while the message was in flight.
             return self.drop_msg(from, to, &msg, DropReason::Partition);
         }
@@ -411,7 +453,7 @@ impl<P: Protocol> Sim<P> {
             now_us: self.now_us,
             round: self.round,
             timing: self.scenario.timing,
-            rng: &mut self.rng_proto,
+            rng: NodeRng::new(self.rng_key, to, &mut self.slots[to as usize].rng_ctr),
             out: &mut self.outbox,
             events: &mut self.events,
             sampler: &self.sampler,
@@ -467,7 +509,7 @@ impl<P: Protocol> Sim<P> {
         if let Some(t) = self.trace.as_mut() {
             t(&TraceEvent::Fault { t_us: self.now_us, fault: fault.to_string() });
         }
-        let cap = self.status.len() as u32;
+        let cap = self.slots.len() as u32;
         match fault {
             Fault::Crash(set) => set.ids(cap).for_each(|n| self.crash(n, Status::Crashed)),
             Fault::Leave(set) => set.ids(cap).for_each(|n| self.crash(n, Status::Left)),
@@ -478,7 +520,7 @@ impl<P: Protocol> Sim<P> {
                         let n = self.ids;
                         self.ids += 1;
                         self.sampler.add_node(n, &mut self.rng_sampler);
-                        self.status[n as usize] = Status::Crashed;
+                        self.slots[n as usize].status = Status::Crashed;
                         self.restart(n);
                     }
                 }
@@ -492,7 +534,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn crash(&mut self, n: NodeId, to: Status) {
-        let st = self.status[n as usize];
+        let st = self.slots[n as usize].status;
         if st == Status::Up {
             self.live -= 1;
             self.tick_epoch[n as usize] += 1;
@@ -500,15 +542,15 @@ impl<P: Protocol> Sim<P> {
             self.net.reset_node(n);
         }
         if st != Status::Absent && st != Status::Left {
-            self.status[n as usize] = to;
+            self.slots[n as usize].status = to;
         }
     }
 
     fn restart(&mut self, n: NodeId) {
-        if self.status[n as usize] != Status::Crashed {
+        if self.slots[n as usize].status != Status::Crashed {
             return;
         }
-        self.status[n as usize] = Status::Up;
+        self.slots[n as usize].status = Status::Up;
         self.live += 1;
         self.generation[n as usize] += 1;
         self.tick_epoch[n as usize] += 1;
@@ -518,7 +560,7 @@ impl<P: Protocol> Sim<P> {
             now_us: self.now_us,
             round: self.round,
             timing: self.scenario.timing,
-            rng: &mut self.rng_proto,
+            rng: NodeRng::new(self.rng_key, n, &mut self.slots[n as usize].rng_ctr),
             out: &mut self.outbox,
             events: &mut self.events,
             sampler: &self.sampler,
@@ -538,7 +580,7 @@ impl<P: Protocol> Sim<P> {
         }
         let p = (self.churn * self.interval_us as f64 / 1e6).min(1.0);
         for n in 0..self.ids {
-            match self.status[n as usize] {
+            match self.slots[n as usize].status {
                 Status::Up if rng::chance(&mut self.rng_sched, p) => self.crash(n, Status::Crashed),
                 Status::Crashed if rng::chance(&mut self.rng_sched, p) => self.restart(n),
                 _ => {}
@@ -548,12 +590,12 @@ impl<P: Protocol> Sim<P> {
 
     fn shuffle_views(&mut self) {
         if let PeerSampler::Partial(views) = &mut self.sampler {
-            let status = &self.status;
+            let slots = &self.slots;
             let net = &self.net;
             for n in 0..self.ids {
-                if status[n as usize] == Status::Up {
+                if slots[n as usize].status == Status::Up {
                     views.shuffle(n, &mut self.rng_sampler, |a, b| {
-                        status[b as usize] == Status::Up && net.reachable(a, b)
+                        slots[b as usize].status == Status::Up && net.reachable(a, b)
                     });
                 }
             }
@@ -661,7 +703,7 @@ impl<P: Protocol> Runner for Sim<P> {
         let sampler = match &self.sampler {
             PeerSampler::Full { .. } => None,
             PeerSampler::Partial(v) => {
-                let (mean, std) = self.sampler.in_degree_stats(|n| self.status[n as usize] == Status::Up);
+                let (mean, std) = self.sampler.in_degree_stats(|n| self.slots[n as usize].status == Status::Up);
                 Some(SamplerStats { in_degree_mean: mean, in_degree_std: std, shuffle_bytes: v.shuffle_bytes })
             }
         };
@@ -689,11 +731,11 @@ impl<P: Protocol> Runner for Sim<P> {
         self.ids
     }
     fn capacity(&self) -> u32 {
-        self.status.len() as u32
+        self.slots.len() as u32
     }
     fn node_states(&self, out: &mut Vec<u8>) {
         out.clear();
-        out.extend(self.status.iter().enumerate().map(|(n, st)| match st {
+        out.extend(self.slots.iter().enumerate().map(|(n, slot)| match slot.status {
             Status::Up => self.proto.node_state(n as NodeId) as u8,
             Status::Crashed | Status::Left => NodeState::Down as u8,
             Status::Absent => NodeState::Absent as u8,
@@ -722,6 +764,6 @@ impl<P: Protocol> Runner for Sim<P> {
         self.set_trace(sink);
     }
     fn node_counters(&self, n: NodeId) -> (u32, u64, u32) {
-        (self.node_msgs[n as usize], self.node_bytes[n as usize], self.generation[n as usize])
+        (self.slots[n as usize].msgs, self.slots[n as usize].bytes, self.generation[n as usize])
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod faults;
+pub mod mem;
 pub mod network;
 pub mod rng;
 pub mod sampler;

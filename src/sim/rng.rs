@@ -54,28 +54,114 @@ pub fn trial_seed(seed: u64, i: u32) -> u64 {
 /// A uniform index in `0..n` (n > 0), drawn as u32 so that it is the same on
 /// 32- and 64-bit targets.
 #[inline]
-pub fn index(rng: &mut Rng, n: u32) -> u32 {
+pub fn index<R: RngCore>(rng: &mut R, n: u32) -> u32 {
     debug_assert!(n > 0);
     rng.random_range(0..n)
 }
 
 /// True with probability `p`.
 #[inline]
-pub fn chance(rng: &mut Rng, p: f64) -> bool {
+pub fn chance<R: RngCore>(rng: &mut R, p: f64) -> bool {
     p > 0.0 && (p >= 1.0 || unit(rng) < p)
 }
 
 /// A uniform float in [0, 1) from the top 53 bits: portable and exact.
 #[inline]
-pub fn unit(rng: &mut Rng) -> f64 {
+pub fn unit<R: RngCore>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// Fisher-Yates shuffle with `index`, portable across targets.
-pub fn shuffle<T>(rng: &mut Rng, items: &mut [T]) {
+pub fn shuffle<T, R: RngCore>(rng: &mut R, items: &mut [T]) {
     for i in (1..items.len()).rev() {
         let j = index(rng, i as u32 + 1) as usize;
         items.swap(i, j);
+    }
+}
+
+/// A keyed pseudo-random permutation of `0..n`: a 4-round Feistel network over
+/// the smallest even-bit domain that holds n, with cycle walking back into range.
+/// It gives each round a fresh random order of the nodes in O(1) memory, computed
+/// in sequence (a Fisher-Yates shuffle of a million ids touches memory at random
+/// and costs more than the round itself).
+#[derive(Clone, Copy, Debug)]
+pub struct Permutation {
+    n: u32,
+    half: u32,
+    keys: [u64; 4],
+}
+
+impl Permutation {
+    pub fn new(n: u32, key: u64) -> Self {
+        let bits = (32 - n.saturating_sub(1).leading_zeros()).max(2);
+        let half = bits.div_ceil(2);
+        let keys = [mix64(key ^ 1), mix64(key ^ 2), mix64(key ^ 3), mix64(key ^ 4)];
+        Permutation { n, half, keys }
+    }
+
+    #[inline]
+    fn encrypt(&self, x: u32) -> u32 {
+        let mask = (1u32 << self.half) - 1;
+        let (mut l, mut r) = (x >> self.half, x & mask);
+        for &k in &self.keys {
+            let f = ((u64::from(r) ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as u32 & mask;
+            (l, r) = (r, l ^ f);
+        }
+        (l << self.half) | r
+    }
+
+    /// The i-th element of the permutation (i < n).
+    #[inline]
+    pub fn at(&self, i: u32) -> u32 {
+        debug_assert!(i < self.n);
+        let mut x = self.encrypt(i);
+        while x >= self.n {
+            x = self.encrypt(x);
+        }
+        x
+    }
+}
+
+/// A node's own random stream, counter-based: draw k of node v is
+/// `mix64(key ^ mix64(v << 32 | k))` (the SplitMix64 finaliser, which passes
+/// BigCrush on a counter). Each node's choices are independent of the order in
+/// which nodes run and of how many nodes there are, and the engine can compute
+/// a node's next draw without taking it (to prefetch the peer it will pick).
+/// The counter is the node's; it wraps after 2^32 draws.
+pub struct NodeRng<'a> {
+    key: u64,
+    node: u32,
+    ctr: &'a mut u32,
+}
+
+impl<'a> NodeRng<'a> {
+    pub fn new(key: u64, node: u32, ctr: &'a mut u32) -> Self {
+        NodeRng { key, node, ctr }
+    }
+}
+
+/// The value of draw `ctr` of `node`'s stream.
+#[inline]
+pub fn node_draw(key: u64, node: u32, ctr: u32) -> u64 {
+    mix64(key ^ mix64((u64::from(node) << 32) | u64::from(ctr)))
+}
+
+impl RngCore for NodeRng<'_> {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        let c = *self.ctr;
+        *self.ctr = c.wrapping_add(1);
+        node_draw(self.key, self.node, c)
+    }
+    #[inline]
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        for chunk in dst.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
     }
 }
 
@@ -107,6 +193,53 @@ mod tests {
         }
         let expected = f64::from(draws) / 10.0;
         let chi2: f64 = counts.iter().map(|&c| (f64::from(c) - expected).powi(2) / expected).sum();
+        assert!(chi2 < 27.9, "chi2 = {chi2}");
+    }
+
+    /// Node streams: independent of each other, repeatable, and uniform.
+    #[test]
+    fn node_streams() {
+        let key = derive(5, Stream::Protocol as u64);
+        let (mut c1, mut c2) = (0u32, 0u32);
+        let mut a = NodeRng::new(key, 1, &mut c1);
+        let xa: Vec<u64> = (0..4).map(|_| a.next_u64()).collect();
+        let mut b = NodeRng::new(key, 2, &mut c2);
+        let xb: Vec<u64> = (0..4).map(|_| b.next_u64()).collect();
+        assert_ne!(xa, xb);
+        assert_eq!(c1, 4);
+        assert_eq!(xa[2], node_draw(key, 1, 2));
+        let mut counts = [0u32; 10];
+        let mut c = 0u32;
+        let mut r = NodeRng::new(key, 9, &mut c);
+        for _ in 0..100_000 {
+            counts[index(&mut r, 10) as usize] += 1;
+        }
+        let chi2: f64 = counts.iter().map(|&x| (f64::from(x) - 10_000.0).powi(2) / 10_000.0).sum();
+        assert!(chi2 < 27.9, "chi2 = {chi2}");
+    }
+
+    /// The permutation is a bijection on 0..n for awkward sizes, and differs by key.
+    #[test]
+    fn permutation_is_a_bijection() {
+        for n in [1u32, 2, 3, 5, 17, 1000, 1025, 65_537] {
+            let p = Permutation::new(n, 42);
+            let mut seen = vec![false; n as usize];
+            for i in 0..n {
+                let x = p.at(i) as usize;
+                assert!(!seen[x], "n={n}: {x} twice");
+                seen[x] = true;
+            }
+        }
+        let (a, b) = (Permutation::new(1000, 1), Permutation::new(1000, 2));
+        assert!((0..1000).filter(|&i| a.at(i) == b.at(i)).count() < 20);
+        // Positions are spread: where node 0 lands is uniform over many keys (chi-square, 10 bins).
+        let mut bins = [0u32; 10];
+        for key in 0..20_000u64 {
+            let p = Permutation::new(1000, key);
+            let pos = (0..1000).position(|i| p.at(i) == 0).unwrap();
+            bins[pos / 100] += 1;
+        }
+        let chi2: f64 = bins.iter().map(|&c| (f64::from(c) - 2000.0).powi(2) / 2000.0).sum();
         assert!(chi2 < 27.9, "chi2 = {chi2}");
     }
 

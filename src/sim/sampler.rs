@@ -8,7 +8,7 @@
 //!   included, age 0) with its oldest neighbour, and both merge what they got.
 
 use crate::protocol::NodeId;
-use crate::sim::rng::{self, Rng};
+use crate::sim::rng::{self, Rng, RngCore};
 
 const EMPTY: NodeId = NodeId::MAX;
 
@@ -68,7 +68,7 @@ impl PeerSampler {
 
     /// An independent random peer of `node` (never `node` itself).
     #[inline]
-    pub fn get_peer(&self, node: NodeId, rng: &mut Rng) -> Option<NodeId> {
+    pub fn get_peer<R: RngCore>(&self, node: NodeId, rng: &mut R) -> Option<NodeId> {
         match self {
             PeerSampler::Full { ids } => {
                 if *ids < 2 {
