@@ -95,6 +95,13 @@ impl From<ScenarioError> for CliError {
 }
 
 pub fn main() -> i32 {
+    // Behave like other Unix tools when the reader goes away (`gossip-lab trace | head`):
+    // end quietly instead of panicking on a broken pipe.
+    #[cfg(target_os = "linux")]
+    // SAFETY: restoring the default action of SIGPIPE at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
