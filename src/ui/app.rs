@@ -26,7 +26,7 @@ const PRESETS: [(&str, &str); 7] = [
     ),
     (
         "Partition drill (split, heal at 8 s)",
-        "nodes=300&spread=push-pull&fanout=1&timing=timed&faults=partition:0-149@0s,heal@8s",
+        "nodes=300&spread=push-pull&fanout=2&timing=timed&faults=partition:0-149@0s,heal@8s",
     ),
     ("Big cluster: 50,000 nodes", "nodes=50000&fanout=1"),
 ];

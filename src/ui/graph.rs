@@ -1,7 +1,8 @@
 //! The propagation graph: nodes coloured by state, recent messages as fading lines.
 //!
-//! Up to `CIRCLE_MAX` nodes are drawn as discs on a circle (one path per colour,
-//! so a frame costs five fills); larger clusters as a grid of pixels written
+//! Up to `CIRCLE_MAX` nodes are drawn as discs, on a ring when few and on a
+//! sunflower spiral filling a disc when more (one path per colour, so a frame
+//! costs five fills); larger clusters as a grid of pixels written
 //! straight into an `ImageData`, which stays fast at a hundred thousand nodes.
 
 use wasm_bindgen::{Clamped, JsCast};
@@ -11,6 +12,8 @@ use crate::protocol::NodeState;
 use crate::sim::engine::Edge;
 
 const CIRCLE_MAX: usize = 3000;
+/// Up to this many nodes sit on a ring; more fill a disc.
+const RING_MAX: usize = 64;
 
 /// Colours per node state: (light theme, dark theme), as RGB.
 pub const PALETTE: [([u8; 3], [u8; 3]); 5] = [
@@ -29,7 +32,8 @@ pub struct Graph {
     positions: Vec<(f64, f64)>,
     layout_key: (usize, u32, u32),
     radius: f64,
-    grid: Option<(u32, u32, u32)>, // columns, cell size, offset
+    /// Columns and rows of the pixel grid, for large clusters.
+    grid: Option<(u32, u32)>,
     pixels: Vec<u8>,
 }
 
@@ -50,36 +54,47 @@ impl Graph {
             let cx = wf / 2.0;
             let cy = hf / 2.0;
             let r = (wf.min(hf) / 2.0 - 12.0).max(10.0);
-            let circumference = std::f64::consts::TAU * r;
-            self.radius = (circumference / n.max(1) as f64 * 0.38).clamp(0.8, 9.0);
-            for i in 0..n {
-                let a = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
-                self.positions.push((cx + r * a.cos(), cy + r * a.sin()));
+            if n <= RING_MAX {
+                // A ring: every message is a visible chord.
+                let circumference = std::f64::consts::TAU * r;
+                self.radius = (circumference / n.max(1) as f64 * 0.3).clamp(2.0, 10.0);
+                for i in 0..n {
+                    let a = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
+                    self.positions.push((cx + r * a.cos(), cy + r * a.sin()));
+                }
+            } else {
+                // A sunflower (Vogel spiral) fills the disc evenly, so nodes stay large enough to see and click.
+                let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+                self.radius = (r * (std::f64::consts::PI / n as f64).sqrt() * 0.42).clamp(0.8, 10.0);
+                for i in 0..n {
+                    let d = r * ((i as f64 + 0.5) / n as f64).sqrt();
+                    let a = i as f64 * golden;
+                    self.positions.push((cx + d * a.cos(), cy + d * a.sin()));
+                }
             }
         } else {
-            // Square cells filling the canvas.
-            let area = f64::from(w) * f64::from(h) / n as f64;
-            let cell = (area.sqrt().floor() as u32).max(1);
-            let cols = (w / cell).max(1);
-            let rows = (n as u32).div_ceil(cols);
-            let off = (h.saturating_sub(rows * cell)) / 2;
-            self.grid = Some((cols, cell, off));
+            // A grid of near-square cells that fills the whole canvas.
+            let cols = ((n as f64 * wf / hf).sqrt().ceil() as u32).clamp(1, w.max(1));
+            let rows = (n as u32).div_ceil(cols).max(1);
+            self.grid = Some((cols, rows));
             for i in 0..n as u32 {
                 let (x, y) = (i % cols, i / cols);
-                self.positions.push((
-                    f64::from(x * cell) + f64::from(cell) / 2.0,
-                    f64::from(off + y * cell) + f64::from(cell) / 2.0,
-                ));
+                self.positions
+                    .push(((f64::from(x) + 0.5) * wf / f64::from(cols), (f64::from(y) + 0.5) * hf / f64::from(rows)));
             }
         }
     }
 
     /// The node under canvas pixel (x, y), if any.
     pub fn hit(&self, x: f64, y: f64) -> Option<u32> {
-        if let Some((cols, cell, off)) = self.grid {
-            let (cx, cy) = (x as u32 / cell, (y as u32).checked_sub(off)? / cell);
+        if let Some((cols, rows)) = self.grid {
+            let (w, h) = (f64::from(self.layout_key.1), f64::from(self.layout_key.2));
+            if x < 0.0 || y < 0.0 || x >= w || y >= h {
+                return None;
+            }
+            let (cx, cy) = ((x * f64::from(cols) / w) as u32, (y * f64::from(rows) / h) as u32);
             let i = cy * cols + cx;
-            return (cx < cols && (i as usize) < self.positions.len()).then_some(i);
+            return ((i as usize) < self.positions.len()).then_some(i);
         }
         let slop = (self.radius + 4.0).powi(2);
         self.positions
@@ -166,7 +181,7 @@ impl Graph {
     }
 
     fn draw_pixels(&mut self, ctx: &CanvasRenderingContext2d, states: &[u8], w: u32, h: u32, dark: bool) {
-        let Some((cols, cell, off)) = self.grid else {
+        let Some((cols, rows)) = self.grid else {
             return;
         };
         let bg: [u8; 3] = if dark { [15, 23, 42] } else { [255, 255, 255] };
@@ -174,17 +189,22 @@ impl Graph {
         for px in self.pixels.chunks_exact_mut(4) {
             px.copy_from_slice(&[bg[0], bg[1], bg[2], 255]);
         }
-        let inner = if cell >= 3 { cell - 1 } else { cell };
+        // Cell edges in whole pixels; a one-pixel gap between cells large enough to show it.
+        let edge = |k: u32, count: u32, size: u32| (u64::from(k) * u64::from(size) / u64::from(count)) as u32;
         for (i, &s) in states.iter().enumerate() {
             if s == NodeState::Absent as u8 {
                 continue;
             }
             let rgb = if dark { PALETTE[s as usize].1 } else { PALETTE[s as usize].0 };
-            let (x0, y0) = ((i as u32 % cols) * cell, off + (i as u32 / cols) * cell);
-            for y in y0..(y0 + inner).min(h) {
-                let row = (y * w) as usize * 4;
-                for x in x0..(x0 + inner).min(w) {
-                    let p = row + x as usize * 4;
+            let (col, row) = (i as u32 % cols, i as u32 / cols);
+            let (x0, x1) = (edge(col, cols, w), edge(col + 1, cols, w));
+            let (y0, y1) = (edge(row, rows, h), edge(row + 1, rows, h));
+            let x1 = if x1 - x0 >= 3 { x1 - 1 } else { x1 };
+            let y1 = if y1 - y0 >= 3 { y1 - 1 } else { y1 };
+            for y in y0..y1.min(h) {
+                let line = (y * w) as usize * 4;
+                for x in x0..x1.min(w) {
+                    let p = line + x as usize * 4;
                     self.pixels[p..p + 3].copy_from_slice(&rgb);
                 }
             }
