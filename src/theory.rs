@@ -139,9 +139,7 @@ mod tests {
     /// Pull is slow at the start (x² growth) and push-pull is the fastest.
     #[test]
     fn spreads_order() {
-        let mut s = Scenario::default();
-        s.nodes = 10_000;
-        s.fanout = 1;
+        let s = Scenario { nodes: 10_000, fanout: 1, ..Scenario::default() };
         let rounds = |sp| {
             let mut t = s.clone();
             t.spread = sp;

@@ -182,6 +182,8 @@ pub trait Protocol {
     fn msg_kind(&self, msg: &Self::Msg) -> &'static str;
     /// How to draw the node (the engine draws crashed and absent nodes itself).
     fn node_state(&self, node: NodeId) -> NodeState;
+    /// What the inspector shows about a node: label and value rows.
+    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)>;
     fn progress(&self) -> Progress;
     /// A hint that `node` will be called soon: fetch its state into cache.
     /// Large runs visit nodes in random order; this keeps the CPU from waiting.

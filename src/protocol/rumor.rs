@@ -273,6 +273,27 @@ impl Protocol for Rumor {
         crate::sim::mem::prefetch(self.nodes.as_ptr().wrapping_add(node as usize));
     }
 
+    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+        let n = &self.nodes[node as usize];
+        let informed = if n.informed_at == NEVER {
+            "not yet".to_string()
+        } else if n.informed_at == 0 {
+            "at the start (origin)".to_string()
+        } else {
+            format!("{:.1} ms", n.informed_at as f64 / 1000.0)
+        };
+        let counter = match self.stop {
+            StopRule::Rounds => "rounds spreading",
+            StopRule::Never => "contacts",
+            _ => "contacts counted",
+        };
+        vec![
+            ("rumor", informed),
+            ("spreading", if n.active { "yes" } else { "no" }.to_string()),
+            (counter, n.counter.to_string()),
+        ]
+    }
+
     fn progress(&self) -> Progress {
         Progress {
             covered: self.covered,

@@ -658,6 +658,8 @@ pub trait Runner {
     fn command(&mut self, fault: &Fault);
     fn set_trace_sink(&mut self, sink: TraceSink);
     fn node_counters(&self, n: NodeId) -> (u32, u64, u32);
+    /// Everything the inspector shows about a node, engine and protocol rows together.
+    fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)>;
 }
 
 impl<P: Protocol> Runner for Sim<P> {
@@ -765,5 +767,31 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn node_counters(&self, n: NodeId) -> (u32, u64, u32) {
         (self.slots[n as usize].msgs, self.slots[n as usize].bytes, self.generation[n as usize])
+    }
+    fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)> {
+        let slot = &self.slots[n as usize];
+        let status = match slot.status {
+            Status::Up => "up",
+            Status::Crashed => "crashed",
+            Status::Left => "left",
+            Status::Absent => "not joined",
+        };
+        let mut rows = vec![
+            ("node", n.to_string()),
+            ("status", status.to_string()),
+            ("generation", self.generation[n as usize].to_string()),
+            ("messages sent", slot.msgs.to_string()),
+            ("bytes sent", slot.bytes.to_string()),
+        ];
+        if self.net.is_partitioned() {
+            rows.push(("partition group", self.net.group_of(n).to_string()));
+        }
+        if let PeerSampler::Partial(_) = &self.sampler {
+            rows.push(("view", format!("{:?}", self.sampler.init(n))));
+        }
+        if slot.status == Status::Up {
+            rows.extend(self.proto.describe(n));
+        }
+        rows
     }
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
-use super::chart::draw_coverage;
+use super::chart::{draw_coverage, draw_messages};
 use super::graph::{css, fit, Graph, PALETTE};
 use super::model::{Playground, Speed};
 use crate::protocol::NodeState;
@@ -34,6 +34,9 @@ const PRESETS: [(&str, &str); 7] = [
 /// Budget of simulation work per animation frame, in milliseconds.
 const FRAME_BUDGET_MS: f64 = 10.0;
 
+/// The animation-frame callback, which re-requests itself each frame.
+type FrameLoop = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+
 pub enum Msg {
     Frame(f64),
     Play,
@@ -47,7 +50,11 @@ pub enum Msg {
     DismissErrors,
     NewSeed,
     Share,
-    GraphClick(f64, f64),
+    /// A click on the graph: select (inspect), or with shift / alt crash or restart.
+    GraphClick(f64, f64, bool),
+    Seek(f64),
+    CloseInspector,
+    ToggleSelected,
 }
 
 pub struct App {
@@ -55,13 +62,14 @@ pub struct App {
     graph: Graph,
     graph_ref: NodeRef,
     chart_ref: NodeRef,
+    msgs_ref: NodeRef,
     last_ts: Option<f64>,
     drawn: u64,
     shown: u64,
     dark: bool,
     embed: bool,
     share_note: Option<String>,
-    _frame: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>,
+    _frame: FrameLoop,
     _keys: Option<Closure<dyn FnMut(KeyboardEvent)>>,
 }
 
@@ -106,7 +114,15 @@ impl App {
         let window_us = u64::from(self.model.scenario.interval_ms) * 1000;
         if let Some(c) = self.graph_ref.cast::<HtmlCanvasElement>() {
             fit(&c);
-            self.graph.draw(&c, &self.model.states, &self.model.edges, self.model.sim.now_us(), window_us, self.dark);
+            self.graph.draw(
+                &c,
+                &self.model.states,
+                &self.model.edges,
+                self.model.sim.now_us(),
+                window_us,
+                self.model.selected,
+                self.dark,
+            );
         }
         if let Some(c) = self.chart_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
@@ -118,6 +134,11 @@ impl App {
                 self.model.scenario.interval_ms,
                 self.dark,
             );
+        }
+        if let Some(c) = self.msgs_ref.cast::<HtmlCanvasElement>() {
+            let dpr = fit(&c);
+            let s = &self.model.scenario;
+            draw_messages(&c, dpr, self.model.sim.series(), s.interval_ms, s.nodes, self.dark);
         }
     }
 
@@ -259,6 +280,47 @@ impl App {
         }
     }
 
+    fn view_timeline(&self, ctx: &Context<Self>) -> Html {
+        let m = &self.model;
+        let horizon_ms = m.horizon_us as f64 / 1000.0;
+        let now_ms = m.sim.now_us() as f64 / 1000.0;
+        let step =
+            if m.scenario.timing == Timing::Rounds { m.scenario.interval_ms.to_string() } else { "1".to_string() };
+        let on_seek = ctx.link().callback(|e: InputEvent| {
+            let v =
+                e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value()).unwrap_or_default();
+            Msg::Seek(v.parse().unwrap_or(0.0))
+        });
+        html! {
+            <label class="timeline" title="Scrub back to any earlier moment of this run; the run replays exactly">
+                <span>{ "Time" }</span>
+                <input type="range" data-testid="timeline" aria-label="Timeline" min="0" max={horizon_ms.to_string()}
+                    step={step} value={now_ms.to_string()} oninput={on_seek} disabled={m.horizon_us == 0} />
+                <span class="t">{ format!("{} / {}", format_ms(now_ms), format_ms(horizon_ms)) }</span>
+            </label>
+        }
+    }
+
+    fn view_inspector(&self, ctx: &Context<Self>) -> Html {
+        let Some(rows) = self.model.inspect() else {
+            return html! { <p class="hint">{ "Click a node to inspect it; shift-click crashes or restarts it." }</p> };
+        };
+        let down = rows.iter().any(|(k, v)| *k == "status" && v != "up");
+        html! {
+            <section class="inspector" data-testid="inspector" aria-label="Node inspector">
+                <table>
+                    { for rows.iter().map(|(k, v)| html! { <tr><th scope="row">{ *k }</th><td>{ v }</td></tr> }) }
+                </table>
+                <div class="inspector-actions">
+                    <button data-testid="inspector-crash" onclick={ctx.link().callback(|_| Msg::ToggleSelected)}>
+                        { if down { "Restart node" } else { "Crash node" } }
+                    </button>
+                    <button onclick={ctx.link().callback(|_| Msg::CloseInspector)} aria-label="Close inspector">{ "Close" }</button>
+                </div>
+            </section>
+        }
+    }
+
     fn view_legend(&self) -> Html {
         html! {
             <ul class="legend" aria-label="Node colours">
@@ -299,7 +361,7 @@ impl Component for App {
         let dark = window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches());
 
         // The animation loop: one message per frame.
-        let frame: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
+        let frame: FrameLoop = Rc::new(RefCell::new(None));
         let again = frame.clone();
         let link = ctx.link().clone();
         *frame.borrow_mut() = Some(Closure::new(move |ts: f64| {
@@ -341,6 +403,7 @@ impl Component for App {
             graph: Graph::new(),
             graph_ref: NodeRef::default(),
             chart_ref: NodeRef::default(),
+            msgs_ref: NodeRef::default(),
             last_ts: None,
             drawn: u64::MAX,
             shown: u64::MAX,
@@ -408,12 +471,24 @@ impl Component for App {
                 let _ = clipboard.write_text(&href);
                 self.share_note = Some(href);
             }
-            Msg::GraphClick(x, y) => {
-                if let Some(node) = self.graph.hit(x, y) {
-                    self.model.toggle_node(node);
+            Msg::GraphClick(x, y, act) => {
+                let node = self.graph.hit(x, y);
+                match (node, act) {
+                    (Some(n), true) => {
+                        self.model.toggle_node(n);
+                        self.write_url();
+                    }
+                    (node, _) => self.model.select(node),
+                }
+            }
+            Msg::ToggleSelected => {
+                if let Some(n) = self.model.selected {
+                    self.model.toggle_node(n);
                     self.write_url();
                 }
             }
+            Msg::CloseInspector => self.model.select(None),
+            Msg::Seek(ms) => self.model.seek((ms.max(0.0) * 1000.0) as u64),
         }
         self.draw();
         true
@@ -425,7 +500,7 @@ impl Component for App {
         let on_graph_click = link.callback(move |e: MouseEvent| {
             let dpr = window().device_pixel_ratio();
             let _ = &graph_ref;
-            Msg::GraphClick(f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr)
+            Msg::GraphClick(f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr, e.shift_key() || e.alt_key())
         });
         let errors = &self.model.errors;
         html! {
@@ -433,7 +508,7 @@ impl Component for App {
                 if !self.embed {
                     <header>
                         <h1>{ "Gossip Lab" }</h1>
-                        <p class="tagline">{ "Watch a rumor spread. Change fanout, loss and timing; crash nodes by clicking them." }</p>
+                        <p class="tagline">{ "Watch a rumor spread. Change fanout, loss and timing; click a node to inspect it, shift-click to crash or restart it." }</p>
                     </header>
                 }
                 if !errors.is_empty() {
@@ -452,8 +527,12 @@ impl Component for App {
                         <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
                             role="img" aria-label="Propagation graph: click a node to crash or restart it"></canvas>
                         { self.view_legend() }
+                        { self.view_timeline(ctx) }
+                        { self.view_inspector(ctx) }
                         <canvas ref={self.chart_ref.clone()} data-testid="chart-coverage" class="chart" role="img"
                             aria-label="Coverage over time, measured and theory"></canvas>
+                        <canvas ref={self.msgs_ref.clone()} data-testid="chart-messages" class="chart small" role="img"
+                            aria-label="Messages per round"></canvas>
                     </section>
                     if !self.embed { { self.view_controls(ctx) } }
                 </main>

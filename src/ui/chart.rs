@@ -98,3 +98,61 @@ fn nice_step(raw: f64) -> f64 {
     };
     nice * mag
 }
+
+/// Messages sent per round (interval), as bars, with bytes per node in the legend.
+pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, interval_ms: u32, nodes: u32, dark: bool) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
+    ctx.set_fill_style_str(bg);
+    ctx.fill_rect(0.0, 0.0, w, h);
+    let (left, right, top, bottom) = (56.0 * dpr, 12.0 * dpr, 10.0 * dpr, 30.0 * dpr);
+    let (pw, ph) = ((w - left - right).max(1.0), (h - top - bottom).max(1.0));
+    let pts = &series.points;
+    let deltas: Vec<(f64, f64)> =
+        pts.windows(2).map(|p| (p[1].t_ms / f64::from(interval_ms), (p[1].msgs - p[0].msgs) as f64)).collect();
+    // One round of room after the last bar, so it is not cut at the edge.
+    let x_max = (deltas.last().map_or(4.0, |d| d.0) + 1.0).max(4.0).ceil();
+    let y_max = deltas.iter().map(|d| d.1).fold(1.0, f64::max);
+    let y_top = nice_step(y_max / 4.0) * 4.0;
+    let sx = |r: f64| left + pw * r / x_max;
+    let sy = |v: f64| top + ph * (1.0 - v / y_top);
+    ctx.set_font(&format!("{}px system-ui, sans-serif", (11.0 * dpr).round()));
+    ctx.set_line_width(1.0);
+    ctx.set_stroke_style_str(grid);
+    ctx.set_fill_style_str(fg);
+    ctx.set_text_align("right");
+    for i in 0..=4 {
+        let v = y_top * f64::from(i) / 4.0;
+        ctx.begin_path();
+        ctx.move_to(left, sy(v));
+        ctx.line_to(left + pw, sy(v));
+        ctx.stroke();
+        let _ = ctx.fill_text(&format!("{v}"), left - 6.0 * dpr, sy(v) + 4.0 * dpr);
+    }
+    ctx.set_text_align("center");
+    let step = nice_step(x_max / 6.0);
+    let mut r = 0.0;
+    while r <= x_max + 1e-9 {
+        let _ = ctx.fill_text(&format!("{r}"), sx(r), top + ph + 14.0 * dpr);
+        r += step;
+    }
+    let _ = ctx.fill_text("round (interval)", left + pw / 2.0, h - 3.0 * dpr);
+    ctx.set_fill_style_str(if dark { "#93c5fd" } else { "#2563eb" });
+    let bar = (pw / x_max * 0.7).max(1.0);
+    for &(r, d) in &deltas {
+        ctx.fill_rect(sx(r) - bar / 2.0, sy(d), bar, (sy(0.0) - sy(d)).max(0.0));
+    }
+    ctx.set_text_align("left");
+    ctx.set_fill_style_str(fg);
+    let (msgs, bytes) = pts.last().map_or((0, 0), |p| (p.msgs, p.bytes));
+    let _ = ctx.fill_text(
+        &format!(
+            "messages per round; total {msgs} ({:.1} per node, {:.0} bytes per node)",
+            msgs as f64 / f64::from(nodes),
+            bytes as f64 / f64::from(nodes)
+        ),
+        left + 8.0 * dpr,
+        top + 14.0 * dpr,
+    );
+}

@@ -107,6 +107,7 @@ impl Graph {
     }
 
     /// Draw everything. `now_us` and `window_us` select which messages are shown and how faded.
+    #[allow(clippy::too_many_arguments)]
     pub fn draw(
         &mut self,
         canvas: &HtmlCanvasElement,
@@ -114,6 +115,7 @@ impl Graph {
         edges: &[Edge],
         now_us: u64,
         window_us: u64,
+        selected: Option<u32>,
         dark: bool,
     ) {
         let (w, h) = (canvas.width(), canvas.height());
@@ -177,6 +179,14 @@ impl Graph {
                 }
                 ctx.fill();
             }
+        }
+        // The node in the inspector: a ring around it.
+        if let Some(&(x, y)) = selected.and_then(|n| self.positions.get(n as usize)) {
+            ctx.set_stroke_style_str(if dark { "#f8fafc" } else { "#0f172a" });
+            ctx.set_line_width(2.5);
+            ctx.begin_path();
+            let _ = ctx.arc(x, y, self.radius.max(3.0) + 4.0, 0.0, std::f64::consts::TAU);
+            ctx.stroke();
         }
     }
 

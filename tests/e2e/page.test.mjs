@@ -109,14 +109,47 @@ test('broken link shows the error banner', async () => {
   await page.close();
 });
 
-// Clicking a node crashes it; the crash is recorded in the link.
-test('click crashes a node and the link records it', async () => {
-  const { page } = await open(chrome.browser, `${srv.url}/#nodes=20`);
+// Clicking a node opens the inspector; its button crashes the node, and the link records it.
+test('click inspects a node; crash from the inspector is recorded in the link', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=20`);
   const box = await page.$eval('[data-testid=graph]', (c) => { const r = c.getBoundingClientRect(); return { w: r.width, h: r.height }; });
-  // Node 0 sits at the top of the circle.
+  // Node 0 sits at the top of the ring.
   const r = Math.min(box.w, box.h) / 2 - 12 / (await page.evaluate(() => window.devicePixelRatio));
   await page.click('[data-testid=graph]', { position: { x: box.w / 2, y: box.h / 2 - r } });
+  const inspector = await page.textContent('[data-testid=inspector]');
+  assert.match(inspector, /node\s*0/);
+  assert.match(inspector, /origin/);
+  await page.click('[data-testid=inspector-crash]');
   assert.match(decodeURIComponent(page.url()), /faults=crash:0@0s/);
+  assert.match(await page.textContent('[data-testid=inspector]'), /crashed/);
+  assert.equal(await page.textContent('[data-testid=inspector-crash]'), 'Restart node');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// Scrubbing the timeline back gives the same state as running to that point, and forward returns to the end.
+test('timeline scrub replays exactly', async () => {
+  const url = `${srv.url}/#nodes=300&loss_rate=0.2&speed=max`;
+  const { page, problems } = await open(chrome.browser, url);
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished');
+  const endMsgs = await page.textContent('[data-testid=messages]');
+  const endRound = await page.textContent('[data-testid=round]');
+  const seek = (ms) => page.$eval('[data-testid=timeline]', (el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, ms);
+  await seek(3000);
+  assert.equal(await page.textContent('[data-testid=round]'), '3');
+  const scrubbed = [await page.textContent('[data-testid=messages]'), await coverage(page)];
+  const other = await open(chrome.browser, url);
+  for (let i = 0; i < 3; i++) await other.page.click('[data-testid=step]');
+  assert.deepEqual([await other.page.textContent('[data-testid=messages]'), await coverage(other.page)], scrubbed);
+  await other.page.close();
+  await seek(Number(endRound) * 1000);
+  assert.equal(await page.textContent('[data-testid=messages]'), endMsgs);
+  assert.ok(await inkFraction(page, 'chart-messages') > 0.01, 'messages chart is blank');
+  assert.deepEqual(problems, []);
   await page.close();
 });
 
