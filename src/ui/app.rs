@@ -55,6 +55,7 @@ pub enum Msg {
     Seek(f64),
     CloseInspector,
     ToggleSelected,
+    ClearComparison,
 }
 
 pub struct App {
@@ -131,6 +132,7 @@ impl App {
                 dpr,
                 self.model.sim.series(),
                 &self.model.theory,
+                &self.model.past,
                 self.model.scenario.interval_ms,
                 self.dark,
             );
@@ -275,6 +277,11 @@ impl App {
                 <span class="stat"><b>{ format_ms(t) }</b>{ " virtual" }</span>
                 <span class="stat"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
                 <span class="stat"><b>{ pts.map_or(0, |p| p.live) }</b>{ " live" }</span>
+                if let Some((mean, std)) = m.in_degree {
+                    <span class="stat" data-testid="in-degree" title="Partial views: how many views hold each live node">
+                        <b>{ format!("{mean:.1} ± {std:.1}") }</b>{ " in-degree" }
+                    </span>
+                }
                 <span class="stat" data-testid="run-state">{ state }</span>
             </div>
         }
@@ -456,6 +463,7 @@ impl Component for App {
                 self.model.speed = speed;
                 self.write_url();
             }
+            Msg::ClearComparison => self.model.clear_comparison(),
             Msg::DismissErrors => self.model.dismiss_errors(),
             Msg::NewSeed => {
                 let mut buf = [0u8; 8];
@@ -531,6 +539,11 @@ impl Component for App {
                         { self.view_inspector(ctx) }
                         <canvas ref={self.chart_ref.clone()} data-testid="chart-coverage" class="chart" role="img"
                             aria-label="Coverage over time, measured and theory"></canvas>
+                        if !self.model.past.is_empty() {
+                            <button class="link" data-testid="clear-comparison" onclick={link.callback(|_| Msg::ClearComparison)}>
+                                { format!("Clear {} earlier run{} from the chart", self.model.past.len(), if self.model.past.len() == 1 { "" } else { "s" }) }
+                            </button>
+                        }
                         <canvas ref={self.msgs_ref.clone()} data-testid="chart-messages" class="chart small" role="img"
                             aria-label="Messages per round"></canvas>
                     </section>

@@ -6,12 +6,14 @@ use web_sys::HtmlCanvasElement;
 
 use super::graph::{context, css, PALETTE};
 use crate::metrics::Series;
+use crate::ui::model::PastRun;
 
 pub fn draw_coverage(
     canvas: &HtmlCanvasElement,
     dpr: f64,
     series: &Series,
     theory: &[f64],
+    past: &[PastRun],
     interval_ms: u32,
     dark: bool,
 ) {
@@ -25,7 +27,8 @@ pub fn draw_coverage(
     // x range: rounds (intervals), covering the measured run and the theory's climb.
     let measured_end = series.points.last().map_or(0.0, |p| p.t_ms / f64::from(interval_ms));
     let theory_end = theory.iter().position(|&x| x > 0.999).map_or(theory.len(), |i| i + 1) as f64;
-    let x_max = measured_end.max(theory_end).max(4.0).ceil();
+    let past_end = past.iter().filter_map(|r| r.points.last().map(|p| p.0)).fold(0.0, f64::max);
+    let x_max = measured_end.max(theory_end).max(past_end).max(4.0).ceil();
     let sx = |r: f64| left + pw * r / x_max;
     let sy = |c: f64| top + ph * (1.0 - c);
     ctx.set_font(&format!("{}px system-ui, sans-serif", (11.0 * dpr).round()));
@@ -64,6 +67,32 @@ pub fn draw_coverage(
     }
     ctx.stroke();
     let _ = ctx.set_line_dash(&js_sys::Array::new());
+    // Earlier runs, faint, labelled at their end.
+    ctx.set_line_width(1.5 * dpr);
+    ctx.set_text_align("left");
+    for (i, run) in past.iter().enumerate() {
+        let alpha = 0.55 - 0.12 * i as f64;
+        ctx.set_global_alpha(alpha);
+        ctx.set_stroke_style_str(if dark { "#cbd5e1" } else { "#475569" });
+        ctx.begin_path();
+        for (j, &(r, c)) in run.points.iter().enumerate() {
+            if j == 0 {
+                ctx.move_to(sx(r), sy(c));
+            } else {
+                ctx.line_to(sx(r), sy(c));
+            }
+        }
+        ctx.stroke();
+        if let Some(&(r, c)) = run.points.last() {
+            ctx.set_fill_style_str(fg);
+            let _ = ctx.fill_text(
+                &run.label,
+                (sx(r) + 4.0 * dpr).min(left + pw - 60.0 * dpr),
+                sy(c) + (12.0 + 11.0 * i as f64) * dpr,
+            );
+        }
+    }
+    ctx.set_global_alpha(1.0);
     // Measured.
     ctx.set_stroke_style_str(&css(if dark { PALETTE[1].1 } else { PALETTE[1].0 }));
     ctx.set_line_width(2.0 * dpr);
@@ -80,7 +109,12 @@ pub fn draw_coverage(
     // Legend.
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
-    let _ = ctx.fill_text("— measured   - - mean-field theory", left + 8.0 * dpr, top + 14.0 * dpr);
+    let legend = if past.is_empty() {
+        "— measured   - - mean-field theory"
+    } else {
+        "— measured   - - mean-field theory   — earlier runs (grey)"
+    };
+    let _ = ctx.fill_text(legend, left + 8.0 * dpr, top + 14.0 * dpr);
 }
 
 fn nice_step(raw: f64) -> f64 {

@@ -46,6 +46,16 @@ impl Speed {
 /// Messages kept for drawing.
 pub const EDGE_BUFFER: usize = 4096;
 
+/// Earlier runs kept for comparison on the coverage chart.
+pub const KEEP_RUNS: usize = 3;
+
+/// An earlier run's coverage curve: what changed, and (round, coverage) points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PastRun {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
 pub struct Playground {
     pub scenario: Scenario,
     pub sim: Box<dyn Runner>,
@@ -67,6 +77,11 @@ pub struct Playground {
     pub selected: Option<NodeId>,
     /// The furthest virtual time (us) this run has reached: the timeline's end.
     pub horizon_us: u64,
+    /// Earlier runs (newest first), drawn faintly for comparison.
+    pub past: Vec<PastRun>,
+    /// Partial views: mean and spread of the in-degree, refreshed each round.
+    pub in_degree: Option<(f64, f64)>,
+    in_degree_round: u32,
 }
 
 impl Playground {
@@ -93,6 +108,9 @@ impl Playground {
             version: 0,
             selected: None,
             horizon_us: 0,
+            past: Vec::new(),
+            in_degree: None,
+            in_degree_round: u32::MAX,
         };
         p.reset();
         p
@@ -117,6 +135,8 @@ impl Playground {
             Ok(()) => {
                 self.drafts.remove(key);
                 self.errors.retain(|e| !e.starts_with(&format!("{key}:")));
+                let old = self.scenario.get(key).unwrap_or_default();
+                self.keep_for_comparison(format!("{key}={old}"));
                 self.scenario = next;
                 self.reset();
                 Ok(())
@@ -204,6 +224,15 @@ impl Playground {
 
     fn snapshot(&mut self) {
         self.horizon_us = self.horizon_us.max(self.sim.now_us());
+        if self.scenario.view == crate::scenario::ViewKind::Partial {
+            if self.in_degree_round != self.sim.round() {
+                self.in_degree_round = self.sim.round();
+                let m = self.sim.metrics();
+                self.in_degree = m.in_degree_mean.zip(m.in_degree_std);
+            }
+        } else {
+            self.in_degree = None;
+        }
         self.sim.node_states(&mut self.states);
         self.sim.recent_edges(&mut self.edges);
         self.version += 1;
@@ -227,6 +256,23 @@ impl Playground {
         self.scenario.faults.push(At::Ms(at_ms), fault.clone());
         self.sim.command(&fault);
         self.snapshot();
+    }
+
+    /// Keep the current run's coverage curve (if it ran at all) for comparison.
+    pub fn keep_for_comparison(&mut self, label: String) {
+        let interval_ms = f64::from(self.scenario.interval_ms);
+        let points: Vec<(f64, f64)> =
+            self.sim.series().points.iter().map(|p| (p.t_ms / interval_ms, p.coverage)).collect();
+        if points.len() > 1 {
+            self.past.insert(0, PastRun { label, points });
+            self.past.truncate(KEEP_RUNS);
+        }
+    }
+
+    /// Forget the earlier runs.
+    pub fn clear_comparison(&mut self) {
+        self.past.clear();
+        self.version += 1;
     }
 
     /// Go to virtual time `t_us` of this run: runs are deterministic, so the
@@ -367,6 +413,37 @@ mod tests {
         p.seek(end);
         assert_eq!(p.states, end_states);
         assert_eq!(p.sim.stats().sent, end_msgs);
+    }
+
+    /// Changing a setting keeps the previous run's curve, labelled with the old value, newest first.
+    #[test]
+    fn previous_runs_are_kept_for_comparison() {
+        let mut p = Playground::from_fragment("#nodes=100&fanout=1");
+        p.sim.run_to_end();
+        p.set_param("fanout", "3").unwrap();
+        assert_eq!(p.past.len(), 1);
+        assert_eq!(p.past[0].label, "fanout=1");
+        assert_eq!(p.past[0].points.last().unwrap().1, 1.0);
+        for f in ["4", "5", "6"] {
+            p.sim.run_to_end();
+            p.set_param("fanout", f).unwrap();
+        }
+        assert_eq!(p.past.len(), KEEP_RUNS);
+        assert_eq!(p.past[0].label, "fanout=5");
+        // A refused value keeps nothing new.
+        let _ = p.set_param("fanout", "0");
+        assert_eq!(p.past[0].label, "fanout=5");
+    }
+
+    /// With partial views the page shows the in-degree spread, updated as rounds pass.
+    #[test]
+    fn in_degree_for_partial_views() {
+        let mut p = Playground::from_fragment("#nodes=200&view=partial&view_size=6");
+        let (mean, std) = p.in_degree.unwrap();
+        assert!((mean - 6.0).abs() < 0.5 && std >= 0.0);
+        p.step();
+        assert!(p.in_degree.is_some());
+        assert!(Playground::from_fragment("#nodes=200").in_degree.is_none());
     }
 
     /// The inspector shows engine and protocol rows for the selected node.

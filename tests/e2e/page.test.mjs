@@ -77,8 +77,14 @@ test('controls change the run and explain bad values', async () => {
   await page.press('[data-testid=param-nodes]', 'Enter');
   await page.waitForFunction(() => document.querySelector('[data-testid=coverage]').textContent === '1.6%');
   assert.match(page.url(), /nodes=64/);
+  // A run that has started stays on the chart for comparison after a change, until cleared.
+  await page.click('[data-testid=step]');
+  await page.click('[data-testid=step]');
   await page.selectOption('[data-testid=param-spread]', 'push-pull');
   assert.match(page.url(), /spread=push-pull/);
+  assert.match(await page.textContent('[data-testid=clear-comparison]'), /1 earlier run /);
+  await page.click('[data-testid=clear-comparison]');
+  assert.equal(await page.$('[data-testid=clear-comparison]'), null);
   await page.fill('[data-testid=param-fanout]', '500');
   await page.press('[data-testid=param-fanout]', 'Enter');
   const banner = await page.textContent('[data-testid=error]');
