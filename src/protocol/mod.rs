@@ -4,7 +4,8 @@
 //! (so a million nodes cost a few bytes each and no per-node allocation), and
 //! reacts to two things: a node's periodic tick and a message arriving at a node.
 //! It talks to the world only through a [`Ctx`]: `now`, `rng`, `send` /
-//! `request` / `reply`, `peer` (the peer sampling service) and `emit` (events).
+//! `request` / `reply`, `peer` (the peer sampling service), `schedule`
+//! (timers) and `emit` (events).
 //! It never reads a clock, a global RNG or the network, so a run is a pure
 //! function of the scenario and its seed.
 
@@ -110,6 +111,7 @@ pub struct Ctx<'a, M> {
     pub(crate) out: &'a mut Vec<Outgoing<M>>,
     pub(crate) events: &'a mut Vec<NodeEvent>,
     pub(crate) sampler: &'a PeerSampler,
+    pub(crate) timers: &'a mut Vec<(u64, u64)>,
 }
 
 impl<M> Ctx<'_, M> {
@@ -127,6 +129,13 @@ impl<M> Ctx<'_, M> {
     #[inline]
     pub fn reply(&mut self, to: NodeId, msg: M) {
         self.out.push(Outgoing { from: self.node, to, msg, delivery: Delivery::Reply });
+    }
+    /// Call `on_timer(token)` on this node after `after_us` of virtual time (in
+    /// rounds: at the start of the first round at or after then). Timers are data:
+    /// a crash makes a node's pending timers stale and they are dropped, never run.
+    #[inline]
+    pub fn schedule(&mut self, after_us: u64, token: u64) {
+        self.timers.push((after_us, token));
     }
     /// Report an event of this node.
     #[inline]
@@ -172,6 +181,8 @@ pub trait Protocol {
     fn on_tick(&mut self, cx: &mut Ctx<'_, Self::Msg>);
     /// A message from `from` arrived at `cx.node`.
     fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Ctx<'_, Self::Msg>);
+    /// A timer set with `Ctx::schedule` fired.
+    fn on_timer(&mut self, _token: u64, _cx: &mut Ctx<'_, Self::Msg>) {}
     /// The node crashed or left: its volatile state is gone.
     fn on_crash(&mut self, node: NodeId);
     /// The node (re)starts with empty volatile state; joins are restarts of new ids.

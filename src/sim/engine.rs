@@ -78,6 +78,7 @@ impl NetStats {
 enum EvKind<M> {
     Tick { node: NodeId, epoch: u32 },
     Deliver { from: NodeId, to: NodeId, msg: M },
+    Timer { node: NodeId, epoch: u32, token: u64 },
 }
 
 struct Ev<M> {
@@ -138,6 +139,10 @@ pub struct Sim<P: Protocol> {
     seq: u64,
     outbox: Vec<Outgoing<P::Msg>>,
     events: Vec<NodeEvent>,
+    /// Timers set during the current callback: (delay, token).
+    new_timers: Vec<(u64, u64)>,
+    /// Rounds mode: pending timers as (due, seq, node, epoch, token), earliest first.
+    round_timers: BinaryHeap<std::cmp::Reverse<(u64, u64, NodeId, u32, u64)>>,
     faults: Vec<(u64, Fault)>,
     next_fault: usize,
     churn: f64,
@@ -199,6 +204,8 @@ impl<P: Protocol> Sim<P> {
             seq: 0,
             outbox: Vec::with_capacity(64),
             events: Vec::with_capacity(64),
+            new_timers: Vec::new(),
+            round_timers: BinaryHeap::new(),
             faults,
             next_fault: 0,
             churn: 0.0,
@@ -250,6 +257,13 @@ impl<P: Protocol> Sim<P> {
         self.now_us = u64::from(self.round) * self.interval_us;
         self.apply_churn();
         self.shuffle_views();
+        while let Some(&std::cmp::Reverse((due, _, node, epoch, token))) = self.round_timers.peek() {
+            if due > self.now_us {
+                break;
+            }
+            self.round_timers.pop();
+            self.fire_timer(node, epoch, token);
+        }
         // A fresh random order of the ids, computed in sequence; down ids are skipped.
         let perm = rng::Permutation::new(self.ids, rng::derive(self.order_key, u64::from(self.round)));
         self.order.clear();
@@ -348,6 +362,7 @@ impl<P: Protocol> Sim<P> {
                         self.deliver(from, to, msg);
                         self.flush();
                     }
+                    EvKind::Timer { node, epoch, token } => self.fire_timer(node, epoch, token),
                 }
             }
             self.check_done();
@@ -366,8 +381,49 @@ impl<P: Protocol> Sim<P> {
             out: &mut self.outbox,
             events: &mut self.events,
             sampler: &self.sampler,
+            timers: &mut self.new_timers,
         };
         self.proto.on_tick(&mut cx);
+        self.arm_timers(node);
+        self.drain_events();
+        self.flush();
+    }
+
+    /// Queue the timers the last callback of `node` set. They carry the node's
+    /// epoch, so a crash in between makes them stale.
+    fn arm_timers(&mut self, node: NodeId) {
+        if self.new_timers.is_empty() {
+            return;
+        }
+        let epoch = self.tick_epoch[node as usize];
+        for (after, token) in std::mem::take(&mut self.new_timers) {
+            let due = self.now_us + after;
+            self.seq += 1;
+            match self.scenario.timing {
+                Timing::Timed => self.push_event(due, EvKind::Timer { node, epoch, token }),
+                Timing::Rounds => self.round_timers.push(std::cmp::Reverse((due, self.seq, node, epoch, token))),
+            }
+        }
+    }
+
+    fn fire_timer(&mut self, node: NodeId, epoch: u32, token: u64) {
+        if epoch != self.tick_epoch[node as usize] || self.slots[node as usize].status != Status::Up {
+            return; // stale: the node crashed (and maybe restarted) since
+        }
+        self.hash.word(0x7173 ^ token ^ (u64::from(node) << 32));
+        let mut cx = Ctx {
+            node,
+            now_us: self.now_us,
+            round: self.round,
+            timing: self.scenario.timing,
+            rng: NodeRng::new(self.rng_key, node, &mut self.slots[node as usize].rng_ctr),
+            out: &mut self.outbox,
+            events: &mut self.events,
+            sampler: &self.sampler,
+            timers: &mut self.new_timers,
+        };
+        self.proto.on_timer(token, &mut cx);
+        self.arm_timers(node);
         self.drain_events();
         self.flush();
     }
@@ -457,8 +513,10 @@ impl<P: Protocol> Sim<P> {
             out: &mut self.outbox,
             events: &mut self.events,
             sampler: &self.sampler,
+            timers: &mut self.new_timers,
         };
         self.proto.on_message(from, msg, &mut cx);
+        self.arm_timers(to);
         self.drain_events();
     }
 
@@ -564,8 +622,10 @@ impl<P: Protocol> Sim<P> {
             out: &mut self.outbox,
             events: &mut self.events,
             sampler: &self.sampler,
+            timers: &mut self.new_timers,
         };
         self.proto.on_restart(&mut cx);
+        self.arm_timers(n);
         self.drain_events();
         self.flush();
         if self.scenario.timing == Timing::Timed {
@@ -793,5 +853,93 @@ impl<P: Protocol> Runner for Sim<P> {
             rows.extend(self.proto.describe(n));
         }
         rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Progress;
+
+    /// A protocol that sets one timer on its first tick and records when timers fire.
+    struct Alarm {
+        after_us: u64,
+        set: Vec<Option<u64>>,
+        fired: Vec<(NodeId, u64, u64)>,
+    }
+
+    impl Protocol for Alarm {
+        type Msg = ();
+        fn on_tick(&mut self, cx: &mut Ctx<'_, ()>) {
+            if self.set[cx.node as usize].is_none() {
+                self.set[cx.node as usize] = Some(cx.now_us);
+                cx.schedule(self.after_us, u64::from(cx.node) + 100);
+            }
+        }
+        fn on_message(&mut self, _from: NodeId, _msg: (), _cx: &mut Ctx<'_, ()>) {}
+        fn on_timer(&mut self, token: u64, cx: &mut Ctx<'_, ()>) {
+            self.fired.push((cx.node, token, cx.now_us));
+        }
+        fn on_crash(&mut self, _node: NodeId) {}
+        fn on_restart(&mut self, _cx: &mut Ctx<'_, ()>) {}
+        fn wire_size(&self, _msg: &()) -> u32 {
+            0
+        }
+        fn msg_kind(&self, _msg: &()) -> &'static str {
+            "none"
+        }
+        fn node_state(&self, _node: NodeId) -> NodeState {
+            NodeState::Susceptible
+        }
+        fn describe(&self, _node: NodeId) -> Vec<(&'static str, String)> {
+            Vec::new()
+        }
+        fn progress(&self) -> Progress {
+            Progress::default()
+        }
+        fn done(&self, _live: u64) -> bool {
+            false
+        }
+    }
+
+    fn alarm(pairs: &[&str], after_us: u64) -> Sim<Alarm> {
+        let mut s = Scenario::default();
+        s.apply_pairs(pairs.iter().copied()).unwrap();
+        let n = s.capacity() as usize;
+        Sim::new(s, Alarm { after_us, set: vec![None; n], fired: Vec::new() })
+    }
+
+    /// Timed: a timer fires exactly `after` after it was set, with its token, on its node.
+    #[test]
+    fn timers_fire_on_time() {
+        let mut sim = alarm(&["nodes=5", "timing=timed", "max_rounds=5"], 1_234_567);
+        sim.run_to_end();
+        let p = sim.protocol();
+        assert_eq!(p.fired.len(), 5);
+        for &(node, token, at) in &p.fired {
+            assert_eq!(token, u64::from(node) + 100);
+            assert_eq!(at, p.set[node as usize].unwrap() + 1_234_567);
+        }
+    }
+
+    /// Rounds: a timer fires at the start of the first round at or after its due time.
+    #[test]
+    fn timers_fire_at_round_starts() {
+        let mut sim = alarm(&["nodes=3", "max_rounds=6"], 2_500_000);
+        sim.run_to_end();
+        // Set in round 1 (t = 1 s), due at 3.5 s: fires at the start of round 4.
+        assert_eq!(sim.protocol().fired.len(), 3);
+        assert!(sim.protocol().fired.iter().all(|&(_, _, at)| at == 4_000_000));
+    }
+
+    /// A crash makes the node's pending timers stale: they never fire, even after a restart.
+    #[test]
+    fn crash_cancels_timers() {
+        let mut sim =
+            alarm(&["nodes=3", "timing=timed", "max_rounds=8", "faults=crash:1@1500ms,restart:1@1600ms"], 3_000_000);
+        sim.run_to_end();
+        let fired: Vec<NodeId> = sim.protocol().fired.iter().map(|f| f.0).collect();
+        assert!(fired.contains(&0) && fired.contains(&2));
+        assert!(!fired.contains(&1), "a timer set before the crash fired: {fired:?}");
     }
 }
