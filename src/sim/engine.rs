@@ -105,6 +105,10 @@ impl<M> Ord for Ev<M> {
     }
 }
 
+/// A pending timer in rounds mode: (due us, sequence number, node, epoch, token).
+/// Ordered by due time, then by when it was set.
+type RoundTimer = (u64, u64, NodeId, u32, u64);
+
 /// Bound on messages produced by one callback chain: a protocol bug, not a workload.
 const MAX_CHAIN: usize = 1 << 24;
 
@@ -141,8 +145,8 @@ pub struct Sim<P: Protocol> {
     events: Vec<NodeEvent>,
     /// Timers set during the current callback: (delay, token).
     new_timers: Vec<(u64, u64)>,
-    /// Rounds mode: pending timers as (due, seq, node, epoch, token), earliest first.
-    round_timers: BinaryHeap<std::cmp::Reverse<(u64, u64, NodeId, u32, u64)>>,
+    /// Rounds mode: pending timers, earliest first.
+    round_timers: BinaryHeap<std::cmp::Reverse<RoundTimer>>,
     faults: Vec<(u64, Fault)>,
     next_fault: usize,
     churn: f64,
