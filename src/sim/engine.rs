@@ -115,6 +115,25 @@ const MAX_CHAIN: usize = 1 << 24;
 /// A trace sink for `gossip-lab trace`.
 pub type TraceSink = Box<dyn FnMut(&TraceEvent)>;
 
+/// The protocol's context for a callback on `node`: borrows the engine's fields
+/// one by one, so the protocol can be called while the context is alive.
+macro_rules! ctx {
+    ($sim:ident, $node:expr) => {{
+        let node: NodeId = $node;
+        Ctx {
+            node,
+            now_us: $sim.now_us,
+            round: $sim.round,
+            timing: $sim.scenario.timing,
+            rng: NodeRng::new($sim.rng_key, node, &mut $sim.slots[node as usize].rng_ctr),
+            out: &mut $sim.outbox,
+            events: &mut $sim.events,
+            sampler: &$sim.sampler,
+            timers: &mut $sim.new_timers,
+        }
+    }};
+}
+
 pub struct Sim<P: Protocol> {
     scenario: Scenario,
     proto: P,
@@ -376,17 +395,7 @@ impl<P: Protocol> Sim<P> {
     // ----- shared -----------------------------------------------------------
 
     fn tick(&mut self, node: NodeId) {
-        let mut cx = Ctx {
-            node,
-            now_us: self.now_us,
-            round: self.round,
-            timing: self.scenario.timing,
-            rng: NodeRng::new(self.rng_key, node, &mut self.slots[node as usize].rng_ctr),
-            out: &mut self.outbox,
-            events: &mut self.events,
-            sampler: &self.sampler,
-            timers: &mut self.new_timers,
-        };
+        let mut cx = ctx!(self, node);
         self.proto.on_tick(&mut cx);
         self.arm_timers(node);
         self.drain_events();
@@ -415,17 +424,7 @@ impl<P: Protocol> Sim<P> {
             return; // stale: the node crashed (and maybe restarted) since
         }
         self.hash.word(0x7173 ^ token ^ (u64::from(node) << 32));
-        let mut cx = Ctx {
-            node,
-            now_us: self.now_us,
-            round: self.round,
-            timing: self.scenario.timing,
-            rng: NodeRng::new(self.rng_key, node, &mut self.slots[node as usize].rng_ctr),
-            out: &mut self.outbox,
-            events: &mut self.events,
-            sampler: &self.sampler,
-            timers: &mut self.new_timers,
-        };
+        let mut cx = ctx!(self, node);
         self.proto.on_timer(token, &mut cx);
         self.arm_timers(node);
         self.drain_events();
@@ -508,17 +507,7 @@ impl<P: Protocol> Sim<P> {
         if let Some(t) = self.trace.as_mut() {
             t(&TraceEvent::Deliver { t_us: self.now_us, from, to, msg: self.proto.msg_kind(&msg) });
         }
-        let mut cx = Ctx {
-            node: to,
-            now_us: self.now_us,
-            round: self.round,
-            timing: self.scenario.timing,
-            rng: NodeRng::new(self.rng_key, to, &mut self.slots[to as usize].rng_ctr),
-            out: &mut self.outbox,
-            events: &mut self.events,
-            sampler: &self.sampler,
-            timers: &mut self.new_timers,
-        };
+        let mut cx = ctx!(self, to);
         self.proto.on_message(from, msg, &mut cx);
         self.arm_timers(to);
         self.drain_events();
@@ -617,17 +606,7 @@ impl<P: Protocol> Sim<P> {
         self.generation[n as usize] += 1;
         self.tick_epoch[n as usize] += 1;
         self.sampler.restart_node(n, &mut self.rng_sampler);
-        let mut cx = Ctx {
-            node: n,
-            now_us: self.now_us,
-            round: self.round,
-            timing: self.scenario.timing,
-            rng: NodeRng::new(self.rng_key, n, &mut self.slots[n as usize].rng_ctr),
-            out: &mut self.outbox,
-            events: &mut self.events,
-            sampler: &self.sampler,
-            timers: &mut self.new_timers,
-        };
+        let mut cx = ctx!(self, n);
         self.proto.on_restart(&mut cx);
         self.arm_timers(n);
         self.drain_events();

@@ -19,39 +19,14 @@ pub fn draw_coverage(
 ) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
-    let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
-    ctx.set_fill_style_str(bg);
-    ctx.fill_rect(0.0, 0.0, w, h);
-    let (left, right, top, bottom) = (44.0 * dpr, 12.0 * dpr, 10.0 * dpr, 30.0 * dpr);
-    let (pw, ph) = ((w - left - right).max(1.0), (h - top - bottom).max(1.0));
-    // x range: rounds (intervals), covering the measured run and the theory's climb.
+    // x range: rounds (intervals), covering the measured run, the theory's climb and earlier runs.
     let measured_end = series.points.last().map_or(0.0, |p| p.t_ms / f64::from(interval_ms));
     let theory_end = theory.iter().position(|&x| x > 0.999).map_or(theory.len(), |i| i + 1) as f64;
     let past_end = past.iter().filter_map(|r| r.points.last().map(|p| p.0)).fold(0.0, f64::max);
     let x_max = measured_end.max(theory_end).max(past_end).max(4.0).ceil();
-    let sx = |r: f64| left + pw * r / x_max;
-    let sy = |c: f64| top + ph * (1.0 - c);
-    ctx.set_font(&format!("{}px system-ui, sans-serif", (11.0 * dpr).round()));
-    ctx.set_line_width(1.0);
-    ctx.set_stroke_style_str(grid);
-    ctx.set_fill_style_str(fg);
-    ctx.set_text_align("right");
-    for i in 0..=4 {
-        let c = f64::from(i) / 4.0;
-        ctx.begin_path();
-        ctx.move_to(left, sy(c));
-        ctx.line_to(left + pw, sy(c));
-        ctx.stroke();
-        let _ = ctx.fill_text(&format!("{}%", i * 25), left - 6.0 * dpr, sy(c) + 4.0 * dpr);
-    }
-    ctx.set_text_align("center");
-    let step = nice_step(x_max / 6.0);
-    let mut r = 0.0;
-    while r <= x_max + 1e-9 {
-        let _ = ctx.fill_text(&format!("{r}"), sx(r), top + ph + 14.0 * dpr);
-        r += step;
-    }
-    let _ = ctx.fill_text("round (interval)", left + pw / 2.0, h - 3.0 * dpr);
+    let plot = Plot::draw(&ctx, w, h, dpr, 44.0, x_max, 1.0, &|v| format!("{}%", (v * 100.0).round()), dark);
+    let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
+    let (sx, sy) = (|r: f64| plot.sx(r), |c: f64| plot.sy(c));
     // Theory: dashed.
     let dash = js_sys::Array::of2(&JsValue::from(6.0 * dpr), &JsValue::from(4.0 * dpr));
     let _ = ctx.set_line_dash(&dash);
@@ -117,6 +92,71 @@ pub fn draw_coverage(
     let _ = ctx.fill_text(legend, left + 8.0 * dpr, top + 14.0 * dpr);
 }
 
+/// A chart's background, grid and axes; maps rounds and values to canvas pixels.
+struct Plot {
+    left: f64,
+    top: f64,
+    pw: f64,
+    ph: f64,
+    x_max: f64,
+    y_top: f64,
+    fg: &'static str,
+}
+
+impl Plot {
+    /// Clear the canvas and draw four horizontal grid lines labelled by `y_label`,
+    /// and round numbers along the x axis. `left_px` is the room for y labels.
+    #[allow(clippy::too_many_arguments)]
+    fn draw(
+        ctx: &web_sys::CanvasRenderingContext2d,
+        w: f64,
+        h: f64,
+        dpr: f64,
+        left_px: f64,
+        x_max: f64,
+        y_top: f64,
+        y_label: &dyn Fn(f64) -> String,
+        dark: bool,
+    ) -> Plot {
+        let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
+        ctx.set_fill_style_str(bg);
+        ctx.fill_rect(0.0, 0.0, w, h);
+        let (left, right, top, bottom) = (left_px * dpr, 12.0 * dpr, 10.0 * dpr, 30.0 * dpr);
+        let plot =
+            Plot { left, top, pw: (w - left - right).max(1.0), ph: (h - top - bottom).max(1.0), x_max, y_top, fg };
+        ctx.set_font(&format!("{}px system-ui, sans-serif", (11.0 * dpr).round()));
+        ctx.set_line_width(1.0);
+        ctx.set_stroke_style_str(grid);
+        ctx.set_fill_style_str(fg);
+        ctx.set_text_align("right");
+        for i in 0..=4 {
+            let v = y_top * f64::from(i) / 4.0;
+            ctx.begin_path();
+            ctx.move_to(left, plot.sy(v));
+            ctx.line_to(left + plot.pw, plot.sy(v));
+            ctx.stroke();
+            let _ = ctx.fill_text(&y_label(v), left - 6.0 * dpr, plot.sy(v) + 4.0 * dpr);
+        }
+        ctx.set_text_align("center");
+        let step = nice_step(x_max / 6.0);
+        let mut r = 0.0;
+        while r <= x_max + 1e-9 {
+            let _ = ctx.fill_text(&format!("{r}"), plot.sx(r), top + plot.ph + 14.0 * dpr);
+            r += step;
+        }
+        let _ = ctx.fill_text("round (interval)", left + plot.pw / 2.0, h - 3.0 * dpr);
+        plot
+    }
+
+    fn sx(&self, r: f64) -> f64 {
+        self.left + self.pw * r / self.x_max
+    }
+
+    fn sy(&self, v: f64) -> f64 {
+        self.top + self.ph * (1.0 - v / self.y_top)
+    }
+}
+
 fn nice_step(raw: f64) -> f64 {
     let raw = raw.max(1.0);
     let mag = 10f64.powf(raw.log10().floor());
@@ -137,11 +177,6 @@ fn nice_step(raw: f64) -> f64 {
 pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, interval_ms: u32, nodes: u32, dark: bool) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
-    let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
-    ctx.set_fill_style_str(bg);
-    ctx.fill_rect(0.0, 0.0, w, h);
-    let (left, right, top, bottom) = (56.0 * dpr, 12.0 * dpr, 10.0 * dpr, 30.0 * dpr);
-    let (pw, ph) = ((w - left - right).max(1.0), (h - top - bottom).max(1.0));
     let pts = &series.points;
     let deltas: Vec<(f64, f64)> =
         pts.windows(2).map(|p| (p[1].t_ms / f64::from(interval_ms), (p[1].msgs - p[0].msgs) as f64)).collect();
@@ -149,29 +184,9 @@ pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, inte
     let x_max = (deltas.last().map_or(4.0, |d| d.0) + 1.0).max(4.0).ceil();
     let y_max = deltas.iter().map(|d| d.1).fold(1.0, f64::max);
     let y_top = nice_step(y_max / 4.0) * 4.0;
-    let sx = |r: f64| left + pw * r / x_max;
-    let sy = |v: f64| top + ph * (1.0 - v / y_top);
-    ctx.set_font(&format!("{}px system-ui, sans-serif", (11.0 * dpr).round()));
-    ctx.set_line_width(1.0);
-    ctx.set_stroke_style_str(grid);
-    ctx.set_fill_style_str(fg);
-    ctx.set_text_align("right");
-    for i in 0..=4 {
-        let v = y_top * f64::from(i) / 4.0;
-        ctx.begin_path();
-        ctx.move_to(left, sy(v));
-        ctx.line_to(left + pw, sy(v));
-        ctx.stroke();
-        let _ = ctx.fill_text(&format!("{v}"), left - 6.0 * dpr, sy(v) + 4.0 * dpr);
-    }
-    ctx.set_text_align("center");
-    let step = nice_step(x_max / 6.0);
-    let mut r = 0.0;
-    while r <= x_max + 1e-9 {
-        let _ = ctx.fill_text(&format!("{r}"), sx(r), top + ph + 14.0 * dpr);
-        r += step;
-    }
-    let _ = ctx.fill_text("round (interval)", left + pw / 2.0, h - 3.0 * dpr);
+    let plot = Plot::draw(&ctx, w, h, dpr, 56.0, x_max, y_top, &|v| format!("{v}"), dark);
+    let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
+    let (sx, sy) = (|r: f64| plot.sx(r), |v: f64| plot.sy(v));
     ctx.set_fill_style_str(if dark { "#93c5fd" } else { "#2563eb" });
     let bar = (pw / x_max * 0.7).max(1.0);
     for &(r, d) in &deltas {
