@@ -20,6 +20,10 @@ pub const SEED_MAX: u64 = (1 << 53) - 1;
 /// The most nodes the page simulates; larger clusters run on the command line.
 pub const PAGE_NODES_MAX: u32 = 100_000;
 
+/// The most messages one round may send in the page: a round runs in one frame,
+/// so this bounds a frame's work (about 0.1 s in wasm) and the page never freezes.
+pub const PAGE_MSGS_PER_ROUND_MAX: u64 = 1_000_000;
+
 /// Version of the URL fragment format, written as `v=1`.
 pub const URL_VERSION: u32 = 1;
 
@@ -456,6 +460,21 @@ impl Scenario {
                 ),
             });
         }
+        // Pull and push-pull send a request and a reply per contact.
+        let per_contact: u64 = if self.spread == Spread::Push { 1 } else { 2 };
+        let per_round = u64::from(self.capacity()) * u64::from(self.fanout) * per_contact;
+        if per_round > PAGE_MSGS_PER_ROUND_MAX {
+            let max_fanout = (PAGE_MSGS_PER_ROUND_MAX / (u64::from(self.capacity()) * per_contact)).max(1);
+            return Err(ScenarioError::Invalid {
+                field: "fanout".into(),
+                value: self.fanout.to_string(),
+                allowed: format!(
+                    "with {} nodes and {} the page allows fanout 1 to {max_fanout} (at most {PAGE_MSGS_PER_ROUND_MAX} messages per round); run it with the command line",
+                    self.capacity(),
+                    self.spread
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -678,6 +697,20 @@ mod tests {
         s.set("nodes", "5000000").unwrap();
         let e = s.validate_for_page().unwrap_err().to_string();
         assert!(e.contains("nodes") && e.contains("100000"), "{e}");
+    }
+
+    /// The page bounds the messages of one round, naming fanout and its allowed range for this cluster.
+    #[test]
+    fn page_message_budget() {
+        let mut s = Scenario::default();
+        s.apply_pairs(["nodes=100000", "fanout=64"]).unwrap();
+        s.validate().unwrap();
+        let e = s.validate_for_page().unwrap_err().to_string();
+        assert!(e.contains("fanout") && e.contains("1 to 10"), "{e}");
+        s.apply_pairs(["fanout=10"]).unwrap();
+        s.validate_for_page().unwrap();
+        s.apply_pairs(["spread=push-pull"]).unwrap();
+        assert!(s.validate_for_page().unwrap_err().to_string().contains("1 to 5"));
     }
 
     /// JSON files with unknown keys are refused with the key's name.

@@ -115,6 +115,19 @@ test('broken link shows the error banner', async () => {
   await page.close();
 });
 
+// A link asking for more work per round than a frame can hold is refused with the allowed fanout, not frozen.
+test('too much work per round is refused with a named limit', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=100000&fanout=64`);
+  const banner = await page.textContent('[data-testid=error]');
+  assert.match(banner, /fanout/);
+  assert.match(banner, /1 to 10/);
+  assert.equal(await page.inputValue('[data-testid=param-nodes]'), '200', 'the page falls back to the defaults');
+  await page.click('[data-testid=step]');
+  assert.equal(await page.textContent('[data-testid=round]'), '1');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 // Clicking a node opens the inspector; its button crashes the node, and the link records it.
 test('click inspects a node; crash from the inspector is recorded in the link', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=20`);
