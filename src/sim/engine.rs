@@ -688,11 +688,8 @@ pub trait Runner {
     fn live(&self) -> u64;
     /// Node ids in use (initial nodes plus joins so far).
     fn ids(&self) -> u32;
-    /// Capacity: every id the run may use.
-    fn capacity(&self) -> u32;
     /// One state byte per id, for drawing.
     fn node_states(&self, out: &mut Vec<u8>);
-    fn partition_group(&self, n: NodeId) -> u16;
     /// Keep the last `cap` messages for drawing.
     fn record_edges(&mut self, cap: usize);
     /// Recent messages, oldest first.
@@ -700,7 +697,6 @@ pub trait Runner {
     /// Apply a fault now.
     fn command(&mut self, fault: &Fault);
     fn set_trace_sink(&mut self, sink: TraceSink);
-    fn node_counters(&self, n: NodeId) -> (u32, u64, u32);
     /// Everything the inspector shows about a node, engine and protocol rows together.
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)>;
 }
@@ -775,9 +771,6 @@ impl<P: Protocol> Runner for Sim<P> {
     fn ids(&self) -> u32 {
         self.ids
     }
-    fn capacity(&self) -> u32 {
-        self.slots.len() as u32
-    }
     fn node_states(&self, out: &mut Vec<u8>) {
         out.clear();
         out.extend(self.slots.iter().enumerate().map(|(n, slot)| match slot.status {
@@ -785,9 +778,6 @@ impl<P: Protocol> Runner for Sim<P> {
             Status::Crashed | Status::Left => NodeState::Down as u8,
             Status::Absent => NodeState::Absent as u8,
         }));
-    }
-    fn partition_group(&self, n: NodeId) -> u16 {
-        self.net.group_of(n)
     }
     fn record_edges(&mut self, cap: usize) {
         self.edges_cap = cap;
@@ -807,9 +797,6 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn set_trace_sink(&mut self, sink: TraceSink) {
         self.set_trace(sink);
-    }
-    fn node_counters(&self, n: NodeId) -> (u32, u64, u32) {
-        (self.slots[n as usize].msgs, self.slots[n as usize].bytes, self.generation[n as usize])
     }
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)> {
         let slot = &self.slots[n as usize];
