@@ -195,13 +195,10 @@ pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, inte
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
     let (msgs, bytes) = pts.last().map_or((0, 0), |p| (p.msgs, p.bytes));
-    let _ = ctx.fill_text(
-        &format!(
-            "messages per round; total {msgs} ({:.1} per node, {:.0} bytes per node)",
-            msgs as f64 / f64::from(nodes),
-            bytes as f64 / f64::from(nodes)
-        ),
-        left + 8.0 * dpr,
-        top + 14.0 * dpr,
-    );
+    let (per_node, bytes_per_node) = (msgs as f64 / f64::from(nodes), bytes as f64 / f64::from(nodes));
+    let long = format!("messages per round; total {msgs} ({per_node:.1} per node, {bytes_per_node:.0} bytes per node)");
+    // Narrow screens get the short form, so the legend is never cut.
+    let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= pw - 16.0 * dpr);
+    let text = if fits { long } else { format!("{per_node:.1} msgs, {bytes_per_node:.0} B per node") };
+    let _ = ctx.fill_text(&text, left + 8.0 * dpr, top + 14.0 * dpr);
 }
