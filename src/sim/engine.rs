@@ -315,8 +315,9 @@ impl<P: Protocol> Sim<P> {
                 self.tick(node);
             }
         }
-        // End of round: deliver the one-way pushes of this round.
-        let pending = std::mem::take(&mut self.deferred);
+        // End of round: deliver the one-way pushes of this round. Pushes sent while
+        // delivering wait for the next round; the buffer's capacity is kept.
+        let mut pending = std::mem::take(&mut self.deferred);
         for (i, o) in pending.iter().enumerate() {
             if let Some(ahead) = pending.get(i + 8) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead.to as usize));
@@ -326,6 +327,9 @@ impl<P: Protocol> Sim<P> {
             self.deliver(o.from, o.to, o.msg.clone());
             self.flush();
         }
+        pending.clear();
+        pending.append(&mut self.deferred);
+        self.deferred = pending;
         self.record_sample();
         self.check_done();
     }
