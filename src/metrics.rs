@@ -41,14 +41,37 @@ impl Series {
     }
 }
 
-/// The summary of one run. In rounds mode times are in rounds; in timed mode
-/// `t_avg` and `t_last` are in intervals and the `_ms` fields in milliseconds.
+/// The figures of one update (times in ms from when it was written).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UpdateStats {
+    pub id: u32,
+    /// The node that wrote it, and when.
+    pub origin: u32,
+    pub at_ms: f64,
+    /// Fraction of live nodes holding it at the end.
+    pub coverage: f64,
+    /// Messages that carried it, per node.
+    pub traffic: f64,
+    pub t_avg_ms: Option<f64>,
+    pub t_last_ms: Option<f64>,
+    pub t50_ms: Option<f64>,
+    pub t99_ms: Option<f64>,
+    pub t100_ms: Option<f64>,
+}
+
+/// The summary of one run. Times count from when each update was written: in
+/// rounds mode in rounds; in timed mode in intervals, and the `_ms` fields in
+/// milliseconds. With several updates, coverage and residue are over (live
+/// node, update) pairs, t_avg over every delivery, t_last the longest delay,
+/// t50 / t99 / t100 the mean over updates, and `per_update` has each one's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunMetrics {
     pub nodes: u32,
     pub live: u64,
     pub rounds: u32,
     pub time_ms: f64,
+    /// Updates written.
+    pub updates: u64,
     /// Fraction of live nodes holding the update at the end.
     pub coverage: f64,
     /// Fraction of live nodes that never got it.
@@ -67,6 +90,9 @@ pub struct RunMetrics {
     pub t50: Option<f64>,
     pub t99: Option<f64>,
     pub t100: Option<f64>,
+    pub t50_ms: Option<f64>,
+    pub t99_ms: Option<f64>,
+    pub t100_ms: Option<f64>,
     pub sent: u64,
     pub delivered: u64,
     pub duplicated: u64,
@@ -83,6 +109,13 @@ pub struct RunMetrics {
     pub shuffle_bytes_per_node: Option<f64>,
     /// Hash of the full event trace: equal hashes mean identical runs.
     pub trace_hash: String,
+    /// Each update's figures (left out of the JSON when there is only one).
+    #[serde(skip_serializing_if = "single")]
+    pub per_update: Vec<UpdateStats>,
+}
+
+fn single(v: &[UpdateStats]) -> bool {
+    v.len() <= 1
 }
 
 /// Peer sampling figures for the metrics (partial views only).
@@ -104,21 +137,28 @@ impl RunMetrics {
         now_us: u64,
         sampler: Option<SamplerStats>,
         trace_hash: String,
+        per_update: Vec<UpdateStats>,
     ) -> Self {
         let n = f64::from(s.nodes);
         let interval_ms = f64::from(s.interval_ms);
-        let coverage = if live == 0 { 0.0 } else { p.covered as f64 / live as f64 };
+        let coverage = p.coverage(live);
         let (t_avg_ms, t_last_ms) = if p.delivered > 0 {
             (Some(p.delivered_sum_us as f64 / p.delivered as f64 / 1000.0), Some(p.delivered_max_us as f64 / 1000.0))
         } else {
             (None, None)
         };
-        let at = |f: f64| series.first_reaching(f).map(|pt| pt.t_ms / interval_ms);
+        // Mean over updates of the time each took to reach a fraction; none unless all did.
+        let reach = |pick: fn(&UpdateStats) -> Option<f64>| -> Option<f64> {
+            let xs: Option<Vec<f64>> = per_update.iter().map(pick).collect();
+            xs.filter(|x| !x.is_empty()).map(|x| x.iter().sum::<f64>() / x.len() as f64)
+        };
+        let (t50_ms, t99_ms, t100_ms) = (reach(|u| u.t50_ms), reach(|u| u.t99_ms), reach(|u| u.t100_ms));
         RunMetrics {
             nodes: s.nodes,
             live,
             rounds: series.points.last().map_or(0, |p| p.round),
             time_ms: now_us as f64 / 1000.0,
+            updates: p.injected,
             coverage,
             residue: 1.0 - coverage,
             traffic: p.update_msgs as f64 / n,
@@ -128,9 +168,12 @@ impl RunMetrics {
             t_last: t_last_ms.map(|t| t / interval_ms),
             t_avg_ms,
             t_last_ms,
-            t50: at(0.5),
-            t99: at(0.99),
-            t100: at(1.0),
+            t50: t50_ms.map(|t| t / interval_ms),
+            t99: t99_ms.map(|t| t / interval_ms),
+            t100: t100_ms.map(|t| t / interval_ms),
+            t50_ms,
+            t99_ms,
+            t100_ms,
             sent: st.sent,
             delivered: st.delivered,
             duplicated: st.duplicated,
@@ -144,6 +187,7 @@ impl RunMetrics {
             in_degree_std: sampler.map(|x| x.in_degree_std),
             shuffle_bytes_per_node: sampler.map(|x| x.shuffle_bytes as f64 / n),
             trace_hash,
+            per_update,
         }
     }
 }
@@ -194,7 +238,7 @@ pub fn summarize(runs: &[RunMetrics]) -> serde_json::Map<String, serde_json::Val
         return out;
     };
     for key in first.keys() {
-        if key == "trace_hash" {
+        if key == "trace_hash" || key == "per_update" {
             continue;
         }
         let xs: Vec<f64> = values.iter().filter_map(|v| v.get(key).and_then(serde_json::Value::as_f64)).collect();

@@ -24,6 +24,13 @@ pub const PAGE_NODES_MAX: u32 = 100_000;
 /// so this bounds a frame's work (about 0.1 s in wasm) and the page never freezes.
 pub const PAGE_MSGS_PER_ROUND_MAX: u64 = 1_000_000;
 
+/// Rumor mongering marks the updates a message carries in a 64-bit mask.
+pub const RUMOR_UPDATES_MAX: u64 = 64;
+
+/// Most (node, update) pairs of protocol state natively, and in the page.
+pub const STATE_CELLS_MAX: u64 = 64_000_000;
+pub const PAGE_STATE_CELLS_MAX: u64 = 2_000_000;
+
 /// Version of the URL fragment format, written as `v=1`.
 pub const URL_VERSION: u32 = 1;
 
@@ -72,19 +79,21 @@ pub enum Group {
     Protocol,
     Timing,
     Network,
+    Workload,
     Faults,
     Run,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] =
-        [Group::Cluster, Group::Protocol, Group::Timing, Group::Network, Group::Faults, Group::Run];
+    pub const ALL: [Group; 7] =
+        [Group::Cluster, Group::Protocol, Group::Workload, Group::Timing, Group::Network, Group::Faults, Group::Run];
     pub fn label(self) -> &'static str {
         match self {
             Group::Cluster => "Cluster",
             Group::Protocol => "Protocol",
             Group::Timing => "Timing",
             Group::Network => "Network",
+            Group::Workload => "Workload",
             Group::Faults => "Faults",
             Group::Run => "Run",
         }
@@ -226,7 +235,11 @@ macro_rules! word_enum {
 
 word_enum! {
     /// Which protocol family runs.
-    pub enum ProtocolKind { Rumor = "rumor" }
+    pub enum ProtocolKind { Rumor = "rumor", AntiEntropy = "anti-entropy" }
+}
+word_enum! {
+    /// How two anti-entropy replicas find out what differs.
+    pub enum Reconcile { Full = "full", Checksum = "checksum", Recent = "recent", Merkle = "merkle" }
 }
 word_enum! {
     /// Who starts an exchange and which way the update flows.
@@ -317,20 +330,36 @@ scenario! {
         view_size: u32 = 8, Kind::Int { min: 2, max: 1000 }, "View size", "peers";
     }
     Protocol {
-        /// Protocol family.
+        /// Rumor mongering spreads hot updates and stops; anti-entropy reconciles whole replicas forever (slower, never leaves a residue).
         protocol: ProtocolKind = ProtocolKind::Rumor, Kind::Choice(ProtocolKind::WORDS), "Protocol", "";
         /// Push sends the update to peers; pull asks peers for it; push-pull does both in one exchange (fast start and fast finish).
         spread: Spread = Spread::Push, Kind::Choice(Spread::WORDS), "Spread", "";
         /// Peers contacted per node per round. Raising it cuts the rounds (about log(n)/log(1+fanout)) and multiplies the traffic.
         fanout: u32 = 2, Kind::Int { min: 1, max: 64 }, "Fanout", "peers";
-        /// When a node stops spreading. Earlier stops save traffic and leave a residue of nodes that never hear.
+        /// Rumor: when a node stops spreading. Earlier stops save traffic and leave a residue of nodes that never hear.
         stop: StopRule = StopRule::Never, Kind::Choice(StopRule::WORDS), "Stop rule", "";
-        /// Parameter of the stop rule: contacts (counter), 1/probability (coin) or rounds. Raising it lowers the residue and raises traffic.
+        /// Rumor: parameter of the stop rule: contacts (counter), 1/probability (coin) or rounds. Raising it lowers the residue and raises traffic.
         k: u32 = 2, Kind::Int { min: 1, max: 1000 }, "k", "";
-        /// Node that starts the rumor.
+        /// Rumor: most contacts a node accepts per round (0: no limit); the rest are refused. A limit spreads load and slows the start.
+        conn_limit: u32 = 0, Kind::Int { min: 0, max: 64 }, "Connection limit", "per round";
+        /// Rumor: every this many rounds each node also runs one anti-entropy exchange (0: never), which drives the residue to zero.
+        backup_interval: u32 = 0, Kind::Int { min: 0, max: 100_000 }, "Backup every", "rounds";
+        /// Anti-entropy: full sends the whole store; checksum sends a digest first; recent sends recent updates then a checksum; merkle descends only into differing key ranges.
+        reconcile: Reconcile = Reconcile::Merkle, Kind::Choice(Reconcile::WORDS), "Reconcile", "";
+        /// Anti-entropy: how long an update stays on a node's recent-update list. Longer lists cost bytes and avoid full exchanges.
+        recent_window: u32 = 5, Kind::Int { min: 1, max: 100_000 }, "Recent window", "rounds";
+    }
+    Workload {
+        /// Updates written in the run (rumor: at most 64). The first is written at origin; the others at random live nodes.
+        updates: u32 = 1, Kind::Int { min: 1, max: 100_000 }, "Updates", "";
+        /// Rounds between two updates; 0 writes them all at the start.
+        update_every: u32 = 0, Kind::Int { min: 0, max: 1_000_000 }, "Update every", "rounds";
+        /// Node that writes the first update.
         origin: u32 = 0, Kind::Int { min: 0, max: 10_000_000 }, "Origin", "node";
-        /// Application bytes carried by the update; with headers it sets the wire size and so the MTU effects.
+        /// Application bytes carried by an update; with headers it sets the wire size and so the MTU effects.
         payload_bytes: u32 = 64, Kind::Int { min: 0, max: 1_000_000 }, "Payload", "bytes";
+        /// Anti-entropy: keys in the replicated store, identical everywhere at the start; updates write new versions of them.
+        keys: u32 = 1000, Kind::Int { min: 1, max: 1_000_000 }, "Store keys", "";
     }
     Timing {
         /// Rounds: synchronous cycles as in the papers. Timed: each node acts every interval_ms and messages take a latency.
@@ -445,6 +474,38 @@ impl Scenario {
                 return conflict("faults", format!("node {node} does not exist; allowed 0 to {}", capacity - 1));
             }
         }
+        let total = self.total_updates();
+        if self.protocol == ProtocolKind::Rumor && total > RUMOR_UPDATES_MAX {
+            let field = if u64::from(self.updates) > RUMOR_UPDATES_MAX { "updates" } else { "faults" };
+            return conflict(
+                field,
+                format!(
+                    "rumor mongering carries at most {RUMOR_UPDATES_MAX} updates in a run, and this one writes {total} (updates plus update: entries in faults); allowed updates 1 to {RUMOR_UPDATES_MAX}; use protocol=anti-entropy for larger workloads"
+                ),
+            );
+        }
+        self.check_state_size(STATE_CELLS_MAX, "")
+    }
+
+    /// Updates the run writes: the workload's plus the fault schedule's `update:` entries.
+    pub fn total_updates(&self) -> u64 {
+        u64::from(self.updates) + self.faults.updates()
+    }
+
+    /// Nodes x updates bounds the memory of the per-update state.
+    fn check_state_size(&self, max: u64, why: &str) -> Result<(), ScenarioError> {
+        let cells = u64::from(self.capacity()) * self.total_updates();
+        if cells > max {
+            let allowed = (max / u64::from(self.capacity())).max(1);
+            return Err(ScenarioError::Invalid {
+                field: "updates".into(),
+                value: self.updates.to_string(),
+                allowed: format!(
+                    "with {} nodes{why} allowed 1 to {allowed} updates in all (nodes x updates at most {max})",
+                    self.capacity()
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -460,8 +521,14 @@ impl Scenario {
                 ),
             });
         }
-        // Pull and push-pull send a request and a reply per contact.
-        let per_contact: u64 = if self.spread == Spread::Push { 1 } else { 2 };
+        self.check_state_size(PAGE_STATE_CELLS_MAX, " the page")?;
+        // Pull and push-pull send a request and a reply per contact; an
+        // anti-entropy exchange takes a few round trips (a Merkle descent, one per level).
+        let per_contact: u64 = match (self.protocol, self.spread) {
+            (ProtocolKind::AntiEntropy, _) => 8,
+            (_, Spread::Push) => 1,
+            _ => 2,
+        };
         let per_round = u64::from(self.capacity()) * u64::from(self.fanout) * per_contact;
         if per_round > PAGE_MSGS_PER_ROUND_MAX {
             let max_fanout = (PAGE_MSGS_PER_ROUND_MAX / (u64::from(self.capacity()) * per_contact)).max(1);

@@ -9,7 +9,9 @@
 //! It never reads a clock, a global RNG or the network, so a run is a pure
 //! function of the scenario and its seed.
 
+pub mod anti_entropy;
 pub mod rumor;
+pub mod updates;
 
 use crate::scenario::Timing;
 use crate::sim::rng::NodeRng;
@@ -106,6 +108,8 @@ pub struct Ctx<'a, M> {
     /// The round (timed: the index of the current interval).
     pub round: u32,
     pub timing: Timing,
+    /// Live nodes in the cluster now (for the metrics' coverage thresholds, not for protocol decisions).
+    pub live: u64,
     /// This node's own random stream.
     pub rng: NodeRng<'a>,
     pub(crate) out: &'a mut Vec<Outgoing<M>>,
@@ -158,19 +162,34 @@ impl<M> Ctx<'_, M> {
     }
 }
 
-/// Totals a protocol keeps for the metrics.
+/// Totals a protocol keeps for the metrics, summed over the updates written so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Progress {
-    /// Live nodes that hold the update.
+    /// (live node, written update) pairs where the node holds the update.
     pub covered: u64,
-    /// Live nodes still spreading.
+    /// Updates written so far: coverage is covered / (live x injected).
+    pub injected: u64,
+    /// (live node, update) pairs still being spread.
     pub active: u64,
-    /// Messages that carried the update (the "traffic" of Demers et al.).
+    /// Messages that carried at least one update (the "traffic" of Demers et al.).
     pub update_msgs: u64,
-    /// Sum and maximum of delivery times (us) over nodes that received the update, and their count.
+    /// Sum and maximum of delivery delays (us, from the update's writing to its
+    /// arrival) over every delivery, and the number of deliveries.
     pub delivered_sum_us: u64,
     pub delivered_max_us: u64,
     pub delivered: u64,
+}
+
+impl Progress {
+    /// Fraction of (live node, written update) pairs covered.
+    pub fn coverage(&self, live: u64) -> f64 {
+        let pairs = live * self.injected.max(1);
+        if pairs == 0 {
+            0.0
+        } else {
+            self.covered as f64 / pairs as f64
+        }
+    }
 }
 
 /// A gossip protocol: one state machine per node, stored for all nodes at once.
@@ -185,8 +204,17 @@ pub trait Protocol {
     fn on_timer(&mut self, _token: u64, _cx: &mut Ctx<'_, Self::Msg>) {}
     /// The node crashed or left: its volatile state is gone.
     fn on_crash(&mut self, node: NodeId);
-    /// The node (re)starts with empty volatile state; joins are restarts of new ids.
+    /// The node (re)starts; joins are restarts of new ids.
     fn on_restart(&mut self, cx: &mut Ctx<'_, Self::Msg>);
+    /// The node writes a new update (from the workload or an `update:` fault).
+    /// False if the protocol cannot take more updates.
+    fn on_update(&mut self, _cx: &mut Ctx<'_, Self::Msg>) -> bool {
+        false
+    }
+    /// Per-update figures, in the order the updates were written, given the live nodes now.
+    fn updates(&self, _live: u64) -> Vec<crate::metrics::UpdateStats> {
+        Vec::new()
+    }
     /// Size on the wire in bytes, headers included.
     fn wire_size(&self, msg: &Self::Msg) -> u32;
     /// A short name of the message type, for traces.

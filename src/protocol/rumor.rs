@@ -1,45 +1,69 @@
-//! Rumor mongering (Demers et al., 1987; Karp et al., 2000): one update
-//! spreads from an origin by push, pull or push-pull, with a stop rule that
-//! decides when a node loses interest.
+//! Rumor mongering (Demers et al., 1987; Karp et al., 2000): updates spread
+//! from where they are written by push, pull or push-pull, and a stop rule
+//! decides when a node loses interest in each one.
+//!
+//! A run carries up to 64 updates; a message names the ones it carries in a
+//! 64-bit mask, so several hot rumors travel together, as in the paper.
 //!
 //! Exchanges:
 //! - push, stop rule blind or never: `Push` (one-way);
-//! - push with a feedback rule, and push-pull from a node that has it: `Offer`, answered by `Ack { knew }`;
-//! - pull, and push-pull from a node that lacks it: `Pull`, answered by `Give` or `Nothing`.
+//! - push with a feedback rule, and push-pull from a node with hot rumors: `Offer`,
+//!   answered by `Ack` (which updates the receiver knew; in push-pull also its own hot ones);
+//! - pull, and push-pull from a node with nothing hot: `Pull` with a digest of
+//!   what it knows, answered by `Give` (possibly empty);
+//! - a receiver over its connection limit answers `Busy` (a push is just refused);
+//! - backup anti-entropy (`backup_interval`): `BackupSyn` (digest), `BackupAck`
+//!   (what the initiator lacks, and what the receiver wants), `BackupData`.
+//!
+//! Nodes pull only while they lack an update written so far: a request from a
+//! node that holds everything could not change the run, so it is not simulated.
 
+use crate::metrics::UpdateStats;
+use crate::protocol::updates::Ledger;
 use crate::protocol::{Ctx, EventKind, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
 use crate::scenario::{Scenario, Spread, StopRule};
 use crate::sim::rng;
 
+/// A set of updates, one bit per update id.
+pub type Mask = u64;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RumorMsg {
-    /// The update, one-way.
-    Push,
-    /// The update, asking whether the receiver already knew it.
-    Offer,
-    /// Answer to an `Offer`.
-    Ack { knew: bool },
-    /// A request for the update.
-    Pull,
-    /// Answer to a `Pull`, carrying the update.
-    Give,
-    /// Answer to a `Pull` from a node that has nothing to give.
-    Nothing,
+    /// Hot rumors, one-way.
+    Push { rumors: Mask },
+    /// Hot rumors, asking which the receiver already knew; `known` is the sender's digest.
+    Offer { rumors: Mask, known: Mask },
+    /// Answer to an `Offer`: which of `offered` the receiver knew, and (push-pull) its hot rumors the sender lacks.
+    Ack { offered: Mask, knew: Mask, give: Mask },
+    /// A request for hot rumors the sender lacks.
+    Pull { known: Mask },
+    /// Answer to a `Pull` (empty when the receiver has nothing to give).
+    Give { rumors: Mask },
+    /// The receiver is over its connection limit this round.
+    Busy,
+    /// Backup anti-entropy: the sender's digest.
+    BackupSyn { known: Mask },
+    /// Backup anti-entropy: what the initiator lacks, and the digest of what the receiver wants.
+    BackupAck { give: Mask, want: Mask },
+    /// Backup anti-entropy: what the receiver wanted.
+    BackupData { rumors: Mask },
 }
 
-/// Gossip header: message type (1), flags (1), sender id (4), rumor id (8), sequence (4).
-const GOSSIP_HEADER: u32 = 18;
+/// Gossip header: message type (1), flags (1), sender id (4), sequence (4).
+const GOSSIP_HEADER: u32 = 10;
+/// An update id or a digest on the wire.
+const ID_BYTES: u32 = 8;
 
 const NEVER: u64 = u64::MAX;
 
-#[derive(Clone, Copy, Debug)]
-struct RumorNode {
-    /// When the node received the update (virtual us), NEVER if it has not.
-    informed_at: u64,
-    /// Contacts (counter rules) or rounds spent spreading (rounds rule).
-    counter: u32,
-    /// Still spreading.
-    active: bool,
+fn bits(mut m: Mask) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (m != 0).then(|| {
+            let u = m.trailing_zeros() as usize;
+            m &= m - 1;
+            u
+        })
+    })
 }
 
 pub struct Rumor {
@@ -48,103 +72,167 @@ pub struct Rumor {
     stop: StopRule,
     k: u32,
     payload_bytes: u32,
-    /// Per-node state, one 16-byte slot each: a contact touches one cache line.
-    nodes: Vec<RumorNode>,
-    covered: u64,
-    active_live: u64,
-    update_msgs: u64,
-    delivered_sum_us: u64,
-    delivered_max_us: u64,
-    delivered: u64,
+    conn_limit: u32,
+    backup_interval: u32,
+    nodes: u32,
+    /// Update slots per node.
+    r: usize,
+    /// Per node, `stride` words: known mask, active mask, then the time each
+    /// update arrived, then a 32-bit counter per update, two to a word. With
+    /// one update that is 32 bytes: a contact touches one cache line.
+    stride: usize,
+    words: Vec<u64>,
+    /// Connection limit: per node, the round (high half) and contacts accepted in it (low half).
+    conn: Vec<u64>,
+    ledger: Ledger,
+    written: Mask,
+    active_pairs: u64,
 }
 
 impl Rumor {
     pub fn new(s: &Scenario) -> Self {
         let cap = s.capacity() as usize;
-        let mut r = Rumor {
+        let r = (s.total_updates() as usize).clamp(1, 64);
+        let stride = 2 + r + r.div_ceil(2);
+        let mut words = crate::sim::mem::big_vec(cap * stride, 0u64);
+        for n in 0..cap {
+            words[n * stride + 2..n * stride + 2 + r].fill(NEVER);
+        }
+        Rumor {
             spread: s.spread,
             fanout: s.fanout,
             stop: s.stop,
             k: s.k,
             payload_bytes: s.payload_bytes,
-            nodes: crate::sim::mem::big_vec(cap, RumorNode { informed_at: NEVER, counter: 0, active: false }),
-            covered: 0,
-            active_live: 0,
-            update_msgs: 0,
-            delivered_sum_us: 0,
-            delivered_max_us: 0,
-            delivered: 0,
-        };
-        let o = s.origin as usize;
-        r.nodes[o].informed_at = 0;
-        r.nodes[o].active = true;
-        r.covered = 1;
-        r.active_live = 1;
-        r
-    }
-
-    pub fn informed_at(&self, n: NodeId) -> Option<u64> {
-        let t = self.nodes[n as usize].informed_at;
-        (t != NEVER).then_some(t)
-    }
-
-    fn knows(&self, n: NodeId) -> bool {
-        self.nodes[n as usize].informed_at != NEVER
-    }
-
-    /// Can `n` pass the update on right now?
-    fn spreading<M>(&self, n: NodeId, cx: &Ctx<'_, M>) -> bool {
-        self.nodes[n as usize].active && cx.can_act_on(self.nodes[n as usize].informed_at)
-    }
-
-    fn learn(&mut self, cx: &mut Ctx<'_, RumorMsg>) {
-        let n = cx.node as usize;
-        self.nodes[n].informed_at = cx.now_us;
-        self.nodes[n].active = true;
-        self.nodes[n].counter = 0;
-        self.covered += 1;
-        self.active_live += 1;
-        self.delivered += 1;
-        self.delivered_sum_us += cx.now_us;
-        self.delivered_max_us = self.delivered_max_us.max(cx.now_us);
-        cx.emit(EventKind::Informed);
-    }
-
-    fn deactivate(&mut self, cx: &mut Ctx<'_, RumorMsg>) {
-        let n = cx.node as usize;
-        if self.nodes[n].active {
-            self.nodes[n].active = false;
-            self.active_live -= 1;
-            cx.emit(EventKind::Stopped);
+            conn_limit: s.conn_limit,
+            backup_interval: s.backup_interval,
+            nodes: s.nodes,
+            r,
+            stride,
+            words,
+            conn: if s.conn_limit > 0 { vec![0; cap] } else { Vec::new() },
+            ledger: Ledger::default(),
+            written: 0,
+            active_pairs: 0,
         }
     }
 
-    /// Apply the stop rule after a contact; `knew` is the feedback (false for blind rules' purposes).
-    fn after_contact(&mut self, knew: bool, cx: &mut Ctx<'_, RumorMsg>) {
-        let n = cx.node as usize;
+    #[inline]
+    fn base(&self, n: NodeId) -> usize {
+        n as usize * self.stride
+    }
+    #[inline]
+    fn known(&self, n: NodeId) -> Mask {
+        self.words[self.base(n)]
+    }
+    #[inline]
+    fn active(&self, n: NodeId) -> Mask {
+        self.words[self.base(n) + 1]
+    }
+    #[inline]
+    fn arrived(&self, n: NodeId, u: usize) -> u64 {
+        self.words[self.base(n) + 2 + u]
+    }
+    #[inline]
+    fn counter(&self, n: NodeId, u: usize) -> u32 {
+        (self.words[self.base(n) + 2 + self.r + u / 2] >> (32 * (u % 2))) as u32
+    }
+    #[inline]
+    fn set_counter(&mut self, n: NodeId, u: usize, v: u32) {
+        let i = self.base(n) + 2 + self.r + u / 2;
+        let shift = 32 * (u % 2);
+        self.words[i] = (self.words[i] & !(0xffff_ffff << shift)) | (u64::from(v) << shift);
+    }
+
+    /// The hot rumors `n` can pass on now (in rounds, not those that arrived this round).
+    #[inline]
+    fn ready(&self, n: NodeId, cx: &Ctx<'_, RumorMsg>) -> Mask {
+        let active = self.active(n);
+        if active == 0 {
+            return 0;
+        }
+        bits(active).filter(|&u| cx.can_act_on(self.arrived(n, u))).fold(0, |m, u| m | (1 << u))
+    }
+
+    fn learn(&mut self, rumors: Mask, cx: &mut Ctx<'_, RumorMsg>) {
+        let n = cx.node;
+        let new = rumors & !self.known(n);
+        if new == 0 {
+            return;
+        }
+        let b = self.base(n);
+        self.words[b] |= new;
+        self.words[b + 1] |= new;
+        for u in bits(new) {
+            self.words[b + 2 + u] = cx.now_us;
+            self.set_counter(n, u, 0);
+            self.active_pairs += 1;
+            self.ledger.deliver(u, cx.now_us, cx.live);
+        }
+        cx.emit(EventKind::Informed);
+    }
+
+    fn deactivate(&mut self, u: usize, cx: &mut Ctx<'_, RumorMsg>) {
+        let b = self.base(cx.node);
+        if self.words[b + 1] & (1 << u) != 0 {
+            self.words[b + 1] &= !(1 << u);
+            self.active_pairs -= 1;
+            if self.words[b + 1] == 0 {
+                cx.emit(EventKind::Stopped);
+            }
+        }
+    }
+
+    /// Apply the stop rule to update `u` after a contact; `knew` is the feedback.
+    fn after_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg>) {
+        let n = cx.node;
+        if self.active(n) & (1 << u) == 0 {
+            return;
+        }
         let k = self.k;
         let stop = match self.stop {
             StopRule::Never | StopRule::Rounds => false,
             StopRule::FeedbackCounter => {
-                if knew {
-                    self.nodes[n].counter += 1;
-                }
-                self.nodes[n].counter >= k
+                let c = self.counter(n, u) + u32::from(knew);
+                self.set_counter(n, u, c);
+                c >= k
             }
             StopRule::FeedbackCoin => knew && rng::chance(&mut cx.rng, 1.0 / f64::from(k)),
             StopRule::BlindCounter => {
-                self.nodes[n].counter += 1;
-                self.nodes[n].counter >= k
+                let c = self.counter(n, u) + 1;
+                self.set_counter(n, u, c);
+                c >= k
             }
             StopRule::BlindCoin => rng::chance(&mut cx.rng, 1.0 / f64::from(k)),
         };
         if stop {
-            self.deactivate(cx);
+            self.deactivate(u, cx);
         }
     }
 
     fn feedback(&self) -> bool {
         matches!(self.stop, StopRule::FeedbackCounter | StopRule::FeedbackCoin)
+    }
+
+    /// Count an incoming contact against the connection limit; false if over it.
+    fn accept(&mut self, n: NodeId, round: u32) -> bool {
+        if self.conn_limit == 0 {
+            return true;
+        }
+        let c = &mut self.conn[n as usize];
+        if (*c >> 32) as u32 != round {
+            *c = u64::from(round) << 32;
+        }
+        if (*c & 0xffff_ffff) as u32 >= self.conn_limit {
+            return false;
+        }
+        *c += 1;
+        true
+    }
+
+    /// A digest is sent beside the updates only when a run has more than one.
+    fn digest(&self) -> u32 {
+        u32::from(self.r > 1)
     }
 }
 
@@ -153,36 +241,49 @@ impl Protocol for Rumor {
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, RumorMsg>) {
         let n = cx.node;
-        let has = self.knows(n);
-        if has && !self.spreading(n, cx) {
-            return; // removed, or learned it this round
-        }
-        match (self.spread, has) {
-            (Spread::Pull, true) => return, // pull: holders wait to be asked
-            (Spread::Push, false) => return,
-            _ => {}
-        }
-        for _ in 0..self.fanout {
-            let Some(peer) = cx.peer() else { break };
-            if !has {
-                cx.request(peer, RumorMsg::Pull);
-                continue;
-            }
-            self.update_msgs += 1;
-            if self.spread == Spread::PushPull || self.feedback() {
-                cx.request(peer, RumorMsg::Offer);
-            } else {
-                cx.send(peer, RumorMsg::Push);
-                self.after_contact(false, cx);
-            }
-            if !self.nodes[n as usize].active {
-                break;
+        let known = self.known(n);
+        if self.backup_interval > 0 && cx.round > 0 && cx.round % self.backup_interval == 0 {
+            if let Some(peer) = cx.peer() {
+                cx.request(peer, RumorMsg::BackupSyn { known });
             }
         }
-        if has && self.stop == StopRule::Rounds && self.nodes[n as usize].active {
-            self.nodes[n as usize].counter += 1;
-            if self.nodes[n as usize].counter >= self.k {
-                self.deactivate(cx);
+        let start = self.ready(n, cx);
+        let lacks = known != self.written;
+        let initiates = match self.spread {
+            Spread::Push => start != 0,
+            Spread::Pull => lacks,
+            Spread::PushPull => start != 0 || lacks,
+        };
+        if initiates {
+            for _ in 0..self.fanout {
+                let Some(peer) = cx.peer() else { break };
+                let ready = if self.spread == Spread::Pull { 0 } else { self.ready(n, cx) };
+                if ready == 0 {
+                    if !lacks || self.spread == Spread::Push {
+                        break;
+                    }
+                    cx.request(peer, RumorMsg::Pull { known: self.known(n) });
+                    continue;
+                }
+                self.ledger.carry(bits(ready));
+                if self.spread == Spread::PushPull || self.feedback() {
+                    cx.request(peer, RumorMsg::Offer { rumors: ready, known: self.known(n) });
+                } else {
+                    cx.send(peer, RumorMsg::Push { rumors: ready });
+                    for u in bits(ready) {
+                        self.after_contact(u, false, cx);
+                    }
+                }
+            }
+        }
+        // The rounds rule: each update is forwarded for k rounds after it could first be.
+        if self.stop == StopRule::Rounds {
+            for u in bits(start) {
+                let c = self.counter(n, u) + 1;
+                self.set_counter(n, u, c);
+                if c >= self.k {
+                    self.deactivate(u, cx);
+                }
             }
         }
     }
@@ -190,79 +291,134 @@ impl Protocol for Rumor {
     fn on_message(&mut self, from: NodeId, msg: RumorMsg, cx: &mut Ctx<'_, RumorMsg>) {
         let n = cx.node;
         match msg {
-            RumorMsg::Push | RumorMsg::Give => {
-                if !self.knows(n) {
-                    self.learn(cx);
+            RumorMsg::Push { rumors } => {
+                if self.accept(n, cx.round) {
+                    self.learn(rumors, cx);
                 }
             }
-            RumorMsg::Offer => {
-                let knew = self.knows(n);
-                if !knew {
-                    self.learn(cx);
+            RumorMsg::Give { rumors } | RumorMsg::BackupData { rumors } => self.learn(rumors, cx),
+            RumorMsg::Offer { rumors, known } => {
+                if !self.accept(n, cx.round) {
+                    return cx.reply(from, RumorMsg::Busy);
                 }
-                cx.reply(from, RumorMsg::Ack { knew });
+                let knew = rumors & self.known(n);
+                self.learn(rumors, cx);
+                let give = if self.spread == Spread::PushPull { self.ready(n, cx) & !known & !rumors } else { 0 };
+                if give != 0 {
+                    self.ledger.carry(bits(give));
+                }
+                cx.reply(from, RumorMsg::Ack { offered: rumors, knew, give });
+                for u in bits(give) {
+                    self.after_contact(u, false, cx);
+                }
             }
-            RumorMsg::Ack { knew } => {
+            RumorMsg::Ack { offered, knew, give } => {
+                self.learn(give, cx);
                 // Blind rules count every contact; feedback rules only those with nodes that knew.
-                if self.nodes[n as usize].active {
-                    self.after_contact(knew, cx);
+                for u in bits(offered) {
+                    self.after_contact(u, knew & (1 << u) != 0, cx);
                 }
             }
-            RumorMsg::Pull => {
-                if self.knows(n) && self.spreading(n, cx) {
-                    self.update_msgs += 1;
-                    cx.reply(from, RumorMsg::Give);
-                    // The requester lacked it: feedback rules see a useful contact.
-                    self.after_contact(false, cx);
-                } else {
-                    cx.reply(from, RumorMsg::Nothing);
+            RumorMsg::Pull { known } => {
+                if !self.accept(n, cx.round) {
+                    return cx.reply(from, RumorMsg::Busy);
+                }
+                let give = self.ready(n, cx) & !known;
+                if give != 0 {
+                    self.ledger.carry(bits(give));
+                }
+                cx.reply(from, RumorMsg::Give { rumors: give });
+                // The requester lacked them: feedback rules see a useful contact.
+                for u in bits(give) {
+                    self.after_contact(u, false, cx);
                 }
             }
-            RumorMsg::Nothing => {}
+            RumorMsg::Busy => {}
+            RumorMsg::BackupSyn { known } => {
+                let mine = self.known(n);
+                let give = mine & !known;
+                if give != 0 {
+                    self.ledger.carry(bits(give));
+                }
+                cx.reply(from, RumorMsg::BackupAck { give, want: known & !mine });
+            }
+            RumorMsg::BackupAck { give, want } => {
+                // What arrives by anti-entropy becomes a hot rumor again here.
+                self.learn(give, cx);
+                let data = want & self.known(n);
+                if data != 0 {
+                    self.ledger.carry(bits(data));
+                    cx.reply(from, RumorMsg::BackupData { rumors: data });
+                }
+            }
         }
+    }
+
+    fn on_update(&mut self, cx: &mut Ctx<'_, RumorMsg>) -> bool {
+        if self.ledger.len() >= self.r {
+            return false;
+        }
+        let u = self.ledger.write(cx.node, cx.now_us, cx.live);
+        self.written |= 1 << u;
+        let b = self.base(cx.node);
+        self.words[b] |= 1 << u;
+        self.words[b + 1] |= 1 << u;
+        self.words[b + 2 + u] = cx.now_us;
+        self.set_counter(cx.node, u, 0);
+        self.active_pairs += 1;
+        cx.emit(EventKind::Informed);
+        true
     }
 
     fn on_crash(&mut self, node: NodeId) {
-        let n = node as usize;
-        if self.nodes[n].informed_at != NEVER {
-            self.covered -= 1;
+        for u in bits(self.known(node)) {
+            self.ledger.lose(u);
         }
-        if self.nodes[n].active {
-            self.active_live -= 1;
-        }
-        self.nodes[n].informed_at = NEVER;
-        self.nodes[n].active = false;
-        self.nodes[n].counter = 0;
+        self.active_pairs -= u64::from(self.active(node).count_ones());
+        let b = self.base(node);
+        self.words[b] = 0;
+        self.words[b + 1] = 0;
+        self.words[b + 2..b + 2 + self.r].fill(NEVER);
+        self.words[b + 2 + self.r..b + self.stride].fill(0);
     }
 
     fn on_restart(&mut self, _cx: &mut Ctx<'_, RumorMsg>) {
-        // A restarted node has lost the update with the rest of its memory.
+        // A restarted node has lost its rumors with the rest of its memory.
     }
 
     fn wire_size(&self, msg: &RumorMsg) -> u32 {
-        let base = IP_UDP_HEADER + GOSSIP_HEADER;
-        match msg {
-            RumorMsg::Push | RumorMsg::Offer | RumorMsg::Give => base + self.payload_bytes,
-            RumorMsg::Ack { .. } | RumorMsg::Pull | RumorMsg::Nothing => base,
-        }
+        // Header, then one 8-byte field per update id or digest (at least one), then the payloads.
+        let (carried, digests) = match *msg {
+            RumorMsg::Push { rumors } | RumorMsg::Give { rumors } | RumorMsg::BackupData { rumors } => (rumors, 0),
+            RumorMsg::Offer { rumors, .. } => (rumors, self.digest()),
+            RumorMsg::Ack { give, .. } => (give, 1),
+            RumorMsg::Pull { .. } | RumorMsg::BackupSyn { .. } => (0, 1),
+            RumorMsg::BackupAck { give, .. } => (give, 1),
+            RumorMsg::Busy => (0, 0),
+        };
+        let c = carried.count_ones();
+        IP_UDP_HEADER + GOSSIP_HEADER + ID_BYTES * (c + digests).max(1) + self.payload_bytes * c
     }
 
     fn msg_kind(&self, msg: &RumorMsg) -> &'static str {
         match msg {
-            RumorMsg::Push => "push",
-            RumorMsg::Offer => "offer",
+            RumorMsg::Push { .. } => "push",
+            RumorMsg::Offer { .. } => "offer",
             RumorMsg::Ack { .. } => "ack",
-            RumorMsg::Pull => "pull",
-            RumorMsg::Give => "give",
-            RumorMsg::Nothing => "nothing",
+            RumorMsg::Pull { .. } => "pull",
+            RumorMsg::Give { rumors: 0 } => "nothing",
+            RumorMsg::Give { .. } => "give",
+            RumorMsg::Busy => "busy",
+            RumorMsg::BackupSyn { .. } => "backup-syn",
+            RumorMsg::BackupAck { .. } => "backup-ack",
+            RumorMsg::BackupData { .. } => "backup-data",
         }
     }
 
     fn node_state(&self, node: NodeId) -> NodeState {
-        let n = node as usize;
-        if self.nodes[n].informed_at == NEVER {
+        if self.known(node) == 0 {
             NodeState::Susceptible
-        } else if self.nodes[n].active {
+        } else if self.active(node) != 0 {
             NodeState::Infective
         } else {
             NodeState::Removed
@@ -270,46 +426,61 @@ impl Protocol for Rumor {
     }
 
     fn prefetch(&self, node: NodeId) {
-        crate::sim::mem::prefetch(self.nodes.as_ptr().wrapping_add(node as usize));
+        crate::sim::mem::prefetch(self.words.as_ptr().wrapping_add(self.base(node)));
     }
 
     fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
-        let n = &self.nodes[node as usize];
-        let informed = if n.informed_at == NEVER {
-            "not yet".to_string()
-        } else if n.informed_at == 0 {
-            "at the start (origin)".to_string()
-        } else {
-            format!("{:.1} ms", n.informed_at as f64 / 1000.0)
-        };
         let counter = match self.stop {
             StopRule::Rounds => "rounds spreading",
             StopRule::Never => "contacts",
             _ => "contacts counted",
         };
+        if self.r == 1 {
+            let t = self.arrived(node, 0);
+            let informed = if t == NEVER {
+                "not yet".to_string()
+            } else if self.ledger.origin(0) == node && self.ledger.written_at(0) == t {
+                format!("wrote it (origin) at {:.1} ms", t as f64 / 1000.0)
+            } else {
+                format!("{:.1} ms", t as f64 / 1000.0)
+            };
+            return vec![
+                ("rumor", informed),
+                ("spreading", if self.active(node) != 0 { "yes" } else { "no" }.to_string()),
+                (counter, self.counter(node, 0).to_string()),
+            ];
+        }
+        let list = |m: Mask| {
+            let v: Vec<String> = bits(m).map(|u| u.to_string()).collect();
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
         vec![
-            ("rumor", informed),
-            ("spreading", if n.active { "yes" } else { "no" }.to_string()),
-            (counter, n.counter.to_string()),
+            ("updates held", format!("{} of {}", self.known(node).count_ones(), self.ledger.len())),
+            ("held", list(self.known(node))),
+            ("spreading", list(self.active(node))),
         ]
     }
 
     fn progress(&self) -> Progress {
-        Progress {
-            covered: self.covered,
-            active: self.active_live,
-            update_msgs: self.update_msgs,
-            delivered_sum_us: self.delivered_sum_us,
-            delivered_max_us: self.delivered_max_us,
-            delivered: self.delivered,
-        }
+        self.ledger.progress(self.active_pairs)
+    }
+
+    fn updates(&self, live: u64) -> Vec<UpdateStats> {
+        self.ledger.stats(live, self.nodes)
     }
 
     fn done(&self, live: u64) -> bool {
-        let all = self.covered >= live;
-        // Nobody can spread any more; or everyone has it and no rule is left to run
-        // (never stops by itself; in pull, holders only answer and nobody asks).
-        self.active_live == 0 || (all && (self.stop == StopRule::Never || self.spread == Spread::Pull))
+        let complete = self.ledger.complete(live);
+        if self.backup_interval > 0 && !complete {
+            return false; // the backup keeps reconciling until every live node has everything
+        }
+        // Nobody can spread any more; or everyone has everything and no rule is left
+        // to run (never stops by itself; in pull, holders only answer and nobody asks).
+        self.active_pairs == 0 || (complete && (self.stop == StopRule::Never || self.spread == Spread::Pull))
     }
 }
 

@@ -17,6 +17,7 @@ use std::collections::BinaryHeap;
 use serde::Serialize;
 
 use crate::metrics::{RunMetrics, SamplerStats, Series, SeriesPoint};
+use crate::protocol::anti_entropy::AntiEntropy;
 use crate::protocol::rumor::Rumor;
 use crate::protocol::{Ctx, Delivery, NodeEvent, NodeId, NodeState, Outgoing, Protocol};
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
@@ -125,6 +126,7 @@ macro_rules! ctx {
             now_us: $sim.now_us,
             round: $sim.round,
             timing: $sim.scenario.timing,
+            live: $sim.live,
             rng: NodeRng::new($sim.rng_key, node, &mut $sim.slots[node as usize].rng_ctr),
             out: &mut $sim.outbox,
             events: &mut $sim.events,
@@ -168,6 +170,8 @@ pub struct Sim<P: Protocol> {
     round_timers: BinaryHeap<std::cmp::Reverse<RoundTimer>>,
     faults: Vec<(u64, Fault)>,
     next_fault: usize,
+    /// Index in `faults` of the last update to write: the run is not done before it.
+    last_update: Option<usize>,
     churn: f64,
     next_sample_us: u64,
     stats: NetStats,
@@ -185,6 +189,7 @@ pub fn build(s: &Scenario) -> Result<Box<dyn Runner>, ScenarioError> {
     s.validate()?;
     Ok(match s.protocol {
         ProtocolKind::Rumor => Box::new(Sim::new(s.clone(), Rumor::new(s))),
+        ProtocolKind::AntiEntropy => Box::new(Sim::new(s.clone(), AntiEntropy::new(s))),
     })
 }
 
@@ -197,9 +202,11 @@ impl<P: Protocol> Sim<P> {
             ViewKind::Full => PeerSampler::full(s.nodes),
             ViewKind::Partial => PeerSampler::partial(s.nodes, capacity, s.view_size, s.seeds, &mut rng_sampler),
         };
-        let mut faults: Vec<(u64, Fault)> =
-            s.faults.0.iter().map(|e| (e.at.to_us(s.interval_ms), e.fault.clone())).collect();
+        // The workload's updates go first, so at equal times they precede the schedule's entries.
+        let mut faults: Vec<(u64, Fault)> = workload(s);
+        faults.extend(s.faults.0.iter().map(|e| (e.at.to_us(s.interval_ms), e.fault.clone())));
         faults.sort_by_key(|f| f.0); // stable: same-time faults keep their written order
+        let last_update = faults.iter().rposition(|f| matches!(f.1, Fault::Update(_)));
         let mut slots = crate::sim::mem::big_vec(
             capacity as usize,
             NodeSlot { bytes: 0, msgs: 0, rng_ctr: 0, status: Status::Absent },
@@ -231,6 +238,7 @@ impl<P: Protocol> Sim<P> {
             round_timers: BinaryHeap::new(),
             faults,
             next_fault: 0,
+            last_update,
             churn: 0.0,
             next_sample_us: 0,
             stats: NetStats::default(),
@@ -585,6 +593,17 @@ impl<P: Protocol> Sim<P> {
             Fault::Heal => self.net.heal(),
             Fault::Loss(p) => self.net.loss_rate = *p,
             Fault::Churn(r) => self.churn = *r,
+            Fault::Update(set) => {
+                for n in set.ids(cap) {
+                    if self.slots[n as usize].status == Status::Up {
+                        let mut cx = ctx!(self, n);
+                        self.proto.on_update(&mut cx);
+                        self.arm_timers(n);
+                        self.drain_events();
+                        self.flush();
+                    }
+                }
+            }
         }
     }
 
@@ -654,7 +673,7 @@ impl<P: Protocol> Sim<P> {
         self.series.push(SeriesPoint {
             round: self.round,
             t_ms: self.now_us as f64 / 1000.0,
-            coverage: if self.live == 0 { 0.0 } else { p.covered as f64 / self.live as f64 },
+            coverage: p.coverage(self.live),
             active: p.active,
             live: self.live,
             msgs: self.stats.sent,
@@ -663,7 +682,8 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn check_done(&mut self) {
-        if self.proto.done(self.live) || self.now_us >= self.max_time_us {
+        let writes_pending = self.last_update.is_some_and(|i| i >= self.next_fault);
+        if (self.proto.done(self.live) && !writes_pending) || self.now_us >= self.max_time_us {
             if !self.finished
                 && self.scenario.timing == Timing::Timed
                 && self.series.last_t_ms() < self.now_us as f64 / 1000.0
@@ -673,6 +693,19 @@ impl<P: Protocol> Sim<P> {
             self.finished = true;
         }
     }
+}
+
+/// The scenario's workload as scheduled writes: update 0 at `origin`, the others
+/// at random initial nodes, `update_every` rounds apart (all at once if 0).
+fn workload(s: &Scenario) -> Vec<(u64, Fault)> {
+    let mut rng = rng::stream(s.seed, Stream::Workload);
+    let every_us = u64::from(s.update_every) * u64::from(s.interval_ms) * 1000;
+    (0..s.updates)
+        .map(|i| {
+            let node = if i == 0 { s.origin } else { rng::index(&mut rng, s.nodes) };
+            (u64::from(i) * every_us, Fault::Update(crate::sim::faults::NodeSet::single(node)))
+        })
+        .collect()
 }
 
 /// What the command line and the page need from a running simulation, whatever its protocol.
@@ -761,6 +794,7 @@ impl<P: Protocol> Runner for Sim<P> {
             self.now_us,
             sampler,
             self.hash.hex(),
+            self.proto.updates(self.live),
         )
     }
     fn series(&self) -> &Series {

@@ -1,5 +1,5 @@
 //! Faults on a schedule: the compact text form shared by the command line and the
-//! URL (`crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s`)
+//! URL (`crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s,update:7@2r`)
 //! and its JSON form (a list of the same entries) in scenario files.
 //!
 //! Node sets are ids and inclusive ranges joined by `+`: `3`, `0-49`, `1+5+10-19`.
@@ -142,6 +142,9 @@ pub enum Fault {
     /// From now on, each interval every live node crashes with this probability
     /// per second, and every crashed node restarts with the same probability.
     Churn(f64),
+    /// Each listed node that is up writes a new update (a new rumor, or a new
+    /// version of a key); one at a node that is down is not written.
+    Update(NodeSet),
 }
 
 impl FromStr for Fault {
@@ -176,8 +179,9 @@ impl FromStr for Fault {
             "heal" => need(arg.is_empty(), "heal").map(|_| Fault::Heal),
             "loss" => prob(arg).map(Fault::Loss),
             "churn" => prob(arg).map(Fault::Churn),
+            "update" => need(!arg.is_empty(), "update:NODES").and_then(|_| set(arg).map(Fault::Update)),
             other => Err(format!(
-                "unknown fault '{other}' (known: crash, restart, leave, join, partition, cut, heal, loss, churn)"
+                "unknown fault '{other}' (known: crash, restart, leave, join, partition, cut, heal, loss, churn, update)"
             )),
         }
     }
@@ -204,6 +208,7 @@ impl fmt::Display for Fault {
             Fault::Heal => f.write_str("heal"),
             Fault::Loss(p) => write!(f, "loss:{p}"),
             Fault::Churn(p) => write!(f, "churn:{p}"),
+            Fault::Update(s) => write!(f, "update:{s}"),
         }
     }
 }
@@ -244,12 +249,22 @@ impl FaultSchedule {
     pub fn joined(&self) -> u32 {
         self.0.iter().map(|e| if let Fault::Join(k) = e.fault { k } else { 0 }).fold(0u32, u32::saturating_add)
     }
+    /// Updates the schedule writes (at most; one at a node that is down is not written).
+    pub fn updates(&self) -> u64 {
+        self.0
+            .iter()
+            .map(|e| match &e.fault {
+                Fault::Update(s) => s.0.iter().map(|&(a, b)| u64::from(b - a) + 1).sum(),
+                _ => 0,
+            })
+            .sum()
+    }
     /// The largest node id any entry names.
     pub fn max_node(&self) -> Option<NodeId> {
         self.0
             .iter()
             .filter_map(|e| match &e.fault {
-                Fault::Crash(s) | Fault::Restart(s) | Fault::Leave(s) => s.max(),
+                Fault::Crash(s) | Fault::Restart(s) | Fault::Leave(s) | Fault::Update(s) => s.max(),
                 Fault::Partition(g) => g.iter().filter_map(NodeSet::max).max(),
                 Fault::Cut(a, b) => a.max().max(b.max()),
                 _ => None,
@@ -314,9 +329,10 @@ mod tests {
     /// The example schedule from the docs parses and prints back to the same text.
     #[test]
     fn text_round_trip() {
-        let text = "crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s,cut:1+4/7@250ms,join:5@3r,churn:0.01@1s";
+        let text = "crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s,cut:1+4/7@250ms,join:5@3r,churn:0.01@1s,update:7+9-10@2r";
         let s: FaultSchedule = text.parse().unwrap();
-        assert_eq!(s.0.len(), 8);
+        assert_eq!(s.0.len(), 9);
+        assert_eq!(s.updates(), 3);
         assert_eq!(s.to_string(), text);
         assert_eq!(s.joined(), 5);
         assert_eq!(s.max_node(), Some(99));

@@ -20,6 +20,8 @@ pub enum Stream {
     Order = 3,
     Schedule = 4,
     Sampler = 5,
+    /// Where the workload's updates are written, and which keys they write.
+    Workload = 6,
     /// Independent trials of one scenario: trial `i` uses seed `derive(seed, Trial + i)`.
     Trial = 1 << 32,
 }
