@@ -162,8 +162,20 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
                 println!("Pittel push bound (fanout 1): log2 n + ln n = {:.2} rounds", p.pittel_push_rounds);
                 println!("push-pull (Karp et al.): log3 n + ln ln n = {:.2} rounds", p.push_pull_rounds);
                 if let (Some(r), Some(t)) = (p.feedback_coin_residue, p.feedback_coin_traffic) {
-                    println!("feedback-coin k={}: residue {:.4}, traffic {:.3} messages per node", s.k, r, t);
+                    println!(
+                        "feedback-coin k={}: residue {:.4}, traffic {:.3} messages per node (Demers' equation)",
+                        s.k, r, t
+                    );
                 }
+                let m = p.model;
+                println!(
+                    "stop-rule model ({} k={}): residue {:.4}, traffic {:.3} update messages per node, {} rounds",
+                    s.stop,
+                    s.k,
+                    m.residue,
+                    m.traffic,
+                    m.rounds.map_or("more than 2000".into(), |r| r.to_string())
+                );
             }
             Ok(())
         }

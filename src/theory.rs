@@ -7,6 +7,13 @@
 //! - Pittel (1987): push with fanout 1 informs all n nodes in log2 n + ln n + O(1) rounds.
 //! - Karp et al. (2000): push-pull needs log3 n + O(log log n) rounds.
 //! - Demers et al. (1987): residue s of feedback-coin rumor mongering solves s = e^(-(k+1)(1-s)).
+//! - Stop rules: a mean-field susceptible / infective / removed model per round
+//!   (`sir`), with the infectives split by their counter, gives the coverage
+//!   curve, the residue and the traffic of every stop rule.
+//! - Anti-entropy with one partner per cycle is the never-stopping case: push
+//!   leaves (1-x)·e^-x uninformed, pull (1-x)² (the squaring that makes pull
+//!   finish fast), push-pull both.
+//! - Several updates: the mean of one curve per update, shifted to when it is written.
 
 use serde::Serialize;
 
@@ -25,17 +32,165 @@ pub fn mean_field_step(spread: Spread, fanout: u32, loss: f64, x: f64) -> f64 {
     1.0 - (1.0 - x) * escape
 }
 
-/// The expected informed fraction after each round 0..=rounds, starting from one node in n.
+/// The expected coverage after each round 0..=rounds: one update's curve from
+/// the stop-rule model, averaged over the updates written by each round.
 pub fn coverage_curve(s: &Scenario, rounds: u32) -> Vec<f64> {
-    let n = f64::from(s.nodes);
-    let mut x = 1.0 / n;
+    let one: Vec<f64> = sir(s, rounds).iter().map(|p| p.coverage).collect();
+    if s.updates <= 1 || s.update_every == 0 {
+        return one;
+    }
+    (0..=rounds)
+        .map(|r| {
+            let written = (r / s.update_every + 1).min(s.updates);
+            let sum: f64 = (0..written).map(|i| one[(r - i * s.update_every) as usize]).sum();
+            sum / f64::from(written)
+        })
+        .collect()
+}
+
+/// One round of the stop-rule model.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SirPoint {
+    /// Fraction of nodes that hold the update.
+    pub coverage: f64,
+    /// Fraction still spreading it.
+    pub active: f64,
+    /// Update-carrying messages per node so far.
+    pub traffic: f64,
+}
+
+/// The mean-field model of one update under the scenario's spread, fanout,
+/// loss and stop rule, in rounds from one node of n. Per round, with s the
+/// susceptible fraction and the infectives grouped by counter value c:
+/// - push: a susceptible escapes every push with probability e^-(1-p)·Σ m_c·i_c,
+///   where m_c is the pushes of an infective in group c (f, or fewer for the
+///   blind counter); pull: it escapes (1 - I(1-p)²)^f; push-pull both;
+/// - an infective's contact finds a node that knew with probability 1-s, and its
+///   answer arrives with probability (1-p)²;
+/// - feedback-coin stops with 1/k per such answer, blind-coin with 1/k per
+///   contact, counters move up by the answers (feedback) or contacts (blind),
+///   and the rounds rule after k rounds.
+///
+/// Pull nodes answer but do not initiate, so only the rounds rule ages them
+/// (only nodes that lack the update ask, so feedback never comes).
+pub fn sir(sc: &Scenario, rounds: u32) -> Vec<SirPoint> {
+    let n = f64::from(sc.nodes);
+    let f = sc.fanout as usize;
+    let p = sc.loss_rate;
+    let k = sc.k as usize;
+    let answered = (1.0 - p) * (1.0 - p);
+    let groups = match sc.stop {
+        StopRule::FeedbackCounter | StopRule::BlindCounter | StopRule::Rounds => k,
+        _ => 1,
+    };
+    let initiates = sc.spread != Spread::Pull;
+    let mut s = 1.0 - 1.0 / n;
+    let mut i = vec![0.0; groups];
+    i[0] = 1.0 / n;
+    let mut traffic = 0.0;
     let mut out = Vec::with_capacity(rounds as usize + 1);
-    out.push(x);
+    out.push(SirPoint { coverage: 1.0 - s, active: 1.0 / n, traffic });
     for _ in 0..rounds {
-        x = mean_field_step(s.spread, s.fanout, s.loss_rate, x);
-        out.push(x);
+        let pushes = |c: usize| -> f64 {
+            if !initiates {
+                0.0
+            } else if sc.stop == StopRule::BlindCounter {
+                f.min(k - c) as f64
+            } else {
+                f as f64
+            }
+        };
+        let total_i: f64 = i.iter().sum();
+        let pressure: f64 = i.iter().enumerate().map(|(c, x)| x * pushes(c)).sum();
+        traffic += pressure;
+        let push_escape = (-(1.0 - p) * pressure).exp();
+        let pull_escape = (1.0 - total_i * answered).powf(f as f64);
+        let escape = match sc.spread {
+            Spread::Push => push_escape,
+            Spread::Pull => pull_escape,
+            Spread::PushPull => push_escape * pull_escape,
+        };
+        let s_next = s * escape;
+        if sc.spread != Spread::Push {
+            // Answers to pulls carry the update too.
+            traffic += s * (1.0 - pull_escape);
+        }
+        let knew = (1.0 - s) * answered;
+        let mut next = vec![0.0; groups];
+        match sc.stop {
+            StopRule::Never => next[0] = i[0],
+            StopRule::FeedbackCoin => next[0] = i[0] * (1.0 - knew / k as f64).powf(pushes(0)),
+            StopRule::BlindCoin => next[0] = i[0] * (1.0 - 1.0 / k as f64).powf(pushes(0)),
+            StopRule::Rounds => {
+                // Everyone moves up a round; the last group is removed.
+                next[1..].copy_from_slice(&i[..groups - 1]);
+            }
+            StopRule::BlindCounter => {
+                for (c, &x) in i.iter().enumerate() {
+                    let moved = c + pushes(c) as usize;
+                    if moved < groups {
+                        next[moved] += x;
+                    }
+                }
+            }
+            StopRule::FeedbackCounter => {
+                // The answers that knew among m contacts are binomial(m, knew).
+                let m = pushes(0) as i32;
+                let pmf = |j: i32| binomial(m, j) * knew.powi(j) * (1.0 - knew).powi(m - j);
+                for (c, &x) in i.iter().enumerate() {
+                    for j in 0..=m {
+                        if c + (j as usize) < groups {
+                            next[c + j as usize] += x * pmf(j);
+                        }
+                    }
+                }
+            }
+        }
+        next[0] += s - s_next;
+        s = s_next;
+        i = next;
+        out.push(SirPoint { coverage: 1.0 - s, active: i.iter().sum(), traffic });
     }
     out
+}
+
+fn binomial(m: i32, j: i32) -> f64 {
+    (0..j).fold(1.0, |acc, t| acc * f64::from(m - t) / f64::from(t + 1))
+}
+
+/// What the stop-rule model predicts at the end: residue and traffic, and the
+/// rounds until fewer than half a node is still spreading.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SirEnd {
+    pub residue: f64,
+    pub traffic: f64,
+    pub rounds: Option<u32>,
+    /// Mean round of delivery over the nodes reached (the origin left out).
+    pub t_avg: f64,
+    /// The round after which fewer than half a node is still to be reached.
+    pub t_last: u32,
+}
+
+pub fn sir_end(s: &Scenario) -> SirEnd {
+    let curve = sir(s, 2000);
+    let n = f64::from(s.nodes);
+    let rounds = curve.iter().position(|p| p.active * n < 0.5 || (1.0 - p.coverage) * n < 0.5).map(|r| r as u32);
+    let end = rounds.map_or(curve.len() - 1, |r| r as usize);
+    let last = curve[end];
+    let reached = last.coverage - curve[0].coverage;
+    let t_avg = if reached > 0.0 {
+        curve
+            .windows(2)
+            .take(end)
+            .enumerate()
+            .map(|(r, w)| (r + 1) as f64 * (w[1].coverage - w[0].coverage))
+            .sum::<f64>()
+            / reached
+    } else {
+        0.0
+    };
+    let t_last = curve.iter().position(|p| (last.coverage - p.coverage) * n < 0.5).unwrap_or(end) as u32;
+    SirEnd { residue: 1.0 - last.coverage, traffic: last.traffic, rounds, t_avg, t_last }
 }
 
 /// The round at which the mean-field curve leaves fewer than half a node uninformed.
@@ -92,6 +247,8 @@ pub struct Predictions {
     pub feedback_coin_residue: Option<f64>,
     /// Traffic of feedback-coin: (k+1)(1-s) messages per node.
     pub feedback_coin_traffic: Option<f64>,
+    /// The stop-rule model's residue, traffic and rounds for this scenario.
+    pub model: SirEnd,
     pub coverage_curve: Vec<f64>,
 }
 
@@ -110,6 +267,7 @@ pub fn predict(s: &Scenario) -> Predictions {
         push_pull_rounds: push_pull_rounds(s.nodes),
         feedback_coin_residue: res,
         feedback_coin_traffic: traffic,
+        model: sir_end(s),
         coverage_curve: coverage_curve(s, rounds.unwrap_or(100).saturating_add(2).min(s.max_rounds)),
     }
 }

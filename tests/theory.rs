@@ -96,20 +96,37 @@ fn coverage_curve_follows_mean_field() {
     }
 }
 
-/// Demers et al. (1987): feedback-coin push leaves a residue s = e^-(k+1)(1-s).
-/// At n = 1000, 200 trials per k: the mean residue is within 0.02 of the equation
-/// (the equation is the n -> infinity limit; finite n adds a small bias).
+/// Demers et al. (1987): feedback-coin push leaves a residue s = e^-(k+1)(1-s) and a
+/// traffic of (k+1)(1-s). The equation comes from a continuous-time model, where a
+/// contact sees the cluster as it is at that instant: that is `timing=timed` (here with
+/// latencies of 1-5 ms against a 1 s interval and full jitter, so ticks interleave).
+/// At n = 1000, 200 trials per k: within 0.01 of the residue and 0.1 of the traffic.
+/// (In rounds, a contact sees the state at the start of the round, and the
+/// stop-rule model of `theory::sir` applies instead; see tests/dissemination.rs.)
 #[test]
 fn feedback_coin_residue_matches_demers() {
     for k in [1u32, 2, 3] {
         let kk = format!("k={k}");
-        let runs = trials(&["nodes=1000", "fanout=1", "stop=feedback-coin", &kk, "seed=14"], 200);
+        let runs = trials(
+            &[
+                "nodes=1000",
+                "fanout=1",
+                "stop=feedback-coin",
+                &kk,
+                "timing=timed",
+                "latency_ms_min=1",
+                "latency_ms_max=5",
+                "jitter=1",
+                "seed=14",
+            ],
+            200,
+        );
         let (m, ci) = mean(runs.iter().map(|r| r.residue));
         let expect = theory::feedback_coin_residue(k);
-        assert!((m - expect).abs() < 0.02 + ci, "k={k}: residue {m:.4} ± {ci:.4}, Demers {expect:.4}");
+        assert!((m - expect).abs() < 0.01 + ci, "k={k}: residue {m:.4} ± {ci:.4}, Demers {expect:.4}");
         let (traffic, tci) = mean(runs.iter().map(|r| r.traffic));
         let t_expect = (f64::from(k) + 1.0) * (1.0 - expect);
-        assert!((traffic - t_expect).abs() < 0.15 + tci, "k={k}: traffic {traffic:.3}, Demers {t_expect:.3}");
+        assert!((traffic - t_expect).abs() < 0.1 + tci, "k={k}: traffic {traffic:.3}, Demers {t_expect:.3}");
     }
 }
 

@@ -301,7 +301,11 @@ impl Protocol for Rumor {
                 if !self.accept(n, cx.round) {
                     return cx.reply(from, RumorMsg::Busy);
                 }
-                let knew = rumors & self.known(n);
+                // "Knew" means knew before this round: in rounds every contact of a round
+                // meets the state at its start, as in the synchronous model of the papers.
+                let knew = bits(rumors & self.known(n))
+                    .filter(|&u| cx.can_act_on(self.arrived(n, u)))
+                    .fold(0, |m, u| m | (1 << u));
                 self.learn(rumors, cx);
                 let give = if self.spread == Spread::PushPull { self.ready(n, cx) & !known & !rumors } else { 0 };
                 if give != 0 {

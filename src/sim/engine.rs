@@ -170,8 +170,6 @@ pub struct Sim<P: Protocol> {
     round_timers: BinaryHeap<std::cmp::Reverse<RoundTimer>>,
     faults: Vec<(u64, Fault)>,
     next_fault: usize,
-    /// Index in `faults` of the last update to write: the run is not done before it.
-    last_update: Option<usize>,
     churn: f64,
     next_sample_us: u64,
     stats: NetStats,
@@ -206,7 +204,6 @@ impl<P: Protocol> Sim<P> {
         let mut faults: Vec<(u64, Fault)> = workload(s);
         faults.extend(s.faults.0.iter().map(|e| (e.at.to_us(s.interval_ms), e.fault.clone())));
         faults.sort_by_key(|f| f.0); // stable: same-time faults keep their written order
-        let last_update = faults.iter().rposition(|f| matches!(f.1, Fault::Update(_)));
         let mut slots = crate::sim::mem::big_vec(
             capacity as usize,
             NodeSlot { bytes: 0, msgs: 0, rng_ctr: 0, status: Status::Absent },
@@ -238,7 +235,6 @@ impl<P: Protocol> Sim<P> {
             round_timers: BinaryHeap::new(),
             faults,
             next_fault: 0,
-            last_update,
             churn: 0.0,
             next_sample_us: 0,
             stats: NetStats::default(),
@@ -682,8 +678,9 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn check_done(&mut self) {
-        let writes_pending = self.last_update.is_some_and(|i| i >= self.next_fault);
-        if (self.proto.done(self.live) && !writes_pending) || self.now_us >= self.max_time_us {
+        // A run is not over while its schedule still has something to do.
+        let pending = self.next_fault < self.faults.len();
+        if (self.proto.done(self.live) && !pending) || self.now_us >= self.max_time_us {
             if !self.finished
                 && self.scenario.timing == Timing::Timed
                 && self.series.last_t_ms() < self.now_us as f64 / 1000.0
