@@ -545,6 +545,27 @@ impl Scenario {
         Ok(())
     }
 
+    /// Why a setting has no effect with the others as they are (for dimming a
+    /// control), or None when it matters.
+    pub fn inactive(&self, key: &str) -> Option<&'static str> {
+        let rumor = self.protocol == ProtocolKind::Rumor;
+        let timed = self.timing == Timing::Timed;
+        match key {
+            "stop" | "conn_limit" | "backup_interval" if !rumor => Some("rumor only"),
+            "k" if !rumor => Some("rumor only"),
+            "k" if self.stop == StopRule::Never => Some("not used by stop=never"),
+            "reconcile" | "keys" | "recent_window" if rumor => Some("anti-entropy only"),
+            "recent_window" if self.reconcile != Reconcile::Recent => Some("reconcile=recent only"),
+            "jitter" | "latency" | "latency_ms_min" | "latency_ms_max" | "reorder_rate" | "max_time_ms" if !timed => {
+                Some("timing=timed only")
+            }
+            "view_size" if self.view == ViewKind::Full => Some("view=partial only"),
+            "tcp_rto_ms" if self.transport != Transport::Tcp => Some("transport=tcp only"),
+            "update_every" if self.updates <= 1 => Some("with more than one update"),
+            _ => None,
+        }
+    }
+
     /// Node ids ever used: the initial nodes plus every join in the fault schedule.
     pub fn capacity(&self) -> u32 {
         self.nodes.saturating_add(self.faults.joined())
@@ -649,7 +670,7 @@ impl Scenario {
     }
 }
 
-fn percent_encode(s: &str) -> String {
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -662,7 +683,7 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

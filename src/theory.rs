@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::{Scenario, Spread, StopRule};
+use crate::scenario::{ProtocolKind, Scenario, Spread, StopRule};
 
 /// One round of the mean-field recurrence.
 pub fn mean_field_step(spread: Spread, fanout: u32, loss: f64, x: f64) -> f64 {
@@ -74,6 +74,14 @@ pub struct SirPoint {
 /// Pull nodes answer but do not initiate, so only the rounds rule ages them
 /// (only nodes that lack the update ask, so feedback never comes).
 pub fn sir(sc: &Scenario, rounds: u32) -> Vec<SirPoint> {
+    // Anti-entropy never stops: every node reconciles every cycle.
+    let anti_entropy;
+    let sc = if sc.protocol == ProtocolKind::AntiEntropy {
+        anti_entropy = Scenario { stop: StopRule::Never, ..sc.clone() };
+        &anti_entropy
+    } else {
+        sc
+    };
     let n = f64::from(sc.nodes);
     let f = sc.fanout as usize;
     let p = sc.loss_rate;

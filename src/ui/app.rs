@@ -8,28 +8,11 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
-use super::chart::{draw_coverage, draw_messages};
+use super::chart::{draw_coverage, draw_messages, Other};
 use super::graph::{css, fit, Graph, PALETTE};
-use super::model::{Playground, Speed};
+use super::model::{Playground, Speed, PRESETS};
 use crate::protocol::NodeState;
 use crate::scenario::{Group, Kind, ParamSpec, Timing, PAGE_NODES_MAX, PARAMS};
-
-/// Ready-made scenarios: (label, fragment).
-const PRESETS: [(&str, &str); 7] = [
-    ("Default: push, 200 nodes", ""),
-    ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
-    ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
-    ("Feedback-coin rumor, k=2 (residue)", "nodes=1000&fanout=1&stop=feedback-coin&k=2"),
-    (
-        "Lossy WAN (timed, log-normal, 20% loss)",
-        "nodes=500&spread=push-pull&timing=timed&latency=lognormal&latency_ms_min=20&latency_ms_max=300&loss_rate=0.2",
-    ),
-    (
-        "Partition drill (split, heal at 8 s)",
-        "nodes=300&spread=push-pull&fanout=2&timing=timed&faults=partition:0-149@0s,heal@8s",
-    ),
-    ("Big cluster: 50,000 nodes", "nodes=50000&fanout=1"),
-];
 
 /// Budget of simulation work per animation frame, in milliseconds.
 const FRAME_BUDGET_MS: f64 = 10.0;
@@ -56,12 +39,17 @@ pub enum Msg {
     CloseInspector,
     ToggleSelected,
     ClearComparison,
+    /// Pin the settings as variant A and compare, or stop comparing.
+    Compare,
 }
 
 pub struct App {
     model: Playground,
     graph: Graph,
     graph_ref: NodeRef,
+    /// Variant A's graph, when comparing.
+    graph_a: Graph,
+    graph_a_ref: NodeRef,
     chart_ref: NodeRef,
     msgs_ref: NodeRef,
     last_ts: Option<f64>,
@@ -125,8 +113,18 @@ impl App {
                 self.dark,
             );
         }
+        if let (Some(a), Some(c)) = (&self.model.compare, self.graph_a_ref.cast::<HtmlCanvasElement>()) {
+            fit(&c);
+            let window_us = u64::from(a.scenario.interval_ms) * 1000;
+            self.graph_a.draw(&c, &a.states, &a.edges, a.sim.now_us(), window_us, None, self.dark);
+        }
         if let Some(c) = self.chart_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
+            let other = self.model.compare.as_ref().map(|a| Other {
+                series: a.sim.series(),
+                theory: &a.theory,
+                interval_ms: a.scenario.interval_ms,
+            });
             draw_coverage(
                 &c,
                 dpr,
@@ -134,6 +132,7 @@ impl App {
                 &self.model.theory,
                 &self.model.past,
                 self.model.scenario.interval_ms,
+                other.as_ref(),
                 self.dark,
             );
         }
@@ -193,11 +192,12 @@ impl App {
             Kind::Float { min, max } => format!("{min}–{max}"),
             _ => String::new(),
         };
+        let inactive = self.model.scenario.inactive(key);
         html! {
-            <div class={classes!("param", matches!(p.kind, Kind::Schedule).then_some("wide"))} title={p.doc}>
+            <div class={classes!("param", matches!(p.kind, Kind::Schedule).then_some("wide"), inactive.is_some().then_some("inactive"))} title={p.doc}>
                 <label for={id}>{ p.label }{ if p.unit.is_empty() { html!{} } else { html!{ <span class="unit">{ format!(" ({})", p.unit) }</span> } } }</label>
                 { control }
-                <small class="help">{ if range.is_empty() { String::new() } else { format!("{range}. ") } }{ p.doc }</small>
+                <small class="help">{ inactive.map(|why| format!("({why}) ")).unwrap_or_default() }{ if range.is_empty() { String::new() } else { format!("{range}. ") } }{ p.doc }</small>
             </div>
         }
     }
@@ -218,7 +218,7 @@ impl App {
                     </select>
                 </div>
                 { for Group::ALL.iter().filter(|g| **g != Group::Run).map(|g| html! {
-                    <details open={matches!(g, Group::Cluster | Group::Protocol)}>
+                    <details open={matches!(g, Group::Cluster | Group::Protocol | Group::Workload)}>
                         <summary>{ g.label() }</summary>
                         <div class="params">
                             { for PARAMS.iter().filter(|p| p.group == *g).map(|p| self.view_param(ctx, p)) }
@@ -249,6 +249,10 @@ impl App {
                     </select>
                 </label>
                 if !self.embed {
+                    <button data-testid="compare" aria-pressed={self.model.compare.is_some().to_string()} onclick={link.callback(|_| Msg::Compare)}
+                        title="Pin these settings as A, then change any setting to make B: both run on the same seed, side by side">
+                        { if self.model.compare.is_some() { "Stop comparing" } else { "Compare A/B" } }
+                    </button>
                     <button data-testid="new-seed" onclick={link.callback(|_| Msg::NewSeed)} title="Same settings, another random run">{ "New seed" }</button>
                     <button data-testid="share" onclick={link.callback(|_| Msg::Share)} title="Copy a link that reproduces this run">{ "Share link" }</button>
                 }
@@ -328,16 +332,72 @@ impl App {
         }
     }
 
+    /// Variant A and B side by side, each captioned with the settings that differ.
+    fn view_duo(&self, on_graph_click: Callback<MouseEvent>) -> Html {
+        let diffs = self.model.differences();
+        let caption = |which: usize| -> String {
+            if diffs.is_empty() {
+                return if which == 0 { "A: pinned".into() } else { "B: change a setting to compare".into() };
+            }
+            let parts: Vec<String> =
+                diffs.iter().map(|(k, a, b)| format!("{k}={}", if which == 0 { a } else { b })).collect();
+            format!("{}: {}", if which == 0 { "A" } else { "B" }, parts.join(", "))
+        };
+        html! {
+            <div class="duo" data-testid="compare-view">
+                <figure>
+                    <figcaption class="a">{ caption(0) }</figcaption>
+                    <canvas ref={self.graph_a_ref.clone()} data-testid="graph-a" class="graph" role="img"
+                        aria-label="Variant A's propagation graph"></canvas>
+                </figure>
+                <figure>
+                    <figcaption class="b">{ caption(1) }</figcaption>
+                    <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
+                        role="img" aria-label="Variant B's propagation graph: click a node to inspect, shift-click to crash it in both"></canvas>
+                </figure>
+            </div>
+        }
+    }
+
+    fn view_compare_table(&self) -> Html {
+        let rows = self.model.compare_rows();
+        if rows.is_empty() {
+            return html! {};
+        }
+        html! {
+            <table class="compare" data-testid="compare-table">
+                <thead><tr><th scope="col">{ "same seed" }</th><th scope="col" class="a">{ "A" }</th><th scope="col" class="b">{ "B" }</th></tr></thead>
+                <tbody>
+                    { for rows.iter().map(|(k, a, b)| html! { <tr><th scope="row">{ *k }</th><td>{ a }</td><td>{ b }</td></tr> }) }
+                </tbody>
+            </table>
+        }
+    }
+
     fn view_legend(&self) -> Html {
         html! {
             <ul class="legend" aria-label="Node colours">
                 { for NodeState::ALL.iter().take(4).map(|s| {
                     let rgb = if self.dark { PALETTE[*s as usize].1 } else { PALETTE[*s as usize].0 };
-                    html! { <li><span class="dot" style={format!("background:{}", css(rgb))}></span>{ s.label() }</li> }
+                    html! { <li><span class="dot" style={format!("background:{}", css(rgb))}></span>{ state_label(*s, &self.model.scenario) }</li> }
                 }) }
                 <li><span class="line"></span>{ "message (red: lost)" }</li>
             </ul>
         }
+    }
+}
+
+/// What a node colour means for the scenario's protocol and workload.
+fn state_label(s: NodeState, sc: &crate::scenario::Scenario) -> &'static str {
+    let many = sc.total_updates() > 1;
+    match (sc.protocol, s) {
+        (crate::scenario::ProtocolKind::AntiEntropy, NodeState::Susceptible) => "has no update",
+        (crate::scenario::ProtocolKind::AntiEntropy, NodeState::Infective) => "has some updates",
+        (crate::scenario::ProtocolKind::AntiEntropy, NodeState::Removed) => "has every update",
+        (_, NodeState::Susceptible) if many => "has no update",
+        (_, NodeState::Infective) if many => "spreading some",
+        (_, NodeState::Removed) if many => "has some, spreads none",
+        _ => s.label(),
     }
 }
 
@@ -409,6 +469,8 @@ impl Component for App {
             model,
             graph: Graph::new(),
             graph_ref: NodeRef::default(),
+            graph_a: Graph::new(),
+            graph_a_ref: NodeRef::default(),
             chart_ref: NodeRef::default(),
             msgs_ref: NodeRef::default(),
             last_ts: None,
@@ -464,6 +526,14 @@ impl Component for App {
                 self.write_url();
             }
             Msg::ClearComparison => self.model.clear_comparison(),
+            Msg::Compare => {
+                if self.model.compare.is_some() {
+                    self.model.unpin();
+                } else {
+                    self.model.pin();
+                }
+                self.write_url();
+            }
             Msg::DismissErrors => self.model.dismiss_errors(),
             Msg::NewSeed => {
                 let mut buf = [0u8; 8];
@@ -532,8 +602,12 @@ impl Component for App {
                     <section class="stage">
                         { self.view_toolbar(ctx) }
                         { self.view_stats() }
-                        <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
-                            role="img" aria-label="Propagation graph: click a node to crash or restart it"></canvas>
+                        if self.model.compare.is_some() {
+                            { self.view_duo(on_graph_click) }
+                        } else {
+                            <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
+                                role="img" aria-label="Propagation graph: click a node to crash or restart it"></canvas>
+                        }
                         { self.view_legend() }
                         { self.view_timeline(ctx) }
                         { self.view_inspector(ctx) }
@@ -546,6 +620,7 @@ impl Component for App {
                         }
                         <canvas ref={self.msgs_ref.clone()} data-testid="chart-messages" class="chart small" role="img"
                             aria-label="Messages per round"></canvas>
+                        { self.view_compare_table() }
                     </section>
                     if !self.embed { { self.view_controls(ctx) } }
                 </main>

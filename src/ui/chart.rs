@@ -8,6 +8,17 @@ use super::graph::{context, css, PALETTE};
 use crate::metrics::Series;
 use crate::ui::model::PastRun;
 
+/// Variant A of a comparison, drawn beside the main run (B) in its own colour.
+pub struct Other<'a> {
+    pub series: &'a Series,
+    pub theory: &'a [f64],
+    pub interval_ms: u32,
+}
+
+/// Colour of variant A.
+pub const OTHER_COLOUR: (&str, &str) = ("#7c3aed", "#c4b5fd");
+
+#[allow(clippy::too_many_arguments)]
 pub fn draw_coverage(
     canvas: &HtmlCanvasElement,
     dpr: f64,
@@ -15,6 +26,7 @@ pub fn draw_coverage(
     theory: &[f64],
     past: &[PastRun],
     interval_ms: u32,
+    other: Option<&Other<'_>>,
     dark: bool,
 ) {
     let Some(ctx) = context(canvas) else { return };
@@ -23,7 +35,8 @@ pub fn draw_coverage(
     let measured_end = series.points.last().map_or(0.0, |p| p.t_ms / f64::from(interval_ms));
     let theory_end = theory.iter().position(|&x| x > 0.999).map_or(theory.len(), |i| i + 1) as f64;
     let past_end = past.iter().filter_map(|r| r.points.last().map(|p| p.0)).fold(0.0, f64::max);
-    let x_max = measured_end.max(theory_end).max(past_end).max(4.0).ceil();
+    let other_end = other.map_or(0.0, |o| o.series.points.last().map_or(0.0, |p| p.t_ms / f64::from(o.interval_ms)));
+    let x_max = measured_end.max(theory_end).max(past_end).max(other_end).max(4.0).ceil();
     let plot = Plot::draw(&ctx, w, h, dpr, 44.0, x_max, 1.0, &|v| format!("{}%", (v * 100.0).round()), dark);
     let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
     let (sx, sy) = (|r: f64| plot.sx(r), |c: f64| plot.sy(c));
@@ -68,6 +81,35 @@ pub fn draw_coverage(
         }
     }
     ctx.set_global_alpha(1.0);
+    // Variant A: its theory dotted, its measurement solid, in its own colour.
+    if let Some(o) = other {
+        let colour = if dark { OTHER_COLOUR.1 } else { OTHER_COLOUR.0 };
+        ctx.set_stroke_style_str(colour);
+        let dots = js_sys::Array::of2(&JsValue::from(2.0 * dpr), &JsValue::from(3.0 * dpr));
+        let _ = ctx.set_line_dash(&dots);
+        ctx.set_line_width(1.5 * dpr);
+        ctx.begin_path();
+        for (i, &x) in o.theory.iter().enumerate().take(x_max as usize + 1) {
+            if i == 0 {
+                ctx.move_to(sx(0.0), sy(x));
+            } else {
+                ctx.line_to(sx(i as f64), sy(x));
+            }
+        }
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_sys::Array::new());
+        ctx.set_line_width(2.0 * dpr);
+        ctx.begin_path();
+        for (i, p) in o.series.points.iter().enumerate() {
+            let x = sx(p.t_ms / f64::from(o.interval_ms));
+            if i == 0 {
+                ctx.move_to(x, sy(p.coverage));
+            } else {
+                ctx.line_to(x, sy(p.coverage));
+            }
+        }
+        ctx.stroke();
+    }
     // Measured.
     ctx.set_stroke_style_str(&css(if dark { PALETTE[1].1 } else { PALETTE[1].0 }));
     ctx.set_line_width(2.0 * dpr);
@@ -84,10 +126,10 @@ pub fn draw_coverage(
     // Legend.
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
-    let legend = if past.is_empty() {
-        "— measured   - - mean-field theory"
-    } else {
-        "— measured   - - mean-field theory   — earlier runs (grey)"
+    let legend = match (other.is_some(), past.is_empty()) {
+        (true, _) => "— B (orange) and A (violet) measured   - - theory (dotted for A)",
+        (false, true) => "— measured   - - mean-field theory",
+        (false, false) => "— measured   - - mean-field theory   — earlier runs (grey)",
     };
     let _ = ctx.fill_text(legend, left + 8.0 * dpr, top + 14.0 * dpr);
 }

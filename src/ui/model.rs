@@ -43,6 +43,36 @@ impl Speed {
     }
 }
 
+/// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
+pub const PRESETS: [(&str, &str); 11] = [
+    ("Default: push, 200 nodes", ""),
+    ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
+    ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
+    ("A/B: push vs push-pull, same seed", "nodes=1000&fanout=1&spread=push-pull&vs.spread=push"),
+    ("Feedback-coin rumor, k=2 (residue)", "nodes=1000&fanout=1&stop=feedback-coin&k=2"),
+    (
+        "20 rumors, feedback counter, anti-entropy backup",
+        "nodes=1000&fanout=1&stop=feedback-counter&k=1&updates=20&update_every=2&backup_interval=10",
+    ),
+    (
+        "Anti-entropy: Merkle trees, 10,000 keys, 1% changed",
+        "nodes=500&protocol=anti-entropy&spread=push-pull&fanout=1&keys=10000&updates=100",
+    ),
+    (
+        "A/B: Merkle vs whole-store anti-entropy",
+        "nodes=300&protocol=anti-entropy&spread=push-pull&fanout=1&keys=10000&updates=100&vs.reconcile=full",
+    ),
+    (
+        "Lossy WAN (timed, log-normal, 20% loss)",
+        "nodes=500&spread=push-pull&timing=timed&latency=lognormal&latency_ms_min=20&latency_ms_max=300&loss_rate=0.2",
+    ),
+    (
+        "Partition drill (split, heal at 8 s)",
+        "nodes=300&spread=push-pull&fanout=2&timing=timed&faults=partition:0-149@0s,heal@8s",
+    ),
+    ("Big cluster: 50,000 nodes", "nodes=50000&fanout=1"),
+];
+
 /// Messages kept for drawing.
 pub const EDGE_BUFFER: usize = 4096;
 
@@ -55,6 +85,34 @@ pub struct PastRun {
     pub label: String,
     pub points: Vec<(f64, f64)>,
 }
+
+/// Variant A of a side-by-side comparison: a pinned scenario run on the same
+/// seed and kept at the same virtual time as the main run (variant B).
+pub struct Variant {
+    pub scenario: Scenario,
+    pub sim: Box<dyn Runner>,
+    pub states: Vec<u8>,
+    pub edges: Vec<Edge>,
+    pub theory: Vec<f64>,
+}
+
+impl Variant {
+    fn new(scenario: Scenario) -> Self {
+        let mut sim = build(&scenario).expect("the playground only keeps valid scenarios");
+        sim.record_edges(EDGE_BUFFER);
+        let theory = crate::theory::coverage_curve(&scenario, scenario.max_rounds.min(400));
+        let mut v = Variant { scenario, sim, states: Vec::new(), edges: Vec::new(), theory };
+        v.snapshot();
+        v
+    }
+    fn snapshot(&mut self) {
+        self.sim.node_states(&mut self.states);
+        self.sim.recent_edges(&mut self.edges);
+    }
+}
+
+/// Key prefix of variant A's settings in a link: `#spread=push-pull&vs.spread=push`.
+pub const VS_PREFIX: &str = "vs.";
 
 pub struct Playground {
     pub scenario: Scenario,
@@ -82,12 +140,17 @@ pub struct Playground {
     /// Partial views: mean and spread of the in-degree, refreshed each round.
     pub in_degree: Option<(f64, f64)>,
     in_degree_round: u32,
+    /// Side-by-side comparison: the pinned variant A (this run is B).
+    pub compare: Option<Variant>,
 }
 
 impl Playground {
     /// Start from a URL fragment; bad fields are reported and left at their defaults.
+    /// `vs.key=value` pairs open a comparison whose variant A differs from this run in those keys.
     pub fn from_fragment(fragment: &str) -> Self {
-        let (mut scenario, errors) = Scenario::from_fragment(fragment, &["speed", "embed"]);
+        let body = fragment.trim_start_matches(['#', '?']);
+        let (vs, main): (Vec<&str>, Vec<&str>) = body.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
+        let (mut scenario, errors) = Scenario::from_fragment(&main.join("&"), &["speed", "embed"]);
         let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         if let Err(e) = scenario.validate_for_page() {
             errors.push(e.to_string());
@@ -111,9 +174,86 @@ impl Playground {
             past: Vec::new(),
             in_degree: None,
             in_degree_round: u32::MAX,
+            compare: None,
         };
+        if !vs.is_empty() {
+            let mut a = p.scenario.clone();
+            let mut ok = true;
+            for kv in vs {
+                let (key, value) = kv[VS_PREFIX.len()..].split_once('=').unwrap_or((&kv[VS_PREFIX.len()..], ""));
+                let key = crate::scenario::percent_decode(key);
+                if let Err(e) = a.set(&key, &crate::scenario::percent_decode(value)) {
+                    p.errors.push(format!("{VS_PREFIX}{e}"));
+                    ok = false;
+                }
+            }
+            if ok {
+                match a.validate_for_page() {
+                    Ok(()) => p.compare = Some(Variant::new(a)),
+                    Err(e) => p.errors.push(format!("{VS_PREFIX}{e}")),
+                }
+            }
+        }
         p.reset();
         p
+    }
+
+    /// Pin the current settings as variant A; changes from now on make variant B.
+    /// Both run from the start, on the same seed, side by side.
+    pub fn pin(&mut self) {
+        self.compare = Some(Variant::new(self.scenario.clone()));
+        self.reset();
+    }
+
+    pub fn unpin(&mut self) {
+        self.compare = None;
+        self.version += 1;
+    }
+
+    /// The settings in which A and B differ: (key, A's value, B's value).
+    pub fn differences(&self) -> Vec<(&'static str, String, String)> {
+        let Some(a) = &self.compare else { return Vec::new() };
+        crate::scenario::PARAMS
+            .iter()
+            .filter_map(|p| {
+                let (x, y) = (a.scenario.get(p.key)?, self.scenario.get(p.key)?);
+                (x != y).then_some((p.key, x, y))
+            })
+            .collect()
+    }
+
+    /// A's and B's metrics, row by row, for the comparison table.
+    pub fn compare_rows(&self) -> Vec<(&'static str, String, String)> {
+        let Some(a) = &self.compare else { return Vec::new() };
+        let (ma, mb) = (a.sim.metrics(), self.sim.metrics());
+        let opt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.2}"));
+        vec![
+            ("coverage", format!("{:.1}%", ma.coverage * 100.0), format!("{:.1}%", mb.coverage * 100.0)),
+            ("residue", format!("{:.4}", ma.residue), format!("{:.4}", mb.residue)),
+            ("traffic (update msgs / node)", format!("{:.2}", ma.traffic), format!("{:.2}", mb.traffic)),
+            ("messages / node", format!("{:.2}", ma.msgs_per_node), format!("{:.2}", mb.msgs_per_node)),
+            ("bytes / node", format!("{:.0}", ma.bytes_per_node), format!("{:.0}", mb.bytes_per_node)),
+            ("t_avg (rounds)", opt(ma.t_avg), opt(mb.t_avg)),
+            ("t_last (rounds)", opt(ma.t_last), opt(mb.t_last)),
+            ("t100 (rounds)", opt(ma.t100), opt(mb.t100)),
+            ("rounds run", ma.rounds.to_string(), mb.rounds.to_string()),
+        ]
+    }
+
+    /// Bring variant A to B's virtual time (or further, while B has finished and A has not).
+    fn sync_compare(&mut self, t_us: u64) {
+        if let Some(a) = &mut self.compare {
+            a.sim.advance_to(t_us);
+            a.snapshot();
+        }
+    }
+
+    fn all_finished(&self) -> bool {
+        self.sim.finished() && self.compare.as_ref().is_none_or(|a| a.sim.finished())
+    }
+
+    fn now_us(&self) -> u64 {
+        self.compare.as_ref().map_or(0, |a| a.sim.now_us()).max(self.sim.now_us())
     }
 
     /// Start the run again from its scenario (same seed: the same run).
@@ -124,6 +264,11 @@ impl Playground {
         self.horizon_us = 0;
         self.selected = self.selected.filter(|&n| n < self.scenario.capacity());
         self.theory = crate::theory::coverage_curve(&self.scenario, self.scenario.max_rounds.min(400));
+        if let Some(a) = &mut self.compare {
+            // Same seed as B: a comparison of settings, not of luck.
+            a.scenario.seed = self.scenario.seed;
+            *a = Variant::new(a.scenario.clone());
+        }
         self.snapshot();
     }
 
@@ -159,11 +304,11 @@ impl Playground {
     }
 
     pub fn play(&mut self) {
-        if self.sim.finished() {
+        if self.all_finished() {
             self.reset();
         }
         self.playing = true;
-        self.clock_us = self.sim.now_us() as f64;
+        self.clock_us = self.now_us() as f64;
         self.version += 1;
     }
 
@@ -176,7 +321,11 @@ impl Playground {
     pub fn step(&mut self) {
         self.playing = false;
         self.sim.step();
-        self.clock_us = self.sim.now_us() as f64;
+        if let Some(a) = &mut self.compare {
+            a.sim.step();
+            a.snapshot();
+        }
+        self.clock_us = self.now_us() as f64;
         self.snapshot();
     }
 
@@ -190,10 +339,23 @@ impl Playground {
         let interval_us = f64::from(self.scenario.interval_ms) * 1000.0;
         match self.speed {
             Speed::Max => {
-                while !self.sim.finished() && clock() - start < budget_ms {
-                    self.sim.step();
+                // Step whichever run is behind, so A and B stay side by side.
+                while clock() - start < budget_ms {
+                    let b_now = if self.sim.finished() { u64::MAX } else { self.sim.now_us() };
+                    match &mut self.compare {
+                        Some(a) if !a.sim.finished() && a.sim.now_us() <= b_now => {
+                            a.sim.step();
+                        }
+                        _ if !self.sim.finished() => {
+                            self.sim.step();
+                        }
+                        _ => break,
+                    }
                 }
-                self.clock_us = self.sim.now_us() as f64;
+                if let Some(a) = &mut self.compare {
+                    a.snapshot();
+                }
+                self.clock_us = self.now_us() as f64;
             }
             Speed::Times(x) => {
                 // At most one second of real time per frame: a background tab does not come back to a burst.
@@ -212,18 +374,19 @@ impl Playground {
                         self.sim.advance_to((self.sim.now_us() + slice).min(target));
                     }
                 }
+                self.sync_compare(target);
                 // Do not let the clock run far ahead of what the budget allowed.
-                self.clock_us = self.clock_us.min(self.sim.now_us() as f64 + interval_us);
+                self.clock_us = self.clock_us.min(self.now_us() as f64 + interval_us);
             }
         }
-        if self.sim.finished() {
+        if self.all_finished() {
             self.playing = false;
         }
         self.snapshot();
     }
 
     fn snapshot(&mut self) {
-        self.horizon_us = self.horizon_us.max(self.sim.now_us());
+        self.horizon_us = self.horizon_us.max(self.now_us());
         if self.scenario.view == crate::scenario::ViewKind::Partial {
             if self.in_degree_round != self.sim.round() {
                 self.in_degree_round = self.sim.round();
@@ -255,6 +418,15 @@ impl Playground {
         self.sim.advance_to(at_ms * 1000);
         self.scenario.faults.push(At::Ms(at_ms), fault.clone());
         self.sim.command(&fault);
+        // The same action on A, so the comparison stays one of settings.
+        if let Some(a) = &mut self.compare {
+            if node < a.scenario.capacity() {
+                a.sim.advance_to(at_ms * 1000);
+                a.scenario.faults.push(At::Ms(at_ms), fault.clone());
+                a.sim.command(&fault);
+                a.snapshot();
+            }
+        }
         self.snapshot();
     }
 
@@ -285,6 +457,12 @@ impl Playground {
             self.reset();
         }
         self.sim.advance_to(t_us);
+        if let Some(a) = &mut self.compare {
+            if t_us < a.sim.now_us() {
+                *a = Variant::new(a.scenario.clone());
+            }
+        }
+        self.sync_compare(t_us);
         self.clock_us = self.sim.now_us() as f64;
         self.snapshot();
         self.horizon_us = self.horizon_us.max(horizon);
@@ -304,9 +482,15 @@ impl Playground {
         self.sim.series().points.last().map_or(0.0, |p| p.coverage)
     }
 
-    /// The link that reproduces this run.
+    /// The link that reproduces this run (and the comparison, as `vs.` keys).
     pub fn fragment(&self) -> String {
-        self.scenario.to_fragment()
+        let mut f = self.scenario.to_fragment();
+        for (key, a, _) in self.differences() {
+            if key != "seed" {
+                f.push_str(&format!("&{VS_PREFIX}{key}={}", crate::scenario::percent_encode(&a)));
+            }
+        }
+        f
     }
 
     /// A fresh seed (from the caller's entropy), applied at once.
@@ -469,5 +653,54 @@ mod tests {
             p.frame(20.0, 1e9, &no_clock);
         }
         assert_eq!(p.sim.round(), 3);
+    }
+
+    /// A comparison runs A and B on the same seed side by side; the link carries A
+    /// as `vs.` keys and reopens the same pair; a seed change applies to both.
+    #[test]
+    fn comparison_side_by_side() {
+        let mut p = Playground::from_fragment("#nodes=500&fanout=1");
+        p.pin();
+        p.set_param("spread", "push-pull").unwrap();
+        assert_eq!(p.differences(), vec![("spread", "push".to_string(), "push-pull".to_string())]);
+        let frag = p.fragment();
+        assert!(frag.ends_with("&vs.spread=push"), "{frag}");
+        for _ in 0..5 {
+            p.step();
+        }
+        let a = p.compare.as_ref().unwrap();
+        assert_eq!(a.sim.round(), 5);
+        assert_eq!(a.states.len(), 500);
+        // Push-pull is ahead of push after five rounds, on the same seed.
+        assert!(p.coverage() > a.sim.series().points.last().unwrap().coverage);
+        let mut q = Playground::from_fragment(&frag);
+        assert!(q.errors.is_empty(), "{:?}", q.errors);
+        q.speed = Speed::Max;
+        q.play();
+        while q.playing {
+            q.frame(16.0, 1e9, &no_clock);
+        }
+        let (a, b) = (q.compare.as_ref().unwrap().sim.metrics(), q.sim.metrics());
+        assert_eq!(a.trace_hash, gossip_a_alone(&q.compare.as_ref().unwrap().scenario));
+        assert!(a.coverage == 1.0 && b.coverage == 1.0);
+        assert_eq!(q.compare_rows().len(), 9);
+        q.set_param("seed", "77").unwrap();
+        assert_eq!(q.compare.as_ref().unwrap().scenario.seed, 77);
+        let bad = Playground::from_fragment("#nodes=500&vs.fanout=0");
+        assert!(bad.compare.is_none() && bad.errors[0].starts_with("vs.fanout"), "{:?}", bad.errors);
+    }
+
+    fn gossip_a_alone(s: &Scenario) -> String {
+        crate::run(s).unwrap().trace_hash
+    }
+
+    /// Every preset opens without an error, and the A/B presets open a comparison.
+    #[test]
+    fn presets_open_cleanly() {
+        for (label, frag) in PRESETS {
+            let p = Playground::from_fragment(frag);
+            assert!(p.errors.is_empty(), "{label}: {:?}", p.errors);
+            assert_eq!(p.compare.is_some(), frag.contains("vs."), "{label}");
+        }
     }
 }

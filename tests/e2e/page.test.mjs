@@ -203,6 +203,9 @@ test('native and browser runs are identical', async () => {
     'nodes=2000&spread=push-pull&loss_rate=0.1&seed=7',
     'nodes=500&timing=timed&latency=lognormal&loss_rate=0.2&stop=feedback-coin&k=3&faults=crash:1-9@2s,restart:1-4@5s,partition:0-99@1s,heal@4s',
     'nodes=1000&view=partial&view_size=6&seeds=3&spread=pull&transport=tcp&timing=timed&loss_rate=0.3',
+    'nodes=300&protocol=anti-entropy&reconcile=merkle&keys=2000&updates=40&update_every=2&timing=timed&loss_rate=0.05&faults=crash:3@1s,restart:3@6s',
+    'nodes=400&protocol=anti-entropy&reconcile=recent&spread=pull&keys=500&updates=20&recent_window=8',
+    'nodes=800&updates=12&update_every=1&stop=feedback-counter&k=2&conn_limit=1&backup_interval=6&spread=push-pull',
   ];
   for (const frag of scenarios) {
     const native = JSON.parse(execFileSync(bin, ['run', ...frag.split('&'), '--json']).toString());
@@ -210,5 +213,51 @@ test('native and browser runs are identical', async () => {
     assert.equal(browser.trace_hash, native.trace_hash, frag);
     assert.equal(browser.sent, native.sent, frag);
   }
+  await page.close();
+});
+
+// A/B comparison: two variants on one seed side by side, with the table of both
+// runs' metrics; the link carries variant A; pinning from the toolbar works too.
+test('compare two variants side by side', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=300&protocol=anti-entropy&spread=push-pull&fanout=1&keys=10000&updates=100&vs.reconcile=full&speed=max`);
+  assert.match(await page.textContent('[data-testid=compare-view]'), /A: reconcile=full.*B: reconcile=merkle/s);
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 20000 });
+  assert.ok(await inkFraction(page, 'graph-a') > 0.01, 'A graph is blank');
+  const rows = await page.$$eval('[data-testid=compare-table] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  const row = (name) => rows.find((r) => r[0].startsWith(name));
+  assert.deepEqual(row('coverage').slice(1), ['100.0%', '100.0%']);
+  const [fullBytes, merkleBytes] = row('bytes').slice(1).map(Number);
+  assert.ok(fullBytes > 100 * merkleBytes, `full ${fullBytes} vs merkle ${merkleBytes} bytes per node`);
+  // Stop comparing, then pin again from the toolbar and change one setting.
+  await page.click('[data-testid=compare]');
+  assert.equal(await page.$('[data-testid=compare-view]'), null);
+  assert.doesNotMatch(page.url(), /vs\./);
+  await page.click('[data-testid=compare]');
+  await page.selectOption('[data-testid=param-reconcile]', 'checksum');
+  assert.match(page.url(), /reconcile=checksum.*vs\.reconcile=merkle/);
+  assert.match(await page.textContent('[data-testid=compare-view]'), /A: reconcile=merkle.*B: reconcile=checksum/s);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// Every protocol and option is selectable: anti-entropy and several updates from the controls.
+test('anti-entropy and several updates from the controls', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#speed=max`);
+  await page.selectOption('[data-testid=param-protocol]', 'anti-entropy');
+  await page.fill('[data-testid=param-updates]', '30');
+  await page.press('[data-testid=param-updates]', 'Enter');
+  assert.match(page.url(), /protocol=anti-entropy.*updates=30/);
+  // Settings that do not apply are dimmed and say why.
+  assert.match(await page.textContent('.param.inactive:has([data-testid=param-stop])'), /rumor only/);
+  assert.equal(await page.$('.param.inactive:has([data-testid=param-reconcile])'), null);
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 20000 });
+  assert.equal(await coverage(page), 100);
+  await page.selectOption('[data-testid=param-protocol]', 'rumor');
+  await page.fill('[data-testid=param-updates]', '65');
+  await page.press('[data-testid=param-updates]', 'Enter');
+  assert.match(await page.textContent('[data-testid=error]'), /updates.*at most 64/);
+  assert.deepEqual(problems, []);
   await page.close();
 });
