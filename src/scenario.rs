@@ -24,8 +24,8 @@ pub const PAGE_NODES_MAX: u32 = 100_000;
 /// so this bounds a frame's work (about 0.1 s in wasm) and the page never freezes.
 pub const PAGE_MSGS_PER_ROUND_MAX: u64 = 1_000_000;
 
-/// Rumor mongering marks the updates a message carries in a 64-bit mask.
-pub const RUMOR_UPDATES_MAX: u64 = 64;
+/// Rumor mongering marks the updates a message carries in a 32-bit mask.
+pub const RUMOR_UPDATES_MAX: u64 = 32;
 
 /// Most (node, update) pairs of protocol state natively, and in the page.
 pub const STATE_CELLS_MAX: u64 = 64_000_000;
@@ -350,7 +350,7 @@ scenario! {
         recent_window: u32 = 5, Kind::Int { min: 1, max: 100_000 }, "Recent window", "rounds";
     }
     Workload {
-        /// Updates written in the run (rumor: at most 64). The first is written at origin; the others at random live nodes.
+        /// Updates written in the run (rumor: at most 32). The first is written at origin; the others at random live nodes.
         updates: u32 = 1, Kind::Int { min: 1, max: 100_000 }, "Updates", "";
         /// Rounds between two updates; 0 writes them all at the start.
         update_every: u32 = 0, Kind::Int { min: 0, max: 1_000_000 }, "Update every", "rounds";

@@ -2,8 +2,8 @@
 //! from where they are written by push, pull or push-pull, and a stop rule
 //! decides when a node loses interest in each one.
 //!
-//! A run carries up to 64 updates; a message names the ones it carries in a
-//! 64-bit mask, so several hot rumors travel together, as in the paper.
+//! A run carries up to 32 updates; a message names the ones it carries in a
+//! 32-bit mask, so several hot rumors travel together, as in the paper.
 //!
 //! Exchanges:
 //! - push, stop rule blind or never: `Push` (one-way);
@@ -24,8 +24,9 @@ use crate::protocol::{Ctx, EventKind, NodeId, NodeState, Progress, Protocol, IP_
 use crate::scenario::{Scenario, Spread, StopRule};
 use crate::sim::rng;
 
-/// A set of updates, one bit per update id.
-pub type Mask = u64;
+/// A set of updates, one bit per update id. 32 bits keep a message at 16 bytes,
+/// so the million-node runs stream little memory.
+pub type Mask = u32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RumorMsg {
@@ -77,9 +78,12 @@ pub struct Rumor {
     nodes: u32,
     /// Update slots per node.
     r: usize,
-    /// Per node, `stride` words: known mask, active mask, then the time each
-    /// update arrived, then a 32-bit counter per update, two to a word. With
-    /// one update that is 32 bytes: a contact touches one cache line.
+    /// Per node, `stride` words. With one update (the classic case, and the
+    /// million-node one) two words: when it arrived (NEVER if it has not), and
+    /// the active flag (top bit) with the counter; 16 bytes, so a contact touches
+    /// one cache line and a million nodes fit in 16 MB. With several: the known
+    /// mask, the active mask, the time each arrived, then a 32-bit counter per
+    /// update, two to a word.
     stride: usize,
     words: Vec<u64>,
     /// Connection limit: per node, the round (high half) and contacts accepted in it (low half).
@@ -92,11 +96,12 @@ pub struct Rumor {
 impl Rumor {
     pub fn new(s: &Scenario) -> Self {
         let cap = s.capacity() as usize;
-        let r = (s.total_updates() as usize).clamp(1, 64);
-        let stride = 2 + r + r.div_ceil(2);
+        let r = (s.total_updates() as usize).clamp(1, crate::scenario::RUMOR_UPDATES_MAX as usize);
+        let stride = if r == 1 { 2 } else { 2 + r + r.div_ceil(2) };
         let mut words = crate::sim::mem::big_vec(cap * stride, 0u64);
         for n in 0..cap {
-            words[n * stride + 2..n * stride + 2 + r].fill(NEVER);
+            let times = if r == 1 { 0..1 } else { 2..2 + r };
+            words[n * stride + times.start..n * stride + times.end].fill(NEVER);
         }
         Rumor {
             spread: s.spread,
@@ -123,25 +128,91 @@ impl Rumor {
     }
     #[inline]
     fn known(&self, n: NodeId) -> Mask {
-        self.words[self.base(n)]
+        let b = self.base(n);
+        if self.r == 1 {
+            Mask::from(self.words[b] != NEVER)
+        } else {
+            self.words[b] as Mask
+        }
     }
     #[inline]
     fn active(&self, n: NodeId) -> Mask {
-        self.words[self.base(n) + 1]
+        let b = self.base(n);
+        if self.r == 1 {
+            (self.words[b + 1] >> 63) as Mask
+        } else {
+            self.words[b + 1] as Mask
+        }
     }
     #[inline]
     fn arrived(&self, n: NodeId, u: usize) -> u64 {
-        self.words[self.base(n) + 2 + u]
+        let b = self.base(n);
+        if self.r == 1 {
+            self.words[b]
+        } else {
+            self.words[b + 2 + u]
+        }
+    }
+    #[inline]
+    fn counter_slot(&self, n: NodeId, u: usize) -> (usize, u32) {
+        if self.r == 1 {
+            (self.base(n) + 1, 0)
+        } else {
+            (self.base(n) + 2 + self.r + u / 2, 32 * (u % 2) as u32)
+        }
     }
     #[inline]
     fn counter(&self, n: NodeId, u: usize) -> u32 {
-        (self.words[self.base(n) + 2 + self.r + u / 2] >> (32 * (u % 2))) as u32
+        let (i, shift) = self.counter_slot(n, u);
+        (self.words[i] >> shift) as u32
     }
     #[inline]
     fn set_counter(&mut self, n: NodeId, u: usize, v: u32) {
-        let i = self.base(n) + 2 + self.r + u / 2;
-        let shift = 32 * (u % 2);
+        let (i, shift) = self.counter_slot(n, u);
         self.words[i] = (self.words[i] & !(0xffff_ffff << shift)) | (u64::from(v) << shift);
+    }
+    /// Node `n` holds update `u` from `t` on, spreading it, its counter at zero.
+    #[inline]
+    fn mark(&mut self, n: NodeId, u: usize, t: u64) {
+        let b = self.base(n);
+        if self.r == 1 {
+            self.words[b] = t;
+            self.words[b + 1] = 1 << 63;
+        } else {
+            self.words[b] |= 1 << u;
+            self.words[b + 1] |= 1 << u;
+            self.words[b + 2 + u] = t;
+            self.set_counter(n, u, 0);
+        }
+    }
+    /// Node `n` stops spreading `u`; true if it was.
+    #[inline]
+    fn clear_active(&mut self, n: NodeId, u: usize) -> bool {
+        let b = self.base(n);
+        if self.active(n) & (1 << u) == 0 {
+            return false;
+        }
+        if self.r == 1 {
+            self.words[b + 1] &= !(1 << 63);
+        } else {
+            self.words[b + 1] &= !(1 << u);
+        }
+        true
+    }
+    /// Node `n` forgets everything.
+    fn wipe(&mut self, n: NodeId) {
+        let b = self.base(n);
+        let (r, stride) = (self.r, self.stride);
+        let w = &mut self.words[b..b + stride];
+        if r == 1 {
+            w[0] = NEVER;
+            w[1] = 0;
+        } else {
+            w[0] = 0;
+            w[1] = 0;
+            w[2..2 + r].fill(NEVER);
+            w[2 + r..].fill(0);
+        }
     }
 
     /// The hot rumors `n` can pass on now (in rounds, not those that arrived this round).
@@ -160,12 +231,8 @@ impl Rumor {
         if new == 0 {
             return;
         }
-        let b = self.base(n);
-        self.words[b] |= new;
-        self.words[b + 1] |= new;
         for u in bits(new) {
-            self.words[b + 2 + u] = cx.now_us;
-            self.set_counter(n, u, 0);
+            self.mark(n, u, cx.now_us);
             self.active_pairs += 1;
             self.ledger.deliver(u, cx.now_us, cx.live);
         }
@@ -173,11 +240,9 @@ impl Rumor {
     }
 
     fn deactivate(&mut self, u: usize, cx: &mut Ctx<'_, RumorMsg>) {
-        let b = self.base(cx.node);
-        if self.words[b + 1] & (1 << u) != 0 {
-            self.words[b + 1] &= !(1 << u);
+        if self.clear_active(cx.node, u) {
             self.active_pairs -= 1;
-            if self.words[b + 1] == 0 {
+            if self.active(cx.node) == 0 {
                 cx.emit(EventKind::Stopped);
             }
         }
@@ -364,11 +429,7 @@ impl Protocol for Rumor {
         }
         let u = self.ledger.write(cx.node, cx.now_us, cx.live);
         self.written |= 1 << u;
-        let b = self.base(cx.node);
-        self.words[b] |= 1 << u;
-        self.words[b + 1] |= 1 << u;
-        self.words[b + 2 + u] = cx.now_us;
-        self.set_counter(cx.node, u, 0);
+        self.mark(cx.node, u, cx.now_us);
         self.active_pairs += 1;
         cx.emit(EventKind::Informed);
         true
@@ -379,11 +440,7 @@ impl Protocol for Rumor {
             self.ledger.lose(u);
         }
         self.active_pairs -= u64::from(self.active(node).count_ones());
-        let b = self.base(node);
-        self.words[b] = 0;
-        self.words[b + 1] = 0;
-        self.words[b + 2..b + 2 + self.r].fill(NEVER);
-        self.words[b + 2 + self.r..b + self.stride].fill(0);
+        self.wipe(node);
     }
 
     fn on_restart(&mut self, _cx: &mut Ctx<'_, RumorMsg>) {

@@ -26,6 +26,9 @@ pub struct Ledger {
     carried: Vec<u64>,
     /// First time (absolute us) each threshold was reached.
     crossed: Vec<[u64; 3]>,
+    /// Holders at which each update reaches its next threshold, for `need_live` live nodes.
+    need: Vec<u64>,
+    need_live: u64,
     covered: u64,
     total_sum_us: u64,
     total_max_us: u64,
@@ -64,6 +67,7 @@ impl Ledger {
         self.delivered.push(0);
         self.carried.push(0);
         self.crossed.push([NEVER; 3]);
+        self.need.push(0);
         self.gain(u, now_us, live);
         u
     }
@@ -84,11 +88,23 @@ impl Ledger {
     pub fn gain(&mut self, u: usize, now_us: u64, live: u64) {
         self.holders[u] += 1;
         self.covered += 1;
+        // The float comparisons only when a threshold may have been reached (the hot path is a compare).
+        if self.holders[u] < self.need[u] && live == self.need_live {
+            return;
+        }
+        self.need_live = live;
+        let mut next = u64::MAX;
         for (i, f) in THRESHOLDS.iter().enumerate() {
-            if self.crossed[u][i] == NEVER && self.holders[u] as f64 >= f * live as f64 - 1e-9 {
-                self.crossed[u][i] = now_us;
+            let at = (f * live as f64 - 1e-9).ceil().max(0.0) as u64;
+            if self.crossed[u][i] == NEVER {
+                if self.holders[u] >= at {
+                    self.crossed[u][i] = now_us;
+                } else {
+                    next = next.min(at);
+                }
             }
         }
+        self.need[u] = next;
     }
 
     /// A node holding `u` went down.

@@ -255,9 +255,9 @@ test('anti-entropy and several updates from the controls', async () => {
   await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 20000 });
   assert.equal(await coverage(page), 100);
   await page.selectOption('[data-testid=param-protocol]', 'rumor');
-  await page.fill('[data-testid=param-updates]', '65');
+  await page.fill('[data-testid=param-updates]', '33');
   await page.press('[data-testid=param-updates]', 'Enter');
-  assert.match(await page.textContent('[data-testid=error]'), /updates.*at most 64/);
+  assert.match(await page.textContent('[data-testid=error]'), /updates.*at most 32/);
   assert.deepEqual(problems, []);
   await page.close();
 });
