@@ -19,7 +19,12 @@ fn scenario(frag: &str) -> Scenario {
 /// The default scenario reaches every node, and the same seed repeats the same trace.
 #[wasm_bindgen_test]
 fn same_seed_same_trace_in_wasm() {
-    for frag in ["nodes=500&spread=push-pull", "nodes=300&timing=timed&loss_rate=0.2&faults=crash:3@2s,restart:3@4s"] {
+    for frag in [
+        "nodes=500&spread=push-pull",
+        "nodes=300&timing=timed&loss_rate=0.2&faults=crash:3@2s,restart:3@4s",
+        "nodes=300&protocol=anti-entropy&keys=5000&updates=50&reconcile=merkle&loss_rate=0.1",
+        "nodes=400&updates=8&update_every=1&stop=feedback-coin&k=2&backup_interval=4",
+    ] {
         let a = gossip_lab::run(&scenario(frag)).unwrap();
         let b = gossip_lab::run(&scenario(frag)).unwrap();
         assert_eq!(a, b);
