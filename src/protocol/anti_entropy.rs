@@ -19,7 +19,7 @@
 //! Only changed keys are held in memory; a message's size still counts every
 //! key it would carry on the wire.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::metrics::UpdateStats;
 use crate::protocol::updates::Ledger;
@@ -100,7 +100,7 @@ pub struct AntiEntropy {
     /// Per node: written updates it holds.
     held: Vec<u32>,
     /// Key -> its position in the write order (update i writes slot i mod keys).
-    slot: HashMap<u32, u32>,
+    slot: BTreeMap<u32, u32>,
     ledger: Ledger,
 }
 
@@ -126,7 +126,7 @@ impl AntiEntropy {
             recent: vec![Vec::new(); cap],
             staged: vec![Vec::new(); cap],
             held: vec![0; cap],
-            slot: HashMap::new(),
+            slot: BTreeMap::new(),
             ledger: Ledger::default(),
         }
     }
