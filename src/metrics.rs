@@ -81,6 +81,9 @@ pub struct RunMetrics {
     /// All messages per node, requests, replies and acknowledgements included.
     pub msgs_per_node: f64,
     pub bytes_per_node: f64,
+    /// The same per second of virtual time.
+    pub msgs_per_node_per_s: f64,
+    pub bytes_per_node_per_s: f64,
     /// Mean and last delivery time over the nodes that received the update (origin excluded).
     pub t_avg: Option<f64>,
     pub t_last: Option<f64>,
@@ -109,6 +112,9 @@ pub struct RunMetrics {
     pub shuffle_bytes_per_node: Option<f64>,
     /// Hash of the full event trace: equal hashes mean identical runs.
     pub trace_hash: String,
+    /// The protocol's own figures (membership: detection times, false positives, ...).
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, Option<f64>>,
     /// Each update's figures (left out of the JSON when there is only one).
     #[serde(skip_serializing_if = "single")]
     pub per_update: Vec<UpdateStats>,
@@ -138,6 +144,7 @@ impl RunMetrics {
         sampler: Option<SamplerStats>,
         trace_hash: String,
         per_update: Vec<UpdateStats>,
+        extra: Vec<(&'static str, Option<f64>)>,
     ) -> Self {
         let n = f64::from(s.nodes);
         let interval_ms = f64::from(s.interval_ms);
@@ -164,6 +171,8 @@ impl RunMetrics {
             traffic: p.update_msgs as f64 / n,
             msgs_per_node: st.sent as f64 / n,
             bytes_per_node: st.bytes as f64 / n,
+            msgs_per_node_per_s: if now_us > 0 { st.sent as f64 / n / (now_us as f64 / 1e6) } else { 0.0 },
+            bytes_per_node_per_s: if now_us > 0 { st.bytes as f64 / n / (now_us as f64 / 1e6) } else { 0.0 },
             t_avg: t_avg_ms.map(|t| t / interval_ms),
             t_last: t_last_ms.map(|t| t / interval_ms),
             t_avg_ms,
@@ -187,6 +196,7 @@ impl RunMetrics {
             in_degree_std: sampler.map(|x| x.in_degree_std),
             shuffle_bytes_per_node: sampler.map(|x| x.shuffle_bytes as f64 / n),
             trace_hash,
+            extra: extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             per_update,
         }
     }

@@ -31,6 +31,10 @@ pub const RUMOR_UPDATES_MAX: u64 = 32;
 pub const STATE_CELLS_MAX: u64 = 64_000_000;
 pub const PAGE_STATE_CELLS_MAX: u64 = 2_000_000;
 
+/// Membership keeps a view of every node at every node: nodes squared.
+pub const MEMBERSHIP_NODES_MAX: u32 = 2000;
+pub const PAGE_MEMBERSHIP_NODES_MAX: u32 = 500;
+
 /// Version of the URL fragment format, written as `v=1`.
 pub const URL_VERSION: u32 = 1;
 
@@ -235,7 +239,11 @@ macro_rules! word_enum {
 
 word_enum! {
     /// Which protocol family runs.
-    pub enum ProtocolKind { Rumor = "rumor", AntiEntropy = "anti-entropy" }
+    pub enum ProtocolKind { Rumor = "rumor", AntiEntropy = "anti-entropy", Membership = "membership" }
+}
+word_enum! {
+    /// How a membership node decides that a peer is dead.
+    pub enum Detector { Timeout = "timeout", Phi = "phi" }
 }
 word_enum! {
     /// How two anti-entropy replicas find out what differs.
@@ -348,6 +356,18 @@ scenario! {
         reconcile: Reconcile = Reconcile::Merkle, Kind::Choice(Reconcile::WORDS), "Reconcile", "";
         /// Anti-entropy: how long an update stays on a node's recent-update list. Longer lists cost bytes and avoid full exchanges.
         recent_window: u32 = 5, Kind::Int { min: 1, max: 100_000 }, "Recent window", "rounds";
+        /// Membership: timeout marks a peer dead when its heartbeat stalls for fail_timeout_ms; phi accrues suspicion from the heartbeat history.
+        detector: Detector = Detector::Phi, Kind::Choice(Detector::WORDS), "Failure detector", "";
+        /// Membership, timeout detector: silence before a peer is marked dead. Shorter detects sooner and raises false positives under loss.
+        fail_timeout_ms: u32 = 5000, Kind::Int { min: 1, max: 3_600_000 }, "Fail timeout", "ms";
+        /// Membership, phi detector: suspicion level that marks a peer dead (Cassandra uses 8). Lower detects sooner, with more false positives.
+        phi_threshold: f64 = 8.0, Kind::Float { min: 0.5, max: 100.0 }, "Phi threshold", "";
+        /// Membership: application keys each node owns and gossips. More keys cost bytes per exchange.
+        app_keys: u32 = 4, Kind::Int { min: 0, max: 64 }, "App keys", "per node";
+        /// Membership: key writes per node per second. Each takes the owner's next version and must reach every node.
+        key_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 100.0 }, "Key writes", "per node per s";
+        /// Membership: how long a node keeps a tombstone after learning it. Shorter than an outage, and the deleted key comes back.
+        tombstone_grace_ms: u64 = 60_000, Kind::Int { min: 0, max: 86_400_000_000 }, "Tombstone grace", "ms";
     }
     Workload {
         /// Updates written in the run (rumor: at most 32). The first is written at origin; the others at random live nodes.
@@ -484,6 +504,15 @@ impl Scenario {
                 ),
             );
         }
+        if self.protocol == ProtocolKind::Membership && self.capacity() > MEMBERSHIP_NODES_MAX {
+            return Err(ScenarioError::Invalid {
+                field: "nodes".into(),
+                value: self.capacity().to_string(),
+                allowed: format!(
+                    "membership keeps every node's view of every node (nodes squared); allowed 2 to {MEMBERSHIP_NODES_MAX} nodes with joins"
+                ),
+            });
+        }
         self.check_state_size(STATE_CELLS_MAX, "")
     }
 
@@ -522,6 +551,15 @@ impl Scenario {
             });
         }
         self.check_state_size(PAGE_STATE_CELLS_MAX, " the page")?;
+        if self.protocol == ProtocolKind::Membership && self.capacity() > PAGE_MEMBERSHIP_NODES_MAX {
+            return Err(ScenarioError::Invalid {
+                field: "nodes".into(),
+                value: self.capacity().to_string(),
+                allowed: format!(
+                    "the page runs membership on at most {PAGE_MEMBERSHIP_NODES_MAX} nodes (allowed 2 to {PAGE_MEMBERSHIP_NODES_MAX}); the command line takes {MEMBERSHIP_NODES_MAX}"
+                ),
+            });
+        }
         // Pull and push-pull send a request and a reply per contact; an
         // anti-entropy exchange takes a few round trips (a Merkle descent, one per level).
         let per_contact: u64 = match (self.protocol, self.spread) {
@@ -554,7 +592,16 @@ impl Scenario {
             "stop" | "conn_limit" | "backup_interval" if !rumor => Some("rumor only"),
             "k" if !rumor => Some("rumor only"),
             "k" if self.stop == StopRule::Never => Some("not used by stop=never"),
-            "reconcile" | "keys" | "recent_window" if rumor => Some("anti-entropy only"),
+            "reconcile" | "keys" | "recent_window" if self.protocol != ProtocolKind::AntiEntropy => {
+                Some("anti-entropy only")
+            }
+            "detector" | "fail_timeout_ms" | "phi_threshold" | "app_keys" | "key_rate" | "tombstone_grace_ms"
+                if self.protocol != ProtocolKind::Membership =>
+            {
+                Some("membership only")
+            }
+            "fail_timeout_ms" if self.detector != Detector::Timeout => Some("detector=timeout only"),
+            "phi_threshold" if self.detector != Detector::Phi => Some("detector=phi only"),
             "recent_window" if self.reconcile != Reconcile::Recent => Some("reconcile=recent only"),
             "jitter" | "latency" | "latency_ms_min" | "latency_ms_max" | "reorder_rate" | "max_time_ms" if !timed => {
                 Some("timing=timed only")

@@ -477,7 +477,7 @@ impl Protocol for AntiEntropy {
         true
     }
 
-    fn on_crash(&mut self, node: NodeId) {
+    fn on_crash(&mut self, node: NodeId, _now_us: u64) {
         // The store survives on disk, but a down node holds nothing for the coverage.
         for u in self.held_updates(node) {
             self.ledger.lose(u);

@@ -10,6 +10,7 @@
 //! function of the scenario and its seed.
 
 pub mod anti_entropy;
+pub mod membership;
 pub mod rumor;
 pub mod updates;
 
@@ -202,14 +203,22 @@ pub trait Protocol {
     fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Ctx<'_, Self::Msg>);
     /// A timer set with `Ctx::schedule` fired.
     fn on_timer(&mut self, _token: u64, _cx: &mut Ctx<'_, Self::Msg>) {}
-    /// The node crashed or left: its volatile state is gone.
-    fn on_crash(&mut self, node: NodeId);
+    /// The node crashed or left at `now_us`: its volatile state is gone.
+    fn on_crash(&mut self, node: NodeId, now_us: u64);
     /// The node (re)starts; joins are restarts of new ids.
     fn on_restart(&mut self, cx: &mut Ctx<'_, Self::Msg>);
     /// The node writes a new update (from the workload or an `update:` fault).
     /// False if the protocol cannot take more updates.
     fn on_update(&mut self, _cx: &mut Ctx<'_, Self::Msg>) -> bool {
         false
+    }
+    /// The node deletes one of its keys (a `delete:` fault). False if the protocol has no keys.
+    fn on_delete(&mut self, _cx: &mut Ctx<'_, Self::Msg>) -> bool {
+        false
+    }
+    /// Figures of this protocol beyond the common ones, by JSON key (None: not measured in this run).
+    fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {
+        Vec::new()
     }
     /// Per-update figures, in the order the updates were written, given the live nodes now.
     fn updates(&self, _live: u64) -> Vec<crate::metrics::UpdateStats> {

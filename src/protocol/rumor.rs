@@ -435,7 +435,7 @@ impl Protocol for Rumor {
         true
     }
 
-    fn on_crash(&mut self, node: NodeId) {
+    fn on_crash(&mut self, node: NodeId, _now_us: u64) {
         for u in bits(self.known(node)) {
             self.ledger.lose(u);
         }

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::metrics::{RunMetrics, SamplerStats, Series, SeriesPoint};
 use crate::protocol::anti_entropy::AntiEntropy;
+use crate::protocol::membership::Membership;
 use crate::protocol::rumor::Rumor;
 use crate::protocol::{Ctx, Delivery, NodeEvent, NodeId, NodeState, Outgoing, Protocol};
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
@@ -188,6 +189,7 @@ pub fn build(s: &Scenario) -> Result<Box<dyn Runner>, ScenarioError> {
     Ok(match s.protocol {
         ProtocolKind::Rumor => Box::new(Sim::new(s.clone(), Rumor::new(s))),
         ProtocolKind::AntiEntropy => Box::new(Sim::new(s.clone(), AntiEntropy::new(s))),
+        ProtocolKind::Membership => Box::new(Sim::new(s.clone(), Membership::new(s))),
     })
 }
 
@@ -589,11 +591,16 @@ impl<P: Protocol> Sim<P> {
             Fault::Heal => self.net.heal(),
             Fault::Loss(p) => self.net.loss_rate = *p,
             Fault::Churn(r) => self.churn = *r,
-            Fault::Update(set) => {
+            Fault::Update(set) | Fault::Delete(set) => {
+                let delete = matches!(fault, Fault::Delete(_));
                 for n in set.ids(cap) {
                     if self.slots[n as usize].status == Status::Up {
                         let mut cx = ctx!(self, n);
-                        self.proto.on_update(&mut cx);
+                        if delete {
+                            self.proto.on_delete(&mut cx);
+                        } else {
+                            self.proto.on_update(&mut cx);
+                        }
                         self.arm_timers(n);
                         self.drain_events();
                         self.flush();
@@ -608,7 +615,7 @@ impl<P: Protocol> Sim<P> {
         if st == Status::Up {
             self.live -= 1;
             self.tick_epoch[n as usize] += 1;
-            self.proto.on_crash(n);
+            self.proto.on_crash(n, self.now_us);
             self.net.reset_node(n);
         }
         if st != Status::Absent && st != Status::Left {
@@ -792,6 +799,7 @@ impl<P: Protocol> Runner for Sim<P> {
             sampler,
             self.hash.hex(),
             self.proto.updates(self.live),
+            self.proto.extra(self.live),
         )
     }
     fn series(&self) -> &Series {
@@ -885,7 +893,7 @@ mod tests {
         fn on_timer(&mut self, token: u64, cx: &mut Ctx<'_, ()>) {
             self.fired.push((cx.node, token, cx.now_us));
         }
-        fn on_crash(&mut self, _node: NodeId) {}
+        fn on_crash(&mut self, _node: NodeId, _now_us: u64) {}
         fn on_restart(&mut self, _cx: &mut Ctx<'_, ()>) {}
         fn wire_size(&self, _msg: &()) -> u32 {
             0

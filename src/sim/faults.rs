@@ -145,6 +145,9 @@ pub enum Fault {
     /// Each listed node that is up writes a new update (a new rumor, or a new
     /// version of a key); one at a node that is down is not written.
     Update(NodeSet),
+    /// Each listed node that is up deletes one of its keys (membership: its oldest
+    /// live key), leaving a tombstone.
+    Delete(NodeSet),
 }
 
 impl FromStr for Fault {
@@ -180,8 +183,9 @@ impl FromStr for Fault {
             "loss" => prob(arg).map(Fault::Loss),
             "churn" => prob(arg).map(Fault::Churn),
             "update" => need(!arg.is_empty(), "update:NODES").and_then(|_| set(arg).map(Fault::Update)),
+            "delete" => need(!arg.is_empty(), "delete:NODES").and_then(|_| set(arg).map(Fault::Delete)),
             other => Err(format!(
-                "unknown fault '{other}' (known: crash, restart, leave, join, partition, cut, heal, loss, churn, update)"
+                "unknown fault '{other}' (known: crash, restart, leave, join, partition, cut, heal, loss, churn, update, delete)"
             )),
         }
     }
@@ -209,6 +213,7 @@ impl fmt::Display for Fault {
             Fault::Loss(p) => write!(f, "loss:{p}"),
             Fault::Churn(p) => write!(f, "churn:{p}"),
             Fault::Update(s) => write!(f, "update:{s}"),
+            Fault::Delete(s) => write!(f, "delete:{s}"),
         }
     }
 }
@@ -264,7 +269,7 @@ impl FaultSchedule {
         self.0
             .iter()
             .filter_map(|e| match &e.fault {
-                Fault::Crash(s) | Fault::Restart(s) | Fault::Leave(s) | Fault::Update(s) => s.max(),
+                Fault::Crash(s) | Fault::Restart(s) | Fault::Leave(s) | Fault::Update(s) | Fault::Delete(s) => s.max(),
                 Fault::Partition(g) => g.iter().filter_map(NodeSet::max).max(),
                 Fault::Cut(a, b) => a.max().max(b.max()),
                 _ => None,

@@ -1,0 +1,858 @@
+//! Scuttlebutt-style membership and application state (van Renesse et al.,
+//! 2008; as in Cassandra, ScyllaDB and chitchat), with a failure detector.
+//!
+//! Every node owns an endpoint state: a generation (raised on each restart), a
+//! heartbeat, and `app_keys` application keys. Every change (a heartbeat tick,
+//! a key write, a delete) takes the next value of the owner's version counter,
+//! so "what I know of p" is summed up by a digest (generation, max version).
+//!
+//! Each interval a node bumps its heartbeat, runs its failure detector over
+//! every peer it knows, and gossips with `fanout` peers it believes alive (plus,
+//! as Cassandra does, now and then one it believes dead and one seed):
+//! - SYN: a digest per endpoint it knows;
+//! - ACK: what the receiver has that is newer (a newer generation replaces the
+//!   whole state), and digests of what it lacks;
+//! - ACK2: what the initiator has of those.
+//!
+//! Deltas never exceed the MTU: the most out-of-date endpoints go first and the
+//! rest follow in later rounds; within an endpoint, entries go in version
+//! order, so a cut delta leaves no gap.
+//!
+//! Deletes write tombstones; an observer drops a tombstone `tombstone_grace_ms`
+//! after it learned it. A node away for longer than that never hears of the
+//! delete and keeps the key: the deleted key comes back (resurrection), at that
+//! node and at every node that learns the endpoint from it afresh.
+//!
+//! Failure detection (`detector=`): `timeout` marks a peer dead when its
+//! heartbeat has not advanced for `fail_timeout_ms`; `phi` is the accrual
+//! detector (Hayashibara et al.) with exponential inter-arrival times, as in
+//! Cassandra: phi = log10(e) x (time since the last heartbeat) / (mean interval).
+
+use std::collections::BTreeMap;
+
+use crate::metrics::UpdateStats;
+use crate::protocol::updates::Ledger;
+use crate::protocol::{Ctx, EventKind, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
+use crate::scenario::{Detector, Scenario};
+use crate::sim::rng;
+
+/// Gossip header: message type (1), flags (1), sender id (4), sequence (4), cluster id (8).
+const HEADER: u32 = 18;
+/// A digest: endpoint (4), generation (4), max version (8).
+const DIGEST: u32 = 16;
+/// An endpoint's delta header: endpoint (4), generation (4), entry count (2).
+const DELTA_HEADER: u32 = 10;
+/// An entry: key (2), version (8), then the value.
+const ENTRY: u32 = 10;
+/// The heartbeat's value.
+const HEARTBEAT_VALUE: u32 = 8;
+/// Most events kept per node for the inspector.
+const LOG: usize = 32;
+
+const TOMBSTONE: u64 = 1 << 63;
+
+/// What an observer believes of a peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    Unknown,
+    Alive,
+    Dead,
+}
+
+/// An observer's view of one peer.
+#[derive(Clone, Copy, Debug)]
+struct View {
+    generation: u32,
+    status: Status,
+    heartbeat: u64,
+    heartbeat_version: u64,
+    max_version: u64,
+    /// Local time the heartbeat last advanced, and the mean time between advances.
+    last_beat_us: u64,
+    mean_gap_us: f64,
+}
+
+const UNKNOWN: View = View {
+    generation: 0,
+    status: Status::Unknown,
+    heartbeat: 0,
+    heartbeat_version: 0,
+    max_version: 0,
+    last_beat_us: 0,
+    mean_gap_us: 0.0,
+};
+
+/// One application key as an observer holds it: version (top bit: tombstone) and when it learned it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Entry {
+    version: u64,
+    learned_us: u64,
+}
+
+/// A change of one endpoint: (key or HEARTBEAT, version with the tombstone bit, heartbeat value).
+type Change = (u16, u64, u64);
+const HEARTBEAT: u16 = u16::MAX;
+
+/// The newer state of one endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delta {
+    pub endpoint: NodeId,
+    pub generation: u32,
+    /// Changes in version order.
+    pub changes: Vec<Change>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemberMsg {
+    /// Digests (endpoint, generation, max version) of every endpoint the sender knows.
+    Syn { digests: Vec<(NodeId, u32, u64)> },
+    /// Newer states the receiver had, and digests of what it lacks.
+    Ack { deltas: Vec<Delta>, wants: Vec<(NodeId, u32, u64)> },
+    /// The initiator's answer to the wants.
+    Ack2 { deltas: Vec<Delta> },
+}
+
+/// One event in a node's log.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Event {
+    pub t_us: u64,
+    pub peer: NodeId,
+    pub what: &'static str,
+    pub detail: u64,
+}
+
+/// How the detection of one crash went.
+#[derive(Clone, Copy, Debug, Default)]
+struct Crash {
+    node: NodeId,
+    at_us: u64,
+    first_us: Option<u64>,
+    all_us: Option<u64>,
+    detected: u64,
+}
+
+pub struct Membership {
+    detector: Detector,
+    fail_timeout_us: u64,
+    phi_threshold: f64,
+    fanout: u32,
+    seeds: u32,
+    app_keys: usize,
+    key_rate_per_tick: f64,
+    grace_us: u64,
+    payload_bytes: u32,
+    mtu_bytes: u32,
+    interval_us: u64,
+    /// Ids in use (capacity: nodes plus joins).
+    cap: usize,
+    /// `views[o * cap + p]`: what o believes of p.
+    views: Vec<View>,
+    /// `app[(o * cap + p) * app_keys + k]`.
+    app: Vec<Entry>,
+    /// Truth, for the metrics: up, and the current generation.
+    up: Vec<bool>,
+    generation: Vec<u32>,
+    /// How many live observers believe each node alive (current generation) or dead.
+    alive_votes: Vec<u32>,
+    dead_votes: Vec<u32>,
+    logs: Vec<Vec<Event>>,
+    /// Writes of application keys, for the state convergence figures.
+    ledger: Ledger,
+    /// (owner, key) -> [(version, ledger id)].
+    writes: BTreeMap<(NodeId, u16), Vec<(u64, usize)>>,
+    /// The next key each node writes.
+    next_key: Vec<u16>,
+    crashes: Vec<Crash>,
+    /// Open false suspicions: (observer, peer) -> since.
+    suspicions: BTreeMap<(NodeId, NodeId), u64>,
+    false_positives: u64,
+    false_positive_us: u64,
+    /// Restarts: (node, at, generation, all live see it alive at).
+    rejoins: Vec<(NodeId, u64, u32, Option<u64>)>,
+    /// View agreement: (observer, peer) pairs whose status matches the truth.
+    agree: u64,
+    deltas_cut: u64,
+}
+
+impl Membership {
+    pub fn new(s: &Scenario) -> Self {
+        let cap = s.capacity() as usize;
+        let k = s.app_keys as usize;
+        let mut m = Membership {
+            detector: s.detector,
+            fail_timeout_us: u64::from(s.fail_timeout_ms) * 1000,
+            phi_threshold: s.phi_threshold,
+            fanout: s.fanout,
+            seeds: s.seeds,
+            app_keys: k,
+            key_rate_per_tick: s.key_rate * f64::from(s.interval_ms) / 1000.0,
+            grace_us: s.tombstone_grace_ms * 1000,
+            payload_bytes: s.payload_bytes,
+            mtu_bytes: s.mtu_bytes,
+            interval_us: u64::from(s.interval_ms) * 1000,
+            cap,
+            views: vec![UNKNOWN; cap * cap],
+            app: vec![Entry::default(); cap * cap * k],
+            up: vec![false; cap],
+            generation: vec![1; cap],
+            alive_votes: vec![0; cap],
+            dead_votes: vec![0; cap],
+            logs: vec![Vec::new(); cap],
+            ledger: Ledger::default(),
+            writes: BTreeMap::new(),
+            next_key: vec![0; cap],
+            crashes: Vec::new(),
+            suspicions: BTreeMap::new(),
+            false_positives: 0,
+            false_positive_us: 0,
+            rejoins: Vec::new(),
+            agree: 0,
+            deltas_cut: 0,
+        };
+        m.up[..s.nodes as usize].fill(true);
+        for n in 0..s.nodes {
+            m.boot(n, 0);
+        }
+        for n in 0..s.nodes {
+            m.count_observer(n, 1);
+        }
+        m
+    }
+
+    fn vi(&self, o: NodeId, p: NodeId) -> usize {
+        o as usize * self.cap + p as usize
+    }
+
+    fn ai(&self, o: NodeId, p: NodeId, k: usize) -> usize {
+        (o as usize * self.cap + p as usize) * self.app_keys + k
+    }
+
+    /// A node starts (or restarts) with an empty table: it knows itself and the
+    /// seed nodes. Its views are not counted here (see `count_observer`).
+    fn boot(&mut self, n: NodeId, now_us: u64) {
+        let (cap, k) = (self.cap, self.app_keys);
+        let row = n as usize * cap;
+        self.views[row..row + cap].fill(UNKNOWN);
+        self.app[row * k..(row + cap) * k].fill(Entry::default());
+        let g = self.generation[n as usize];
+        self.views[row + n as usize] = View { generation: g, status: Status::Alive, ..UNKNOWN };
+        for seed in 0..self.seeds.min(cap as u32) {
+            if seed != n {
+                // Known by address only: no generation or heartbeat yet.
+                self.views[row + seed as usize] = View { status: Status::Alive, last_beat_us: now_us, ..UNKNOWN };
+            }
+        }
+    }
+
+    /// Change o's view of p, keeping the vote counters and the agreement right.
+    fn set_view(&mut self, o: NodeId, p: NodeId, v: View) {
+        let i = self.vi(o, p);
+        let old = self.views[i];
+        if o != p && self.up[o as usize] {
+            self.vote(o, p, &old, -1);
+            self.vote(o, p, &v, 1);
+        }
+        self.views[i] = v;
+    }
+
+    fn vote(&mut self, o: NodeId, p: NodeId, v: &View, sign: i64) {
+        let pu = p as usize;
+        let add = |x: &mut u32| *x = (i64::from(*x) + sign) as u32;
+        match v.status {
+            Status::Alive if v.generation == self.generation[pu] => add(&mut self.alive_votes[pu]),
+            Status::Dead => add(&mut self.dead_votes[pu]),
+            _ => {}
+        }
+        if self.correct(p, v) {
+            self.agree = (self.agree as i64 + sign) as u64;
+        }
+        let _ = o;
+    }
+
+    /// Does this view of p match the truth?
+    fn correct(&self, p: NodeId, v: &View) -> bool {
+        if self.up[p as usize] {
+            v.status == Status::Alive && v.generation == self.generation[p as usize]
+        } else {
+            v.status != Status::Alive
+        }
+    }
+
+    /// Recount o's votes when o goes down or up (its views stop or start counting).
+    fn count_observer(&mut self, o: NodeId, sign: i64) {
+        for p in 0..self.cap as NodeId {
+            if p != o {
+                let v = self.views[self.vi(o, p)];
+                self.vote(o, p, &v, sign);
+            }
+        }
+    }
+
+    /// Recount every observer's vote on p when p's truth changes.
+    fn recount_peer(&mut self, p: NodeId, change: impl FnOnce(&mut Self)) {
+        for o in 0..self.cap as NodeId {
+            if o != p && self.up[o as usize] {
+                let v = self.views[self.vi(o, p)];
+                self.vote(o, p, &v, -1);
+            }
+        }
+        change(self);
+        for o in 0..self.cap as NodeId {
+            if o != p && self.up[o as usize] {
+                let v = self.views[self.vi(o, p)];
+                self.vote(o, p, &v, 1);
+            }
+        }
+    }
+
+    fn log(&mut self, o: NodeId, t_us: u64, peer: NodeId, what: &'static str, detail: u64) {
+        let l = &mut self.logs[o as usize];
+        if l.len() == LOG {
+            l.remove(0);
+        }
+        l.push(Event { t_us, peer, what, detail });
+    }
+
+    /// The next version of n's own counter.
+    fn next_version(&mut self, n: NodeId) -> u64 {
+        let i = self.vi(n, n);
+        self.views[i].max_version += 1;
+        self.views[i].max_version
+    }
+
+    /// Node n writes (or deletes) its next key.
+    fn write_key(&mut self, n: NodeId, delete: bool, cx_now: u64, live: u64) {
+        if self.app_keys == 0 {
+            return;
+        }
+        let k = self.next_key[n as usize] as usize % self.app_keys;
+        self.next_key[n as usize] = (k as u16 + 1) % self.app_keys as u16;
+        let v = self.next_version(n);
+        let i = self.ai(n, n, k);
+        self.app[i] = Entry { version: v | if delete { TOMBSTONE } else { 0 }, learned_us: cx_now };
+        let id = self.ledger.write(n, cx_now, live);
+        self.writes.entry((n, k as u16)).or_default().push((v, id));
+        self.log(n, cx_now, n, if delete { "delete" } else { "write" }, k as u64);
+    }
+
+    fn digests(&self, o: NodeId) -> Vec<(NodeId, u32, u64)> {
+        (0..self.cap as NodeId)
+            .filter_map(|p| {
+                let v = &self.views[self.vi(o, p)];
+                (v.generation > 0).then_some((p, v.generation, v.max_version))
+            })
+            .collect()
+    }
+
+    /// o's changes of p above version `above` (all of them for a newer generation), in version order.
+    fn delta(&self, o: NodeId, p: NodeId, above: u64) -> Delta {
+        let v = &self.views[self.vi(o, p)];
+        let mut changes: Vec<Change> = Vec::new();
+        if v.heartbeat_version > above || (o == p && above == 0) {
+            changes.push((HEARTBEAT, v.heartbeat_version, v.heartbeat));
+        }
+        for k in 0..self.app_keys {
+            let e = self.app[self.ai(o, p, k)];
+            if e.version & !TOMBSTONE > above {
+                changes.push((k as u16, e.version, 0));
+            }
+        }
+        changes.sort_by_key(|c| c.1 & !TOMBSTONE);
+        Delta { endpoint: p, generation: v.generation, changes }
+    }
+
+    fn change_bytes(&self, c: &Change) -> u32 {
+        if c.0 == HEARTBEAT {
+            ENTRY + HEARTBEAT_VALUE
+        } else if c.1 & TOMBSTONE != 0 {
+            ENTRY
+        } else {
+            ENTRY + self.payload_bytes
+        }
+    }
+
+    fn delta_bytes(&self, d: &Delta) -> u32 {
+        DELTA_HEADER + d.changes.iter().map(|c| self.change_bytes(c)).sum::<u32>()
+    }
+
+    /// Fit deltas into `room` bytes: the most out-of-date endpoints first (by how
+    /// many versions they are behind); a cut endpoint keeps its oldest changes.
+    fn bound(&mut self, mut deltas: Vec<(u64, Delta)>, mut room: u32) -> Vec<Delta> {
+        deltas.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.endpoint.cmp(&b.1.endpoint)));
+        let mut out = Vec::new();
+        for (_, mut d) in deltas {
+            if room <= DELTA_HEADER {
+                self.deltas_cut += 1;
+                continue;
+            }
+            let full = self.delta_bytes(&d);
+            if full <= room {
+                room -= full;
+                out.push(d);
+                continue;
+            }
+            let mut used = DELTA_HEADER;
+            let keep = d
+                .changes
+                .iter()
+                .take_while(|c| {
+                    used += self.change_bytes(c);
+                    used <= room
+                })
+                .count();
+            d.changes.truncate(keep);
+            self.deltas_cut += 1;
+            if keep > 0 {
+                room = 0;
+                out.push(d);
+            }
+        }
+        out
+    }
+
+    /// Room for deltas in one message: the MTU less the headers (and the wants).
+    fn room(&self, wants: usize) -> u32 {
+        self.mtu_bytes.saturating_sub(IP_UDP_HEADER + HEADER + 4 + DIGEST * wants as u32)
+    }
+
+    /// Apply a delta at the node of `cx`.
+    fn apply(&mut self, d: &Delta, cx: &mut Ctx<'_, MemberMsg>) {
+        let (o, p, now) = (cx.node, d.endpoint, cx.now_us);
+        if p == o {
+            return; // nobody knows me better than I do
+        }
+        let mut v = self.views[self.vi(o, p)];
+        let known = v.generation > 0;
+        if d.generation < v.generation {
+            return;
+        }
+        if d.generation > v.generation {
+            if known {
+                self.log(o, now, p, "restart", u64::from(d.generation));
+            } else {
+                self.log(o, now, p, "join", u64::from(d.generation));
+            }
+            v = View { generation: d.generation, status: Status::Alive, last_beat_us: now, ..UNKNOWN };
+            for k in 0..self.app_keys {
+                let i = self.ai(o, p, k);
+                // A new generation replaces the old state; its writes are counted again below.
+                self.drop_entry(o, p, k, i);
+            }
+        }
+        let mut beat = false;
+        for &(key, version, value) in &d.changes {
+            let bare = version & !TOMBSTONE;
+            if key == HEARTBEAT {
+                if bare > v.heartbeat_version {
+                    v.heartbeat_version = bare;
+                    v.heartbeat = value;
+                    beat = true;
+                }
+            } else {
+                let i = self.ai(o, p, key as usize);
+                let old = self.app[i].version & !TOMBSTONE;
+                if bare > old {
+                    self.app[i] = Entry { version, learned_us: now };
+                    self.credit(o, p, key, old, bare, cx);
+                    self.log(o, now, p, if version & TOMBSTONE != 0 { "delete" } else { "change" }, u64::from(key));
+                }
+            }
+            v.max_version = v.max_version.max(bare);
+        }
+        if beat {
+            if v.last_beat_us > 0 || v.mean_gap_us > 0.0 {
+                let gap = now.saturating_sub(v.last_beat_us) as f64;
+                v.mean_gap_us = if v.mean_gap_us == 0.0 { gap } else { 0.9 * v.mean_gap_us + 0.1 * gap };
+            }
+            v.last_beat_us = now;
+            if v.mean_gap_us == 0.0 {
+                v.mean_gap_us = self.interval_us as f64;
+            }
+            if v.status == Status::Dead {
+                v.status = Status::Alive;
+                self.log(o, now, p, "alive", 0);
+                if let Some(since) = self.suspicions.remove(&(o, p)) {
+                    self.false_positive_us += now - since;
+                }
+            } else if v.status == Status::Unknown {
+                v.status = Status::Alive;
+            }
+        }
+        self.set_view(o, p, v);
+        if d.generation == self.generation[p as usize] && self.up[p as usize] {
+            self.check_rejoin(p, now, cx.live);
+        }
+    }
+
+    /// Observer o now holds versions (old, new] of p's key: credit the writes it covers.
+    fn credit(&mut self, o: NodeId, p: NodeId, key: u16, old: u64, new: u64, cx: &Ctx<'_, MemberMsg>) {
+        let _ = o;
+        if let Some(ws) = self.writes.get(&(p, key)) {
+            let ids: Vec<usize> = ws.iter().filter(|w| w.0 > old && w.0 <= new).map(|w| w.1).collect();
+            for id in ids {
+                self.ledger.deliver(id, cx.now_us, cx.live);
+            }
+        }
+    }
+
+    fn drop_entry(&mut self, o: NodeId, p: NodeId, k: usize, i: usize) {
+        let old = self.app[i].version & !TOMBSTONE;
+        if old > 0 && self.up[o as usize] {
+            if let Some(ws) = self.writes.get(&(p, k as u16)) {
+                let ids: Vec<usize> = ws.iter().filter(|w| w.0 <= old).map(|w| w.1).collect();
+                for id in ids {
+                    self.ledger.lose(id);
+                }
+            }
+        }
+        self.app[i] = Entry::default();
+    }
+
+    fn check_rejoin(&mut self, p: NodeId, now: u64, live: u64) {
+        let g = self.generation[p as usize];
+        if let Some(r) = self.rejoins.iter_mut().rev().find(|r| r.0 == p && r.2 == g) {
+            if r.3.is_none() && u64::from(self.alive_votes[p as usize]) + 1 >= live {
+                r.3 = Some(now);
+            }
+        }
+    }
+
+    /// Suspicion level of p at observer o now.
+    fn phi(&self, v: &View, now: u64) -> f64 {
+        let mean = if v.mean_gap_us > 0.0 { v.mean_gap_us } else { self.interval_us as f64 };
+        std::f64::consts::LOG10_E * now.saturating_sub(v.last_beat_us) as f64 / mean
+    }
+
+    /// Run o's failure detector over every peer it believes alive.
+    fn detect(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
+        let (o, now) = (cx.node, cx.now_us);
+        for p in 0..self.cap as NodeId {
+            if p == o {
+                continue;
+            }
+            let v = self.views[self.vi(o, p)];
+            if v.status != Status::Alive {
+                continue;
+            }
+            let dead = match self.detector {
+                Detector::Timeout => now.saturating_sub(v.last_beat_us) > self.fail_timeout_us,
+                Detector::Phi => self.phi(&v, now) > self.phi_threshold,
+            };
+            if !dead {
+                continue;
+            }
+            self.set_view(o, p, View { status: Status::Dead, ..v });
+            self.log(o, now, p, "dead", 0);
+            if self.up[p as usize] {
+                self.false_positives += 1;
+                self.suspicions.insert((o, p), now);
+            } else if let Some(c) = self.crashes.iter_mut().rev().find(|c| c.node == p) {
+                c.detected += 1;
+                c.first_us.get_or_insert(now);
+                if c.all_us.is_none() && u64::from(self.dead_votes[p as usize]) >= cx.live {
+                    c.all_us = Some(now);
+                }
+            }
+        }
+    }
+
+    /// Drop tombstones o learned more than the grace period ago.
+    fn collect_tombstones(&mut self, o: NodeId, now: u64) {
+        let k = self.app_keys;
+        if k == 0 {
+            return;
+        }
+        let base = o as usize * self.cap * k;
+        for e in &mut self.app[base..base + self.cap * k] {
+            if e.version & TOMBSTONE != 0 && e.learned_us + self.grace_us <= now {
+                *e = Entry::default();
+            }
+        }
+    }
+
+    /// Peers to gossip with: `fanout` believed alive; with probability dead / (alive + 1)
+    /// one believed dead; and a seed unless one was picked, with probability seeds / known.
+    fn targets(&self, cx: &mut Ctx<'_, MemberMsg>) -> Vec<NodeId> {
+        let o = cx.node;
+        let (mut alive, mut dead) = (Vec::new(), Vec::new());
+        for p in 0..self.cap as NodeId {
+            if p == o {
+                continue;
+            }
+            match self.views[self.vi(o, p)].status {
+                Status::Alive => alive.push(p),
+                Status::Dead => dead.push(p),
+                Status::Unknown => {}
+            }
+        }
+        let mut out = Vec::new();
+        for _ in 0..self.fanout.min(alive.len() as u32) {
+            let i = rng::index(&mut cx.rng, alive.len() as u32) as usize;
+            out.push(alive.swap_remove(i));
+        }
+        if !dead.is_empty() && rng::chance(&mut cx.rng, dead.len() as f64 / (out.len() + alive.len() + 1) as f64) {
+            out.push(dead[rng::index(&mut cx.rng, dead.len() as u32) as usize]);
+        }
+        let seeds = self.seeds.min(self.cap as u32);
+        let known = (out.len() + alive.len() + dead.len()) as f64;
+        if seeds > 0 && !out.iter().any(|&p| p < seeds) && rng::chance(&mut cx.rng, f64::from(seeds) / known.max(1.0)) {
+            let s = rng::index(&mut cx.rng, seeds);
+            if s != o {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// An event log line for the inspector and the command line.
+    pub fn events(&self, n: NodeId) -> &[Event] {
+        &self.logs[n as usize]
+    }
+
+    /// Observer o's version of p's key k, and whether it is a tombstone (version 0: none).
+    pub fn key_at(&self, o: NodeId, p: NodeId, k: usize) -> (u64, bool) {
+        let e = self.app[self.ai(o, p, k)];
+        (e.version & !TOMBSTONE, e.version & TOMBSTONE != 0)
+    }
+
+    /// What observer o believes of p, and its suspicion level.
+    pub fn belief(&self, o: NodeId, p: NodeId, now_us: u64) -> (Status, u32, u64, f64) {
+        let v = self.views[self.vi(o, p)];
+        (v.status, v.generation, v.heartbeat, if v.status == Status::Alive { self.phi(&v, now_us) } else { 0.0 })
+    }
+}
+
+impl Protocol for Membership {
+    type Msg = MemberMsg;
+
+    fn on_tick(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
+        let o = cx.node;
+        let now = cx.now_us;
+        // Heartbeat: the next version of my own state.
+        let v = self.next_version(o);
+        let i = self.vi(o, o);
+        self.views[i].heartbeat += 1;
+        self.views[i].heartbeat_version = v;
+        if self.key_rate_per_tick > 0.0 && rng::chance(&mut cx.rng, self.key_rate_per_tick.min(1.0)) {
+            self.write_key(o, false, now, cx.live);
+        }
+        self.collect_tombstones(o, now);
+        self.detect(cx);
+        let digests = self.digests(o);
+        for p in self.targets(cx) {
+            cx.request(p, MemberMsg::Syn { digests: digests.clone() });
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: MemberMsg, cx: &mut Ctx<'_, MemberMsg>) {
+        let o = cx.node;
+        match msg {
+            MemberMsg::Syn { digests } => {
+                let mut seen = vec![false; self.cap];
+                let mut deltas = Vec::new();
+                let mut wants = Vec::new();
+                for &(p, g, ver) in &digests {
+                    seen[p as usize] = true;
+                    let mine = self.views[self.vi(o, p)];
+                    if mine.generation > g || (mine.generation == g && mine.max_version > ver) {
+                        let above = if mine.generation > g { 0 } else { ver };
+                        deltas.push((mine.max_version - above, self.delta(o, p, above)));
+                    } else if g > mine.generation || ver > mine.max_version {
+                        let have = if g > mine.generation { 0 } else { mine.max_version };
+                        wants.push((p, g, have));
+                    }
+                }
+                // Endpoints the initiator does not know at all.
+                for p in 0..self.cap as NodeId {
+                    let mine = self.views[self.vi(o, p)];
+                    if !seen[p as usize] && mine.generation > 0 {
+                        deltas.push((mine.max_version, self.delta(o, p, 0)));
+                    }
+                }
+                let deltas = self.bound(deltas, self.room(wants.len()));
+                cx.reply(from, MemberMsg::Ack { deltas, wants });
+            }
+            MemberMsg::Ack { deltas, wants } => {
+                for d in &deltas {
+                    self.apply(d, cx);
+                }
+                let mut out = Vec::new();
+                for (p, g, have) in wants {
+                    let mine = self.views[self.vi(o, p)];
+                    if mine.generation > g || (mine.generation == g && mine.max_version > have) {
+                        let above = if mine.generation > g { 0 } else { have };
+                        out.push((mine.max_version - above, self.delta(o, p, above)));
+                    }
+                }
+                if !out.is_empty() {
+                    let deltas = self.bound(out, self.room(0));
+                    cx.reply(from, MemberMsg::Ack2 { deltas });
+                }
+            }
+            MemberMsg::Ack2 { deltas } => {
+                for d in &deltas {
+                    self.apply(d, cx);
+                }
+            }
+        }
+    }
+
+    fn on_update(&mut self, cx: &mut Ctx<'_, MemberMsg>) -> bool {
+        if self.app_keys == 0 {
+            return false;
+        }
+        self.write_key(cx.node, false, cx.now_us, cx.live);
+        cx.emit(EventKind::Informed);
+        true
+    }
+
+    fn on_delete(&mut self, cx: &mut Ctx<'_, MemberMsg>) -> bool {
+        if self.app_keys == 0 {
+            return false;
+        }
+        self.write_key(cx.node, true, cx.now_us, cx.live);
+        true
+    }
+
+    fn on_crash(&mut self, node: NodeId, now_us: u64) {
+        self.count_observer(node, -1);
+        // The writes it held no longer count: a down node holds nothing for the metrics.
+        for (&(p, k), ws) in &self.writes {
+            let held =
+                self.app[(node as usize * self.cap + p as usize) * self.app_keys + k as usize].version & !TOMBSTONE;
+            for &(v, id) in ws {
+                if v <= held {
+                    self.ledger.lose(id);
+                }
+            }
+        }
+        self.recount_peer(node, |m| m.up[node as usize] = false);
+        self.crashes.push(Crash { node, at_us: now_us, ..Crash::default() });
+        // Suspicions by the crashed node end with it.
+        let open: Vec<(NodeId, NodeId)> = self.suspicions.keys().filter(|k| k.0 == node).copied().collect();
+        for key in open {
+            let since = self.suspicions.remove(&key).expect("listed");
+            self.false_positive_us += now_us - since;
+        }
+    }
+
+    fn on_restart(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
+        let n = cx.node;
+        // A joining id has never run; a restart comes back with the next generation.
+        let fresh = self.views[self.vi(n, n)].generation == 0;
+        if !fresh {
+            self.generation[n as usize] += 1;
+        }
+        let g = self.generation[n as usize];
+        self.recount_peer(n, |m| m.up[n as usize] = true);
+        // Its volatile membership table is gone: it knows itself and the seeds again.
+        self.boot(n, cx.now_us);
+        self.count_observer(n, 1);
+        if !fresh {
+            self.rejoins.push((n, cx.now_us, g, None));
+        }
+        self.log(n, cx.now_us, n, if fresh { "join" } else { "restart" }, u64::from(g));
+    }
+
+    fn wire_size(&self, msg: &MemberMsg) -> u32 {
+        let body = match msg {
+            MemberMsg::Syn { digests } => 4 + DIGEST * digests.len() as u32,
+            MemberMsg::Ack { deltas, wants } => {
+                4 + DIGEST * wants.len() as u32 + deltas.iter().map(|d| self.delta_bytes(d)).sum::<u32>()
+            }
+            MemberMsg::Ack2 { deltas } => 4 + deltas.iter().map(|d| self.delta_bytes(d)).sum::<u32>(),
+        };
+        IP_UDP_HEADER + HEADER + body
+    }
+
+    fn msg_kind(&self, msg: &MemberMsg) -> &'static str {
+        match msg {
+            MemberMsg::Syn { .. } => "syn",
+            MemberMsg::Ack { .. } => "ack",
+            MemberMsg::Ack2 { .. } => "ack2",
+        }
+    }
+
+    /// As the majority of live nodes sees it: alive, or (while up) suspected dead, or unknown.
+    fn node_state(&self, node: NodeId) -> NodeState {
+        let n = node as usize;
+        if self.dead_votes[n] > self.alive_votes[n] {
+            NodeState::Infective
+        } else if self.alive_votes[n] > 0 {
+            NodeState::Removed
+        } else {
+            NodeState::Susceptible
+        }
+    }
+
+    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+        let me = self.views[self.vi(node, node)];
+        let mut rows = vec![
+            ("generation", me.generation.to_string()),
+            ("heartbeat", me.heartbeat.to_string()),
+            ("max version", me.max_version.to_string()),
+            ("seen alive by", format!("{} live nodes", self.alive_votes[node as usize])),
+            ("seen dead by", format!("{} live nodes", self.dead_votes[node as usize])),
+        ];
+        let table: Vec<String> = (0..self.cap as NodeId)
+            .filter(|&p| p != node && self.views[self.vi(node, p)].generation > 0)
+            .take(12)
+            .map(|p| {
+                let v = self.views[self.vi(node, p)];
+                let s = match v.status {
+                    Status::Alive => "alive",
+                    Status::Dead => "dead",
+                    Status::Unknown => "?",
+                };
+                format!("{p}: g{} hb{} v{} {s}", v.generation, v.heartbeat, v.max_version)
+            })
+            .collect();
+        rows.push(("membership (first 12)", table.join("; ")));
+        let log: Vec<String> = self.logs[node as usize]
+            .iter()
+            .rev()
+            .take(6)
+            .map(|e| format!("{:.1}s {} {}", e.t_us as f64 / 1e6, e.what, e.peer))
+            .collect();
+        rows.push(("events (newest first)", log.join("; ")));
+        rows
+    }
+
+    fn progress(&self) -> Progress {
+        let p = self.ledger.progress(0);
+        // Coverage is view agreement: (live observer, other id) pairs that match the truth.
+        let ids = self.up.iter().filter(|&&u| u).count() as u64;
+        let _ = ids;
+        Progress { covered: self.agree, injected: (self.cap as u64).saturating_sub(1), ..p }
+    }
+
+    fn updates(&self, _live: u64) -> Vec<UpdateStats> {
+        Vec::new()
+    }
+
+    fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+        let first = mean(self.crashes.iter().filter_map(|c| c.first_us.map(|t| ms(t - c.at_us))).collect());
+        let all = mean(self.crashes.iter().filter_map(|c| c.all_us.map(|t| ms(t - c.at_us))).collect());
+        let rejoin = mean(self.rejoins.iter().filter_map(|r| r.3.map(|t| ms(t - r.1))).collect());
+        let stats = self.ledger.stats(live, 1);
+        let converge = mean(stats.iter().filter_map(|u| u.t100_ms).collect());
+        vec![
+            ("detect_first_ms", first),
+            ("detect_all_ms", all),
+            ("rejoin_all_ms", rejoin),
+            ("false_positives", Some(self.false_positives as f64)),
+            ("false_positive_s", Some(self.false_positive_us as f64 / 1e6)),
+            ("state_converge_ms", converge),
+            ("state_writes", Some(self.ledger.len() as f64)),
+            ("state_coverage", Some(if self.ledger.is_empty() { 1.0 } else { self.ledger.progress(0).coverage(live) })),
+            ("deltas_cut", Some(self.deltas_cut as f64)),
+        ]
+    }
+
+    fn done(&self, _live: u64) -> bool {
+        false // membership runs until max_rounds or max_time_ms
+    }
+}

@@ -1,0 +1,217 @@
+//! Membership: heartbeats, generations, versions, tombstones, seeds and failure
+//! detection, in `timing=timed`, with fixed seeds.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+use common::*;
+use gossip_lab::protocol::membership::{Membership, Status};
+use gossip_lab::sim::engine::{Runner, Sim};
+
+fn sim(pairs: &[&str]) -> Sim<Membership> {
+    let s = scenario(pairs);
+    Sim::new(s.clone(), Membership::new(&s))
+}
+
+fn extra(m: &gossip_lab::metrics::RunMetrics, key: &str) -> Option<f64> {
+    m.extra.get(key).copied().flatten()
+}
+
+/// A crash at zero loss: with the timeout detector (5 s) the first node marks the
+/// crashed one dead within a second of the timeout (its last heartbeat is up to an
+/// interval old at the crash), the last within the timeout plus the ~log n rounds a
+/// heartbeat takes to reach everyone (4 s at 60 nodes), and no live node is ever
+/// marked dead. 20 seeds.
+#[test]
+fn crash_is_detected_in_time_and_nothing_else() {
+    for i in 0..20 {
+        let seed = format!("seed={i}");
+        let m = run(&[
+            "protocol=membership",
+            "nodes=60",
+            "timing=timed",
+            "detector=timeout",
+            "fail_timeout_ms=5000",
+            "max_rounds=40",
+            "faults=crash:7@10s",
+            &seed,
+        ]);
+        let (first, all) = (extra(&m, "detect_first_ms").unwrap(), extra(&m, "detect_all_ms").unwrap());
+        assert!((4000.0..=5600.0).contains(&first), "seed {i}: first detection {first} ms");
+        assert!(all >= first && all <= 9000.0, "seed {i}: last detection {all} ms");
+        assert_eq!(extra(&m, "false_positives"), Some(0.0), "seed {i}");
+        assert_eq!(m.coverage, 1.0, "seed {i}: views disagree at the end");
+    }
+}
+
+/// The phi detector with exponential inter-arrivals marks a peer dead once
+/// log10(e) * silence / mean > threshold: with a 1 s interval and threshold 8, about
+/// 18.4 s after the last heartbeat. The mean first detection over 20 seeds lies
+/// between 18.4 s minus the heartbeat's age at the crash (a few intervals) and 18.4 s.
+#[test]
+fn phi_detection_matches_its_threshold() {
+    let mut firsts = Vec::new();
+    for i in 0..20 {
+        let m = run(&[
+            "protocol=membership",
+            "nodes=40",
+            "timing=timed",
+            "max_rounds=60",
+            "faults=crash:5@10s",
+            &format!("seed={i}"),
+        ]);
+        firsts.push(extra(&m, "detect_first_ms").unwrap());
+        assert_eq!(extra(&m, "false_positives"), Some(0.0));
+    }
+    let (mean_first, _) = mean(firsts);
+    let expect = 8.0 / std::f64::consts::LOG10_E * 1000.0;
+    assert!(
+        mean_first > expect - 4000.0 && mean_first < expect + 500.0,
+        "first detection {mean_first:.0} ms, phi bound {expect:.0}"
+    );
+}
+
+/// Loss raises false positives for a fixed timeout, and phi adapts: at 20% loss over
+/// 60 s of 100 nodes, the timeout detector (5 s) marks live nodes dead far more often than phi.
+#[test]
+fn loss_false_positives_timeout_vs_phi() {
+    let base = ["protocol=membership", "nodes=100", "timing=timed", "max_rounds=60", "loss_rate=0.2", "seed=3"];
+    let fp = |det: &str| {
+        let mut p = base.to_vec();
+        let d = format!("detector={det}");
+        p.push(&d);
+        extra(&run(&p), "false_positives").unwrap()
+    };
+    let (timeout, phi) = (fp("timeout"), fp("phi"));
+    assert!(timeout > 10.0 * (phi + 1.0), "timeout {timeout} false positives, phi {phi}");
+}
+
+/// A restart comes back with a new generation, which replaces the old state everywhere.
+#[test]
+fn restart_new_generation_replaces_old_state() {
+    let mut s = sim(&[
+        "protocol=membership",
+        "nodes=30",
+        "timing=timed",
+        "max_rounds=40",
+        "faults=crash:4@5s,restart:4@25s",
+        "seed=5",
+    ]);
+    s.run_to_end();
+    let now = s.now_us();
+    for o in (0..30).filter(|&o| o != 4) {
+        let (status, generation, _, _) = s.protocol().belief(o, 4, now);
+        assert_eq!((status, generation), (Status::Alive, 2), "node {o}");
+    }
+    let m = s.metrics();
+    let rejoin = extra(&m, "rejoin_all_ms").expect("every node saw the restart");
+    assert!(rejoin < 10_000.0, "rejoin took {rejoin} ms");
+    assert!(s.protocol().events(0).iter().any(|e| e.what == "restart" && e.peer == 4));
+}
+
+/// Higher version wins: a key written twice ends at its second version everywhere,
+/// and every write reached every live node.
+#[test]
+fn newest_version_wins() {
+    let mut s = sim(&[
+        "protocol=membership",
+        "nodes=30",
+        "timing=timed",
+        "app_keys=1",
+        "max_rounds=30",
+        "faults=update:3@2s,update:3@6s",
+        "seed=6",
+    ]);
+    s.run_to_end();
+    let newest = s.protocol().key_at(3, 3, 0);
+    assert!(newest.0 > 0 && !newest.1);
+    for o in 0..30 {
+        assert_eq!(s.protocol().key_at(o, 3, 0), newest, "node {o}");
+    }
+    assert_eq!(extra(&s.metrics(), "state_coverage"), Some(1.0));
+}
+
+/// Tombstones: a node cut off while a key is deleted misses the delete. If the
+/// tombstone is collected before it comes back, the deleted key survives there
+/// (resurrection); with a grace period longer than the outage, the delete reaches it.
+#[test]
+fn tombstone_resurrection_depends_on_grace() {
+    for (grace, resurrected) in [("5000", true), ("120000", false)] {
+        let mut s = sim(&[
+            "protocol=membership",
+            "nodes=20",
+            "timing=timed",
+            "app_keys=1",
+            "updates=1",
+            "max_rounds=60",
+            &format!("tombstone_grace_ms={grace}"),
+            "faults=partition:19@8s,delete:0@10s,heal@30s",
+            "seed=7",
+        ]);
+        s.run_to_end();
+        let (v, tomb) = s.protocol().key_at(19, 0, 0);
+        if resurrected {
+            assert!(v > 0 && !tomb, "grace {grace}: node 19 should still hold the deleted key, has ({v}, {tomb})");
+            assert_eq!(s.protocol().key_at(5, 0, 0).0, 0, "the others collected the tombstone");
+        } else {
+            assert!(tomb, "grace {grace}: node 19 should have the tombstone, has ({v}, {tomb})");
+        }
+    }
+}
+
+/// A partition makes each side mark the other dead; after the heal the cluster
+/// reconnects (through dead-node probes and the seed) and every view agrees again.
+#[test]
+fn partition_heals_through_seeds() {
+    let mut s = sim(&[
+        "protocol=membership",
+        "nodes=40",
+        "timing=timed",
+        "detector=timeout",
+        "max_rounds=80",
+        "faults=partition:0-19/20-39@10s,heal@40s",
+        "seed=8",
+    ]);
+    s.advance_to(39_000_000);
+    let now = s.now_us();
+    assert_eq!(s.protocol().belief(5, 30, now).0, Status::Dead, "the other side is dead during the partition");
+    s.run_to_end();
+    let m = s.metrics();
+    assert_eq!(m.coverage, 1.0, "views still disagree after the heal");
+    assert!(extra(&m, "false_positives").unwrap() >= 2.0 * 20.0 * 20.0, "both sides suspected each other");
+}
+
+/// New nodes join by contacting the seed, and everyone learns of them.
+#[test]
+fn joins_through_the_seed() {
+    let mut s =
+        sim(&["protocol=membership", "nodes=30", "timing=timed", "max_rounds=40", "faults=join:5@10s", "seed=9"]);
+    s.run_to_end();
+    let now = s.now_us();
+    for o in 0..35 {
+        for p in 0..35 {
+            if o != p {
+                assert_eq!(s.protocol().belief(o, p, now).0, Status::Alive, "{o} about {p}");
+            }
+        }
+    }
+    assert!(s.protocol().events(0).iter().any(|e| e.what == "join" && e.peer >= 30));
+}
+
+/// Deltas never exceed the MTU: with many keys changing, no message is larger than it,
+/// and the cut deltas are counted.
+#[test]
+fn messages_fit_the_mtu() {
+    let m = run(&[
+        "protocol=membership",
+        "nodes=60",
+        "timing=timed",
+        "app_keys=10",
+        "key_rate=2",
+        "max_rounds=20",
+        "oversize=drop",
+        "seed=10",
+    ]);
+    // SYNs carry one digest per endpoint (60 x 16 bytes), within 1400 bytes; deltas are cut to fit.
+    assert_eq!(m.dropped_oversize, 0);
+    assert!(extra(&m, "deltas_cut").unwrap() > 0.0);
+}
