@@ -595,6 +595,7 @@ impl Scenario {
             "reconcile" | "keys" | "recent_window" if self.protocol != ProtocolKind::AntiEntropy => {
                 Some("anti-entropy only")
             }
+            "spread" if self.protocol == ProtocolKind::Membership => Some("not used by membership (SYN/ACK/ACK2)"),
             "detector" | "fail_timeout_ms" | "phi_threshold" | "app_keys" | "key_rate" | "tombstone_grace_ms"
                 if self.protocol != ProtocolKind::Membership =>
             {

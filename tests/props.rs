@@ -10,10 +10,18 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         (2u32..300, 0u64..1000, 1u32..6, 0usize..3, 0usize..6, 1u32..5),
         (0usize..2, 0.0f64..0.6, 0.0f64..0.3, 0usize..2, 0usize..4, 0usize..2),
         proptest::option::of((0u32..300, 0u32..8, 0u32..8)),
+        (0usize..3, 1u32..6, 0u32..3, 0usize..4, 0u32..4, 0.0f64..1.0),
     )
         .prop_map(
-            |((nodes, seed, fanout, spread, stop, k), (timing, loss, dup, transport, latency, view), fault)| {
+            |(
+                (nodes, seed, fanout, spread, stop, k),
+                (timing, loss, dup, transport, latency, view),
+                fault,
+                (protocol, updates, every, reconcile, app_keys, key_rate),
+            )| {
                 let mut s = Scenario::default();
+                // Membership costs nodes squared per interval: keep its clusters small.
+                let nodes = if protocol == 2 { 2 + nodes % 100 } else { nodes };
                 let spreads = ["push", "pull", "push-pull"];
                 let stops = ["never", "feedback-counter", "feedback-coin", "blind-counter", "blind-coin", "rounds"];
                 let lat = ["constant", "uniform", "exponential", "lognormal"];
@@ -32,6 +40,15 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     format!("view={}", ["full", "partial"][view]),
                     format!("view_size={}", (nodes / 2).clamp(2, 8).min(nodes.saturating_sub(1)).max(2)),
                     "max_rounds=60".to_string(),
+                    format!("protocol={}", ["rumor", "anti-entropy", "membership"][protocol]),
+                    format!("updates={updates}"),
+                    format!("update_every={every}"),
+                    format!("reconcile={}", ["full", "checksum", "recent", "merkle"][reconcile]),
+                    format!("keys={}", 50 + nodes),
+                    format!("app_keys={app_keys}"),
+                    format!("key_rate={key_rate}"),
+                    format!("conn_limit={}", stop % 3),
+                    format!("backup_interval={}", 3 * (k % 2)),
                 ];
                 s.apply_pairs(pairs.iter().map(String::as_str)).unwrap();
                 if s.view_size >= s.nodes {
@@ -41,7 +58,12 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     let n = node % s.nodes;
                     s.set(
                         "faults",
-                        &format!("crash:{n}@{a}r,restart:{n}@{}r,partition:0-{}@1r,heal@{b}r", a + b, s.nodes / 2),
+                        &format!(
+                            "crash:{n}@{a}r,restart:{n}@{}r,partition:0-{}@1r,heal@{b}r,update:{n}@{b}r,delete:{n}@{}r,join:2@{a}r",
+                            a + b,
+                            s.nodes / 2,
+                            b + 1
+                        ),
                     )
                     .unwrap();
                 }
@@ -61,6 +83,10 @@ proptest! {
         let m = gossip_lab::run(&s).unwrap();
         prop_assert_eq!(m.sent + m.duplicated, m.delivered + m.dropped + m.in_flight);
         prop_assert!((0.0..=1.0).contains(&m.coverage));
+        prop_assert!(m.per_update.iter().all(|u| (0.0..=1.0).contains(&u.coverage)));
+        if let Some(Some(c)) = m.extra.get("state_coverage") {
+            prop_assert!((0.0..=1.0).contains(c));
+        }
         prop_assert!(m.live <= u64::from(s.capacity()));
         prop_assert!(m.traffic <= m.msgs_per_node + 1e-12);
         if let (Some(a), Some(l)) = (m.t_avg, m.t_last) {

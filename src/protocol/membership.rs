@@ -83,11 +83,14 @@ const UNKNOWN: View = View {
     mean_gap_us: 0.0,
 };
 
-/// One application key as an observer holds it: version (top bit: tombstone) and when it learned it.
+/// One application key as an observer holds it: version (top bit: tombstone), when
+/// it learned it, and the highest version counted as delivered (kept when a
+/// tombstone is collected, so a write is never counted twice).
 #[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     version: u64,
     learned_us: u64,
+    credited: u64,
 }
 
 /// A change of one endpoint: (key or HEARTBEAT, version with the tombstone bit, heartbeat value).
@@ -159,8 +162,8 @@ pub struct Membership {
     logs: Vec<Vec<Event>>,
     /// Writes of application keys, for the state convergence figures.
     ledger: Ledger,
-    /// (owner, key) -> [(version, ledger id)].
-    writes: BTreeMap<(NodeId, u16), Vec<(u64, usize)>>,
+    /// (owner, generation, key) -> [(version, ledger id)].
+    writes: BTreeMap<(NodeId, u32, u16), Vec<(u64, usize)>>,
     /// The next key each node writes.
     next_key: Vec<u16>,
     crashes: Vec<Crash>,
@@ -330,9 +333,10 @@ impl Membership {
         self.next_key[n as usize] = (k as u16 + 1) % self.app_keys as u16;
         let v = self.next_version(n);
         let i = self.ai(n, n, k);
-        self.app[i] = Entry { version: v | if delete { TOMBSTONE } else { 0 }, learned_us: cx_now };
+        self.app[i] = Entry { version: v | if delete { TOMBSTONE } else { 0 }, learned_us: cx_now, credited: v };
         let id = self.ledger.write(n, cx_now, live);
-        self.writes.entry((n, k as u16)).or_default().push((v, id));
+        let g = self.generation[n as usize];
+        self.writes.entry((n, g, k as u16)).or_default().push((v, id));
         self.log(n, cx_now, n, if delete { "delete" } else { "write" }, k as u64);
     }
 
@@ -453,8 +457,9 @@ impl Membership {
                 let i = self.ai(o, p, key as usize);
                 let old = self.app[i].version & !TOMBSTONE;
                 if bare > old {
-                    self.app[i] = Entry { version, learned_us: now };
-                    self.credit(o, p, key, old, bare, cx);
+                    let credited = self.app[i].credited;
+                    self.app[i] = Entry { version, learned_us: now, credited: credited.max(bare) };
+                    self.credit(p, d.generation, key, credited, bare, cx);
                     self.log(o, now, p, if version & TOMBSTONE != 0 { "delete" } else { "change" }, u64::from(key));
                 }
             }
@@ -485,10 +490,9 @@ impl Membership {
         }
     }
 
-    /// Observer o now holds versions (old, new] of p's key: credit the writes it covers.
-    fn credit(&mut self, o: NodeId, p: NodeId, key: u16, old: u64, new: u64, cx: &Ctx<'_, MemberMsg>) {
-        let _ = o;
-        if let Some(ws) = self.writes.get(&(p, key)) {
+    /// An observer now holds versions (old, new] of p's key: credit the writes it covers.
+    fn credit(&mut self, p: NodeId, generation: u32, key: u16, old: u64, new: u64, cx: &Ctx<'_, MemberMsg>) {
+        if let Some(ws) = self.writes.get(&(p, generation, key)) {
             let ids: Vec<usize> = ws.iter().filter(|w| w.0 > old && w.0 <= new).map(|w| w.1).collect();
             for id in ids {
                 self.ledger.deliver(id, cx.now_us, cx.live);
@@ -496,11 +500,13 @@ impl Membership {
         }
     }
 
+    /// o forgets its entry of p's key k (p came back with a new generation).
     fn drop_entry(&mut self, o: NodeId, p: NodeId, k: usize, i: usize) {
-        let old = self.app[i].version & !TOMBSTONE;
-        if old > 0 && self.up[o as usize] {
-            if let Some(ws) = self.writes.get(&(p, k as u16)) {
-                let ids: Vec<usize> = ws.iter().filter(|w| w.0 <= old).map(|w| w.1).collect();
+        let credited = self.app[i].credited;
+        let g = self.views[self.vi(o, p)].generation;
+        if credited > 0 && self.up[o as usize] {
+            if let Some(ws) = self.writes.get(&(p, g, k as u16)) {
+                let ids: Vec<usize> = ws.iter().filter(|w| w.0 <= credited).map(|w| w.1).collect();
                 for id in ids {
                     self.ledger.lose(id);
                 }
@@ -566,7 +572,7 @@ impl Membership {
         let base = o as usize * self.cap * k;
         for e in &mut self.app[base..base + self.cap * k] {
             if e.version & TOMBSTONE != 0 && e.learned_us + self.grace_us <= now {
-                *e = Entry::default();
+                *e = Entry { version: 0, learned_us: 0, credited: e.credited };
             }
         }
     }
@@ -718,9 +724,11 @@ impl Protocol for Membership {
     fn on_crash(&mut self, node: NodeId, now_us: u64) {
         self.count_observer(node, -1);
         // The writes it held no longer count: a down node holds nothing for the metrics.
-        for (&(p, k), ws) in &self.writes {
-            let held =
-                self.app[(node as usize * self.cap + p as usize) * self.app_keys + k as usize].version & !TOMBSTONE;
+        for (&(p, g, k), ws) in &self.writes {
+            if self.views[node as usize * self.cap + p as usize].generation != g {
+                continue;
+            }
+            let held = self.app[(node as usize * self.cap + p as usize) * self.app_keys + k as usize].credited;
             for &(v, id) in ws {
                 if v <= held {
                     self.ledger.lose(id);

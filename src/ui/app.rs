@@ -12,7 +12,7 @@ use super::chart::{draw_coverage, draw_messages, Other};
 use super::graph::{css, fit, Graph, PALETTE};
 use super::model::{Playground, Speed, PRESETS};
 use crate::protocol::NodeState;
-use crate::scenario::{Group, Kind, ParamSpec, Timing, PAGE_NODES_MAX, PARAMS};
+use crate::scenario::{Group, Kind, ParamSpec, ProtocolKind, Timing, PAGE_NODES_MAX, PARAMS};
 
 /// Budget of simulation work per animation frame, in milliseconds.
 const FRAME_BUDGET_MS: f64 = 10.0;
@@ -41,6 +41,8 @@ pub enum Msg {
     ClearComparison,
     /// Pin the settings as variant A and compare, or stop comparing.
     Compare,
+    /// Write an update (or, with true, delete a key) at the selected node.
+    WriteSelected(bool),
 }
 
 pub struct App {
@@ -276,7 +278,7 @@ impl App {
         };
         html! {
             <div class="stats" aria-live="polite">
-                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ " informed" }</span>
+                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ if m.scenario.protocol == ProtocolKind::Membership { " of views agree" } else { " informed" } }</span>
                 <span class="stat"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
                 <span class="stat"><b>{ format_ms(t) }</b>{ " virtual" }</span>
                 <span class="stat"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
@@ -286,6 +288,9 @@ impl App {
                         <b>{ format!("{mean:.1} ± {std:.1}") }</b>{ " in-degree" }
                     </span>
                 }
+                { for self.protocol_stats().into_iter().map(|(label, value, id)| html! {
+                    <span class="stat" data-testid={id}><b>{ value }</b>{ format!(" {label}") }</span>
+                }) }
                 <span class="stat" data-testid="run-state">{ state }</span>
             </div>
         }
@@ -326,10 +331,40 @@ impl App {
                     <button data-testid="inspector-crash" onclick={ctx.link().callback(|_| Msg::ToggleSelected)}>
                         { if down { "Restart node" } else { "Crash node" } }
                     </button>
+                    if !down {
+                        <button data-testid="inspector-write" onclick={ctx.link().callback(|_| Msg::WriteSelected(false))}
+                            title="Write a new update here now (recorded in the link)">
+                            { match self.model.scenario.protocol {
+                                ProtocolKind::Rumor => "Start a rumor here",
+                                ProtocolKind::AntiEntropy => "Write a key here",
+                                ProtocolKind::Membership => "Set a key here",
+                            } }
+                        </button>
+                        if self.model.scenario.protocol == ProtocolKind::Membership {
+                            <button data-testid="inspector-delete" onclick={ctx.link().callback(|_| Msg::WriteSelected(true))}
+                                title="Delete one of this node's keys (a tombstone)">{ "Delete a key" }</button>
+                        }
+                    }
                     <button onclick={ctx.link().callback(|_| Msg::CloseInspector)} aria-label="Close inspector">{ "Close" }</button>
                 </div>
             </section>
         }
+    }
+
+    /// Figures of the protocol beyond coverage: (label, value, test id).
+    fn protocol_stats(&self) -> Vec<(&'static str, String, &'static str)> {
+        if self.model.scenario.protocol != ProtocolKind::Membership {
+            return Vec::new();
+        }
+        let m = self.model.sim.metrics();
+        let get = |k: &str| m.extra.get(k).copied().flatten();
+        let ms = |v: Option<f64>| v.map_or("–".to_string(), format_ms);
+        vec![
+            ("first detection", ms(get("detect_first_ms")), "detect-first"),
+            ("all detected", ms(get("detect_all_ms")), "detect-all"),
+            ("false positives", format!("{}", get("false_positives").unwrap_or(0.0)), "false-positives"),
+            ("to converge a key", ms(get("state_converge_ms")), "state-converge"),
+        ]
     }
 
     /// Variant A and B side by side, each captioned with the settings that differ.
@@ -391,9 +426,12 @@ impl App {
 fn state_label(s: NodeState, sc: &crate::scenario::Scenario) -> &'static str {
     let many = sc.total_updates() > 1;
     match (sc.protocol, s) {
-        (crate::scenario::ProtocolKind::AntiEntropy, NodeState::Susceptible) => "has no update",
-        (crate::scenario::ProtocolKind::AntiEntropy, NodeState::Infective) => "has some updates",
-        (crate::scenario::ProtocolKind::AntiEntropy, NodeState::Removed) => "has every update",
+        (ProtocolKind::Membership, NodeState::Susceptible) => "unknown to most",
+        (ProtocolKind::Membership, NodeState::Infective) => "up, but dead to most",
+        (ProtocolKind::Membership, NodeState::Removed) => "alive to most",
+        (ProtocolKind::AntiEntropy, NodeState::Susceptible) => "has no update",
+        (ProtocolKind::AntiEntropy, NodeState::Infective) => "has some updates",
+        (ProtocolKind::AntiEntropy, NodeState::Removed) => "has every update",
         (_, NodeState::Susceptible) if many => "has no update",
         (_, NodeState::Infective) if many => "spreading some",
         (_, NodeState::Removed) if many => "has some, spreads none",
@@ -566,6 +604,13 @@ impl Component for App {
                 }
             }
             Msg::CloseInspector => self.model.select(None),
+            Msg::WriteSelected(delete) => {
+                if let Some(n) = self.model.selected {
+                    if self.model.write_at(n, delete).is_ok() {
+                        self.write_url();
+                    }
+                }
+            }
             Msg::Seek(ms) => self.model.seek((ms.max(0.0) * 1000.0) as u64),
         }
         self.draw();

@@ -126,10 +126,13 @@ pub fn draw_coverage(
     // Legend.
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
-    let legend = match (other.is_some(), past.is_empty()) {
-        (true, _) => "— B (orange) and A (violet) measured   - - theory (dotted for A)",
-        (false, true) => "— measured   - - mean-field theory",
-        (false, false) => "— measured   - - mean-field theory   — earlier runs (grey)",
+    let legend = match (other.is_some(), past.is_empty(), theory.is_empty()) {
+        (true, _, false) => "— B (orange) and A (violet) measured   - - theory (dotted for A)",
+        (true, _, true) => "— B (orange) and A (violet) measured",
+        (false, true, false) => "— measured   - - mean-field theory",
+        (false, false, false) => "— measured   - - mean-field theory   — earlier runs (grey)",
+        (false, true, true) => "— measured",
+        (false, false, true) => "— measured   — earlier runs (grey)",
     };
     let _ = ctx.fill_text(legend, left + 8.0 * dpr, top + 14.0 * dpr);
 }

@@ -44,7 +44,7 @@ impl Speed {
 }
 
 /// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
-pub const PRESETS: [(&str, &str); 11] = [
+pub const PRESETS: [(&str, &str); 14] = [
     ("Default: push, 200 nodes", ""),
     ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
     ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
@@ -71,6 +71,18 @@ pub const PRESETS: [(&str, &str); 11] = [
         "nodes=300&spread=push-pull&fanout=2&timing=timed&faults=partition:0-149@0s,heal@8s",
     ),
     ("Big cluster: 50,000 nodes", "nodes=50000&fanout=1"),
+    (
+        "Membership: a crash detected by phi accrual",
+        "nodes=60&protocol=membership&timing=timed&max_rounds=90&faults=crash:7@10s,restart:7@45s",
+    ),
+    (
+        "A/B: timeout vs phi detector at 20% loss",
+        "nodes=100&protocol=membership&timing=timed&max_rounds=60&loss_rate=0.2&detector=timeout&vs.detector=phi",
+    ),
+    (
+        "Tombstone resurrection (grace shorter than an outage)",
+        "nodes=20&protocol=membership&timing=timed&app_keys=1&max_rounds=60&tombstone_grace_ms=5000&faults=partition:19@8s,delete:0@10s,heal@30s",
+    ),
 ];
 
 /// Messages kept for drawing.
@@ -100,7 +112,7 @@ impl Variant {
     fn new(scenario: Scenario) -> Self {
         let mut sim = build(&scenario).expect("the playground only keeps valid scenarios");
         sim.record_edges(EDGE_BUFFER);
-        let theory = crate::theory::coverage_curve(&scenario, scenario.max_rounds.min(400));
+        let theory = theory_curve(&scenario);
         let mut v = Variant { scenario, sim, states: Vec::new(), edges: Vec::new(), theory };
         v.snapshot();
         v
@@ -108,6 +120,15 @@ impl Variant {
     fn snapshot(&mut self) {
         self.sim.node_states(&mut self.states);
         self.sim.recent_edges(&mut self.edges);
+    }
+}
+
+/// The coverage chart's theory curve; membership's coverage is view agreement, which has none.
+fn theory_curve(s: &Scenario) -> Vec<f64> {
+    if s.protocol == crate::scenario::ProtocolKind::Membership {
+        Vec::new()
+    } else {
+        crate::theory::coverage_curve(s, s.max_rounds.min(400))
     }
 }
 
@@ -263,7 +284,7 @@ impl Playground {
         self.clock_us = 0.0;
         self.horizon_us = 0;
         self.selected = self.selected.filter(|&n| n < self.scenario.capacity());
-        self.theory = crate::theory::coverage_curve(&self.scenario, self.scenario.max_rounds.min(400));
+        self.theory = theory_curve(&self.scenario);
         if let Some(a) = &mut self.compare {
             // Same seed as B: a comparison of settings, not of luck.
             a.scenario.seed = self.scenario.seed;
@@ -428,6 +449,36 @@ impl Playground {
             }
         }
         self.snapshot();
+    }
+
+    /// Write a new update at a node (a rumor, a new version of a key, or one of its
+    /// application keys), or with `delete` delete one of its keys. Recorded in the
+    /// fault schedule; the run is replayed to now with it, exactly as the link will.
+    pub fn write_at(&mut self, node: NodeId, delete: bool) -> Result<(), ScenarioError> {
+        let set = NodeSet::single(node);
+        let fault = if delete { Fault::Delete(set) } else { Fault::Update(set) };
+        let at_ms = self.sim.now_us().div_ceil(1000);
+        let mut next = self.scenario.clone();
+        next.faults.push(At::Ms(at_ms), fault.clone());
+        if let Err(e) = next.validate_for_page() {
+            let msg = e.to_string();
+            self.errors.retain(|m| m != &msg);
+            self.errors.push(msg);
+            self.version += 1;
+            return Err(e);
+        }
+        if let Some(a) = &mut self.compare {
+            a.scenario.faults.push(At::Ms(at_ms), fault);
+        }
+        self.scenario = next;
+        let horizon = self.horizon_us;
+        self.reset();
+        self.sim.advance_to(at_ms * 1000);
+        self.sync_compare(at_ms * 1000);
+        self.clock_us = self.sim.now_us() as f64;
+        self.snapshot();
+        self.horizon_us = self.horizon_us.max(horizon);
+        Ok(())
     }
 
     /// Keep the current run's coverage curve (if it ran at all) for comparison.
@@ -702,5 +753,28 @@ mod tests {
             assert!(p.errors.is_empty(), "{label}: {:?}", p.errors);
             assert_eq!(p.compare.is_some(), frag.contains("vs."), "{label}");
         }
+    }
+
+    /// Writing at a node goes into the schedule and the replayed run has it: a second
+    /// rumor written at node 9 by hand reaches everyone, and the link replays it.
+    #[test]
+    fn write_by_hand_is_in_the_link() {
+        let mut p = Playground::from_fragment("#nodes=100&fanout=2");
+        p.step();
+        p.step();
+        p.write_at(9, false).unwrap();
+        assert!(p.fragment().contains("update:9@2s"), "{}", p.fragment());
+        assert_eq!(p.sim.round(), 2);
+        p.sim.run_to_end();
+        let m = p.sim.metrics();
+        assert_eq!((m.updates, m.coverage), (2, 1.0));
+        let mut q = Playground::from_fragment(&p.fragment());
+        q.sim.run_to_end();
+        assert_eq!(q.sim.metrics().trace_hash, m.trace_hash);
+        // Past the rumor limit, the banner says so and the schedule is unchanged.
+        let mut r = Playground::from_fragment("#nodes=100&updates=32");
+        assert!(r.write_at(3, false).is_err());
+        assert!(r.errors[0].contains("at most 32"), "{:?}", r.errors);
+        assert!(!r.fragment().contains("update:"));
     }
 }

@@ -206,6 +206,7 @@ test('native and browser runs are identical', async () => {
     'nodes=300&protocol=anti-entropy&reconcile=merkle&keys=2000&updates=40&update_every=2&timing=timed&loss_rate=0.05&faults=crash:3@1s,restart:3@6s',
     'nodes=400&protocol=anti-entropy&reconcile=recent&spread=pull&keys=500&updates=20&recent_window=8',
     'nodes=800&updates=12&update_every=1&stop=feedback-counter&k=2&conn_limit=1&backup_interval=6&spread=push-pull',
+    'nodes=80&protocol=membership&timing=timed&max_rounds=40&loss_rate=0.1&app_keys=3&key_rate=0.5&faults=crash:3@5s,restart:3@15s,delete:5@8s,join:2@12s',
   ];
   for (const frag of scenarios) {
     const native = JSON.parse(execFileSync(bin, ['run', ...frag.split('&'), '--json']).toString());
@@ -258,6 +259,31 @@ test('anti-entropy and several updates from the controls', async () => {
   await page.fill('[data-testid=param-updates]', '33');
   await page.press('[data-testid=param-updates]', 'Enter');
   assert.match(await page.textContent('[data-testid=error]'), /updates.*at most 32/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// Membership: a crash is detected and shown; the views agree again; the inspector
+// shows the membership table and the event log, and can set a key at a node.
+test('membership detects a crash', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=40&protocol=membership&timing=timed&max_rounds=60&faults=crash:7@10s&speed=max`);
+  assert.match(await page.textContent('.stats'), /of views agree/);
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 30000 });
+  const first = await page.textContent('[data-testid=detect-first] b');
+  assert.match(first, /^\d+(\.\d)? s$|^\d+ ms$/, `first detection: ${first}`);
+  assert.equal(await page.textContent('[data-testid=false-positives] b'), '0');
+  assert.equal(await coverage(page), 100);
+  // The ring layout puts node 0 at the top: click it to inspect.
+  const box = await page.$eval('[data-testid=graph]', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
+  for (let dy = 0.02; dy < 0.2 && !(await page.$('[data-testid=inspector]')); dy += 0.01) {
+    await page.mouse.click(box.x + box.w / 2, box.y + box.h * dy);
+  }
+  const inspector = await page.textContent('[data-testid=inspector]');
+  assert.match(inspector, /membership/);
+  assert.match(inspector, /dead 7/, 'the event log shows node 7 marked dead');
+  await page.click('[data-testid=inspector-write]');
+  assert.match(page.url(), /update%3A0%40|update:0@/);
   assert.deepEqual(problems, []);
   await page.close();
 });
