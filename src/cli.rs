@@ -45,6 +45,9 @@ enum Cmd {
         /// Include the coverage series (single trial).
         #[arg(long)]
         series: bool,
+        /// Print this node's event log at the end (membership: join, alive, dead, change, restart, delete).
+        #[arg(long, value_name = "NODE")]
+        events: Option<u32>,
     },
     /// Run every combination of values: key=a,b,c or key=from..to:step.
     Sweep {
@@ -133,12 +136,15 @@ fn load(settings: &[String], file: Option<&PathBuf>) -> Result<Scenario, CliErro
 
 fn dispatch(cmd: Cmd) -> Result<(), CliError> {
     match cmd {
-        Cmd::Run { settings, scenario, trials, json, series } => {
+        Cmd::Run { settings, scenario, trials, json, series, events } => {
             let mut s = load(&settings, scenario.as_ref())?;
             if let Some(t) = trials {
                 s.set("trials", &t.to_string())?;
             }
-            run_cmd(&s, json, series)
+            if let Some(n) = events.filter(|&n| n >= s.capacity()) {
+                return Err(CliError(format!("--events: node {n} does not exist; allowed 0 to {}", s.capacity() - 1)));
+            }
+            run_cmd(&s, json, series, events)
         }
         Cmd::Sweep { settings, scenario, trials, csv, shard } => {
             sweep_cmd(&settings, scenario.as_ref(), trials, csv, shard)
@@ -206,20 +212,30 @@ pub fn run_trials(s: &Scenario, trials: u32) -> Result<Vec<RunMetrics>, Scenario
         .collect()
 }
 
-fn run_cmd(s: &Scenario, json: bool, with_series: bool) -> Result<(), CliError> {
+fn run_cmd(s: &Scenario, json: bool, with_series: bool, events: Option<u32>) -> Result<(), CliError> {
     if s.trials == 1 {
         let mut sim = crate::sim::build(s)?;
         sim.run_to_end();
         let m = sim.metrics();
+        let log = events.map(|n| sim.events(n));
         if json {
             let mut v = serde_json::to_value(&m).expect("json");
             if with_series {
                 v["series"] = serde_json::to_value(sim.series()).expect("json");
             }
+            if let Some(log) = &log {
+                v["events"] = serde_json::to_value(log).expect("json");
+            }
             v["fragment"] = s.to_fragment().into();
             println!("{v}");
         } else {
             print_human(s, &m);
+            if let (Some(n), Some(log)) = (events, &log) {
+                println!("  events at node {n} (oldest first):");
+                for line in log {
+                    println!("    {line}");
+                }
+            }
         }
         return Ok(());
     }

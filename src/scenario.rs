@@ -239,7 +239,7 @@ macro_rules! word_enum {
 
 word_enum! {
     /// Which protocol family runs.
-    pub enum ProtocolKind { Rumor = "rumor", AntiEntropy = "anti-entropy", Membership = "membership" }
+    pub enum ProtocolKind { Rumor = "rumor", AntiEntropy = "anti-entropy", Membership = "membership", Swim = "swim" }
 }
 word_enum! {
     /// How a membership node decides that a peer is dead.
@@ -368,6 +368,14 @@ scenario! {
         key_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 100.0 }, "Key writes", "per node per s";
         /// Membership: how long a node keeps a tombstone after learning it. Shorter than an outage, and the deleted key comes back.
         tombstone_grace_ms: u64 = 60_000, Kind::Int { min: 0, max: 86_400_000_000 }, "Tombstone grace", "ms";
+        /// SWIM: members asked to ping a target that missed its direct ack. More ride out lossy links, at more messages.
+        indirect_probes: u32 = 3, Kind::Int { min: 0, max: 16 }, "Indirect probes", "";
+        /// SWIM: wait for a direct ack before asking for indirect probes; must be well under the interval.
+        ack_timeout_ms: u32 = 200, Kind::Int { min: 1, max: 3_600_000 }, "Ack timeout", "ms";
+        /// SWIM: a suspect not refuted in this time is declared dead. Longer means fewer false deaths and slower detection.
+        suspicion_ms: u32 = 5000, Kind::Int { min: 0, max: 3_600_000 }, "Suspicion timeout", "ms";
+        /// SWIM: each update is piggybacked lambda x log2(n+1) times. Higher spreads more surely, at more bytes.
+        lambda: f64 = 3.0, Kind::Float { min: 0.1, max: 50.0 }, "Lambda", "";
     }
     Workload {
         /// Updates written in the run (rumor: at most 32). The first is written at origin; the others at random live nodes.
@@ -504,7 +512,18 @@ impl Scenario {
                 ),
             );
         }
-        if self.protocol == ProtocolKind::Membership && self.capacity() > MEMBERSHIP_NODES_MAX {
+        if self.ack_timeout_ms >= self.interval_ms && self.protocol == ProtocolKind::Swim {
+            return conflict(
+                "ack_timeout_ms",
+                format!(
+                    "{} ms is not below the interval ({} ms); allowed 1 to {}",
+                    self.ack_timeout_ms,
+                    self.interval_ms,
+                    self.interval_ms.saturating_sub(1).max(1)
+                ),
+            );
+        }
+        if self.membership_like() && self.capacity() > MEMBERSHIP_NODES_MAX {
             return Err(ScenarioError::Invalid {
                 field: "nodes".into(),
                 value: self.capacity().to_string(),
@@ -551,7 +570,7 @@ impl Scenario {
             });
         }
         self.check_state_size(PAGE_STATE_CELLS_MAX, " the page")?;
-        if self.protocol == ProtocolKind::Membership && self.capacity() > PAGE_MEMBERSHIP_NODES_MAX {
+        if self.membership_like() && self.capacity() > PAGE_MEMBERSHIP_NODES_MAX {
             return Err(ScenarioError::Invalid {
                 field: "nodes".into(),
                 value: self.capacity().to_string(),
@@ -583,6 +602,11 @@ impl Scenario {
         Ok(())
     }
 
+    /// Membership and SWIM keep every node's view of every node, and measure view agreement.
+    pub fn membership_like(&self) -> bool {
+        matches!(self.protocol, ProtocolKind::Membership | ProtocolKind::Swim)
+    }
+
     /// Why a setting has no effect with the others as they are (for dimming a
     /// control), or None when it matters.
     pub fn inactive(&self, key: &str) -> Option<&'static str> {
@@ -595,7 +619,13 @@ impl Scenario {
             "reconcile" | "keys" | "recent_window" if self.protocol != ProtocolKind::AntiEntropy => {
                 Some("anti-entropy only")
             }
-            "spread" if self.protocol == ProtocolKind::Membership => Some("not used by membership (SYN/ACK/ACK2)"),
+            "spread" if matches!(self.protocol, ProtocolKind::Membership | ProtocolKind::Swim) => {
+                Some("not used by membership or SWIM")
+            }
+            "fanout" if self.protocol == ProtocolKind::Swim => Some("SWIM probes one member per period"),
+            "indirect_probes" | "ack_timeout_ms" | "suspicion_ms" | "lambda" if self.protocol != ProtocolKind::Swim => {
+                Some("swim only")
+            }
             "detector" | "fail_timeout_ms" | "phi_threshold" | "app_keys" | "key_rate" | "tombstone_grace_ms"
                 if self.protocol != ProtocolKind::Membership =>
             {

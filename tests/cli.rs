@@ -127,3 +127,31 @@ fn theory_json() {
     assert!((v["pittel_push_rounds"].as_f64().unwrap() - 16.874).abs() < 0.01);
     assert!((v["feedback_coin_residue"].as_f64().unwrap() - 0.0595).abs() < 0.001);
 }
+
+/// `run --events N` prints a membership node's event log (here: the crash of node 7
+/// seen as "dead", then its restart with generation 2); a node that does not exist is an error.
+#[test]
+fn run_prints_event_log() {
+    let args = [
+        "run",
+        "protocol=membership",
+        "nodes=20",
+        "timing=timed",
+        "detector=timeout",
+        "max_rounds=40",
+        "faults=crash:7@5s,restart:7@25s",
+        "--events",
+        "0",
+        "--json",
+    ];
+    let (code, out, _) = cli(&args);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let log: Vec<&str> = v["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert!(log.iter().any(|l| l.ends_with("node 7 dead")), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("restart of node 7 (generation 2)")), "{log:?}");
+    assert!(v["detect_all_ms"].is_number() && v["false_positives"] == 0.0);
+    let (code, _, err) = cli(&["run", "protocol=membership", "nodes=20", "--events", "20"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--events") && err.contains("0 to 19"), "{err}");
+}

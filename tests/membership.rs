@@ -215,3 +215,72 @@ fn messages_fit_the_mtu() {
     assert_eq!(m.dropped_oversize, 0);
     assert!(extra(&m, "deltas_cut").unwrap() > 0.0);
 }
+
+/// SWIM: a crashed member is suspected at the end of the period in which a probe of it
+/// fails, and declared dead when the suspicion times out (5 s); everyone hears of it
+/// within a few periods more (updates ride lambda log n messages). No live node is
+/// declared dead at zero loss. 20 seeds.
+#[test]
+fn swim_detects_a_crash_in_bounded_time() {
+    for i in 0..20 {
+        let m = run(&[
+            "protocol=swim",
+            "nodes=60",
+            "timing=timed",
+            "max_rounds=40",
+            "suspicion_ms=5000",
+            "faults=crash:9@10s",
+            &format!("seed={i}"),
+        ]);
+        let (first, all) = (extra(&m, "detect_first_ms").unwrap(), extra(&m, "detect_all_ms").unwrap());
+        assert!((5000.0..=5000.0 + 8000.0).contains(&first), "seed {i}: first {first}");
+        assert!(all <= 5000.0 + 12_000.0, "seed {i}: all {all}");
+        assert_eq!(extra(&m, "false_positives"), Some(0.0), "seed {i}");
+        assert_eq!(m.coverage, 1.0, "seed {i}");
+    }
+}
+
+/// SWIM refutes a false suspicion through incarnation numbers: a burst of 70% loss
+/// makes probes fail and live members suspected; each one hears of it and raises its
+/// incarnation; with a suspicion timeout longer than the burst's effect nobody is
+/// declared dead, and afterwards every member sees every other alive.
+#[test]
+fn swim_refutes_false_suspicion() {
+    let sc = scenario(&[
+        "protocol=swim",
+        "nodes=40",
+        "timing=timed",
+        "max_rounds=50",
+        "suspicion_ms=20000",
+        "faults=loss:0.7@5s,loss:0@12s",
+        "seed=11",
+    ]);
+    let mut s = gossip_lab::sim::engine::Sim::new(sc.clone(), gossip_lab::protocol::swim::Swim::new(&sc));
+    s.run_to_end();
+    let m = s.metrics();
+    assert!(extra(&m, "false_suspicions").unwrap() > 0.0, "the burst raised no suspicion");
+    assert!(extra(&m, "refutations").unwrap() > 0.0, "no suspicion was refuted");
+    assert_eq!(extra(&m, "false_positives"), Some(0.0));
+    for o in 0..40 {
+        for p in 0..40 {
+            if o != p {
+                assert_eq!(s.protocol().belief(o, p).0, gossip_lab::protocol::swim::Status::Alive, "{o} about {p}");
+            }
+        }
+    }
+    assert!((0..40).any(|p| s.protocol().belief(0, p).1 > 0), "no incarnation was raised");
+}
+
+/// SWIM's load per member is constant in n, heartbeat gossip's grows with n: at 100
+/// members SWIM sends under a tenth of the bytes per node per second.
+#[test]
+fn swim_is_lighter_than_heartbeat_gossip() {
+    let swim = run(&["protocol=swim", "nodes=100", "timing=timed", "max_rounds=30", "seed=12"]);
+    let hb = run(&["protocol=membership", "nodes=100", "timing=timed", "max_rounds=30", "seed=12"]);
+    assert!(
+        swim.bytes_per_node_per_s * 10.0 < hb.bytes_per_node_per_s,
+        "SWIM {:.0} B/s, heartbeats {:.0} B/s",
+        swim.bytes_per_node_per_s,
+        hb.bytes_per_node_per_s
+    );
+}

@@ -10,7 +10,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         (2u32..300, 0u64..1000, 1u32..6, 0usize..3, 0usize..6, 1u32..5),
         (0usize..2, 0.0f64..0.6, 0.0f64..0.3, 0usize..2, 0usize..4, 0usize..2),
         proptest::option::of((0u32..300, 0u32..8, 0u32..8)),
-        (0usize..3, 1u32..6, 0u32..3, 0usize..4, 0u32..4, 0.0f64..1.0),
+        (0usize..4, 1u32..6, 0u32..3, 0usize..4, 0u32..4, 0.0f64..1.0),
     )
         .prop_map(
             |(
@@ -21,7 +21,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             )| {
                 let mut s = Scenario::default();
                 // Membership costs nodes squared per interval: keep its clusters small.
-                let nodes = if protocol == 2 { 2 + nodes % 100 } else { nodes };
+                let nodes = if protocol >= 2 { 2 + nodes % 100 } else { nodes };
                 let spreads = ["push", "pull", "push-pull"];
                 let stops = ["never", "feedback-counter", "feedback-coin", "blind-counter", "blind-coin", "rounds"];
                 let lat = ["constant", "uniform", "exponential", "lognormal"];
@@ -40,7 +40,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     format!("view={}", ["full", "partial"][view]),
                     format!("view_size={}", (nodes / 2).clamp(2, 8).min(nodes.saturating_sub(1)).max(2)),
                     "max_rounds=60".to_string(),
-                    format!("protocol={}", ["rumor", "anti-entropy", "membership"][protocol]),
+                    "ack_timeout_ms=100".to_string(),
+                    format!("protocol={}", ["rumor", "anti-entropy", "membership", "swim"][protocol]),
                     format!("updates={updates}"),
                     format!("update_every={every}"),
                     format!("reconcile={}", ["full", "checksum", "recent", "merkle"][reconcile]),

@@ -839,6 +839,21 @@ impl Protocol for Membership {
         Vec::new()
     }
 
+    fn event_log(&self, node: NodeId) -> Vec<String> {
+        self.logs[node as usize]
+            .iter()
+            .map(|e| match e.what {
+                "change" | "delete" | "write" => {
+                    format!("{:.3} s {} of node {} key {}", e.t_us as f64 / 1e6, e.what, e.peer, e.detail)
+                }
+                "join" | "restart" => {
+                    format!("{:.3} s {} of node {} (generation {})", e.t_us as f64 / 1e6, e.what, e.peer, e.detail)
+                }
+                _ => format!("{:.3} s node {} {}", e.t_us as f64 / 1e6, e.peer, e.what),
+            })
+            .collect()
+    }
+
     fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {
         let ms = |us: u64| us as f64 / 1000.0;
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);

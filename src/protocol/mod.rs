@@ -12,6 +12,7 @@
 pub mod anti_entropy;
 pub mod membership;
 pub mod rumor;
+pub mod swim;
 pub mod updates;
 
 use crate::scenario::Timing;
@@ -215,6 +216,10 @@ pub trait Protocol {
     /// The node deletes one of its keys (a `delete:` fault). False if the protocol has no keys.
     fn on_delete(&mut self, _cx: &mut Ctx<'_, Self::Msg>) -> bool {
         false
+    }
+    /// The node's event log, oldest first (membership: join, alive, dead, change, restart).
+    fn event_log(&self, _node: NodeId) -> Vec<String> {
+        Vec::new()
     }
     /// Figures of this protocol beyond the common ones, by JSON key (None: not measured in this run).
     fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {

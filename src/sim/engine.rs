@@ -20,6 +20,7 @@ use crate::metrics::{RunMetrics, SamplerStats, Series, SeriesPoint};
 use crate::protocol::anti_entropy::AntiEntropy;
 use crate::protocol::membership::Membership;
 use crate::protocol::rumor::Rumor;
+use crate::protocol::swim::Swim;
 use crate::protocol::{Ctx, Delivery, NodeEvent, NodeId, NodeState, Outgoing, Protocol};
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
 use crate::sim::faults::Fault;
@@ -190,6 +191,7 @@ pub fn build(s: &Scenario) -> Result<Box<dyn Runner>, ScenarioError> {
         ProtocolKind::Rumor => Box::new(Sim::new(s.clone(), Rumor::new(s))),
         ProtocolKind::AntiEntropy => Box::new(Sim::new(s.clone(), AntiEntropy::new(s))),
         ProtocolKind::Membership => Box::new(Sim::new(s.clone(), Membership::new(s))),
+        ProtocolKind::Swim => Box::new(Sim::new(s.clone(), Swim::new(s))),
     })
 }
 
@@ -738,6 +740,8 @@ pub trait Runner {
     /// Apply a fault now.
     fn command(&mut self, fault: &Fault);
     fn set_trace_sink(&mut self, sink: TraceSink);
+    /// The node's event log, oldest first.
+    fn events(&self, n: NodeId) -> Vec<String>;
     /// Everything the inspector shows about a node, engine and protocol rows together.
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)>;
 }
@@ -840,6 +844,9 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn set_trace_sink(&mut self, sink: TraceSink) {
         self.set_trace(sink);
+    }
+    fn events(&self, n: NodeId) -> Vec<String> {
+        self.proto.event_log(n)
     }
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)> {
         let slot = &self.slots[n as usize];

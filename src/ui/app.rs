@@ -278,7 +278,7 @@ impl App {
         };
         html! {
             <div class="stats" aria-live="polite">
-                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ if m.scenario.protocol == ProtocolKind::Membership { " of views agree" } else { " informed" } }</span>
+                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ if m.scenario.membership_like() { " of views agree" } else { " informed" } }</span>
                 <span class="stat"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
                 <span class="stat"><b>{ format_ms(t) }</b>{ " virtual" }</span>
                 <span class="stat"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
@@ -331,13 +331,13 @@ impl App {
                     <button data-testid="inspector-crash" onclick={ctx.link().callback(|_| Msg::ToggleSelected)}>
                         { if down { "Restart node" } else { "Crash node" } }
                     </button>
-                    if !down {
+                    if !down && self.model.scenario.protocol != ProtocolKind::Swim {
                         <button data-testid="inspector-write" onclick={ctx.link().callback(|_| Msg::WriteSelected(false))}
                             title="Write a new update here now (recorded in the link)">
                             { match self.model.scenario.protocol {
                                 ProtocolKind::Rumor => "Start a rumor here",
                                 ProtocolKind::AntiEntropy => "Write a key here",
-                                ProtocolKind::Membership => "Set a key here",
+                                ProtocolKind::Membership | ProtocolKind::Swim => "Set a key here",
                             } }
                         </button>
                         if self.model.scenario.protocol == ProtocolKind::Membership {
@@ -353,18 +353,23 @@ impl App {
 
     /// Figures of the protocol beyond coverage: (label, value, test id).
     fn protocol_stats(&self) -> Vec<(&'static str, String, &'static str)> {
-        if self.model.scenario.protocol != ProtocolKind::Membership {
+        if !self.model.scenario.membership_like() {
             return Vec::new();
         }
         let m = self.model.sim.metrics();
         let get = |k: &str| m.extra.get(k).copied().flatten();
         let ms = |v: Option<f64>| v.map_or("–".to_string(), format_ms);
-        vec![
+        let mut out = vec![
             ("first detection", ms(get("detect_first_ms")), "detect-first"),
             ("all detected", ms(get("detect_all_ms")), "detect-all"),
             ("false positives", format!("{}", get("false_positives").unwrap_or(0.0)), "false-positives"),
-            ("to converge a key", ms(get("state_converge_ms")), "state-converge"),
-        ]
+        ];
+        if self.model.scenario.protocol == ProtocolKind::Swim {
+            out.push(("refutations", format!("{}", get("refutations").unwrap_or(0.0)), "refutations"));
+        } else {
+            out.push(("to converge a key", ms(get("state_converge_ms")), "state-converge"));
+        }
+        out
     }
 
     /// Variant A and B side by side, each captioned with the settings that differ.
@@ -426,9 +431,9 @@ impl App {
 fn state_label(s: NodeState, sc: &crate::scenario::Scenario) -> &'static str {
     let many = sc.total_updates() > 1;
     match (sc.protocol, s) {
-        (ProtocolKind::Membership, NodeState::Susceptible) => "unknown to most",
-        (ProtocolKind::Membership, NodeState::Infective) => "up, but dead to most",
-        (ProtocolKind::Membership, NodeState::Removed) => "alive to most",
+        (ProtocolKind::Membership | ProtocolKind::Swim, NodeState::Susceptible) => "unknown to most",
+        (ProtocolKind::Membership | ProtocolKind::Swim, NodeState::Infective) => "up, but dead to most",
+        (ProtocolKind::Membership | ProtocolKind::Swim, NodeState::Removed) => "alive to most",
         (ProtocolKind::AntiEntropy, NodeState::Susceptible) => "has no update",
         (ProtocolKind::AntiEntropy, NodeState::Infective) => "has some updates",
         (ProtocolKind::AntiEntropy, NodeState::Removed) => "has every update",

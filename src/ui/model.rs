@@ -44,7 +44,7 @@ impl Speed {
 }
 
 /// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
-pub const PRESETS: [(&str, &str); 14] = [
+pub const PRESETS: [(&str, &str); 15] = [
     ("Default: push, 200 nodes", ""),
     ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
     ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
@@ -78,6 +78,10 @@ pub const PRESETS: [(&str, &str); 14] = [
     (
         "A/B: timeout vs phi detector at 20% loss",
         "nodes=100&protocol=membership&timing=timed&max_rounds=60&loss_rate=0.2&detector=timeout&vs.detector=phi",
+    ),
+    (
+        "A/B: SWIM vs heartbeat gossip (a crash)",
+        "nodes=100&protocol=swim&timing=timed&max_rounds=60&faults=crash:7@10s&vs.protocol=membership",
     ),
     (
         "Tombstone resurrection (grace shorter than an outage)",
@@ -125,7 +129,7 @@ impl Variant {
 
 /// The coverage chart's theory curve; membership's coverage is view agreement, which has none.
 fn theory_curve(s: &Scenario) -> Vec<f64> {
-    if s.protocol == crate::scenario::ProtocolKind::Membership {
+    if s.membership_like() {
         Vec::new()
     } else {
         crate::theory::coverage_curve(s, s.max_rounds.min(400))

@@ -207,6 +207,7 @@ test('native and browser runs are identical', async () => {
     'nodes=400&protocol=anti-entropy&reconcile=recent&spread=pull&keys=500&updates=20&recent_window=8',
     'nodes=800&updates=12&update_every=1&stop=feedback-counter&k=2&conn_limit=1&backup_interval=6&spread=push-pull',
     'nodes=80&protocol=membership&timing=timed&max_rounds=40&loss_rate=0.1&app_keys=3&key_rate=0.5&faults=crash:3@5s,restart:3@15s,delete:5@8s,join:2@12s',
+    'nodes=120&protocol=swim&timing=timed&max_rounds=40&loss_rate=0.2&faults=crash:3@5s,restart:3@20s,join:3@10s',
   ];
   for (const frag of scenarios) {
     const native = JSON.parse(execFileSync(bin, ['run', ...frag.split('&'), '--json']).toString());

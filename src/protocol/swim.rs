@@ -1,0 +1,545 @@
+//! SWIM (Das, Gupta and Motivala, 2002): failure detection by probing, and
+//! membership changes spread by piggybacking on the probes.
+//!
+//! Every protocol period (`interval_ms`) a node pings one random member it
+//! believes alive or suspect. No ack within `ack_timeout_ms`: it asks
+//! `indirect_probes` other members to ping the target for it (ping-req). No
+//! ack, direct or relayed, by the end of the period: it suspects the target.
+//! A suspect not refuted within `suspicion_ms` is declared dead. A node that
+//! hears it is suspected refutes by raising its incarnation number and
+//! spreading `alive`. Each update (alive, suspect, dead, with an incarnation)
+//! rides on the next pings, acks and ping-reqs, at most `lambda` x log2(n + 1)
+//! times, the least-sent first, as many as fit in the MTU.
+//!
+//! Precedence (from the paper): alive(i) overrides suspect(j) and alive(j) for
+//! i > j; suspect(i) overrides alive(j) for i >= j and suspect(j) for i > j;
+//! dead overrides everything of the same or a lower incarnation. A node that
+//! restarts comes back with a higher incarnation, which overrides its death.
+
+use crate::protocol::{Ctx, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
+use crate::scenario::Scenario;
+use crate::sim::rng;
+
+/// Header: type (1), flags (1), sender (4), sequence (4).
+const HEADER: u32 = 10;
+/// A piggybacked update: kind (1), node (4), incarnation (4).
+const UPDATE: u32 = 9;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    Unknown,
+    Alive,
+    Suspect,
+    Dead,
+}
+
+/// A membership update: about whom, what, at which incarnation.
+pub type Update = (NodeId, Status, u32);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SwimMsg {
+    Ping {
+        seq: u32,
+        updates: Vec<Update>,
+    },
+    /// `for_node`: the requester a relay acks on behalf of (or the pinger itself).
+    Ack {
+        seq: u32,
+        updates: Vec<Update>,
+    },
+    PingReq {
+        seq: u32,
+        target: NodeId,
+        updates: Vec<Update>,
+    },
+    /// A ping sent on behalf of `requester`.
+    RelayPing {
+        seq: u32,
+        requester: NodeId,
+        updates: Vec<Update>,
+    },
+    /// The target's answer to a relayed ping, going back through the relay.
+    RelayAck {
+        seq: u32,
+        requester: NodeId,
+        target: NodeId,
+        updates: Vec<Update>,
+    },
+}
+
+/// Timer tokens: the low bits say what, the rest carry the probe sequence number.
+const T_ACK: u64 = 1;
+const T_PERIOD: u64 = 2;
+
+#[derive(Clone, Copy, Debug)]
+struct View {
+    status: Status,
+    incarnation: u32,
+    /// When it became suspect (local time).
+    since_us: u64,
+}
+
+const UNKNOWN: View = View { status: Status::Unknown, incarnation: 0, since_us: 0 };
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Probe {
+    seq: u32,
+    target: NodeId,
+    acked: bool,
+    active: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Crash {
+    node: NodeId,
+    at_us: u64,
+    first_us: Option<u64>,
+    all_us: Option<u64>,
+}
+
+pub struct Swim {
+    indirect: u32,
+    ack_timeout_us: u64,
+    suspicion_us: u64,
+    interval_us: u64,
+    mtu_bytes: u32,
+    seeds: u32,
+    /// Retransmissions of each update: lambda x log2(n + 1).
+    retransmit: u32,
+    cap: usize,
+    views: Vec<View>,
+    incarnation: Vec<u32>,
+    up: Vec<bool>,
+    probe: Vec<Probe>,
+    next_seq: Vec<u32>,
+    /// Per node: updates to piggyback, with how many times each went out.
+    buffer: Vec<Vec<(Update, u32)>>,
+    alive_votes: Vec<u32>,
+    dead_votes: Vec<u32>,
+    agree: u64,
+    crashes: Vec<Crash>,
+    rejoins: Vec<(NodeId, u64, u32, Option<u64>)>,
+    false_positives: u64,
+    false_suspicions: u64,
+    refutations: u64,
+}
+
+impl Swim {
+    pub fn new(s: &Scenario) -> Self {
+        let cap = s.capacity() as usize;
+        let n = f64::from(s.nodes);
+        let mut w = Swim {
+            indirect: s.indirect_probes,
+            ack_timeout_us: u64::from(s.ack_timeout_ms) * 1000,
+            suspicion_us: u64::from(s.suspicion_ms) * 1000,
+            interval_us: u64::from(s.interval_ms) * 1000,
+            mtu_bytes: s.mtu_bytes,
+            seeds: s.seeds,
+            retransmit: (s.lambda * (n + 1.0).log2()).ceil().max(1.0) as u32,
+            cap,
+            views: vec![UNKNOWN; cap * cap],
+            incarnation: vec![0; cap],
+            up: vec![false; cap],
+            probe: vec![Probe::default(); cap],
+            next_seq: vec![0; cap],
+            buffer: vec![Vec::new(); cap],
+            alive_votes: vec![0; cap],
+            dead_votes: vec![0; cap],
+            agree: 0,
+            crashes: Vec::new(),
+            rejoins: Vec::new(),
+            false_positives: 0,
+            false_suspicions: 0,
+            refutations: 0,
+        };
+        // The initial members know each other.
+        w.up[..s.nodes as usize].fill(true);
+        for o in 0..s.nodes as usize {
+            for p in 0..s.nodes as usize {
+                w.views[o * cap + p] = View { status: Status::Alive, incarnation: 0, since_us: 0 };
+            }
+        }
+        for o in 0..s.nodes {
+            w.count_observer(o, 1);
+        }
+        w
+    }
+
+    fn vi(&self, o: NodeId, p: NodeId) -> usize {
+        o as usize * self.cap + p as usize
+    }
+
+    fn correct(&self, p: NodeId, v: &View) -> bool {
+        if self.up[p as usize] {
+            matches!(v.status, Status::Alive | Status::Suspect) && v.incarnation >= self.incarnation[p as usize]
+        } else {
+            matches!(v.status, Status::Dead | Status::Unknown)
+        }
+    }
+
+    fn vote(&mut self, p: NodeId, v: &View, sign: i64) {
+        let pu = p as usize;
+        let add = |x: &mut u32| *x = (i64::from(*x) + sign) as u32;
+        match v.status {
+            Status::Alive | Status::Suspect => add(&mut self.alive_votes[pu]),
+            Status::Dead => add(&mut self.dead_votes[pu]),
+            Status::Unknown => {}
+        }
+        if self.correct(p, v) {
+            self.agree = (self.agree as i64 + sign) as u64;
+        }
+    }
+
+    fn set_view(&mut self, o: NodeId, p: NodeId, v: View) {
+        let i = self.vi(o, p);
+        if o != p && self.up[o as usize] {
+            let old = self.views[i];
+            self.vote(p, &old, -1);
+            self.vote(p, &v, 1);
+        }
+        self.views[i] = v;
+    }
+
+    fn count_observer(&mut self, o: NodeId, sign: i64) {
+        for p in 0..self.cap as NodeId {
+            if p != o {
+                let v = self.views[self.vi(o, p)];
+                self.vote(p, &v, sign);
+            }
+        }
+    }
+
+    fn recount_peer(&mut self, p: NodeId, change: impl FnOnce(&mut Self)) {
+        let observers: Vec<NodeId> = (0..self.cap as NodeId).filter(|&o| o != p && self.up[o as usize]).collect();
+        for &o in &observers {
+            let v = self.views[self.vi(o, p)];
+            self.vote(p, &v, -1);
+        }
+        change(self);
+        for &o in &observers {
+            let v = self.views[self.vi(o, p)];
+            self.vote(p, &v, 1);
+        }
+    }
+
+    fn gossip(&mut self, o: NodeId, u: Update) {
+        let b = &mut self.buffer[o as usize];
+        b.retain(|(x, _)| x.0 != u.0);
+        b.push((u, 0));
+    }
+
+    /// The updates that ride on the next message from o: the least-sent first, as many as fit.
+    fn piggyback(&mut self, o: NodeId) -> Vec<Update> {
+        let room = (self.mtu_bytes.saturating_sub(IP_UDP_HEADER + HEADER + 8) / UPDATE) as usize;
+        let limit = self.retransmit;
+        let b = &mut self.buffer[o as usize];
+        b.sort_by_key(|(u, sent)| (*sent, u.0));
+        let out: Vec<Update> = b.iter().take(room).map(|(u, _)| *u).collect();
+        for (_, sent) in b.iter_mut().take(room) {
+            *sent += 1;
+        }
+        b.retain(|(_, sent)| *sent < limit);
+        out
+    }
+
+    /// Apply one update at the node of `cx`.
+    fn learn(&mut self, (p, status, inc): Update, cx: &mut Ctx<'_, SwimMsg>) {
+        let o = cx.node;
+        if p == o {
+            // Someone thinks I am suspect or dead: refute with a higher incarnation.
+            if matches!(status, Status::Suspect | Status::Dead) && inc >= self.incarnation[o as usize] {
+                let next = inc + 1;
+                self.recount_peer(o, |w| w.incarnation[o as usize] = next);
+                let own = self.vi(o, o);
+                self.views[own].incarnation = next;
+                self.refutations += 1;
+                self.gossip(o, (o, Status::Alive, next));
+            }
+            return;
+        }
+        let v = self.views[self.vi(o, p)];
+        let newer = match (status, v.status) {
+            (_, Status::Unknown) => true,
+            (Status::Alive, Status::Dead) => inc > v.incarnation,
+            (Status::Alive, _) => inc > v.incarnation,
+            (Status::Suspect, Status::Alive) => inc >= v.incarnation,
+            (Status::Suspect, Status::Suspect) => inc > v.incarnation,
+            (Status::Suspect, Status::Dead) => inc > v.incarnation,
+            (Status::Dead, Status::Dead) => false,
+            (Status::Dead, _) => inc >= v.incarnation,
+            (Status::Unknown, _) => false,
+        };
+        if !newer {
+            return;
+        }
+        self.set_status(o, p, status, inc, cx.now_us, cx.live);
+        self.gossip(o, (p, status, inc));
+    }
+
+    fn set_status(&mut self, o: NodeId, p: NodeId, status: Status, inc: u32, now: u64, live: u64) {
+        self.set_view(o, p, View { status, incarnation: inc, since_us: now });
+        if status == Status::Dead {
+            if self.up[p as usize] {
+                self.false_positives += 1;
+            } else if let Some(c) = self.crashes.iter_mut().rev().find(|c| c.node == p) {
+                c.first_us.get_or_insert(now);
+                if c.all_us.is_none() && u64::from(self.dead_votes[p as usize]) >= live {
+                    c.all_us = Some(now);
+                }
+            }
+        } else if status == Status::Suspect && self.up[p as usize] {
+            self.false_suspicions += 1;
+        } else if status == Status::Alive && self.up[p as usize] {
+            let g = self.incarnation[p as usize];
+            if let Some(r) = self.rejoins.iter_mut().rev().find(|r| r.0 == p && r.2 <= inc) {
+                if r.3.is_none() && u64::from(self.alive_votes[p as usize]) + 1 >= live && inc >= g {
+                    r.3 = Some(now);
+                }
+            }
+        }
+    }
+
+    fn learn_all(&mut self, from: NodeId, updates: &[Update], cx: &mut Ctx<'_, SwimMsg>) {
+        // A message from an unknown node introduces it.
+        let o = cx.node;
+        if self.views[self.vi(o, from)].status == Status::Unknown {
+            self.learn((from, Status::Alive, 0), cx);
+        }
+        for &u in updates {
+            self.learn(u, cx);
+        }
+    }
+
+    fn members(&self, o: NodeId, except: NodeId) -> Vec<NodeId> {
+        (0..self.cap as NodeId)
+            .filter(|&p| {
+                p != o && p != except && matches!(self.views[self.vi(o, p)].status, Status::Alive | Status::Suspect)
+            })
+            .collect()
+    }
+
+    /// Status of p as o sees it.
+    pub fn belief(&self, o: NodeId, p: NodeId) -> (Status, u32) {
+        let v = self.views[self.vi(o, p)];
+        (v.status, v.incarnation)
+    }
+}
+
+impl Protocol for Swim {
+    type Msg = SwimMsg;
+
+    fn on_tick(&mut self, cx: &mut Ctx<'_, SwimMsg>) {
+        let (o, now) = (cx.node, cx.now_us);
+        // Suspects whose time is up are declared dead.
+        for p in 0..self.cap as NodeId {
+            let v = self.views[self.vi(o, p)];
+            if p != o && v.status == Status::Suspect && now >= v.since_us + self.suspicion_us {
+                self.set_status(o, p, Status::Dead, v.incarnation, now, cx.live);
+                self.gossip(o, (p, Status::Dead, v.incarnation));
+            }
+        }
+        let members = self.members(o, o);
+        if members.is_empty() {
+            // Alone: knock on a seed's door.
+            if self.seeds > 0 {
+                let s = rng::index(&mut cx.rng, self.seeds.min(self.cap as u32));
+                if s != o {
+                    let updates = self.piggyback(o);
+                    cx.send(s, SwimMsg::Ping { seq: 0, updates });
+                }
+            }
+            return;
+        }
+        let target = members[rng::index(&mut cx.rng, members.len() as u32) as usize];
+        self.next_seq[o as usize] += 1;
+        let seq = self.next_seq[o as usize];
+        self.probe[o as usize] = Probe { seq, target, acked: false, active: true };
+        let updates = self.piggyback(o);
+        cx.send(target, SwimMsg::Ping { seq, updates });
+        cx.schedule(self.ack_timeout_us, T_ACK | (u64::from(seq) << 8));
+        // Just before the next period: the probe's verdict.
+        cx.schedule(self.interval_us.saturating_sub(1).max(1), T_PERIOD | (u64::from(seq) << 8));
+    }
+
+    fn on_timer(&mut self, token: u64, cx: &mut Ctx<'_, SwimMsg>) {
+        let o = cx.node;
+        let seq = (token >> 8) as u32;
+        let probe = self.probe[o as usize];
+        if !probe.active || probe.seq != seq || probe.acked {
+            return;
+        }
+        match token & 0xff {
+            T_ACK => {
+                let helpers = self.members(o, probe.target);
+                let k = (self.indirect as usize).min(helpers.len());
+                let mut pool = helpers;
+                for _ in 0..k {
+                    let i = rng::index(&mut cx.rng, pool.len() as u32) as usize;
+                    let h = pool.swap_remove(i);
+                    let updates = self.piggyback(o);
+                    cx.send(h, SwimMsg::PingReq { seq, target: probe.target, updates });
+                }
+            }
+            _ => {
+                self.probe[o as usize].active = false;
+                let v = self.views[self.vi(o, probe.target)];
+                if v.status == Status::Alive {
+                    self.set_status(o, probe.target, Status::Suspect, v.incarnation, cx.now_us, cx.live);
+                    self.gossip(o, (probe.target, Status::Suspect, v.incarnation));
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: SwimMsg, cx: &mut Ctx<'_, SwimMsg>) {
+        let o = cx.node;
+        match msg {
+            SwimMsg::Ping { seq, updates } => {
+                self.learn_all(from, &updates, cx);
+                let updates = self.piggyback(o);
+                cx.send(from, SwimMsg::Ack { seq, updates });
+            }
+            SwimMsg::Ack { seq, updates } => {
+                self.learn_all(from, &updates, cx);
+                let p = &mut self.probe[o as usize];
+                if p.active && p.seq == seq && p.target == from {
+                    p.acked = true;
+                }
+            }
+            SwimMsg::PingReq { seq, target, updates } => {
+                self.learn_all(from, &updates, cx);
+                let updates = self.piggyback(o);
+                cx.send(target, SwimMsg::RelayPing { seq, requester: from, updates });
+            }
+            SwimMsg::RelayPing { seq, requester, updates } => {
+                self.learn_all(from, &updates, cx);
+                let updates = self.piggyback(o);
+                cx.send(from, SwimMsg::RelayAck { seq, requester, target: o, updates });
+            }
+            SwimMsg::RelayAck { seq, requester, target, updates } => {
+                self.learn_all(from, &updates, cx);
+                if requester == o {
+                    let p = &mut self.probe[o as usize];
+                    if p.active && p.seq == seq && p.target == target {
+                        p.acked = true;
+                    }
+                } else {
+                    let updates = self.piggyback(o);
+                    cx.send(requester, SwimMsg::RelayAck { seq, requester, target, updates });
+                }
+            }
+        }
+    }
+
+    fn on_crash(&mut self, node: NodeId, now_us: u64) {
+        self.count_observer(node, -1);
+        self.recount_peer(node, |w| w.up[node as usize] = false);
+        self.probe[node as usize].active = false;
+        self.buffer[node as usize].clear();
+        self.crashes.push(Crash { node, at_us: now_us, ..Crash::default() });
+    }
+
+    fn on_restart(&mut self, cx: &mut Ctx<'_, SwimMsg>) {
+        let n = cx.node;
+        let fresh = self.views[self.vi(n, n)].status == Status::Unknown;
+        let inc = if fresh { 0 } else { self.incarnation[n as usize] + 1 };
+        self.recount_peer(n, |w| {
+            w.up[n as usize] = true;
+            w.incarnation[n as usize] = inc;
+        });
+        // A fresh table: itself, and the seeds to join through.
+        let row = n as usize * self.cap;
+        self.views[row..row + self.cap].fill(UNKNOWN);
+        self.views[row + n as usize] = View { status: Status::Alive, incarnation: inc, since_us: 0 };
+        for s in 0..self.seeds.min(self.cap as u32) {
+            if s != n {
+                self.views[row + s as usize] = View { status: Status::Alive, incarnation: 0, since_us: 0 };
+            }
+        }
+        self.count_observer(n, 1);
+        self.gossip(n, (n, Status::Alive, inc));
+        if !fresh {
+            self.rejoins.push((n, cx.now_us, inc, None));
+        }
+    }
+
+    fn wire_size(&self, msg: &SwimMsg) -> u32 {
+        let (fixed, updates) = match msg {
+            SwimMsg::Ping { updates, .. } | SwimMsg::Ack { updates, .. } => (0, updates.len()),
+            SwimMsg::PingReq { updates, .. } | SwimMsg::RelayPing { updates, .. } => (4, updates.len()),
+            SwimMsg::RelayAck { updates, .. } => (8, updates.len()),
+        };
+        IP_UDP_HEADER + HEADER + fixed + 2 + UPDATE * updates as u32
+    }
+
+    fn msg_kind(&self, msg: &SwimMsg) -> &'static str {
+        match msg {
+            SwimMsg::Ping { .. } => "ping",
+            SwimMsg::Ack { .. } => "ack",
+            SwimMsg::PingReq { .. } => "ping-req",
+            SwimMsg::RelayPing { .. } => "relay-ping",
+            SwimMsg::RelayAck { .. } => "relay-ack",
+        }
+    }
+
+    fn node_state(&self, node: NodeId) -> NodeState {
+        let n = node as usize;
+        if self.dead_votes[n] > self.alive_votes[n] {
+            NodeState::Infective
+        } else if self.alive_votes[n] > 0 {
+            NodeState::Removed
+        } else {
+            NodeState::Susceptible
+        }
+    }
+
+    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+        let word = |s: Status| match s {
+            Status::Unknown => "?",
+            Status::Alive => "alive",
+            Status::Suspect => "suspect",
+            Status::Dead => "dead",
+        };
+        let table: Vec<String> = (0..self.cap as NodeId)
+            .filter(|&p| p != node && self.views[self.vi(node, p)].status != Status::Unknown)
+            .filter(|&p| self.views[self.vi(node, p)].status != Status::Alive)
+            .take(12)
+            .map(|p| {
+                let v = self.views[self.vi(node, p)];
+                format!("{p}: {} i{}", word(v.status), v.incarnation)
+            })
+            .collect();
+        vec![
+            ("incarnation", self.incarnation[node as usize].to_string()),
+            ("seen alive by", format!("{} live nodes", self.alive_votes[node as usize])),
+            ("seen dead by", format!("{} live nodes", self.dead_votes[node as usize])),
+            ("updates to piggyback", self.buffer[node as usize].len().to_string()),
+            ("membership (not alive)", if table.is_empty() { "all alive".into() } else { table.join("; ") }),
+        ]
+    }
+
+    fn progress(&self) -> Progress {
+        Progress { covered: self.agree, injected: (self.cap as u64).saturating_sub(1), ..Progress::default() }
+    }
+
+    fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+        vec![
+            (
+                "detect_first_ms",
+                mean(self.crashes.iter().filter_map(|c| c.first_us.map(|t| ms(t - c.at_us))).collect()),
+            ),
+            ("detect_all_ms", mean(self.crashes.iter().filter_map(|c| c.all_us.map(|t| ms(t - c.at_us))).collect())),
+            ("rejoin_all_ms", mean(self.rejoins.iter().filter_map(|r| r.3.map(|t| ms(t - r.1))).collect())),
+            ("false_positives", Some(self.false_positives as f64)),
+            ("false_suspicions", Some(self.false_suspicions as f64)),
+            ("refutations", Some(self.refutations as f64)),
+        ]
+    }
+
+    fn done(&self, _live: u64) -> bool {
+        false
+    }
+}
