@@ -176,6 +176,10 @@ pub struct Membership {
     /// View agreement: (observer, peer) pairs whose status matches the truth.
     agree: u64,
     deltas_cut: u64,
+    /// Every detection of a crash: us from the crash to an observer marking it dead.
+    delays: Vec<u64>,
+    /// The latest time a node ticked, for the inspector's phi.
+    now_us: u64,
 }
 
 impl Membership {
@@ -212,6 +216,8 @@ impl Membership {
             rejoins: Vec::new(),
             agree: 0,
             deltas_cut: 0,
+            delays: Vec::new(),
+            now_us: 0,
         };
         m.up[..s.nodes as usize].fill(true);
         for n in 0..s.nodes {
@@ -554,6 +560,7 @@ impl Membership {
                 self.false_positives += 1;
                 self.suspicions.insert((o, p), now);
             } else if let Some(c) = self.crashes.iter_mut().rev().find(|c| c.node == p) {
+                self.delays.push(now - c.at_us);
                 c.detected += 1;
                 c.first_us.get_or_insert(now);
                 if c.all_us.is_none() && u64::from(self.dead_votes[p as usize]) >= cx.live {
@@ -635,6 +642,7 @@ impl Protocol for Membership {
     fn on_tick(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
         let o = cx.node;
         let now = cx.now_us;
+        self.now_us = self.now_us.max(now);
         // Heartbeat: the next version of my own state.
         let v = self.next_version(o);
         let i = self.vi(o, o);
@@ -813,7 +821,12 @@ impl Protocol for Membership {
                     Status::Dead => "dead",
                     Status::Unknown => "?",
                 };
-                format!("{p}: g{} hb{} v{} {s}", v.generation, v.heartbeat, v.max_version)
+                let phi = if v.status == Status::Alive && v.generation > 0 {
+                    format!(" phi {:.1}", self.phi(&v, self.now_us))
+                } else {
+                    String::new()
+                };
+                format!("{p}: g{} hb{} v{} {s}{phi}", v.generation, v.heartbeat, v.max_version)
             })
             .collect();
         rows.push(("membership (first 12)", table.join("; ")));
@@ -852,6 +865,10 @@ impl Protocol for Membership {
                 _ => format!("{:.3} s node {} {}", e.t_us as f64 / 1e6, e.peer, e.what),
             })
             .collect()
+    }
+
+    fn detections(&self) -> Vec<f64> {
+        self.delays.iter().map(|&d| d as f64 / 1000.0).collect()
     }
 
     fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {

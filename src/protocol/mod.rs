@@ -217,6 +217,10 @@ pub trait Protocol {
     fn on_delete(&mut self, _cx: &mut Ctx<'_, Self::Msg>) -> bool {
         false
     }
+    /// Every detection of a crash so far: the delay (ms) from the crash to an observer marking it dead.
+    fn detections(&self) -> Vec<f64> {
+        Vec::new()
+    }
     /// The node's event log, oldest first (membership: join, alive, dead, change, restart).
     fn event_log(&self, _node: NodeId) -> Vec<String> {
         Vec::new()

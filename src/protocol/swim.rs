@@ -123,6 +123,8 @@ pub struct Swim {
     false_positives: u64,
     false_suspicions: u64,
     refutations: u64,
+    /// Every detection of a crash: us from the crash to an observer marking it dead.
+    delays: Vec<u64>,
 }
 
 impl Swim {
@@ -152,6 +154,7 @@ impl Swim {
             false_positives: 0,
             false_suspicions: 0,
             refutations: 0,
+            delays: Vec::new(),
         };
         // The initial members know each other.
         w.up[..s.nodes as usize].fill(true);
@@ -283,6 +286,7 @@ impl Swim {
             if self.up[p as usize] {
                 self.false_positives += 1;
             } else if let Some(c) = self.crashes.iter_mut().rev().find(|c| c.node == p) {
+                self.delays.push(now - c.at_us);
                 c.first_us.get_or_insert(now);
                 if c.all_us.is_none() && u64::from(self.dead_votes[p as usize]) >= live {
                     c.all_us = Some(now);
@@ -521,6 +525,10 @@ impl Protocol for Swim {
 
     fn progress(&self) -> Progress {
         Progress { covered: self.agree, injected: (self.cap as u64).saturating_sub(1), ..Progress::default() }
+    }
+
+    fn detections(&self) -> Vec<f64> {
+        self.delays.iter().map(|&d| d as f64 / 1000.0).collect()
     }
 
     fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {

@@ -742,6 +742,8 @@ pub trait Runner {
     fn set_trace_sink(&mut self, sink: TraceSink);
     /// The node's event log, oldest first.
     fn events(&self, n: NodeId) -> Vec<String>;
+    /// Delays (ms) from each crash to each observer marking it dead.
+    fn detections(&self) -> Vec<f64>;
     /// Everything the inspector shows about a node, engine and protocol rows together.
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)>;
 }
@@ -847,6 +849,9 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn events(&self, n: NodeId) -> Vec<String> {
         self.proto.event_log(n)
+    }
+    fn detections(&self) -> Vec<f64> {
+        self.proto.detections()
     }
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)> {
         let slot = &self.slots[n as usize];

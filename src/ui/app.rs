@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
-use super::chart::{draw_coverage, draw_messages, Other};
+use super::chart::{draw_coverage, draw_detections, draw_messages, Other};
 use super::graph::{css, fit, Graph, PALETTE};
 use super::model::{Playground, Speed, PRESETS};
 use crate::protocol::NodeState;
@@ -54,6 +54,7 @@ pub struct App {
     graph_a_ref: NodeRef,
     chart_ref: NodeRef,
     msgs_ref: NodeRef,
+    detect_ref: NodeRef,
     last_ts: Option<f64>,
     drawn: u64,
     shown: u64,
@@ -137,6 +138,10 @@ impl App {
                 other.as_ref(),
                 self.dark,
             );
+        }
+        if let Some(c) = self.detect_ref.cast::<HtmlCanvasElement>() {
+            let dpr = fit(&c);
+            draw_detections(&c, dpr, &self.model.sim.detections(), self.dark);
         }
         if let Some(c) = self.msgs_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
@@ -516,6 +521,7 @@ impl Component for App {
             graph_a_ref: NodeRef::default(),
             chart_ref: NodeRef::default(),
             msgs_ref: NodeRef::default(),
+            detect_ref: NodeRef::default(),
             last_ts: None,
             drawn: u64::MAX,
             shown: u64::MAX,
@@ -670,6 +676,10 @@ impl Component for App {
                         }
                         <canvas ref={self.msgs_ref.clone()} data-testid="chart-messages" class="chart small" role="img"
                             aria-label="Messages per round"></canvas>
+                        if self.model.scenario.membership_like() {
+                            <canvas ref={self.detect_ref.clone()} data-testid="chart-detections" class="chart small" role="img"
+                                aria-label="Detection times of crashed nodes"></canvas>
+                        }
                         { self.view_compare_table() }
                     </section>
                     if !self.embed { { self.view_controls(ctx) } }

@@ -37,7 +37,18 @@ pub fn draw_coverage(
     let past_end = past.iter().filter_map(|r| r.points.last().map(|p| p.0)).fold(0.0, f64::max);
     let other_end = other.map_or(0.0, |o| o.series.points.last().map_or(0.0, |p| p.t_ms / f64::from(o.interval_ms)));
     let x_max = measured_end.max(theory_end).max(past_end).max(other_end).max(4.0).ceil();
-    let plot = Plot::draw(&ctx, w, h, dpr, 44.0, x_max, 1.0, &|v| format!("{}%", (v * 100.0).round()), dark);
+    let plot = Plot::draw(
+        &ctx,
+        w,
+        h,
+        dpr,
+        44.0,
+        x_max,
+        1.0,
+        &|v| format!("{}%", (v * 100.0).round()),
+        "round (interval)",
+        dark,
+    );
     let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
     let (sx, sy) = (|r: f64| plot.sx(r), |c: f64| plot.sy(c));
     // Theory: dashed.
@@ -161,6 +172,7 @@ impl Plot {
         x_max: f64,
         y_top: f64,
         y_label: &dyn Fn(f64) -> String,
+        x_label: &str,
         dark: bool,
     ) -> Plot {
         let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
@@ -189,7 +201,7 @@ impl Plot {
             let _ = ctx.fill_text(&format!("{r}"), plot.sx(r), top + plot.ph + 14.0 * dpr);
             r += step;
         }
-        let _ = ctx.fill_text("round (interval)", left + plot.pw / 2.0, h - 3.0 * dpr);
+        let _ = ctx.fill_text(x_label, left + plot.pw / 2.0, h - 3.0 * dpr);
         plot
     }
 
@@ -229,7 +241,7 @@ pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, inte
     let x_max = (deltas.last().map_or(4.0, |d| d.0) + 1.0).max(4.0).ceil();
     let y_max = deltas.iter().map(|d| d.1).fold(1.0, f64::max);
     let y_top = nice_step(y_max / 4.0) * 4.0;
-    let plot = Plot::draw(&ctx, w, h, dpr, 56.0, x_max, y_top, &|v| format!("{v}"), dark);
+    let plot = Plot::draw(&ctx, w, h, dpr, 56.0, x_max, y_top, &|v| format!("{v}"), "round (interval)", dark);
     let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
     let (sx, sy) = (|r: f64| plot.sx(r), |v: f64| plot.sy(v));
     ctx.set_fill_style_str(if dark { "#93c5fd" } else { "#2563eb" });
@@ -245,5 +257,47 @@ pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, inte
     // Narrow screens get the short form, so the legend is never cut.
     let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= pw - 16.0 * dpr);
     let text = if fits { long } else { format!("{per_node:.1} msgs, {bytes_per_node:.0} B per node") };
+    let _ = ctx.fill_text(&text, left + 8.0 * dpr, top + 14.0 * dpr);
+}
+
+/// Failure detection: how many (observer, crash) detections came how long after
+/// the crash, in one-second bins, with the first, median and last marked in the legend.
+pub fn draw_detections(canvas: &HtmlCanvasElement, dpr: f64, delays_ms: &[f64], dark: bool) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let secs: Vec<f64> = delays_ms.iter().map(|d| d / 1000.0).collect();
+    let x_max = (secs.iter().copied().fold(0.0, f64::max) + 1.0).max(10.0).ceil();
+    let mut bins = vec![0u32; x_max as usize + 1];
+    let last = bins.len() - 1;
+    for s in &secs {
+        bins[(*s as usize).min(last)] += 1;
+    }
+    let y_max = f64::from(bins.iter().copied().max().unwrap_or(0)).max(1.0);
+    let y_top = nice_step(y_max / 4.0) * 4.0;
+    let plot = Plot::draw(&ctx, w, h, dpr, 44.0, x_max, y_top, &|v| format!("{v}"), "seconds after the crash", dark);
+    let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
+    ctx.set_fill_style_str(if dark { "#fca5a5" } else { "#dc2626" });
+    let bar = (pw / x_max * 0.8).max(1.0);
+    for (i, &c) in bins.iter().enumerate() {
+        if c > 0 {
+            let x = plot.sx(i as f64 + 0.5);
+            ctx.fill_rect(x - bar / 2.0, plot.sy(f64::from(c)), bar, (plot.sy(0.0) - plot.sy(f64::from(c))).max(0.0));
+        }
+    }
+    ctx.set_text_align("left");
+    ctx.set_fill_style_str(fg);
+    let text = if secs.is_empty() {
+        "detections of crashed nodes: none yet (shift-click a node to crash it)".to_string()
+    } else {
+        let mut sorted = secs.clone();
+        sorted.sort_by(f64::total_cmp);
+        format!(
+            "{} detections: first {:.1} s, median {:.1} s, last {:.1} s after the crash",
+            sorted.len(),
+            sorted[0],
+            sorted[sorted.len() / 2],
+            sorted[sorted.len() - 1]
+        )
+    };
     let _ = ctx.fill_text(&text, left + 8.0 * dpr, top + 14.0 * dpr);
 }
