@@ -275,6 +275,7 @@ test('membership detects a crash', async () => {
   assert.match(first, /^\d+(\.\d)? s$|^\d+ ms$/, `first detection: ${first}`);
   assert.equal(await page.textContent('[data-testid=false-positives] b'), '0');
   assert.equal(await coverage(page), 100);
+  assert.ok(await inkFraction(page, 'chart-detections') > 0.005, 'the detection chart is blank');
   // The ring layout puts node 0 at the top: click it to inspect.
   const box = await page.$eval('[data-testid=graph]', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
   for (let dy = 0.02; dy < 0.2 && !(await page.$('[data-testid=inspector]')); dy += 0.01) {
