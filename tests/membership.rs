@@ -284,3 +284,25 @@ fn swim_is_lighter_than_heartbeat_gossip() {
         hb.bytes_per_node_per_s
     );
 }
+
+/// A chosen key can be set and deleted (`update:N/K`, `delete:N/K`): every node ends
+/// with the tombstone of that key, and the other key of the node was never written.
+#[test]
+fn set_and_delete_a_chosen_key() {
+    let mut s = sim(&[
+        "protocol=membership",
+        "nodes=25",
+        "timing=timed",
+        "app_keys=2",
+        "max_rounds=30",
+        "faults=update:3/1@2s,delete:3/1@9s",
+        "seed=13",
+    ]);
+    s.run_to_end();
+    for o in 0..25 {
+        let (v, tomb) = s.protocol().key_at(o, 3, 1);
+        assert!(v > 0 && tomb, "node {o}: key 1 of node 3 is ({v}, {tomb})");
+        assert_eq!(s.protocol().key_at(o, 3, 0), (0, false), "node {o}");
+    }
+    assert!(s.protocol().events(10).iter().any(|e| e.what == "delete" && e.peer == 3 && e.detail == 1));
+}

@@ -331,12 +331,18 @@ impl Membership {
     }
 
     /// Node n writes (or deletes) its next key.
-    fn write_key(&mut self, n: NodeId, delete: bool, cx_now: u64, live: u64) {
+    fn write_key(&mut self, n: NodeId, key: Option<u16>, delete: bool, cx_now: u64, live: u64) {
         if self.app_keys == 0 {
             return;
         }
-        let k = self.next_key[n as usize] as usize % self.app_keys;
-        self.next_key[n as usize] = (k as u16 + 1) % self.app_keys as u16;
+        let k = match key {
+            Some(k) => usize::from(k) % self.app_keys,
+            None => {
+                let k = self.next_key[n as usize] as usize % self.app_keys;
+                self.next_key[n as usize] = (k as u16 + 1) % self.app_keys as u16;
+                k
+            }
+        };
         let v = self.next_version(n);
         let i = self.ai(n, n, k);
         self.app[i] = Entry { version: v | if delete { TOMBSTONE } else { 0 }, learned_us: cx_now, credited: v };
@@ -649,7 +655,7 @@ impl Protocol for Membership {
         self.views[i].heartbeat += 1;
         self.views[i].heartbeat_version = v;
         if self.key_rate_per_tick > 0.0 && rng::chance(&mut cx.rng, self.key_rate_per_tick.min(1.0)) {
-            self.write_key(o, false, now, cx.live);
+            self.write_key(o, None, false, now, cx.live);
         }
         self.collect_tombstones(o, now);
         self.detect(cx);
@@ -713,19 +719,15 @@ impl Protocol for Membership {
     }
 
     fn on_update(&mut self, cx: &mut Ctx<'_, MemberMsg>) -> bool {
-        if self.app_keys == 0 {
-            return false;
-        }
-        self.write_key(cx.node, false, cx.now_us, cx.live);
-        cx.emit(EventKind::Informed);
-        true
+        self.on_write(cx, None, false)
     }
 
-    fn on_delete(&mut self, cx: &mut Ctx<'_, MemberMsg>) -> bool {
+    fn on_write(&mut self, cx: &mut Ctx<'_, MemberMsg>, key: Option<u16>, delete: bool) -> bool {
         if self.app_keys == 0 {
             return false;
         }
-        self.write_key(cx.node, true, cx.now_us, cx.live);
+        self.write_key(cx.node, key, delete, cx.now_us, cx.live);
+        cx.emit(EventKind::Informed);
         true
     }
 
@@ -830,6 +832,14 @@ impl Protocol for Membership {
             })
             .collect();
         rows.push(("membership (first 12)", table.join("; ")));
+        let keys: Vec<String> = (0..self.app_keys)
+            .filter_map(|k| {
+                let e = self.app[self.ai(node, node, k)];
+                let v = e.version & !TOMBSTONE;
+                (v > 0).then(|| format!("k{k}: v{v}{}", if e.version & TOMBSTONE != 0 { " deleted" } else { "" }))
+            })
+            .collect();
+        rows.push(("own keys", if keys.is_empty() { "none set".into() } else { keys.join(", ") }));
         let log: Vec<String> = self.logs[node as usize]
             .iter()
             .rev()

@@ -213,9 +213,10 @@ pub trait Protocol {
     fn on_update(&mut self, _cx: &mut Ctx<'_, Self::Msg>) -> bool {
         false
     }
-    /// The node deletes one of its keys (a `delete:` fault). False if the protocol has no keys.
-    fn on_delete(&mut self, _cx: &mut Ctx<'_, Self::Msg>) -> bool {
-        false
+    /// An `update:` or `delete:` fault at the node, for a given key or the next one.
+    /// Protocols without keys write an update and cannot delete.
+    fn on_write(&mut self, cx: &mut Ctx<'_, Self::Msg>, _key: Option<u16>, delete: bool) -> bool {
+        !delete && self.on_update(cx)
     }
     /// Every detection of a crash so far: the delay (ms) from the crash to an observer marking it dead.
     fn detections(&self) -> Vec<f64> {

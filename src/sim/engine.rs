@@ -593,16 +593,12 @@ impl<P: Protocol> Sim<P> {
             Fault::Heal => self.net.heal(),
             Fault::Loss(p) => self.net.loss_rate = *p,
             Fault::Churn(r) => self.churn = *r,
-            Fault::Update(set) | Fault::Delete(set) => {
-                let delete = matches!(fault, Fault::Delete(_));
+            Fault::Update(set, key) | Fault::Delete(set, key) => {
+                let delete = matches!(fault, Fault::Delete(..));
                 for n in set.ids(cap) {
                     if self.slots[n as usize].status == Status::Up {
                         let mut cx = ctx!(self, n);
-                        if delete {
-                            self.proto.on_delete(&mut cx);
-                        } else {
-                            self.proto.on_update(&mut cx);
-                        }
+                        self.proto.on_write(&mut cx, *key, delete);
                         self.arm_timers(n);
                         self.drain_events();
                         self.flush();
@@ -709,7 +705,7 @@ fn workload(s: &Scenario) -> Vec<(u64, Fault)> {
     (0..s.updates)
         .map(|i| {
             let node = if i == 0 { s.origin } else { rng::index(&mut rng, s.nodes) };
-            (u64::from(i) * every_us, Fault::Update(crate::sim::faults::NodeSet::single(node)))
+            (u64::from(i) * every_us, Fault::Update(crate::sim::faults::NodeSet::single(node), None))
         })
         .collect()
 }

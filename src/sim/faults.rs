@@ -143,11 +143,12 @@ pub enum Fault {
     /// per second, and every crashed node restarts with the same probability.
     Churn(f64),
     /// Each listed node that is up writes a new update (a new rumor, or a new
-    /// version of a key); one at a node that is down is not written.
-    Update(NodeSet),
-    /// Each listed node that is up deletes one of its keys (membership: its oldest
-    /// live key), leaving a tombstone.
-    Delete(NodeSet),
+    /// version of a key: membership writes the given key, or its next one); one
+    /// at a node that is down is not written.
+    Update(NodeSet, Option<u16>),
+    /// Each listed node that is up deletes one of its keys (the given one, or its
+    /// next), leaving a tombstone.
+    Delete(NodeSet, Option<u16>),
 }
 
 impl FromStr for Fault {
@@ -182,8 +183,17 @@ impl FromStr for Fault {
             "heal" => need(arg.is_empty(), "heal").map(|_| Fault::Heal),
             "loss" => prob(arg).map(Fault::Loss),
             "churn" => prob(arg).map(Fault::Churn),
-            "update" => need(!arg.is_empty(), "update:NODES").and_then(|_| set(arg).map(Fault::Update)),
-            "delete" => need(!arg.is_empty(), "delete:NODES").and_then(|_| set(arg).map(Fault::Delete)),
+            "update" | "delete" => {
+                need(!arg.is_empty(), &format!("{verb}:NODES or {verb}:NODES/KEY"))?;
+                let (nodes, key) = match arg.split_once('/') {
+                    Some((n, k)) => {
+                        (n, Some(k.trim().parse::<u16>().map_err(|_| format!("'{k}' is not a key number (0 to 63)"))?))
+                    }
+                    None => (arg, None),
+                };
+                let nodes = set(nodes)?;
+                Ok(if verb.trim() == "update" { Fault::Update(nodes, key) } else { Fault::Delete(nodes, key) })
+            }
             other => Err(format!(
                 "unknown fault '{other}' (known: crash, restart, leave, join, partition, cut, heal, loss, churn, update, delete)"
             )),
@@ -212,8 +222,10 @@ impl fmt::Display for Fault {
             Fault::Heal => f.write_str("heal"),
             Fault::Loss(p) => write!(f, "loss:{p}"),
             Fault::Churn(p) => write!(f, "churn:{p}"),
-            Fault::Update(s) => write!(f, "update:{s}"),
-            Fault::Delete(s) => write!(f, "delete:{s}"),
+            Fault::Update(s, None) => write!(f, "update:{s}"),
+            Fault::Update(s, Some(k)) => write!(f, "update:{s}/{k}"),
+            Fault::Delete(s, None) => write!(f, "delete:{s}"),
+            Fault::Delete(s, Some(k)) => write!(f, "delete:{s}/{k}"),
         }
     }
 }
@@ -259,7 +271,7 @@ impl FaultSchedule {
         self.0
             .iter()
             .map(|e| match &e.fault {
-                Fault::Update(s) => s.0.iter().map(|&(a, b)| u64::from(b - a) + 1).sum(),
+                Fault::Update(s, _) => s.0.iter().map(|&(a, b)| u64::from(b - a) + 1).sum(),
                 _ => 0,
             })
             .sum()
@@ -269,7 +281,9 @@ impl FaultSchedule {
         self.0
             .iter()
             .filter_map(|e| match &e.fault {
-                Fault::Crash(s) | Fault::Restart(s) | Fault::Leave(s) | Fault::Update(s) | Fault::Delete(s) => s.max(),
+                Fault::Crash(s) | Fault::Restart(s) | Fault::Leave(s) | Fault::Update(s, _) | Fault::Delete(s, _) => {
+                    s.max()
+                }
                 Fault::Partition(g) => g.iter().filter_map(NodeSet::max).max(),
                 Fault::Cut(a, b) => a.max().max(b.max()),
                 _ => None,
@@ -334,9 +348,9 @@ mod tests {
     /// The example schedule from the docs parses and prints back to the same text.
     #[test]
     fn text_round_trip() {
-        let text = "crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s,cut:1+4/7@250ms,join:5@3r,churn:0.01@1s,update:7+9-10@2r";
+        let text = "crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s,cut:1+4/7@250ms,join:5@3r,churn:0.01@1s,update:7+9-10@2r,delete:3/2@4s";
         let s: FaultSchedule = text.parse().unwrap();
-        assert_eq!(s.0.len(), 9);
+        assert_eq!(s.0.len(), 10);
         assert_eq!(s.updates(), 3);
         assert_eq!(s.to_string(), text);
         assert_eq!(s.joined(), 5);

@@ -43,6 +43,8 @@ pub enum Msg {
     Compare,
     /// Write an update (or, with true, delete a key) at the selected node.
     WriteSelected(bool),
+    /// The membership key the inspector's buttons set or delete.
+    KeyChoice(u16),
 }
 
 pub struct App {
@@ -55,6 +57,8 @@ pub struct App {
     chart_ref: NodeRef,
     msgs_ref: NodeRef,
     detect_ref: NodeRef,
+    /// The key the inspector sets or deletes (membership).
+    key_choice: u16,
     last_ts: Option<f64>,
     drawn: u64,
     shown: u64,
@@ -342,12 +346,22 @@ impl App {
                             { match self.model.scenario.protocol {
                                 ProtocolKind::Rumor => "Start a rumor here",
                                 ProtocolKind::AntiEntropy => "Write a key here",
-                                ProtocolKind::Membership | ProtocolKind::Swim => "Set a key here",
+                                ProtocolKind::Membership | ProtocolKind::Swim => "Set the key",
                             } }
                         </button>
                         if self.model.scenario.protocol == ProtocolKind::Membership {
+                            <label class="key-choice">{ "key " }
+                                <select data-testid="inspector-key" aria-label="Key to set or delete" onchange={ctx.link().callback(|e: Event| {
+                                    let v = e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
+                                    Msg::KeyChoice(v.parse().unwrap_or(0))
+                                })}>
+                                    { for (0..self.model.scenario.app_keys as u16).map(|k| html! {
+                                        <option value={k.to_string()} selected={k == self.key_choice}>{ k }</option>
+                                    }) }
+                                </select>
+                            </label>
                             <button data-testid="inspector-delete" onclick={ctx.link().callback(|_| Msg::WriteSelected(true))}
-                                title="Delete one of this node's keys (a tombstone)">{ "Delete a key" }</button>
+                                title="Delete this key at this node (a tombstone; watch it reach the others)">{ "Delete the key" }</button>
                         }
                     }
                     <button onclick={ctx.link().callback(|_| Msg::CloseInspector)} aria-label="Close inspector">{ "Close" }</button>
@@ -522,6 +536,7 @@ impl Component for App {
             chart_ref: NodeRef::default(),
             msgs_ref: NodeRef::default(),
             detect_ref: NodeRef::default(),
+            key_choice: 0,
             last_ts: None,
             drawn: u64::MAX,
             shown: u64::MAX,
@@ -617,11 +632,13 @@ impl Component for App {
             Msg::CloseInspector => self.model.select(None),
             Msg::WriteSelected(delete) => {
                 if let Some(n) = self.model.selected {
-                    if self.model.write_at(n, delete).is_ok() {
+                    let key = (self.model.scenario.protocol == ProtocolKind::Membership).then_some(self.key_choice);
+                    if self.model.write_at(n, key, delete).is_ok() {
                         self.write_url();
                     }
                 }
             }
+            Msg::KeyChoice(k) => self.key_choice = k,
             Msg::Seek(ms) => self.model.seek((ms.max(0.0) * 1000.0) as u64),
         }
         self.draw();

@@ -458,9 +458,10 @@ impl Playground {
     /// Write a new update at a node (a rumor, a new version of a key, or one of its
     /// application keys), or with `delete` delete one of its keys. Recorded in the
     /// fault schedule; the run is replayed to now with it, exactly as the link will.
-    pub fn write_at(&mut self, node: NodeId, delete: bool) -> Result<(), ScenarioError> {
+    /// `key` picks a membership key (None: the node's next one).
+    pub fn write_at(&mut self, node: NodeId, key: Option<u16>, delete: bool) -> Result<(), ScenarioError> {
         let set = NodeSet::single(node);
-        let fault = if delete { Fault::Delete(set) } else { Fault::Update(set) };
+        let fault = if delete { Fault::Delete(set, key) } else { Fault::Update(set, key) };
         let at_ms = self.sim.now_us().div_ceil(1000);
         let mut next = self.scenario.clone();
         next.faults.push(At::Ms(at_ms), fault.clone());
@@ -766,7 +767,7 @@ mod tests {
         let mut p = Playground::from_fragment("#nodes=100&fanout=2");
         p.step();
         p.step();
-        p.write_at(9, false).unwrap();
+        p.write_at(9, None, false).unwrap();
         assert!(p.fragment().contains("update:9@2s"), "{}", p.fragment());
         assert_eq!(p.sim.round(), 2);
         p.sim.run_to_end();
@@ -777,7 +778,7 @@ mod tests {
         assert_eq!(q.sim.metrics().trace_hash, m.trace_hash);
         // Past the rumor limit, the banner says so and the schedule is unchanged.
         let mut r = Playground::from_fragment("#nodes=100&updates=32");
-        assert!(r.write_at(3, false).is_err());
+        assert!(r.write_at(3, None, false).is_err());
         assert!(r.errors[0].contains("at most 32"), "{:?}", r.errors);
         assert!(!r.fragment().contains("update:"));
     }
