@@ -306,3 +306,26 @@ fn set_and_delete_a_chosen_key() {
     }
     assert!(s.protocol().events(10).iter().any(|e| e.what == "delete" && e.peer == 3 && e.detail == 1));
 }
+
+/// The page draws a crash as it spreads: the crashed node is "unnoticed" while most
+/// live nodes still believe it alive, and "down" once most have marked it dead.
+#[test]
+fn crash_is_drawn_unnoticed_then_down() {
+    use gossip_lab::protocol::NodeState;
+    let mut s = sim(&[
+        "protocol=membership",
+        "nodes=30",
+        "timing=timed",
+        "detector=timeout",
+        "max_rounds=30",
+        "faults=crash:4@5s",
+        "seed=14",
+    ]);
+    let mut states = Vec::new();
+    s.advance_to(6_000_000);
+    s.node_states(&mut states);
+    assert_eq!(states[4], NodeState::Unnoticed as u8);
+    s.advance_to(20_000_000);
+    s.node_states(&mut states);
+    assert_eq!(states[4], NodeState::Down as u8);
+}

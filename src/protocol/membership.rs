@@ -804,6 +804,15 @@ impl Protocol for Membership {
         }
     }
 
+    fn down_state(&self, node: NodeId) -> NodeState {
+        let n = node as usize;
+        if self.alive_votes[n] > self.dead_votes[n] {
+            NodeState::Unnoticed
+        } else {
+            NodeState::Down
+        }
+    }
+
     fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
         let me = self.views[self.vi(node, node)];
         let mut rows = vec![

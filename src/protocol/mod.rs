@@ -85,11 +85,19 @@ pub enum NodeState {
     Down = 3,
     /// Not yet joined.
     Absent = 4,
+    /// Crashed, but most live nodes still believe it alive (membership, SWIM).
+    Unnoticed = 5,
 }
 
 impl NodeState {
-    pub const ALL: [NodeState; 5] =
-        [NodeState::Susceptible, NodeState::Infective, NodeState::Removed, NodeState::Down, NodeState::Absent];
+    pub const ALL: [NodeState; 6] = [
+        NodeState::Susceptible,
+        NodeState::Infective,
+        NodeState::Removed,
+        NodeState::Down,
+        NodeState::Absent,
+        NodeState::Unnoticed,
+    ];
     pub fn label(self) -> &'static str {
         match self {
             NodeState::Susceptible => "susceptible",
@@ -97,6 +105,7 @@ impl NodeState {
             NodeState::Removed => "informed, stopped",
             NodeState::Down => "crashed",
             NodeState::Absent => "not joined",
+            NodeState::Unnoticed => "crashed, unnoticed by most",
         }
     }
 }
@@ -240,6 +249,10 @@ pub trait Protocol {
     fn msg_kind(&self, msg: &Self::Msg) -> &'static str;
     /// How to draw the node (the engine draws crashed and absent nodes itself).
     fn node_state(&self, node: NodeId) -> NodeState;
+    /// How to draw a crashed node: `Down`, or `Unnoticed` while most live nodes still believe it alive.
+    fn down_state(&self, _node: NodeId) -> NodeState {
+        NodeState::Down
+    }
     /// What the inspector shows about a node: label and value rows.
     fn describe(&self, node: NodeId) -> Vec<(&'static str, String)>;
     fn progress(&self) -> Progress;

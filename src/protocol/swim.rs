@@ -498,6 +498,15 @@ impl Protocol for Swim {
         }
     }
 
+    fn down_state(&self, node: NodeId) -> NodeState {
+        let n = node as usize;
+        if self.alive_votes[n] > self.dead_votes[n] {
+            NodeState::Unnoticed
+        } else {
+            NodeState::Down
+        }
+    }
+
     fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
         let word = |s: Status| match s {
             Status::Unknown => "?",

@@ -820,7 +820,7 @@ impl<P: Protocol> Runner for Sim<P> {
         out.clear();
         out.extend(self.slots.iter().enumerate().map(|(n, slot)| match slot.status {
             Status::Up => self.proto.node_state(n as NodeId) as u8,
-            Status::Crashed | Status::Left => NodeState::Down as u8,
+            Status::Crashed | Status::Left => self.proto.down_state(n as NodeId) as u8,
             Status::Absent => NodeState::Absent as u8,
         }));
     }

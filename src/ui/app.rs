@@ -436,7 +436,11 @@ impl App {
     fn view_legend(&self) -> Html {
         html! {
             <ul class="legend" aria-label="Node colours">
-                { for NodeState::ALL.iter().take(4).map(|s| {
+                { for NodeState::ALL.iter().filter(|s| match s {
+                    NodeState::Absent => false,
+                    NodeState::Unnoticed => self.model.scenario.membership_like(),
+                    _ => true,
+                }).map(|s| {
                     let rgb = if self.dark { PALETTE[*s as usize].1 } else { PALETTE[*s as usize].0 };
                     html! { <li><span class="dot" style={format!("background:{}", css(rgb))}></span>{ state_label(*s, &self.model.scenario) }</li> }
                 }) }

@@ -16,12 +16,13 @@ const CIRCLE_MAX: usize = 3000;
 const RING_MAX: usize = 64;
 
 /// Colours per node state: (light theme, dark theme), as RGB.
-pub const PALETTE: [([u8; 3], [u8; 3]); 5] = [
+pub const PALETTE: [([u8; 3], [u8; 3]); 6] = [
     ([148, 163, 184], [71, 85, 105]), // susceptible
     ([234, 88, 12], [251, 146, 60]),  // spreading
     ([22, 163, 74], [74, 222, 128]),  // informed, stopped
     ([30, 30, 30], [226, 232, 240]),  // crashed
     ([0, 0, 0], [0, 0, 0]),           // absent (not drawn)
+    ([190, 18, 60], [251, 113, 133]), // crashed, unnoticed by most
 ];
 
 pub fn css(rgb: [u8; 3]) -> String {
@@ -166,7 +167,7 @@ impl Graph {
             ctx.set_global_alpha(1.0);
         }
         if self.grid.is_none() {
-            for (code, colours) in PALETTE.iter().enumerate().take(4) {
+            for (code, colours) in PALETTE.iter().enumerate().filter(|(c, _)| *c != NodeState::Absent as usize) {
                 let rgb = if dark { colours.1 } else { colours.0 };
                 ctx.set_fill_style_str(&css(rgb));
                 ctx.begin_path();

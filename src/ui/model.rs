@@ -431,7 +431,7 @@ impl Playground {
         let Some(&state) = self.states.get(node as usize) else {
             return;
         };
-        let fault = if state == NodeState::Down as u8 {
+        let fault = if state == NodeState::Down as u8 || state == NodeState::Unnoticed as u8 {
             Fault::Restart(NodeSet::single(node))
         } else if state == NodeState::Absent as u8 {
             return;
