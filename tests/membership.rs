@@ -329,3 +329,33 @@ fn crash_is_drawn_unnoticed_then_down() {
     s.node_states(&mut states);
     assert_eq!(states[4], NodeState::Down as u8);
 }
+
+/// SWIM colours a member "suspected" while most of its observers suspect it: a member
+/// cut off for a few periods (shorter than the suspicion timeout) is suspected, then
+/// refutes and is drawn alive again.
+#[test]
+fn swim_draws_suspects() {
+    use gossip_lab::protocol::NodeState;
+    let sc = scenario(&[
+        "protocol=swim",
+        "nodes=30",
+        "timing=timed",
+        "max_rounds=40",
+        "suspicion_ms=30000",
+        "faults=partition:5@5s,heal@20s",
+        "seed=15",
+    ]);
+    let mut s = gossip_lab::sim::engine::Sim::new(sc.clone(), gossip_lab::protocol::swim::Swim::new(&sc));
+    let mut states = Vec::new();
+    let mut seen = false;
+    for t in 6..20 {
+        s.advance_to(t * 1_000_000);
+        s.node_states(&mut states);
+        seen |= states[5] == NodeState::Suspected as u8;
+    }
+    assert!(seen, "node 5 was never drawn suspected while cut off");
+    s.run_to_end();
+    s.node_states(&mut states);
+    assert_eq!(states[5], NodeState::Removed as u8, "node 5 is alive to most again");
+    assert!(extra(&s.metrics(), "refutations").unwrap() > 0.0);
+}

@@ -87,16 +87,19 @@ pub enum NodeState {
     Absent = 4,
     /// Crashed, but most live nodes still believe it alive (membership, SWIM).
     Unnoticed = 5,
+    /// Up, and suspected by most of those that believe it alive (SWIM).
+    Suspected = 6,
 }
 
 impl NodeState {
-    pub const ALL: [NodeState; 6] = [
+    pub const ALL: [NodeState; 7] = [
         NodeState::Susceptible,
         NodeState::Infective,
         NodeState::Removed,
         NodeState::Down,
         NodeState::Absent,
         NodeState::Unnoticed,
+        NodeState::Suspected,
     ];
     pub fn label(self) -> &'static str {
         match self {
@@ -106,6 +109,7 @@ impl NodeState {
             NodeState::Down => "crashed",
             NodeState::Absent => "not joined",
             NodeState::Unnoticed => "crashed, unnoticed by most",
+            NodeState::Suspected => "suspected by most",
         }
     }
 }

@@ -117,6 +117,8 @@ pub struct Swim {
     buffer: Vec<Vec<(Update, u32)>>,
     alive_votes: Vec<u32>,
     dead_votes: Vec<u32>,
+    /// Of the alive votes, those that suspect.
+    suspect_votes: Vec<u32>,
     agree: u64,
     crashes: Vec<Crash>,
     rejoins: Vec<(NodeId, u64, u32, Option<u64>)>,
@@ -148,6 +150,7 @@ impl Swim {
             buffer: vec![Vec::new(); cap],
             alive_votes: vec![0; cap],
             dead_votes: vec![0; cap],
+            suspect_votes: vec![0; cap],
             agree: 0,
             crashes: Vec::new(),
             rejoins: Vec::new(),
@@ -185,7 +188,11 @@ impl Swim {
         let pu = p as usize;
         let add = |x: &mut u32| *x = (i64::from(*x) + sign) as u32;
         match v.status {
-            Status::Alive | Status::Suspect => add(&mut self.alive_votes[pu]),
+            Status::Alive => add(&mut self.alive_votes[pu]),
+            Status::Suspect => {
+                add(&mut self.alive_votes[pu]);
+                add(&mut self.suspect_votes[pu]);
+            }
             Status::Dead => add(&mut self.dead_votes[pu]),
             Status::Unknown => {}
         }
@@ -491,6 +498,8 @@ impl Protocol for Swim {
         let n = node as usize;
         if self.dead_votes[n] > self.alive_votes[n] {
             NodeState::Infective
+        } else if 2 * self.suspect_votes[n] > self.alive_votes[n] {
+            NodeState::Suspected
         } else if self.alive_votes[n] > 0 {
             NodeState::Removed
         } else {
@@ -527,6 +536,7 @@ impl Protocol for Swim {
             ("incarnation", self.incarnation[node as usize].to_string()),
             ("seen alive by", format!("{} live nodes", self.alive_votes[node as usize])),
             ("seen dead by", format!("{} live nodes", self.dead_votes[node as usize])),
+            ("suspected by", format!("{} live nodes", self.suspect_votes[node as usize])),
             ("updates to piggyback", self.buffer[node as usize].len().to_string()),
             ("membership (not alive)", if table.is_empty() { "all alive".into() } else { table.join("; ") }),
         ]

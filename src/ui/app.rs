@@ -439,6 +439,7 @@ impl App {
                 { for NodeState::ALL.iter().filter(|s| match s {
                     NodeState::Absent => false,
                     NodeState::Unnoticed => self.model.scenario.membership_like(),
+                    NodeState::Suspected => self.model.scenario.protocol == ProtocolKind::Swim,
                     _ => true,
                 }).map(|s| {
                     let rgb = if self.dark { PALETTE[*s as usize].1 } else { PALETTE[*s as usize].0 };

@@ -16,13 +16,14 @@ const CIRCLE_MAX: usize = 3000;
 const RING_MAX: usize = 64;
 
 /// Colours per node state: (light theme, dark theme), as RGB.
-pub const PALETTE: [([u8; 3], [u8; 3]); 6] = [
+pub const PALETTE: [([u8; 3], [u8; 3]); 7] = [
     ([148, 163, 184], [71, 85, 105]), // susceptible
     ([234, 88, 12], [251, 146, 60]),  // spreading
     ([22, 163, 74], [74, 222, 128]),  // informed, stopped
     ([30, 30, 30], [226, 232, 240]),  // crashed
     ([0, 0, 0], [0, 0, 0]),           // absent (not drawn)
     ([190, 18, 60], [251, 113, 133]), // crashed, unnoticed by most
+    ([202, 138, 4], [250, 204, 21]),  // suspected by most
 ];
 
 pub fn css(rgb: [u8; 3]) -> String {
