@@ -792,25 +792,13 @@ impl Protocol for Membership {
         }
     }
 
-    /// As the majority of live nodes sees it: alive, or (while up) suspected dead, or unknown.
+    /// As the majority of live nodes sees it: alive, or (while up) dead, or unknown.
     fn node_state(&self, node: NodeId) -> NodeState {
-        let n = node as usize;
-        if self.dead_votes[n] > self.alive_votes[n] {
-            NodeState::Infective
-        } else if self.alive_votes[n] > 0 {
-            NodeState::Removed
-        } else {
-            NodeState::Susceptible
-        }
+        crate::protocol::majority_state(self.alive_votes[node as usize], self.dead_votes[node as usize])
     }
 
     fn down_state(&self, node: NodeId) -> NodeState {
-        let n = node as usize;
-        if self.alive_votes[n] > self.dead_votes[n] {
-            NodeState::Unnoticed
-        } else {
-            NodeState::Down
-        }
+        crate::protocol::crashed_state(self.alive_votes[node as usize], self.dead_votes[node as usize])
     }
 
     fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {

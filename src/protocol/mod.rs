@@ -114,6 +114,27 @@ impl NodeState {
     }
 }
 
+/// How a membership-like protocol draws a live node from the votes of the live
+/// nodes: dead to most (a false positive), alive to some, or unknown.
+pub fn majority_state(alive_votes: u32, dead_votes: u32) -> NodeState {
+    if dead_votes > alive_votes {
+        NodeState::Infective
+    } else if alive_votes > 0 {
+        NodeState::Removed
+    } else {
+        NodeState::Susceptible
+    }
+}
+
+/// How a membership-like protocol draws a crashed node: unnoticed while most still believe it alive.
+pub fn crashed_state(alive_votes: u32, dead_votes: u32) -> NodeState {
+    if alive_votes > dead_votes {
+        NodeState::Unnoticed
+    } else {
+        NodeState::Down
+    }
+}
+
 /// The protocol's window on the world during one callback.
 pub struct Ctx<'a, M> {
     /// The node being called.

@@ -496,24 +496,16 @@ impl Protocol for Swim {
 
     fn node_state(&self, node: NodeId) -> NodeState {
         let n = node as usize;
-        if self.dead_votes[n] > self.alive_votes[n] {
-            NodeState::Infective
-        } else if 2 * self.suspect_votes[n] > self.alive_votes[n] {
+        let state = crate::protocol::majority_state(self.alive_votes[n], self.dead_votes[n]);
+        if state == NodeState::Removed && 2 * self.suspect_votes[n] > self.alive_votes[n] {
             NodeState::Suspected
-        } else if self.alive_votes[n] > 0 {
-            NodeState::Removed
         } else {
-            NodeState::Susceptible
+            state
         }
     }
 
     fn down_state(&self, node: NodeId) -> NodeState {
-        let n = node as usize;
-        if self.alive_votes[n] > self.dead_votes[n] {
-            NodeState::Unnoticed
-        } else {
-            NodeState::Down
-        }
+        crate::protocol::crashed_state(self.alive_votes[node as usize], self.dead_votes[node as usize])
     }
 
     fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {

@@ -56,15 +56,7 @@ pub fn draw_coverage(
     let _ = ctx.set_line_dash(&dash);
     ctx.set_stroke_style_str(if dark { "#93c5fd" } else { "#2563eb" });
     ctx.set_line_width(1.5 * dpr);
-    ctx.begin_path();
-    for (i, &x) in theory.iter().enumerate().take(x_max as usize + 1) {
-        if i == 0 {
-            ctx.move_to(sx(0.0), sy(x));
-        } else {
-            ctx.line_to(sx(i as f64), sy(x));
-        }
-    }
-    ctx.stroke();
+    stroke_line(&ctx, theory.iter().enumerate().take(x_max as usize + 1).map(|(i, &x)| (sx(i as f64), sy(x))));
     let _ = ctx.set_line_dash(&js_sys::Array::new());
     // Earlier runs, faint, labelled at their end.
     ctx.set_line_width(1.5 * dpr);
@@ -73,15 +65,7 @@ pub fn draw_coverage(
         let alpha = 0.55 - 0.12 * i as f64;
         ctx.set_global_alpha(alpha);
         ctx.set_stroke_style_str(if dark { "#cbd5e1" } else { "#475569" });
-        ctx.begin_path();
-        for (j, &(r, c)) in run.points.iter().enumerate() {
-            if j == 0 {
-                ctx.move_to(sx(r), sy(c));
-            } else {
-                ctx.line_to(sx(r), sy(c));
-            }
-        }
-        ctx.stroke();
+        stroke_line(&ctx, run.points.iter().map(|&(r, c)| (sx(r), sy(c))));
         if let Some(&(r, c)) = run.points.last() {
             ctx.set_fill_style_str(fg);
             let _ = ctx.fill_text(
@@ -99,41 +83,15 @@ pub fn draw_coverage(
         let dots = js_sys::Array::of2(&JsValue::from(2.0 * dpr), &JsValue::from(3.0 * dpr));
         let _ = ctx.set_line_dash(&dots);
         ctx.set_line_width(1.5 * dpr);
-        ctx.begin_path();
-        for (i, &x) in o.theory.iter().enumerate().take(x_max as usize + 1) {
-            if i == 0 {
-                ctx.move_to(sx(0.0), sy(x));
-            } else {
-                ctx.line_to(sx(i as f64), sy(x));
-            }
-        }
-        ctx.stroke();
+        stroke_line(&ctx, o.theory.iter().enumerate().take(x_max as usize + 1).map(|(i, &x)| (sx(i as f64), sy(x))));
         let _ = ctx.set_line_dash(&js_sys::Array::new());
         ctx.set_line_width(2.0 * dpr);
-        ctx.begin_path();
-        for (i, p) in o.series.points.iter().enumerate() {
-            let x = sx(p.t_ms / f64::from(o.interval_ms));
-            if i == 0 {
-                ctx.move_to(x, sy(p.coverage));
-            } else {
-                ctx.line_to(x, sy(p.coverage));
-            }
-        }
-        ctx.stroke();
+        stroke_line(&ctx, o.series.points.iter().map(|p| (sx(p.t_ms / f64::from(o.interval_ms)), sy(p.coverage))));
     }
     // Measured.
     ctx.set_stroke_style_str(&css(if dark { PALETTE[1].1 } else { PALETTE[1].0 }));
     ctx.set_line_width(2.0 * dpr);
-    ctx.begin_path();
-    for (i, p) in series.points.iter().enumerate() {
-        let x = sx(p.t_ms / f64::from(interval_ms));
-        if i == 0 {
-            ctx.move_to(x, sy(p.coverage));
-        } else {
-            ctx.line_to(x, sy(p.coverage));
-        }
-    }
-    ctx.stroke();
+    stroke_line(&ctx, series.points.iter().map(|p| (sx(p.t_ms / f64::from(interval_ms)), sy(p.coverage))));
     // Legend.
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
@@ -146,6 +104,19 @@ pub fn draw_coverage(
         (false, false, true) => "— measured   — earlier runs (grey)",
     };
     let _ = ctx.fill_text(legend, left + 8.0 * dpr, top + 14.0 * dpr);
+}
+
+/// Stroke a line through `points` (canvas pixels).
+fn stroke_line(ctx: &web_sys::CanvasRenderingContext2d, points: impl IntoIterator<Item = (f64, f64)>) {
+    ctx.begin_path();
+    for (i, (x, y)) in points.into_iter().enumerate() {
+        if i == 0 {
+            ctx.move_to(x, y);
+        } else {
+            ctx.line_to(x, y);
+        }
+    }
+    ctx.stroke();
 }
 
 /// A chart's background, grid and axes; maps rounds and values to canvas pixels.
