@@ -285,7 +285,8 @@ test('membership detects a crash', async () => {
   assert.match(inspector, /membership/);
   assert.match(inspector, /dead 7/, 'the event log shows node 7 marked dead');
   await page.click('[data-testid=inspector-write]');
-  assert.match(page.url(), /update%3A0%40|update:0@/);
+  // The inspector's key picker starts at key 0: node 0 sets its key 0 now.
+  assert.match(page.url(), /update(:|%3A)0(\/|%2F)0(@|%40)/);
   assert.deepEqual(problems, []);
   await page.close();
 });
