@@ -95,15 +95,21 @@ pub fn draw_coverage(
     // Legend.
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
-    let legend = match (other.is_some(), past.is_empty(), theory.is_empty()) {
-        (true, _, false) => "— B (orange) and A (violet) measured   - - theory (dotted for A)",
-        (true, _, true) => "— B (orange) and A (violet) measured",
-        (false, true, false) => "— measured   - - mean-field theory",
-        (false, false, false) => "— measured   - - mean-field theory   — earlier runs (grey)",
-        (false, true, true) => "— measured",
-        (false, false, true) => "— measured   — earlier runs (grey)",
+    // The long legend where it fits, a short one on narrow screens, so it is never cut.
+    let (long, short) = match (other.is_some(), past.is_empty(), theory.is_empty()) {
+        (true, _, false) => {
+            ("— B (orange) and A (violet) measured   - - theory (dotted for A)", "— B orange, A violet   - - theory")
+        }
+        (true, _, true) => ("— B (orange) and A (violet) measured", "— B orange, A violet"),
+        (false, true, false) => ("— measured   - - mean-field theory", "— measured   - - theory"),
+        (false, false, false) => {
+            ("— measured   - - mean-field theory   — earlier runs (grey)", "— now   - - theory   — earlier")
+        }
+        (false, true, true) => ("— measured", "— measured"),
+        (false, false, true) => ("— measured   — earlier runs (grey)", "— now   — earlier"),
     };
-    let _ = ctx.fill_text(legend, left + 8.0 * dpr, top + 14.0 * dpr);
+    let fits = ctx.measure_text(long).map_or(true, |m| m.width() <= pw - 16.0 * dpr);
+    let _ = ctx.fill_text(if fits { long } else { short }, left + 8.0 * dpr, top + 14.0 * dpr);
 }
 
 /// Stroke a line through `points` (canvas pixels).
