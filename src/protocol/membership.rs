@@ -125,16 +125,6 @@ pub struct Event {
     pub detail: u64,
 }
 
-/// How the detection of one crash went.
-#[derive(Clone, Copy, Debug, Default)]
-struct Crash {
-    node: NodeId,
-    at_us: u64,
-    first_us: Option<u64>,
-    all_us: Option<u64>,
-    detected: u64,
-}
-
 pub struct Membership {
     detector: Detector,
     fail_timeout_us: u64,
@@ -166,7 +156,7 @@ pub struct Membership {
     writes: BTreeMap<(NodeId, u32, u16), Vec<(u64, usize)>>,
     /// The next key each node writes.
     next_key: Vec<u16>,
-    crashes: Vec<Crash>,
+    detections: crate::protocol::Detections,
     /// Open false suspicions: (observer, peer) -> since.
     suspicions: BTreeMap<(NodeId, NodeId), u64>,
     false_positives: u64,
@@ -176,8 +166,6 @@ pub struct Membership {
     /// View agreement: (observer, peer) pairs whose status matches the truth.
     agree: u64,
     deltas_cut: u64,
-    /// Every detection of a crash: us from the crash to an observer marking it dead.
-    delays: Vec<u64>,
     /// The latest time a node ticked, for the inspector's phi.
     now_us: u64,
 }
@@ -209,14 +197,13 @@ impl Membership {
             ledger: Ledger::default(),
             writes: BTreeMap::new(),
             next_key: vec![0; cap],
-            crashes: Vec::new(),
+            detections: crate::protocol::Detections::default(),
             suspicions: BTreeMap::new(),
             false_positives: 0,
             false_positive_us: 0,
             rejoins: Vec::new(),
             agree: 0,
             deltas_cut: 0,
-            delays: Vec::new(),
             now_us: 0,
         };
         m.up[..s.nodes as usize].fill(true);
@@ -565,13 +552,8 @@ impl Membership {
             if self.up[p as usize] {
                 self.false_positives += 1;
                 self.suspicions.insert((o, p), now);
-            } else if let Some(c) = self.crashes.iter_mut().rev().find(|c| c.node == p) {
-                self.delays.push(now - c.at_us);
-                c.detected += 1;
-                c.first_us.get_or_insert(now);
-                if c.all_us.is_none() && u64::from(self.dead_votes[p as usize]) >= cx.live {
-                    c.all_us = Some(now);
-                }
+            } else {
+                self.detections.detected(p, now, self.dead_votes[p as usize], cx.live);
             }
         }
     }
@@ -746,7 +728,7 @@ impl Protocol for Membership {
             }
         }
         self.recount_peer(node, |m| m.up[node as usize] = false);
-        self.crashes.push(Crash { node, at_us: now_us, ..Crash::default() });
+        self.detections.crashed(node, now_us);
         // Suspicions by the crashed node end with it.
         let open: Vec<(NodeId, NodeId)> = self.suspicions.keys().filter(|k| k.0 == node).copied().collect();
         for key in open {
@@ -875,14 +857,13 @@ impl Protocol for Membership {
     }
 
     fn detections(&self) -> Vec<f64> {
-        self.delays.iter().map(|&d| d as f64 / 1000.0).collect()
+        self.detections.delays_ms()
     }
 
     fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {
         let ms = |us: u64| us as f64 / 1000.0;
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
-        let first = mean(self.crashes.iter().filter_map(|c| c.first_us.map(|t| ms(t - c.at_us))).collect());
-        let all = mean(self.crashes.iter().filter_map(|c| c.all_us.map(|t| ms(t - c.at_us))).collect());
+        let (first, all) = self.detections.first_and_all_ms();
         let rejoin = mean(self.rejoins.iter().filter_map(|r| r.3.map(|t| ms(t - r.1))).collect());
         let stats = self.ledger.stats(live, 1);
         let converge = mean(stats.iter().filter_map(|u| u.t100_ms).collect());

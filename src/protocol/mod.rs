@@ -135,6 +135,50 @@ pub fn crashed_state(alive_votes: u32, dead_votes: u32) -> NodeState {
     }
 }
 
+/// One crash: node, crashed at, first detection, all detected (us).
+type CrashRecord = (NodeId, u64, Option<u64>, Option<u64>);
+
+/// Crash detection figures kept by membership and SWIM: for each crash, when it
+/// happened and when the first and the last live node marked it dead, and the
+/// delay of every single detection.
+#[derive(Clone, Debug, Default)]
+pub struct Detections {
+    /// Newest last.
+    crashes: Vec<CrashRecord>,
+    delays_us: Vec<u64>,
+}
+
+impl Detections {
+    pub fn crashed(&mut self, node: NodeId, at_us: u64) {
+        self.crashes.push((node, at_us, None, None));
+    }
+
+    /// An observer marked crashed `node` dead at `now_us`; `dead_votes` live nodes now hold it dead.
+    pub fn detected(&mut self, node: NodeId, now_us: u64, dead_votes: u32, live: u64) {
+        if let Some(c) = self.crashes.iter_mut().rev().find(|c| c.0 == node) {
+            self.delays_us.push(now_us - c.1);
+            c.2.get_or_insert(now_us);
+            if c.3.is_none() && u64::from(dead_votes) >= live {
+                c.3 = Some(now_us);
+            }
+        }
+    }
+
+    /// Every detection's delay, in ms.
+    pub fn delays_ms(&self) -> Vec<f64> {
+        self.delays_us.iter().map(|&d| d as f64 / 1000.0).collect()
+    }
+
+    /// Mean delay (ms) from a crash to its first and to its last detection, over the crashes that got one.
+    pub fn first_and_all_ms(&self) -> (Option<f64>, Option<f64>) {
+        let mean = |pick: fn(&CrashRecord) -> Option<u64>| {
+            let xs: Vec<f64> = self.crashes.iter().filter_map(|c| pick(c).map(|t| (t - c.1) as f64 / 1000.0)).collect();
+            (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+        };
+        (mean(|c| c.2), mean(|c| c.3))
+    }
+}
+
 /// The protocol's window on the world during one callback.
 pub struct Ctx<'a, M> {
     /// The node being called.

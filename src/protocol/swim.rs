@@ -90,14 +90,6 @@ struct Probe {
     active: bool,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Crash {
-    node: NodeId,
-    at_us: u64,
-    first_us: Option<u64>,
-    all_us: Option<u64>,
-}
-
 pub struct Swim {
     indirect: u32,
     ack_timeout_us: u64,
@@ -120,13 +112,11 @@ pub struct Swim {
     /// Of the alive votes, those that suspect.
     suspect_votes: Vec<u32>,
     agree: u64,
-    crashes: Vec<Crash>,
+    detections: crate::protocol::Detections,
     rejoins: Vec<(NodeId, u64, u32, Option<u64>)>,
     false_positives: u64,
     false_suspicions: u64,
     refutations: u64,
-    /// Every detection of a crash: us from the crash to an observer marking it dead.
-    delays: Vec<u64>,
 }
 
 impl Swim {
@@ -152,12 +142,11 @@ impl Swim {
             dead_votes: vec![0; cap],
             suspect_votes: vec![0; cap],
             agree: 0,
-            crashes: Vec::new(),
+            detections: crate::protocol::Detections::default(),
             rejoins: Vec::new(),
             false_positives: 0,
             false_suspicions: 0,
             refutations: 0,
-            delays: Vec::new(),
         };
         // The initial members know each other.
         w.up[..s.nodes as usize].fill(true);
@@ -292,12 +281,8 @@ impl Swim {
         if status == Status::Dead {
             if self.up[p as usize] {
                 self.false_positives += 1;
-            } else if let Some(c) = self.crashes.iter_mut().rev().find(|c| c.node == p) {
-                self.delays.push(now - c.at_us);
-                c.first_us.get_or_insert(now);
-                if c.all_us.is_none() && u64::from(self.dead_votes[p as usize]) >= live {
-                    c.all_us = Some(now);
-                }
+            } else {
+                self.detections.detected(p, now, self.dead_votes[p as usize], live);
             }
         } else if status == Status::Suspect && self.up[p as usize] {
             self.false_suspicions += 1;
@@ -448,7 +433,7 @@ impl Protocol for Swim {
         self.recount_peer(node, |w| w.up[node as usize] = false);
         self.probe[node as usize].active = false;
         self.buffer[node as usize].clear();
-        self.crashes.push(Crash { node, at_us: now_us, ..Crash::default() });
+        self.detections.crashed(node, now_us);
     }
 
     fn on_restart(&mut self, cx: &mut Ctx<'_, SwimMsg>) {
@@ -539,18 +524,16 @@ impl Protocol for Swim {
     }
 
     fn detections(&self) -> Vec<f64> {
-        self.delays.iter().map(|&d| d as f64 / 1000.0).collect()
+        self.detections.delays_ms()
     }
 
     fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {
         let ms = |us: u64| us as f64 / 1000.0;
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+        let (first, all) = self.detections.first_and_all_ms();
         vec![
-            (
-                "detect_first_ms",
-                mean(self.crashes.iter().filter_map(|c| c.first_us.map(|t| ms(t - c.at_us))).collect()),
-            ),
-            ("detect_all_ms", mean(self.crashes.iter().filter_map(|c| c.all_us.map(|t| ms(t - c.at_us))).collect())),
+            ("detect_first_ms", first),
+            ("detect_all_ms", all),
             ("rejoin_all_ms", mean(self.rejoins.iter().filter_map(|r| r.3.map(|t| ms(t - r.1))).collect())),
             ("false_positives", Some(self.false_positives as f64)),
             ("false_suspicions", Some(self.false_suspicions as f64)),
