@@ -221,7 +221,8 @@ fn run_cmd(s: &Scenario, json: bool, with_series: bool, events: Option<u32>) -> 
         if json {
             let mut v = serde_json::to_value(&m).expect("json");
             if with_series {
-                v["series"] = serde_json::to_value(sim.series()).expect("json");
+                // Beside the protocol's own series (aggregate: variance, ...), if any.
+                v["series"]["points"] = serde_json::to_value(&sim.series().points).expect("json");
             }
             if let Some(log) = &log {
                 v["events"] = serde_json::to_value(log).expect("json");

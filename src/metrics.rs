@@ -115,6 +115,10 @@ pub struct RunMetrics {
     /// The protocol's own figures (membership: detection times, false positives, ...).
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, Option<f64>>,
+    /// The protocol's own series, one value per sample (aggregate: `variance`,
+    /// `variance_ratio`, `mean_rel_error`, `within_target`); left out when empty.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub series: std::collections::BTreeMap<String, Vec<f64>>,
     /// Each update's figures (left out of the JSON when there is only one).
     #[serde(skip_serializing_if = "single")]
     pub per_update: Vec<UpdateStats>,
@@ -145,6 +149,7 @@ impl RunMetrics {
         trace_hash: String,
         per_update: Vec<UpdateStats>,
         extra: Vec<(&'static str, Option<f64>)>,
+        protocol_series: Vec<(&'static str, Vec<f64>)>,
     ) -> Self {
         let n = f64::from(s.nodes);
         let interval_ms = f64::from(s.interval_ms);
@@ -197,6 +202,7 @@ impl RunMetrics {
             shuffle_bytes_per_node: sampler.map(|x| x.shuffle_bytes as f64 / n),
             trace_hash,
             extra: extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            series: protocol_series.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             per_update,
         }
     }
@@ -248,7 +254,7 @@ pub fn summarize(runs: &[RunMetrics]) -> serde_json::Map<String, serde_json::Val
         return out;
     };
     for key in first.keys() {
-        if key == "trace_hash" || key == "per_update" {
+        if key == "trace_hash" || key == "per_update" || key == "series" {
             continue;
         }
         let xs: Vec<f64> = values.iter().filter_map(|v| v.get(key).and_then(serde_json::Value::as_f64)).collect();

@@ -31,6 +31,9 @@ pub const RUMOR_UPDATES_MAX: u64 = 32;
 pub const STATE_CELLS_MAX: u64 = 64_000_000;
 pub const PAGE_STATE_CELLS_MAX: u64 = 2_000_000;
 
+/// Ordered broadcast keeps a delivery state per (node, message).
+pub const BROADCAST_MESSAGES_MAX: u64 = 4096;
+
 /// Membership keeps a view of every node at every node: nodes squared.
 pub const MEMBERSHIP_NODES_MAX: u32 = 2000;
 pub const PAGE_MEMBERSHIP_NODES_MAX: u32 = 500;
@@ -239,7 +242,44 @@ macro_rules! word_enum {
 
 word_enum! {
     /// Which protocol family runs.
-    pub enum ProtocolKind { Rumor = "rumor", AntiEntropy = "anti-entropy", Membership = "membership", Swim = "swim" }
+    pub enum ProtocolKind {
+        Rumor = "rumor",
+        AntiEntropy = "anti-entropy",
+        Membership = "membership",
+        Swim = "swim",
+        Aggregate = "aggregate",
+        Broadcast = "broadcast",
+        Election = "election",
+    }
+}
+word_enum! {
+    /// What an aggregation computes over the nodes' local values.
+    pub enum AggFunction { Avg = "avg", Sum = "sum", Count = "count", Min = "min", Max = "max" }
+}
+word_enum! {
+    /// Pairwise averaging (an atomic push-pull exchange), or push-sum (value and weight halves pushed).
+    pub enum Exchange { PushPull = "push-pull", PushSum = "push-sum" }
+}
+word_enum! {
+    /// The nodes' local values: uniform in 0..100, the node id, or all 0 but one node holding n (the hardest case).
+    pub enum ValueDist { Uniform = "uniform", Linear = "linear", Peak = "peak" }
+}
+word_enum! {
+    /// The delivery order ordered broadcast guarantees.
+    pub enum Order { None = "none", Fifo = "fifo", Causal = "causal", Total = "total" }
+}
+word_enum! {
+    /// What malicious nodes do.
+    pub enum Attack {
+        ForgeVersion = "forge-version",
+        FakeRumor = "fake-rumor",
+        Drop = "drop",
+        InflateHeartbeat = "inflate-heartbeat",
+    }
+}
+word_enum! {
+    /// Whether data is signed by its origin and checked on arrival.
+    pub enum Verify { None = "none", Signatures = "signatures" }
 }
 word_enum! {
     /// How a membership node decides that a peer is dead.
@@ -376,6 +416,22 @@ scenario! {
         suspicion_ms: u32 = 5000, Kind::Int { min: 0, max: 3_600_000 }, "Suspicion timeout", "ms";
         /// SWIM: each update is piggybacked lambda x log2(n+1) times. Higher spreads more surely, at more bytes.
         lambda: f64 = 3.0, Kind::Float { min: 0.1, max: 50.0 }, "Lambda", "";
+        /// Aggregate: what the nodes compute together. Count and sum use one node holding weight 1 (the origin).
+        function: AggFunction = AggFunction::Avg, Kind::Choice(AggFunction::WORDS), "Function", "";
+        /// Aggregate: push-pull averages pairs atomically (variance falls by 1/(2 sqrt e) per round); push-sum pushes halves of (value, weight), robust to ordering but slower.
+        exchange: Exchange = Exchange::PushPull, Kind::Choice(Exchange::WORDS), "Exchange", "";
+        /// Aggregate: the relative error at which a node's estimate counts as converged. Smaller takes more rounds (about log(1/error) / log(2 sqrt e)).
+        target_error: f64 = 0.01, Kind::Float { min: 1e-12, max: 1.0 }, "Target error", "relative";
+        /// Aggregate: restart from the local values every this many rounds (0: never). Epochs shed the bias that loss and crashes leave, at the cost of re-converging.
+        epoch_rounds: u32 = 0, Kind::Int { min: 0, max: 1_000_000 }, "Epoch", "rounds";
+        /// Broadcast: the order in which nodes deliver messages. FIFO holds back per sender; causal by vector clocks; total by a sequencer (node 0). None delivers on arrival.
+        order: Order = Order::Causal, Kind::Choice(Order::WORDS), "Order", "";
+        /// Malicious nodes: a fraction of the nodes (the highest ids, never the origin) that lie. 0 means none.
+        malicious: f64 = 0.0, Kind::Float { min: 0.0, max: 0.9 }, "Malicious", "fraction";
+        /// What malicious nodes do: forge higher versions of others' keys (membership), invent rumors (rumor), swallow messages (rumor, broadcast, aggregate), keep a dead node's heartbeat going (membership).
+        attack: Attack = Attack::Drop, Kind::Choice(Attack::WORDS), "Attack", "";
+        /// Signatures: every datum is signed by its origin (ed25519) and checked once per receiver; forgeries are rejected and counted.
+        verify: Verify = Verify::None, Kind::Choice(Verify::WORDS), "Verify", "";
     }
     Workload {
         /// Updates written in the run (rumor: at most 32). The first is written at origin; the others at random live nodes.
@@ -388,6 +444,10 @@ scenario! {
         payload_bytes: u32 = 64, Kind::Int { min: 0, max: 1_000_000 }, "Payload", "bytes";
         /// Anti-entropy: keys in the replicated store, identical everywhere at the start; updates write new versions of them.
         keys: u32 = 1000, Kind::Int { min: 1, max: 1_000_000 }, "Store keys", "";
+        /// Aggregate: the nodes' local values. Peak (one node holds n, the rest 0) is the slowest to average.
+        values: ValueDist = ValueDist::Uniform, Kind::Choice(ValueDist::WORDS), "Local values", "";
+        /// Nodes that write the workload's updates in turn (0: the origin, then random nodes). Ordered broadcast needs several messages per sender to show FIFO order.
+        senders: u32 = 0, Kind::Int { min: 0, max: 10_000_000 }, "Senders", "nodes";
     }
     Timing {
         /// Rounds: synchronous cycles as in the papers. Timed: each node acts every interval_ms and messages take a latency.
@@ -532,6 +592,22 @@ impl Scenario {
                 ),
             });
         }
+        self.check_malicious()?;
+        if self.senders > self.nodes {
+            return conflict(
+                "senders",
+                format!("{} senders but only {} nodes; allowed 0 to {}", self.senders, self.nodes, self.nodes),
+            );
+        }
+        if self.protocol == ProtocolKind::Broadcast && self.total_updates() > BROADCAST_MESSAGES_MAX {
+            return conflict(
+                "updates",
+                format!(
+                    "ordered broadcast carries at most {BROADCAST_MESSAGES_MAX} messages in a run, and this one writes {}; allowed updates 1 to {BROADCAST_MESSAGES_MAX}",
+                    self.total_updates()
+                ),
+            );
+        }
         self.check_state_size(STATE_CELLS_MAX, "")
     }
 
@@ -602,38 +678,120 @@ impl Scenario {
         Ok(())
     }
 
-    /// Membership and SWIM keep every node's view of every node, and measure view agreement.
+    /// Membership, election and SWIM keep every node's view of every node, and measure view agreement.
     pub fn membership_like(&self) -> bool {
-        matches!(self.protocol, ProtocolKind::Membership | ProtocolKind::Swim)
+        matches!(self.protocol, ProtocolKind::Membership | ProtocolKind::Swim | ProtocolKind::Election)
+    }
+
+    /// Scuttlebutt membership runs underneath: membership itself and leader election.
+    pub fn gossips_membership(&self) -> bool {
+        matches!(self.protocol, ProtocolKind::Membership | ProtocolKind::Election)
+    }
+
+    /// Malicious nodes: the highest `malicious x nodes` initial ids.
+    pub fn malicious_count(&self) -> u32 {
+        ((self.malicious * f64::from(self.nodes)).round() as u32).min(self.nodes.saturating_sub(1))
+    }
+
+    /// The attacks malicious nodes can make under this protocol.
+    pub fn attacks(&self) -> &'static [&'static str] {
+        match self.protocol {
+            ProtocolKind::Rumor => &["drop", "fake-rumor"],
+            ProtocolKind::Aggregate | ProtocolKind::Broadcast => &["drop"],
+            ProtocolKind::Membership | ProtocolKind::Election => &["forge-version", "inflate-heartbeat"],
+            ProtocolKind::AntiEntropy | ProtocolKind::Swim => &[],
+        }
+    }
+
+    fn check_malicious(&self) -> Result<(), ScenarioError> {
+        let m = self.malicious_count();
+        if m == 0 {
+            return Ok(());
+        }
+        let attacks = self.attacks();
+        if attacks.is_empty() {
+            return Err(ScenarioError::Conflict {
+                field: "malicious".into(),
+                message: format!(
+                    "{} has no malicious-node model; allowed 0 with protocol={} (attacks exist for rumor, aggregate, broadcast, membership and election)",
+                    self.malicious, self.protocol
+                ),
+            });
+        }
+        if !attacks.contains(&self.attack.word()) {
+            return Err(ScenarioError::Conflict {
+                field: "attack".into(),
+                message: format!(
+                    "'{}' does not apply to protocol={}; allowed: {}",
+                    self.attack,
+                    self.protocol,
+                    attacks.join(", ")
+                ),
+            });
+        }
+        let first = self.nodes - m;
+        if self.origin >= first {
+            return Err(ScenarioError::Conflict {
+                field: "origin".into(),
+                message: format!(
+                    "node {} is malicious (ids {first} to {} are); allowed 0 to {}",
+                    self.origin,
+                    self.nodes - 1,
+                    first - 1
+                ),
+            });
+        }
+        if self.gossips_membership() && self.seeds > first {
+            return Err(ScenarioError::Conflict {
+                field: "seeds".into(),
+                message: format!("seed nodes would be malicious (ids {first} and up are); allowed 0 to {first}"),
+            });
+        }
+        Ok(())
     }
 
     /// Why a setting has no effect with the others as they are (for dimming a
     /// control), or None when it matters.
     pub fn inactive(&self, key: &str) -> Option<&'static str> {
-        let rumor = self.protocol == ProtocolKind::Rumor;
+        let p = self.protocol;
+        let rumor = p == ProtocolKind::Rumor;
         let timed = self.timing == Timing::Timed;
+        let membership = self.gossips_membership();
         match key {
-            "stop" | "conn_limit" | "backup_interval" if !rumor => Some("rumor only"),
-            "k" if !rumor => Some("rumor only"),
+            "stop" | "conn_limit" if !rumor => Some("rumor only"),
+            "backup_interval" if !matches!(p, ProtocolKind::Rumor | ProtocolKind::Broadcast) => {
+                Some("rumor and broadcast only")
+            }
+            "k" if p == ProtocolKind::Broadcast => None,
+            "k" if !rumor => Some("rumor and broadcast only"),
             "k" if self.stop == StopRule::Never => Some("not used by stop=never"),
-            "reconcile" | "keys" | "recent_window" if self.protocol != ProtocolKind::AntiEntropy => {
-                Some("anti-entropy only")
+            "reconcile" | "keys" | "recent_window" if p != ProtocolKind::AntiEntropy => Some("anti-entropy only"),
+            "spread" if !matches!(p, ProtocolKind::Rumor | ProtocolKind::AntiEntropy) => {
+                Some("rumor and anti-entropy only")
             }
-            "spread" if matches!(self.protocol, ProtocolKind::Membership | ProtocolKind::Swim) => {
-                Some("not used by membership or SWIM")
-            }
-            "fanout" if self.protocol == ProtocolKind::Swim => Some("SWIM probes one member per period"),
-            "indirect_probes" | "ack_timeout_ms" | "suspicion_ms" | "lambda" if self.protocol != ProtocolKind::Swim => {
+            "fanout" if p == ProtocolKind::Swim => Some("SWIM probes one member per period"),
+            "indirect_probes" | "ack_timeout_ms" | "suspicion_ms" | "lambda" if p != ProtocolKind::Swim => {
                 Some("swim only")
             }
             "detector" | "fail_timeout_ms" | "phi_threshold" | "app_keys" | "key_rate" | "tombstone_grace_ms"
-                if self.protocol != ProtocolKind::Membership =>
+                if !membership =>
             {
-                Some("membership only")
+                Some("membership and election only")
             }
             "fail_timeout_ms" if self.detector != Detector::Timeout => Some("detector=timeout only"),
             "phi_threshold" if self.detector != Detector::Phi => Some("detector=phi only"),
             "recent_window" if self.reconcile != Reconcile::Recent => Some("reconcile=recent only"),
+            "function" | "exchange" | "target_error" | "epoch_rounds" | "values" if p != ProtocolKind::Aggregate => {
+                Some("aggregate only")
+            }
+            "order" if p != ProtocolKind::Broadcast => Some("broadcast only"),
+            "updates" | "update_every" | "senders" | "payload_bytes"
+                if matches!(p, ProtocolKind::Aggregate | ProtocolKind::Swim | ProtocolKind::Election) =>
+            {
+                Some("not used by this protocol")
+            }
+            "senders" if membership => Some("not used by membership"),
+            "attack" | "verify" if self.malicious == 0.0 => Some("with malicious above 0"),
             "jitter" | "latency" | "latency_ms_min" | "latency_ms_max" | "reorder_rate" | "max_time_ms" if !timed => {
                 Some("timing=timed only")
             }

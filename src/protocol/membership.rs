@@ -617,6 +617,16 @@ impl Membership {
         (e.version & !TOMBSTONE, e.version & TOMBSTONE != 0)
     }
 
+    /// What observer o believes of p, without the suspicion level.
+    pub fn status(&self, o: NodeId, p: NodeId) -> Status {
+        self.views[self.vi(o, p)].status
+    }
+
+    /// Ids in use (nodes plus joins).
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
     /// What observer o believes of p, and its suspicion level.
     pub fn belief(&self, o: NodeId, p: NodeId, now_us: u64) -> (Status, u32, u64, f64) {
         let v = self.views[self.vi(o, p)];

@@ -9,7 +9,10 @@
 //! It never reads a clock, a global RNG or the network, so a run is a pure
 //! function of the scenario and its seed.
 
+pub mod aggregate;
 pub mod anti_entropy;
+pub mod broadcast;
+pub mod election;
 pub mod membership;
 pub mod rumor;
 pub mod swim;
@@ -199,6 +202,29 @@ pub struct Ctx<'a, M> {
 }
 
 impl<M> Ctx<'_, M> {
+    /// Run a wrapped protocol's callback (election runs membership inside): it
+    /// sees the same node, time, random stream, peers, timers and events, and
+    /// its messages are left in `out` for the wrapper to send.
+    pub fn nested<N, R>(&mut self, out: &mut Vec<Outgoing<N>>, f: impl FnOnce(&mut Ctx<'_, N>) -> R) -> R {
+        let mut inner = Ctx {
+            node: self.node,
+            now_us: self.now_us,
+            round: self.round,
+            timing: self.timing,
+            live: self.live,
+            rng: self.rng.reborrow(),
+            out,
+            events: &mut *self.events,
+            sampler: self.sampler,
+            timers: &mut *self.timers,
+        };
+        f(&mut inner)
+    }
+    /// Queue a message as it is (a wrapper passing on a wrapped protocol's message).
+    #[inline]
+    pub fn push(&mut self, o: Outgoing<M>) {
+        self.out.push(o);
+    }
     /// Send a one-way message.
     #[inline]
     pub fn send(&mut self, to: NodeId, msg: M) {
@@ -312,6 +338,13 @@ pub trait Protocol {
     fn updates(&self, _live: u64) -> Vec<crate::metrics::UpdateStats> {
         Vec::new()
     }
+    /// A sample is being taken (after each round, or at each interval in timed
+    /// mode): record the protocol's own per-sample figures.
+    fn on_sample(&mut self, _round: u32) {}
+    /// The protocol's own per-sample series, by JSON key (aggregate: variance, ...).
+    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        Vec::new()
+    }
     /// Size on the wire in bytes, headers included.
     fn wire_size(&self, msg: &Self::Msg) -> u32;
     /// A short name of the message type, for traces.
@@ -330,6 +363,12 @@ pub trait Protocol {
     fn prefetch(&self, _node: NodeId) {}
     /// Nothing more will happen that the metrics care about, given `live` live nodes.
     fn done(&self, live: u64) -> bool;
+}
+
+/// The first malicious node id: malicious nodes are the highest `malicious x nodes`
+/// initial ids (validation keeps the origin and the seeds out of them).
+pub fn malicious_from(s: &crate::scenario::Scenario) -> NodeId {
+    s.nodes - s.malicious_count()
 }
 
 /// Bytes of an IPv4 + UDP header, added to every message.

@@ -72,6 +72,17 @@ impl Ledger {
         u
     }
 
+    /// A new update written at `node`, which does not hold it yet (ordered
+    /// broadcast: the sender delivers its own message only in order).
+    pub fn announce(&mut self, node: NodeId, now_us: u64, live: u64) -> usize {
+        let u = self.write(node, now_us, live);
+        self.holders[u] -= 1;
+        self.covered -= 1;
+        self.crossed[u] = [NEVER; 3];
+        self.need[u] = 0;
+        u
+    }
+
     /// A live node received update `u` for the first time.
     pub fn deliver(&mut self, u: usize, now_us: u64, live: u64) {
         let delay = now_us.saturating_sub(self.at_us[u]);

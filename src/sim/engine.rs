@@ -17,7 +17,10 @@ use std::collections::BinaryHeap;
 use serde::Serialize;
 
 use crate::metrics::{RunMetrics, SamplerStats, Series, SeriesPoint};
+use crate::protocol::aggregate::Aggregate;
 use crate::protocol::anti_entropy::AntiEntropy;
+use crate::protocol::broadcast::Broadcast;
+use crate::protocol::election::Election;
 use crate::protocol::membership::Membership;
 use crate::protocol::rumor::Rumor;
 use crate::protocol::swim::Swim;
@@ -192,6 +195,9 @@ pub fn build(s: &Scenario) -> Result<Box<dyn Runner>, ScenarioError> {
         ProtocolKind::AntiEntropy => Box::new(Sim::new(s.clone(), AntiEntropy::new(s))),
         ProtocolKind::Membership => Box::new(Sim::new(s.clone(), Membership::new(s))),
         ProtocolKind::Swim => Box::new(Sim::new(s.clone(), Swim::new(s))),
+        ProtocolKind::Aggregate => Box::new(Sim::new(s.clone(), Aggregate::new(s))),
+        ProtocolKind::Broadcast => Box::new(Sim::new(s.clone(), Broadcast::new(s))),
+        ProtocolKind::Election => Box::new(Sim::new(s.clone(), Election::new(s))),
     })
 }
 
@@ -670,6 +676,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn record_sample(&mut self) {
+        self.proto.on_sample(self.round);
         let p = self.proto.progress();
         self.series.push(SeriesPoint {
             round: self.round,
@@ -698,13 +705,20 @@ impl<P: Protocol> Sim<P> {
 }
 
 /// The scenario's workload as scheduled writes: update 0 at `origin`, the others
-/// at random initial nodes, `update_every` rounds apart (all at once if 0).
+/// at random initial nodes (or, with `senders`, at nodes 0, 1, .., senders-1 in
+/// turn), `update_every` rounds apart (all at once if 0).
 fn workload(s: &Scenario) -> Vec<(u64, Fault)> {
     let mut rng = rng::stream(s.seed, Stream::Workload);
     let every_us = u64::from(s.update_every) * u64::from(s.interval_ms) * 1000;
     (0..s.updates)
         .map(|i| {
-            let node = if i == 0 { s.origin } else { rng::index(&mut rng, s.nodes) };
+            let node = if s.senders > 0 {
+                i % s.senders
+            } else if i == 0 {
+                s.origin
+            } else {
+                rng::index(&mut rng, s.nodes)
+            };
             (u64::from(i) * every_us, Fault::Update(crate::sim::faults::NodeSet::single(node), None))
         })
         .collect()
@@ -802,6 +816,7 @@ impl<P: Protocol> Runner for Sim<P> {
             self.hash.hex(),
             self.proto.updates(self.live),
             self.proto.extra(self.live),
+            self.proto.series(),
         )
     }
     fn series(&self) -> &Series {

@@ -140,6 +140,10 @@ impl<'a> NodeRng<'a> {
     pub fn new(key: u64, node: u32, ctr: &'a mut u32) -> Self {
         NodeRng { key, node, ctr }
     }
+    /// The same stream, borrowed for a nested call (a wrapped protocol).
+    pub fn reborrow(&mut self) -> NodeRng<'_> {
+        NodeRng { key: self.key, node: self.node, ctr: &mut *self.ctr }
+    }
 }
 
 /// The value of draw `ctr` of `node`'s stream.

@@ -1,0 +1,511 @@
+//! Gossip aggregation: every node ends up with an estimate of an aggregate of
+//! all the nodes' local values (Kempe, Dobra and Gehrke, 2003; Jelasity,
+//! Montresor and Babaoglu, 2005).
+//!
+//! Every node holds a pair (s, w) and estimates s / w. The function picks the
+//! starting pair; the exchange decides how pairs mix:
+//! - `avg`: s = value, w = 1, so the estimate is the mean of the values;
+//! - `sum`: s = value, w = 1 at one node (the origin) and 0 elsewhere, so s / w
+//!   tends to (mean value) / (1 / n), the sum;
+//! - `count`: s = 1, w = 1 at the origin only: s / w tends to n;
+//! - `min`, `max`: s = value; an exchange keeps the extreme (no mass to conserve).
+//!
+//! - `exchange=push-pull`: pairwise averaging. A node sends its pair to a random
+//!   peer, which answers with its own; both take the mean. In `timing=rounds`
+//!   the exchange is atomic and initiators go in a random order, the setting of
+//!   Jelasity et al., where the variance of the estimates falls by a factor
+//!   1/(2 sqrt e) ~ 0.303 per round (fanout 1).
+//! - `exchange=push-sum`: a node keeps 1/(fanout + 1) of its pair and pushes an
+//!   equal share to each of `fanout` random peers.
+//!
+//! Mass conservation is what makes the estimates right: the sums of s and of w
+//! over the nodes never change. A lost reply of a push-pull exchange (one side
+//! averaged, the other did not), a lost push-sum share, and a crash (its mass
+//! leaves with it) all break it, and the estimates converge to a biased value.
+//! `epoch_rounds` restarts every node from its local value every so many rounds,
+//! as real systems do: the bias of an epoch is shed at the next, at the cost of
+//! converging again. Messages carry their epoch; a node that hears a newer
+//! epoch restarts at once, and messages of an older epoch are ignored.
+
+use crate::protocol::{Ctx, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
+use crate::scenario::{AggFunction, Exchange, Scenario, ValueDist};
+use crate::sim::rng;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AggMsg {
+    /// A push-pull exchange opens with the initiator's pair.
+    Pair { s: f64, w: f64, epoch: u32 },
+    /// The responder's pair, from before it averaged.
+    Reply { s: f64, w: f64, epoch: u32 },
+    /// A push-sum share.
+    Share { s: f64, w: f64, epoch: u32 },
+}
+
+/// Header: type (1), flags (1), sender (4), sequence (4); then s and w (8 each) and the epoch (4).
+const WIRE: u32 = 10 + 16 + 4 + IP_UDP_HEADER;
+
+/// Rounds of variance history kept for the series (the page draws them; the CLI prints them).
+const HISTORY_MAX: usize = 100_000;
+
+/// The variance-reduction factor per round of push-pull averaging with a random
+/// peer and atomic exchanges in random order: 1 / (2 sqrt e) (Jelasity et al. 2005).
+pub fn push_pull_rate() -> f64 {
+    1.0 / (2.0 * std::f64::consts::E.sqrt())
+}
+
+/// A node's local value under the scenario's distribution.
+pub fn local_value(dist: ValueDist, seed: u64, origin: NodeId, nodes: u32, node: NodeId) -> f64 {
+    match dist {
+        ValueDist::Uniform => {
+            let bits = rng::mix64(rng::derive(seed, 0xa66) ^ u64::from(node)) >> 11;
+            100.0 * bits as f64 / (1u64 << 53) as f64
+        }
+        ValueDist::Linear => f64::from(node),
+        ValueDist::Peak => {
+            if node == origin {
+                f64::from(nodes)
+            } else {
+                0.0
+            }
+        }
+    }
+}
+
+/// One node's state: 24 bytes, so a million nodes stream 24 MB per round.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    s: f64,
+    w: f64,
+    epoch: u32,
+    up: bool,
+}
+
+pub struct Aggregate {
+    function: AggFunction,
+    exchange: Exchange,
+    fanout: u32,
+    target_error: f64,
+    epoch_rounds: u32,
+    origin: NodeId,
+    /// Local values (the inputs), by id.
+    values: Vec<f64>,
+    slots: Vec<Slot>,
+    /// Malicious nodes swallow what they receive and never answer.
+    malicious_from: NodeId,
+    /// Messages of an older epoch that were ignored.
+    stale: u64,
+    /// Sum over live nodes of their local values, and their count.
+    live_value_sum: f64,
+    live_min_max: Option<(f64, f64)>,
+    live: u64,
+    /// Per sample: variance of the estimates, mean relative error, fraction within target.
+    variance: Vec<f64>,
+    mean_error: Vec<f64>,
+    within: Vec<f64>,
+    /// The epoch at each sample: variance ratios across an epoch start are not a decay.
+    epoch_at: Vec<u32>,
+    /// Honest live nodes at the last sample (malicious nodes are not measured).
+    honest_live: u64,
+    /// The last sample's count of live nodes within the target error.
+    within_now: u64,
+    rounds_to_error: Option<u32>,
+    /// The round of the last sample, for rounds_to_error.
+    sampled_round: u32,
+}
+
+impl Aggregate {
+    pub fn new(s: &Scenario) -> Self {
+        let cap = s.capacity() as usize;
+        let values: Vec<f64> =
+            (0..cap as u32).map(|n| local_value(s.values, s.seed, s.origin, s.nodes, n)).collect();
+        let mut a = Aggregate {
+            function: s.function,
+            exchange: s.exchange,
+            fanout: s.fanout,
+            target_error: s.target_error,
+            epoch_rounds: s.epoch_rounds,
+            origin: s.origin,
+            values,
+            slots: crate::sim::mem::big_vec(cap, Slot { s: 0.0, w: 0.0, epoch: 0, up: false }),
+            malicious_from: crate::protocol::malicious_from(s),
+            stale: 0,
+            live_value_sum: 0.0,
+            live_min_max: None,
+            live: 0,
+            variance: Vec::new(),
+            mean_error: Vec::new(),
+            within: Vec::new(),
+            epoch_at: Vec::new(),
+            honest_live: 0,
+            within_now: 0,
+            rounds_to_error: None,
+            sampled_round: 0,
+        };
+        for n in 0..s.nodes {
+            a.start(n, 0);
+            a.slots[n as usize].up = true;
+            a.live_value_sum += a.values[n as usize];
+            a.live += 1;
+        }
+        a.recompute_min_max();
+        a
+    }
+
+    /// The pair a node starts an epoch with.
+    fn start(&mut self, n: NodeId, epoch: u32) {
+        let v = self.values[n as usize];
+        let holder = n == self.origin;
+        let (s, w) = match self.function {
+            AggFunction::Avg | AggFunction::Min | AggFunction::Max => (v, 1.0),
+            AggFunction::Sum => (v, if holder { 1.0 } else { 0.0 }),
+            AggFunction::Count => (1.0, if holder { 1.0 } else { 0.0 }),
+        };
+        self.slots[n as usize] = Slot { s, w, epoch, up: true };
+    }
+
+    fn recompute_min_max(&mut self) {
+        self.live_min_max = self
+            .slots
+            .iter()
+            .zip(&self.values)
+            .filter(|(sl, _)| sl.up)
+            .map(|(_, &v)| v)
+            .fold(None, |acc: Option<(f64, f64)>, v| Some(acc.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v)))));
+    }
+
+    /// The true aggregate over the live nodes' local values.
+    pub fn truth(&self) -> f64 {
+        match self.function {
+            AggFunction::Avg => self.live_value_sum / self.live.max(1) as f64,
+            AggFunction::Sum => self.live_value_sum,
+            AggFunction::Count => self.live as f64,
+            AggFunction::Min => self.live_min_max.map_or(0.0, |m| m.0),
+            AggFunction::Max => self.live_min_max.map_or(0.0, |m| m.1),
+        }
+    }
+
+    /// A node's estimate, or None while its weight is zero (count and sum start so at all but one node).
+    pub fn estimate(&self, n: NodeId) -> Option<f64> {
+        let sl = &self.slots[n as usize];
+        match self.function {
+            AggFunction::Min | AggFunction::Max => Some(sl.s),
+            _ => (sl.w > 0.0).then(|| sl.s / sl.w),
+        }
+    }
+
+    /// Relative error of an estimate against the truth (absolute when the truth is 0).
+    fn error(&self, est: Option<f64>, truth: f64) -> f64 {
+        match est {
+            None => f64::INFINITY,
+            Some(e) if truth == 0.0 => e.abs(),
+            Some(e) => ((e - truth) / truth).abs(),
+        }
+    }
+
+    fn combine(&self, a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+        match self.function {
+            AggFunction::Min => (a.0.min(b.0), 1.0),
+            AggFunction::Max => (a.0.max(b.0), 1.0),
+            _ => ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0),
+        }
+    }
+
+    fn current_epoch(&self, round: u32) -> u32 {
+        if self.epoch_rounds == 0 {
+            0
+        } else {
+            round / self.epoch_rounds
+        }
+    }
+
+    /// Bring `n` to `epoch` if it is behind; false if the message's epoch is older than the node's.
+    fn align(&mut self, n: NodeId, epoch: u32) -> bool {
+        let mine = self.slots[n as usize].epoch;
+        if epoch > mine {
+            self.start(n, epoch);
+        }
+        epoch >= mine
+    }
+
+    /// The expected variance ratio per round, where theory gives one: push-pull
+    /// averaging (not of extremes) with fanout 1, 1/(2 sqrt e). With a larger
+    /// fanout a node's exchanges in one round are correlated (it brings the mean of
+    /// its last exchange to the next), and the independent-exchange value
+    /// (1/(2 sqrt e))^fanout is far too optimistic, so none is claimed.
+    pub fn theory_rate(&self) -> Option<f64> {
+        let mixes = !matches!(self.function, AggFunction::Min | AggFunction::Max);
+        (mixes && self.exchange == Exchange::PushPull && self.fanout == 1).then(push_pull_rate)
+    }
+
+    fn is_malicious(&self, n: NodeId) -> bool {
+        n >= self.malicious_from
+    }
+
+    /// The variance ratio of each sample to the one before; none across an epoch start or from zero.
+    fn ratios(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        self.variance.windows(2).zip(self.epoch_at.windows(2)).map(|(v, e)| (v[0] > 0.0 && e[0] == e[1]).then(|| v[1] / v[0]))
+    }
+}
+
+impl Protocol for Aggregate {
+    type Msg = AggMsg;
+
+    fn on_tick(&mut self, cx: &mut Ctx<'_, AggMsg>) {
+        let n = cx.node;
+        let epoch = self.current_epoch(cx.round);
+        self.align(n, epoch);
+        if self.is_malicious(n) {
+            return;
+        }
+        match self.exchange {
+            Exchange::PushPull => {
+                for _ in 0..self.fanout {
+                    let Some(p) = cx.peer() else { return };
+                    let sl = self.slots[n as usize];
+                    cx.request(p, AggMsg::Pair { s: sl.s, w: sl.w, epoch: sl.epoch });
+                }
+            }
+            Exchange::PushSum => {
+                let sl = self.slots[n as usize];
+                let parts = match self.function {
+                    AggFunction::Min | AggFunction::Max => 1.0,
+                    _ => f64::from(self.fanout + 1),
+                };
+                let (s, w) = (sl.s / parts, sl.w / parts);
+                if !matches!(self.function, AggFunction::Min | AggFunction::Max) {
+                    self.slots[n as usize].s = s;
+                    self.slots[n as usize].w = w;
+                }
+                for _ in 0..self.fanout {
+                    let Some(p) = cx.peer() else { break };
+                    cx.send(p, AggMsg::Share { s, w, epoch: sl.epoch });
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, _from: NodeId, msg: AggMsg, cx: &mut Ctx<'_, AggMsg>) {
+        let n = cx.node;
+        if self.is_malicious(n) {
+            // Swallowed: a push-sum share's mass is gone, a push-pull initiator waits in vain.
+            return;
+        }
+        match msg {
+            AggMsg::Pair { s, w, epoch } => {
+                if !self.align(n, epoch) {
+                    self.stale += 1;
+                    return;
+                }
+                let sl = self.slots[n as usize];
+                if epoch < sl.epoch {
+                    self.stale += 1;
+                    return;
+                }
+                cx.reply(_from, AggMsg::Reply { s: sl.s, w: sl.w, epoch: sl.epoch });
+                let (s2, w2) = self.combine((sl.s, sl.w), (s, w));
+                self.slots[n as usize].s = s2;
+                self.slots[n as usize].w = w2;
+            }
+            AggMsg::Reply { s, w, epoch } => {
+                // A reply from a newer epoch restarts this node first; its own pair is then fresh.
+                if !self.align(n, epoch) {
+                    self.stale += 1;
+                    return;
+                }
+                let sl = self.slots[n as usize];
+                let (s2, w2) = self.combine((sl.s, sl.w), (s, w));
+                self.slots[n as usize].s = s2;
+                self.slots[n as usize].w = w2;
+            }
+            AggMsg::Share { s, w, epoch } => {
+                if !self.align(n, epoch) {
+                    self.stale += 1;
+                    return;
+                }
+                let sl = &mut self.slots[n as usize];
+                match self.function {
+                    AggFunction::Min => sl.s = sl.s.min(s),
+                    AggFunction::Max => sl.s = sl.s.max(s),
+                    _ => {
+                        sl.s += s;
+                        sl.w += w;
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_crash(&mut self, node: NodeId, _now_us: u64) {
+        let sl = &mut self.slots[node as usize];
+        if sl.up {
+            sl.up = false;
+            self.live -= 1;
+            self.live_value_sum -= self.values[node as usize];
+            self.recompute_min_max();
+        }
+    }
+
+    fn on_restart(&mut self, cx: &mut Ctx<'_, AggMsg>) {
+        let n = cx.node;
+        // A restarted node (or a joiner) starts from its local value in the current epoch.
+        // Without epochs its mass joins a sum that has already mixed: another source of bias.
+        let epoch = self.current_epoch(cx.round);
+        self.start(n, epoch);
+        self.live += 1;
+        self.live_value_sum += self.values[n as usize];
+        self.recompute_min_max();
+    }
+
+    fn on_sample(&mut self, round: u32) {
+        let truth = self.truth();
+        let (mut cnt, mut mean, mut m2, mut err_sum, mut within) = (0u64, 0.0f64, 0.0f64, 0.0f64, 0u64);
+        let mut honest = 0u64;
+        for n in 0..self.slots.len() as NodeId {
+            // Malicious nodes keep their own values: the figures are the honest nodes'.
+            if !self.slots[n as usize].up || self.is_malicious(n) {
+                continue;
+            }
+            honest += 1;
+            let est = self.estimate(n);
+            let e = self.error(est, truth);
+            if e <= self.target_error {
+                within += 1;
+            }
+            err_sum += e.min(1.0);
+            // The quantity being mixed: the estimate, or for count and sum the weight
+            // (whose estimate is infinite while the weight is 0).
+            let mixed = match self.function {
+                AggFunction::Sum | AggFunction::Count => Some(self.slots[n as usize].w),
+                _ => est,
+            };
+            if let Some(x) = mixed {
+                // Welford: a numerically steady variance of the estimates.
+                cnt += 1;
+                let d = x - mean;
+                mean += d / cnt as f64;
+                m2 += d * (x - mean);
+            }
+        }
+        self.within_now = within;
+        self.honest_live = honest;
+        self.sampled_round = round;
+        if self.rounds_to_error.is_none() && honest > 0 && within == honest {
+            self.rounds_to_error = Some(round);
+        }
+        if self.variance.len() < HISTORY_MAX {
+            self.variance.push(if cnt > 0 { m2 / cnt as f64 } else { 0.0 });
+            self.mean_error.push(if honest > 0 { err_sum / honest as f64 } else { 0.0 });
+            self.within.push(if honest > 0 { within as f64 / honest as f64 } else { 0.0 });
+            self.epoch_at.push(self.current_epoch(round));
+        }
+    }
+
+    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        let ratio: Vec<f64> = self.ratios().map(|r| r.unwrap_or(f64::NAN)).collect();
+        vec![
+            ("variance", self.variance.clone()),
+            ("variance_ratio", ratio),
+            ("mean_rel_error", self.mean_error.clone()),
+            ("within_target", self.within.clone()),
+        ]
+    }
+
+    fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {
+        let truth = self.truth();
+        let (mut sum, mut cnt) = (0.0, 0u64);
+        for n in 0..self.slots.len() as NodeId {
+            if self.slots[n as usize].up && !self.is_malicious(n) {
+                if let Some(e) = self.estimate(n) {
+                    sum += e;
+                    cnt += 1;
+                }
+            }
+        }
+        let mean_est = (cnt > 0).then(|| sum / cnt as f64);
+        // The geometric mean of the per-round variance ratios while the variance is well above rounding noise.
+        let v0 = self.variance.first().copied().unwrap_or(0.0);
+        let useful: Vec<f64> = self
+            .ratios()
+            .zip(&self.variance[1.min(self.variance.len())..])
+            .take_while(|(_, &v)| v > v0 * 1e-24)
+            .filter_map(|(r, _)| r.map(f64::ln))
+            .collect();
+        let rate = (!useful.is_empty()).then(|| (useful.iter().sum::<f64>() / useful.len() as f64).exp());
+        let mass = match self.function {
+            AggFunction::Min | AggFunction::Max => None,
+            _ => {
+                let s: f64 = self.slots.iter().filter(|sl| sl.up).map(|sl| sl.s).sum();
+                let expect = match self.function {
+                    AggFunction::Count => live as f64,
+                    _ => self.live_value_sum,
+                };
+                (expect != 0.0).then(|| s / expect)
+            }
+        };
+        vec![
+            ("truth", Some(truth)),
+            ("estimate_mean", mean_est),
+            ("bias", mean_est.map(|m| if truth == 0.0 { m } else { (m - truth) / truth })),
+            ("mass", mass),
+            ("variance", self.variance.last().copied()),
+            ("variance_ratio", rate),
+            ("variance_ratio_theory", self.theory_rate()),
+            ("mean_rel_error", self.mean_error.last().copied()),
+            ("rounds_to_error", self.rounds_to_error.map(f64::from)),
+            ("stale_messages", Some(self.stale as f64)),
+        ]
+    }
+
+    fn wire_size(&self, _msg: &AggMsg) -> u32 {
+        WIRE
+    }
+
+    fn msg_kind(&self, msg: &AggMsg) -> &'static str {
+        match msg {
+            AggMsg::Pair { .. } => "pair",
+            AggMsg::Reply { .. } => "reply",
+            AggMsg::Share { .. } => "share",
+        }
+    }
+
+    fn node_state(&self, node: NodeId) -> NodeState {
+        // Spreading: still off by more than the target; removed: converged; susceptible: no estimate yet.
+        match self.estimate(node) {
+            None => NodeState::Susceptible,
+            Some(_) if self.error(self.estimate(node), self.truth()) <= self.target_error => NodeState::Removed,
+            Some(_) => NodeState::Infective,
+        }
+    }
+
+    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+        let sl = &self.slots[node as usize];
+        let truth = self.truth();
+        let est = self.estimate(node);
+        let mut rows = vec![
+            ("local value", format!("{:.4}", self.values[node as usize])),
+            ("s, w", format!("{:.6}, {:.6}", sl.s, sl.w)),
+            ("estimate", est.map_or("none yet (weight 0)".into(), |e| format!("{e:.6}"))),
+            ("true value", format!("{truth:.6}")),
+            ("relative error", est.map_or("–".into(), |_| format!("{:.2e}", self.error(est, truth)))),
+            ("epoch", sl.epoch.to_string()),
+        ];
+        if self.is_malicious(node) {
+            rows.push(("malicious", "swallows every message".into()));
+        }
+        rows
+    }
+
+    fn progress(&self) -> Progress {
+        Progress { covered: self.within_now, injected: 1, active: self.honest_live - self.within_now, ..Progress::default() }
+    }
+
+    fn prefetch(&self, node: NodeId) {
+        crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(node as usize));
+    }
+
+    fn done(&self, live: u64) -> bool {
+        // Without epochs, the run is over once every live node is within the target;
+        // with epochs it runs to its limit, to show each restart.
+        self.epoch_rounds == 0 && live > 0 && self.within_now == self.honest_live && self.sampled_round > 0
+    }
+}
