@@ -562,7 +562,9 @@ impl Scenario {
                 return conflict("faults", format!("node {node} does not exist; allowed 0 to {}", capacity - 1));
             }
         }
-        let total = self.total_updates();
+        // An invented rumor takes an update slot of its own.
+        let forged = u64::from(self.malicious_count() > 0 && self.attack == Attack::FakeRumor);
+        let total = self.total_updates() + forged;
         if self.protocol == ProtocolKind::Rumor && total > RUMOR_UPDATES_MAX {
             let field = if u64::from(self.updates) > RUMOR_UPDATES_MAX { "updates" } else { "faults" };
             return conflict(

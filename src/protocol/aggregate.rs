@@ -91,7 +91,7 @@ pub struct Aggregate {
     values: Vec<f64>,
     slots: Vec<Slot>,
     /// Malicious nodes swallow what they receive and never answer.
-    malicious_from: NodeId,
+    malicious: std::ops::Range<NodeId>,
     /// Messages of an older epoch that were ignored.
     stale: u64,
     /// Sum over live nodes of their local values, and their count.
@@ -127,7 +127,7 @@ impl Aggregate {
             origin: s.origin,
             values,
             slots: crate::sim::mem::big_vec(cap, Slot { s: 0.0, w: 0.0, epoch: 0, up: false }),
-            malicious_from: crate::protocol::malicious_from(s),
+            malicious: crate::protocol::malicious(s),
             stale: 0,
             live_value_sum: 0.0,
             live_min_max: None,
@@ -238,7 +238,7 @@ impl Aggregate {
     }
 
     fn is_malicious(&self, n: NodeId) -> bool {
-        n >= self.malicious_from
+        self.malicious.contains(&n)
     }
 
     /// The variance ratio of each sample to the one before; none across an epoch start or from zero.

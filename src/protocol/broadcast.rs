@@ -81,7 +81,7 @@ pub struct Broadcast {
     payload_bytes: u32,
     /// Messages the run can hold: the workload's and the schedule's writes.
     m_cap: usize,
-    malicious_from: NodeId,
+    malicious: std::ops::Range<NodeId>,
     msgs: Vec<Meta>,
     senders: BTreeMap<NodeId, usize>,
     sender_seq: Vec<u32>,
@@ -125,7 +125,7 @@ impl Broadcast {
             backup_interval: s.backup_interval,
             payload_bytes: s.payload_bytes,
             m_cap,
-            malicious_from: crate::protocol::malicious_from(s),
+            malicious: crate::protocol::malicious(s),
             msgs: Vec::new(),
             senders: BTreeMap::new(),
             sender_seq: Vec::new(),
@@ -158,7 +158,7 @@ impl Broadcast {
     }
 
     fn is_malicious(&self, n: NodeId) -> bool {
-        n >= self.malicious_from
+        self.malicious.contains(&n)
     }
 
     fn item_bytes(&self, item: u32) -> u32 {

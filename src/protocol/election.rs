@@ -214,6 +214,14 @@ impl Protocol for Election {
         self.m.detections()
     }
 
+    fn on_sample(&mut self, round: u32) {
+        self.m.on_sample(round);
+    }
+
+    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        self.m.series()
+    }
+
     fn event_log(&self, node: NodeId) -> Vec<String> {
         self.m.event_log(node)
     }

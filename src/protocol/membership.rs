@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use crate::metrics::UpdateStats;
 use crate::protocol::updates::Ledger;
 use crate::protocol::{Ctx, EventKind, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
-use crate::scenario::{Detector, Scenario};
+use crate::scenario::{Attack, Detector, Scenario, Verify};
 use crate::sim::rng;
 
 /// Gossip header: message type (1), flags (1), sender id (4), sequence (4), cluster id (8).
@@ -71,6 +71,8 @@ struct View {
     /// Local time the heartbeat last advanced, and the mean time between advances.
     last_beat_us: u64,
     mean_gap_us: f64,
+    /// The owner's signature of the heartbeat, as received.
+    hb_tag: u64,
 }
 
 const UNKNOWN: View = View {
@@ -81,7 +83,13 @@ const UNKNOWN: View = View {
     max_version: 0,
     last_beat_us: 0,
     mean_gap_us: 0.0,
+    hb_tag: 0,
 };
+
+/// Bytes of a signature on the wire with `verify=signatures` (ed25519's size).
+const SIGNATURE: u32 = 64;
+/// How far a forged version jumps ahead of the owner's.
+const FORGE_JUMP: u64 = 1000;
 
 /// One application key as an observer holds it: version (top bit: tombstone), when
 /// it learned it, and the highest version counted as delivered (kept when a
@@ -91,10 +99,13 @@ struct Entry {
     version: u64,
     learned_us: u64,
     credited: u64,
+    /// The owner's signature of (endpoint, generation, key, version), as received.
+    tag: u64,
 }
 
-/// A change of one endpoint: (key or HEARTBEAT, version with the tombstone bit, heartbeat value).
-type Change = (u16, u64, u64);
+/// A change of one endpoint: (key or HEARTBEAT, version with the tombstone bit,
+/// heartbeat value, the owner's signature).
+type Change = (u16, u64, u64, u64);
 const HEARTBEAT: u16 = u16::MAX;
 
 /// The newer state of one endpoint.
@@ -168,6 +179,16 @@ pub struct Membership {
     deltas_cut: u64,
     /// The latest time a node ticked, for the inspector's phi.
     now_us: u64,
+    /// Malicious nodes and what they do.
+    malicious: std::ops::Range<NodeId>,
+    attack: Attack,
+    verify: bool,
+    /// Key of the nodes' signing secrets.
+    secret_key: u64,
+    /// Forged changes rejected by a signature check.
+    rejected: u64,
+    forged_sent: u64,
+    polluted_series: Vec<f64>,
 }
 
 impl Membership {
@@ -205,6 +226,13 @@ impl Membership {
             agree: 0,
             deltas_cut: 0,
             now_us: 0,
+            malicious: crate::protocol::malicious(s),
+            attack: s.attack,
+            verify: s.verify == Verify::Signatures,
+            secret_key: rng::derive(s.seed, 0x5167),
+            rejected: 0,
+            forged_sent: 0,
+            polluted_series: Vec::new(),
         };
         m.up[..s.nodes as usize].fill(true);
         for n in 0..s.nodes {
@@ -332,7 +360,10 @@ impl Membership {
         };
         let v = self.next_version(n);
         let i = self.ai(n, n, k);
-        self.app[i] = Entry { version: v | if delete { TOMBSTONE } else { 0 }, learned_us: cx_now, credited: v };
+        let version = v | if delete { TOMBSTONE } else { 0 };
+        let g = self.generation[n as usize];
+        let tag = self.sign(n, n, g, k as u16, version, 0);
+        self.app[i] = Entry { version, learned_us: cx_now, credited: v, tag };
         let id = self.ledger.write(n, cx_now, live);
         let g = self.generation[n as usize];
         self.writes.entry((n, g, k as u16)).or_default().push((v, id));
@@ -353,12 +384,12 @@ impl Membership {
         let v = &self.views[self.vi(o, p)];
         let mut changes: Vec<Change> = Vec::new();
         if v.heartbeat_version > above || (o == p && above == 0) {
-            changes.push((HEARTBEAT, v.heartbeat_version, v.heartbeat));
+            changes.push((HEARTBEAT, v.heartbeat_version, v.heartbeat, v.hb_tag));
         }
         for k in 0..self.app_keys {
             let e = self.app[self.ai(o, p, k)];
             if e.version & !TOMBSTONE > above {
-                changes.push((k as u16, e.version, 0));
+                changes.push((k as u16, e.version, 0, e.tag));
             }
         }
         changes.sort_by_key(|c| c.1 & !TOMBSTONE);
@@ -366,7 +397,8 @@ impl Membership {
     }
 
     fn change_bytes(&self, c: &Change) -> u32 {
-        if c.0 == HEARTBEAT {
+        let sig = if self.verify { SIGNATURE } else { 0 };
+        sig + if c.0 == HEARTBEAT {
             ENTRY + HEARTBEAT_VALUE
         } else if c.1 & TOMBSTONE != 0 {
             ENTRY
@@ -444,12 +476,18 @@ impl Membership {
             }
         }
         let mut beat = false;
-        for &(key, version, value) in &d.changes {
+        for &(key, version, value, tag) in &d.changes {
+            if self.verify && tag != self.sign(p, p, d.generation, key, version, value) {
+                // Not signed by its owner: a forgery, dropped and counted.
+                self.rejected += 1;
+                continue;
+            }
             let bare = version & !TOMBSTONE;
             if key == HEARTBEAT {
                 if bare > v.heartbeat_version {
                     v.heartbeat_version = bare;
                     v.heartbeat = value;
+                    v.hb_tag = tag;
                     beat = true;
                 }
             } else {
@@ -457,7 +495,7 @@ impl Membership {
                 let old = self.app[i].version & !TOMBSTONE;
                 if bare > old {
                     let credited = self.app[i].credited;
-                    self.app[i] = Entry { version, learned_us: now, credited: credited.max(bare) };
+                    self.app[i] = Entry { version, learned_us: now, credited: credited.max(bare), tag };
                     self.credit(p, d.generation, key, credited, bare, cx);
                     self.log(o, now, p, if version & TOMBSTONE != 0 { "delete" } else { "change" }, u64::from(key));
                 }
@@ -567,7 +605,7 @@ impl Membership {
         let base = o as usize * self.cap * k;
         for e in &mut self.app[base..base + self.cap * k] {
             if e.version & TOMBSTONE != 0 && e.learned_us + self.grace_us <= now {
-                *e = Entry { version: 0, learned_us: 0, credited: e.credited };
+                *e = Entry { version: 0, learned_us: 0, credited: e.credited, tag: 0 };
             }
         }
     }
@@ -617,6 +655,94 @@ impl Membership {
         (e.version & !TOMBSTONE, e.version & TOMBSTONE != 0)
     }
 
+    /// The signature `signer` puts on a change of `owner`'s state: a keyed hash
+    /// under the signer's secret. Only the owner's verifies. (A keyed hash stands
+    /// in for ed25519, whose 64-byte size the wire counts: a real verification at
+    /// ~50 us per heartbeat would cost the page seconds per run.)
+    fn sign(&self, signer: NodeId, owner: NodeId, generation: u32, key: u16, version: u64, value: u64) -> u64 {
+        let secret = rng::mix64(self.secret_key ^ u64::from(signer));
+        let mut h = rng::mix64(secret ^ (u64::from(owner) << 32 | u64::from(generation)));
+        h = rng::mix64(h ^ (u64::from(key) << 48) ^ version);
+        rng::mix64(h ^ value)
+    }
+
+    /// A malicious node's lie this tick: a forged version of an honest node's
+    /// key, or a heartbeat for a node that has gone silent (to keep it alive).
+    fn attack(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
+        let (o, now) = (cx.node, cx.now_us);
+        match self.attack {
+            Attack::ForgeVersion if self.app_keys > 0 => {
+                let known: Vec<NodeId> = (0..self.cap as NodeId)
+                    .filter(|&p| p != o && !self.malicious.contains(&p) && self.views[self.vi(o, p)].generation > 0)
+                    .collect();
+                if known.is_empty() {
+                    return;
+                }
+                let p = known[rng::index(&mut cx.rng, known.len() as u32) as usize];
+                let k = rng::index(&mut cx.rng, self.app_keys as u32) as usize;
+                let vi = self.vi(o, p);
+                let version = self.views[vi].max_version + FORGE_JUMP;
+                self.views[vi].max_version = version;
+                let g = self.views[vi].generation;
+                let tag = self.sign(o, p, g, k as u16, version, 0);
+                let i = self.ai(o, p, k);
+                self.app[i] = Entry { version, learned_us: now, credited: self.app[i].credited, tag };
+                self.forged_sent += 1;
+            }
+            Attack::InflateHeartbeat => {
+                for p in 0..self.cap as NodeId {
+                    let vi = self.vi(o, p);
+                    let v = self.views[vi];
+                    if p == o || v.generation == 0 || now.saturating_sub(v.last_beat_us) < 2 * self.interval_us {
+                        continue;
+                    }
+                    // Silent for two intervals: keep it alive with a heartbeat of our making.
+                    let version = v.max_version + 1;
+                    let tag = self.sign(o, p, v.generation, HEARTBEAT, version, v.heartbeat + 1);
+                    let nv = View {
+                        heartbeat: v.heartbeat + 1,
+                        heartbeat_version: version,
+                        max_version: version,
+                        last_beat_us: now,
+                        status: Status::Alive,
+                        hb_tag: tag,
+                        ..v
+                    };
+                    self.set_view(o, p, nv);
+                    self.forged_sent += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Does honest observer o hold any change of another node's state that its owner did not sign?
+    fn polluted(&self, o: NodeId) -> bool {
+        (0..self.cap as NodeId).filter(|&p| p != o).any(|p| {
+            let v = &self.views[self.vi(o, p)];
+            if v.generation == 0 {
+                return false;
+            }
+            let hb_bad = v.heartbeat_version > 0
+                && v.hb_tag != self.sign(p, p, v.generation, HEARTBEAT, v.heartbeat_version, v.heartbeat);
+            hb_bad
+                || (0..self.app_keys).any(|k| {
+                    let e = &self.app[self.ai(o, p, k)];
+                    e.version & !TOMBSTONE > 0 && e.tag != self.sign(p, p, v.generation, k as u16, e.version, 0)
+                })
+        })
+    }
+
+    /// The fraction of honest live nodes holding forged data.
+    pub fn polluted_fraction(&self) -> f64 {
+        let honest: Vec<NodeId> =
+            (0..self.cap as NodeId).filter(|&o| self.up[o as usize] && !self.malicious.contains(&o)).collect();
+        if honest.is_empty() {
+            return 0.0;
+        }
+        honest.iter().filter(|&&o| self.polluted(o)).count() as f64 / honest.len() as f64
+    }
+
     /// What observer o believes of p, without the suspicion level.
     pub fn status(&self, o: NodeId, p: NodeId) -> Status {
         self.views[self.vi(o, p)].status
@@ -646,6 +772,11 @@ impl Protocol for Membership {
         let i = self.vi(o, o);
         self.views[i].heartbeat += 1;
         self.views[i].heartbeat_version = v;
+        let (g, hb) = (self.views[i].generation, self.views[i].heartbeat);
+        self.views[i].hb_tag = self.sign(o, o, g, HEARTBEAT, v, hb);
+        if self.malicious.contains(&o) {
+            self.attack(cx);
+        }
         if self.key_rate_per_tick > 0.0 && rng::chance(&mut cx.rng, self.key_rate_per_tick.min(1.0)) {
             self.write_key(o, None, false, now, cx.live);
         }
@@ -887,7 +1018,25 @@ impl Protocol for Membership {
             ("state_writes", Some(self.ledger.len() as f64)),
             ("state_coverage", Some(if self.ledger.is_empty() { 1.0 } else { self.ledger.progress(0).coverage(live) })),
             ("deltas_cut", Some(self.deltas_cut as f64)),
+            ("polluted", (!self.malicious.is_empty()).then(|| self.polluted_fraction())),
+            ("rejected", self.verify.then_some(self.rejected as f64)),
+            ("forged", (!self.malicious.is_empty()).then_some(self.forged_sent as f64)),
         ]
+    }
+
+    fn on_sample(&mut self, _round: u32) {
+        if !self.malicious.is_empty() {
+            let f = self.polluted_fraction();
+            self.polluted_series.push(f);
+        }
+    }
+
+    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        if self.polluted_series.is_empty() {
+            Vec::new()
+        } else {
+            vec![("polluted", self.polluted_series.clone())]
+        }
     }
 
     fn done(&self, _live: u64) -> bool {

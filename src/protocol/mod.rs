@@ -365,10 +365,10 @@ pub trait Protocol {
     fn done(&self, live: u64) -> bool;
 }
 
-/// The first malicious node id: malicious nodes are the highest `malicious x nodes`
-/// initial ids (validation keeps the origin and the seeds out of them).
-pub fn malicious_from(s: &crate::scenario::Scenario) -> NodeId {
-    s.nodes - s.malicious_count()
+/// The malicious node ids: the highest `malicious x nodes` initial ids
+/// (validation keeps the origin and the seeds out of them; joiners are honest).
+pub fn malicious(s: &crate::scenario::Scenario) -> std::ops::Range<NodeId> {
+    s.nodes - s.malicious_count()..s.nodes
 }
 
 /// Bytes of an IPv4 + UDP header, added to every message.

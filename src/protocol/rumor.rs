@@ -91,19 +91,34 @@ pub struct Rumor {
     ledger: Ledger,
     written: Mask,
     active_pairs: u64,
+    /// Malicious node ids.
+    malicious: std::ops::Range<NodeId>,
+    /// `attack=drop`: malicious nodes learn but never pass anything on.
+    drop: bool,
+    /// `attack=fake-rumor`: the slot of the rumor malicious nodes invented (never in the ledger).
+    forged: Option<usize>,
+    /// `verify=signatures`: receivers check that a rumor is signed by its writer, and reject forgeries.
+    verify: bool,
+    /// Honest live nodes holding the forged rumor; forged rumors rejected.
+    polluted: u64,
+    rejected: u64,
+    polluted_series: Vec<f64>,
+    honest: u64,
 }
 
 impl Rumor {
     pub fn new(s: &Scenario) -> Self {
         let cap = s.capacity() as usize;
-        let r = (s.total_updates() as usize).clamp(1, crate::scenario::RUMOR_UPDATES_MAX as usize);
+        let fake = s.malicious_count() > 0 && s.attack == crate::scenario::Attack::FakeRumor;
+        let r = (s.total_updates() as usize + usize::from(fake)).clamp(1, crate::scenario::RUMOR_UPDATES_MAX as usize);
         let stride = if r == 1 { 2 } else { 2 + r + r.div_ceil(2) };
         let mut words = crate::sim::mem::big_vec(cap * stride, 0u64);
         for n in 0..cap {
             let times = if r == 1 { 0..1 } else { 2..2 + r };
             words[n * stride + times.start..n * stride + times.end].fill(NEVER);
         }
-        Rumor {
+        let malicious = crate::protocol::malicious(s);
+        let mut rumor = Rumor {
             spread: s.spread,
             fanout: s.fanout,
             stop: s.stop,
@@ -119,6 +134,35 @@ impl Rumor {
             ledger: Ledger::default(),
             written: 0,
             active_pairs: 0,
+            malicious: malicious.clone(),
+            drop: s.malicious_count() > 0 && s.attack == crate::scenario::Attack::Drop,
+            forged: fake.then_some(r - 1),
+            verify: s.verify == crate::scenario::Verify::Signatures,
+            polluted: 0,
+            rejected: 0,
+            polluted_series: Vec::new(),
+            honest: u64::from(s.nodes - malicious.len() as u32),
+        };
+        if let Some(f) = rumor.forged {
+            // The colluding malicious nodes all hold the invented rumor from the start, and spread it.
+            for n in malicious {
+                rumor.mark(n, f, 0);
+                rumor.active_pairs += 1;
+            }
+        }
+        rumor
+    }
+
+    fn is_malicious(&self, n: NodeId) -> bool {
+        self.malicious.contains(&n)
+    }
+
+    /// The fraction of honest live nodes holding the invented rumor.
+    pub fn polluted_fraction(&self) -> f64 {
+        if self.honest == 0 {
+            0.0
+        } else {
+            self.polluted as f64 / self.honest as f64
         }
     }
 
@@ -225,15 +269,31 @@ impl Rumor {
         bits(active).filter(|&u| cx.can_act_on(self.arrived(n, u))).fold(0, |m, u| m | (1 << u))
     }
 
-    fn learn(&mut self, rumors: Mask, cx: &mut Ctx<'_, RumorMsg>) {
+    fn learn(&mut self, mut rumors: Mask, cx: &mut Ctx<'_, RumorMsg>) {
         let n = cx.node;
+        if let Some(f) = self.forged {
+            if rumors & (1 << f) != 0 && !self.is_malicious(n) {
+                if self.verify {
+                    // Its signature is not the claimed writer's: rejected, never stored or passed on.
+                    self.rejected += 1;
+                    rumors &= !(1 << f);
+                } else if self.known(n) & (1 << f) == 0 {
+                    self.polluted += 1;
+                }
+            }
+        }
         let new = rumors & !self.known(n);
         if new == 0 {
             return;
         }
+        let dropper = self.drop && self.is_malicious(n);
         for u in bits(new) {
             self.mark(n, u, cx.now_us);
-            self.active_pairs += 1;
+            if dropper {
+                self.clear_active(n, u); // it will never pass it on
+            } else {
+                self.active_pairs += 1;
+            }
             self.ledger.deliver(u, cx.now_us, cx.live);
         }
         cx.emit(EventKind::Informed);
@@ -313,7 +373,10 @@ impl Protocol for Rumor {
             }
         }
         let start = self.ready(n, cx);
-        let lacks = known != self.written;
+        let lacks = known & self.written != self.written;
+        if self.drop && self.is_malicious(n) {
+            return; // a dropper never passes anything on
+        }
         let initiates = match self.spread {
             Spread::Push => start != 0,
             Spread::Pull => lacks,
@@ -362,6 +425,14 @@ impl Protocol for Rumor {
                 }
             }
             RumorMsg::Give { rumors } | RumorMsg::BackupData { rumors } => self.learn(rumors, cx),
+            RumorMsg::Offer { rumors, .. } | RumorMsg::Pull { known: rumors } | RumorMsg::BackupSyn { known: rumors }
+                if self.drop && self.is_malicious(n) =>
+            {
+                // Swallowed: what was offered is kept, nothing is answered.
+                if matches!(msg, RumorMsg::Offer { .. }) {
+                    self.learn(rumors, cx);
+                }
+            }
             RumorMsg::Offer { rumors, known } => {
                 if !self.accept(n, cx.round) {
                     return cx.reply(from, RumorMsg::Busy);
@@ -424,7 +495,7 @@ impl Protocol for Rumor {
     }
 
     fn on_update(&mut self, cx: &mut Ctx<'_, RumorMsg>) -> bool {
-        if self.ledger.len() >= self.r {
+        if self.ledger.len() >= self.r - usize::from(self.forged.is_some()) {
             return false;
         }
         let u = self.ledger.write(cx.node, cx.now_us, cx.live);
@@ -436,6 +507,14 @@ impl Protocol for Rumor {
     }
 
     fn on_crash(&mut self, node: NodeId, _now_us: u64) {
+        if let Some(f) = self.forged {
+            if self.known(node) & (1 << f) != 0 && !self.is_malicious(node) {
+                self.polluted -= 1;
+            }
+        }
+        if !self.is_malicious(node) {
+            self.honest -= 1;
+        }
         for u in bits(self.known(node)) {
             self.ledger.lose(u);
         }
@@ -443,8 +522,35 @@ impl Protocol for Rumor {
         self.wipe(node);
     }
 
-    fn on_restart(&mut self, _cx: &mut Ctx<'_, RumorMsg>) {
+    fn on_restart(&mut self, cx: &mut Ctx<'_, RumorMsg>) {
         // A restarted node has lost its rumors with the rest of its memory.
+        if !self.is_malicious(cx.node) {
+            self.honest += 1;
+        }
+    }
+
+    fn on_sample(&mut self, _round: u32) {
+        if self.forged.is_some() {
+            self.polluted_series.push(self.polluted_fraction());
+        }
+    }
+
+    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        if self.forged.is_some() {
+            vec![("polluted", self.polluted_series.clone())]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {
+        if self.malicious.is_empty() {
+            return Vec::new();
+        }
+        vec![
+            ("polluted", self.forged.map(|_| self.polluted_fraction())),
+            ("rejected", self.verify.then_some(self.rejected as f64)),
+        ]
     }
 
     fn wire_size(&self, msg: &RumorMsg) -> u32 {
@@ -529,6 +635,8 @@ impl Protocol for Rumor {
     fn progress(&self) -> Progress {
         self.ledger.progress(self.active_pairs)
     }
+
+
 
     fn updates(&self, live: u64) -> Vec<UpdateStats> {
         self.ledger.stats(live, self.nodes)

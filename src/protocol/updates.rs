@@ -85,6 +85,9 @@ impl Ledger {
 
     /// A live node received update `u` for the first time.
     pub fn deliver(&mut self, u: usize, now_us: u64, live: u64) {
+        if u >= self.len() {
+            return; // not a written update (a forged rumor): not counted
+        }
         let delay = now_us.saturating_sub(self.at_us[u]);
         self.sum_us[u] += delay;
         self.max_us[u] = self.max_us[u].max(delay);
@@ -120,6 +123,9 @@ impl Ledger {
 
     /// A node holding `u` went down.
     pub fn lose(&mut self, u: usize) {
+        if u >= self.len() {
+            return;
+        }
         self.holders[u] -= 1;
         self.covered -= 1;
     }
@@ -127,7 +133,7 @@ impl Ledger {
     /// One message carried the updates `us` (counted once in the traffic, once per update in theirs).
     pub fn carry(&mut self, us: impl IntoIterator<Item = usize>) {
         let mut any = false;
-        for u in us {
+        for u in us.into_iter().filter(|&u| u < self.at_us.len()) {
             self.carried[u] += 1;
             any = true;
         }
