@@ -118,7 +118,7 @@ pub struct RunMetrics {
     /// The protocol's own series, one value per sample (aggregate: `variance`,
     /// `variance_ratio`, `mean_rel_error`, `within_target`); left out when empty.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub series: std::collections::BTreeMap<String, Vec<f64>>,
+    pub series: std::collections::BTreeMap<String, Vec<Option<f64>>>,
     /// Each update's figures (left out of the JSON when there is only one).
     #[serde(skip_serializing_if = "single")]
     pub per_update: Vec<UpdateStats>,
@@ -149,7 +149,7 @@ impl RunMetrics {
         trace_hash: String,
         per_update: Vec<UpdateStats>,
         extra: Vec<(&'static str, Option<f64>)>,
-        protocol_series: Vec<(&'static str, Vec<f64>)>,
+        protocol_series: Vec<(&'static str, Vec<Option<f64>>)>,
     ) -> Self {
         let n = f64::from(s.nodes);
         let interval_ms = f64::from(s.interval_ms);

@@ -10,7 +10,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         (2u32..300, 0u64..1000, 1u32..6, 0usize..3, 0usize..6, 1u32..5),
         (0usize..2, 0.0f64..0.6, 0.0f64..0.3, 0usize..2, 0usize..4, 0usize..2),
         proptest::option::of((0u32..300, 0u32..8, 0u32..8)),
-        (0usize..4, 1u32..6, 0u32..3, 0usize..4, 0u32..4, 0.0f64..1.0),
+        (0usize..7, 1u32..6, 0u32..3, 0usize..4, 0u32..4, 0.0f64..1.0),
     )
         .prop_map(
             |(
@@ -41,7 +41,17 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     format!("view_size={}", (nodes / 2).clamp(2, 8).min(nodes.saturating_sub(1)).max(2)),
                     "max_rounds=60".to_string(),
                     "ack_timeout_ms=100".to_string(),
-                    format!("protocol={}", ["rumor", "anti-entropy", "membership", "swim"][protocol]),
+                    format!(
+                        "protocol={}",
+                        ["rumor", "anti-entropy", "membership", "swim", "aggregate", "broadcast", "election"][protocol]
+                    ),
+                    format!("order={}", ["none", "fifo", "causal", "total"][stop % 4]),
+                    format!("function={}", ["avg", "sum", "count", "min", "max"][stop % 5]),
+                    format!("exchange={}", ["push-pull", "push-sum"][transport]),
+                    format!("epoch_rounds={}", 10 * every),
+                    format!("senders={}", every.min(nodes)),
+                    format!("malicious={}", if k % 3 == 0 { 0.1 } else { 0.0 }),
+                    format!("verify={}", ["none", "signatures"][view]),
                     format!("updates={updates}"),
                     format!("update_every={every}"),
                     format!("reconcile={}", ["full", "checksum", "recent", "merkle"][reconcile]),
@@ -52,6 +62,12 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     format!("backup_interval={}", 3 * (k % 2)),
                 ];
                 s.apply_pairs(pairs.iter().map(String::as_str)).unwrap();
+                let attacks = s.attacks();
+                if attacks.is_empty() {
+                    s.malicious = 0.0;
+                } else {
+                    s.set("attack", attacks[k as usize % attacks.len()]).unwrap();
+                }
                 if s.view_size >= s.nodes {
                     s.view = gossip_lab::scenario::ViewKind::Full;
                 }

@@ -400,13 +400,13 @@ impl Protocol for Aggregate {
         }
     }
 
-    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
-        let ratio: Vec<f64> = self.ratios().map(|r| r.unwrap_or(f64::NAN)).collect();
+    fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
+        let some = |xs: &[f64]| xs.iter().map(|&x| Some(x)).collect::<Vec<_>>();
         vec![
-            ("variance", self.variance.clone()),
-            ("variance_ratio", ratio),
-            ("mean_rel_error", self.mean_error.clone()),
-            ("within_target", self.within.clone()),
+            ("variance", some(&self.variance)),
+            ("variance_ratio", self.ratios().collect()),
+            ("mean_rel_error", some(&self.mean_error)),
+            ("within_target", some(&self.within)),
         ]
     }
 

@@ -426,8 +426,8 @@ impl Protocol for Broadcast {
         self.held_series.push(per_node);
     }
 
-    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
-        vec![("held_back", self.held_series.clone())]
+    fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
+        vec![("held_back", self.held_series.iter().map(|&x| Some(x)).collect())]
     }
 
     fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {

@@ -218,7 +218,7 @@ impl Protocol for Election {
         self.m.on_sample(round);
     }
 
-    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+    fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         self.m.series()
     }
 

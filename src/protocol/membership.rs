@@ -1031,11 +1031,11 @@ impl Protocol for Membership {
         }
     }
 
-    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+    fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         if self.polluted_series.is_empty() {
             Vec::new()
         } else {
-            vec![("polluted", self.polluted_series.clone())]
+            vec![("polluted", self.polluted_series.iter().map(|&x| Some(x)).collect())]
         }
     }
 

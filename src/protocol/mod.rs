@@ -342,7 +342,7 @@ pub trait Protocol {
     /// mode): record the protocol's own per-sample figures.
     fn on_sample(&mut self, _round: u32) {}
     /// The protocol's own per-sample series, by JSON key (aggregate: variance, ...).
-    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+    fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         Vec::new()
     }
     /// Size on the wire in bytes, headers included.

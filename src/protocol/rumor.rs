@@ -535,9 +535,9 @@ impl Protocol for Rumor {
         }
     }
 
-    fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+    fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         if self.forged.is_some() {
-            vec![("polluted", self.polluted_series.clone())]
+            vec![("polluted", self.polluted_series.iter().map(|&x| Some(x)).collect())]
         } else {
             Vec::new()
         }
