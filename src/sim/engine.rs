@@ -756,6 +756,8 @@ pub trait Runner {
     fn detections(&self) -> Vec<f64>;
     /// Everything the inspector shows about a node, engine and protocol rows together.
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)>;
+    /// The protocol's own series (aggregate: variance, ...), one value per sample.
+    fn protocol_series(&self) -> Vec<(&'static str, Vec<Option<f64>>)>;
 }
 
 impl<P: Protocol> Runner for Sim<P> {
@@ -863,6 +865,9 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn detections(&self) -> Vec<f64> {
         self.proto.detections()
+    }
+    fn protocol_series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
+        self.proto.series()
     }
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)> {
         let slot = &self.slots[n as usize];

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
-use super::chart::{draw_coverage, draw_detections, draw_messages, Other};
+use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, Other};
 use super::graph::{css, fit, Graph, PALETTE};
 use super::model::{Playground, Speed, PRESETS};
 use crate::protocol::NodeState;
@@ -57,6 +57,7 @@ pub struct App {
     chart_ref: NodeRef,
     msgs_ref: NodeRef,
     detect_ref: NodeRef,
+    proto_ref: NodeRef,
     /// The key the inspector sets or deletes (membership).
     key_choice: u16,
     last_ts: Option<f64>,
@@ -142,6 +143,12 @@ impl App {
                 other.as_ref(),
                 self.dark,
             );
+        }
+        if let (Some(c), Some(name)) = (self.proto_ref.cast::<HtmlCanvasElement>(), series_name(&self.model.scenario)) {
+            let dpr = fit(&c);
+            let all = self.model.sim.protocol_series();
+            let values = all.iter().find(|(k, _)| *k == name).map_or(&[][..], |(_, v)| &v[..]);
+            draw_protocol_series(&c, dpr, name, values, theory_rate(&self.model.scenario), self.dark);
         }
         if let Some(c) = self.detect_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
@@ -287,7 +294,13 @@ impl App {
         };
         html! {
             <div class="stats" aria-live="polite">
-                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ if m.scenario.membership_like() { " of views agree" } else { " informed" } }</span>
+                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ match m.scenario.protocol {
+                    ProtocolKind::Election => " follow the leader",
+                    ProtocolKind::Aggregate => " within the target",
+                    ProtocolKind::Broadcast => " delivered in order",
+                    _ if m.scenario.membership_like() => " of views agree",
+                    _ => " informed",
+                } }</span>
                 <span class="stat"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
                 <span class="stat"><b>{ format_ms(t) }</b>{ " virtual" }</span>
                 <span class="stat"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
@@ -340,16 +353,17 @@ impl App {
                     <button data-testid="inspector-crash" onclick={ctx.link().callback(|_| Msg::ToggleSelected)}>
                         { if down { "Restart node" } else { "Crash node" } }
                     </button>
-                    if !down && self.model.scenario.protocol != ProtocolKind::Swim {
+                    if !down && !matches!(self.model.scenario.protocol, ProtocolKind::Swim | ProtocolKind::Aggregate) {
                         <button data-testid="inspector-write" onclick={ctx.link().callback(|_| Msg::WriteSelected(false))}
                             title="Write a new update here now (recorded in the link)">
                             { match self.model.scenario.protocol {
                                 ProtocolKind::Rumor => "Start a rumor here",
                                 ProtocolKind::AntiEntropy => "Write a key here",
-                                ProtocolKind::Membership | ProtocolKind::Swim => "Set the key",
+                                ProtocolKind::Broadcast => "Broadcast a message here",
+                                _ => "Set the key",
                             } }
                         </button>
-                        if self.model.scenario.protocol == ProtocolKind::Membership {
+                        if self.model.scenario.gossips_membership() {
                             <label class="key-choice">{ "key " }
                                 <select data-testid="inspector-key" aria-label="Key to set or delete" onchange={ctx.link().callback(|e: Event| {
                                     let v = e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
@@ -372,17 +386,56 @@ impl App {
 
     /// Figures of the protocol beyond coverage: (label, value, test id).
     fn protocol_stats(&self) -> Vec<(&'static str, String, &'static str)> {
-        if !self.model.scenario.membership_like() {
+        let sc = &self.model.scenario;
+        let plain = matches!(sc.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
+        if plain && sc.malicious_count() == 0 {
             return Vec::new();
         }
         let m = self.model.sim.metrics();
         let get = |k: &str| m.extra.get(k).copied().flatten();
         let ms = |v: Option<f64>| v.map_or("–".to_string(), format_ms);
-        let mut out = vec![
+        let num = |v: Option<f64>| v.map_or("–".to_string(), |x| format!("{x}"));
+        let mut out = Vec::new();
+        if sc.malicious_count() > 0 {
+            if let Some(p) = get("polluted") {
+                out.push(("honest nodes polluted", format!("{:.1}%", p * 100.0), "polluted"));
+            }
+            if let Some(r) = get("rejected") {
+                out.push(("forgeries rejected", format!("{r}"), "rejected"));
+            }
+        }
+        match sc.protocol {
+            ProtocolKind::Aggregate => {
+                let g = |v: Option<f64>| v.map_or("–".to_string(), |x| format!("{x:.4}"));
+                out.push(("true value", g(get("truth")), "truth"));
+                out.push(("mean estimate", g(get("estimate_mean")), "estimate"));
+                out.push(("rounds to target", num(get("rounds_to_error")), "rounds-to-error"));
+                let rate = get("variance_ratio").map_or("–".to_string(), |r| format!("{r:.3}"));
+                let theory = get("variance_ratio_theory").map_or(String::new(), |t| format!(" (theory {t:.3})"));
+                out.push(("variance × per round", format!("{rate}{theory}"), "variance-ratio"));
+                return out;
+            }
+            ProtocolKind::Broadcast => {
+                out.push(("order violations", num(get("order_violations")), "order-violations"));
+                out.push(("causal violations", num(get("causal_violations")), "causal-violations"));
+                out.push(("most held back", num(get("held_back_max")), "held-back"));
+                return out;
+            }
+            ProtocolKind::Election => {
+                out.push(("leaders now", num(get("leaders")), "leaders"));
+                out.push(("highest term", num(get("max_term")), "term"));
+                out.push(("to elect after a crash", ms(get("elect_all_ms")), "elect-all"));
+                out.push(("split brain", ms(get("split_brain_ms")), "split-brain"));
+                return out;
+            }
+            ProtocolKind::Rumor | ProtocolKind::AntiEntropy => return out,
+            _ => {}
+        }
+        out.extend([
             ("first detection", ms(get("detect_first_ms")), "detect-first"),
             ("all detected", ms(get("detect_all_ms")), "detect-all"),
             ("false positives", format!("{}", get("false_positives").unwrap_or(0.0)), "false-positives"),
-        ];
+        ]);
         if self.model.scenario.protocol == ProtocolKind::Swim {
             out.push(("refutations", format!("{}", get("refutations").unwrap_or(0.0)), "refutations"));
         } else {
@@ -455,9 +508,19 @@ impl App {
 fn state_label(s: NodeState, sc: &crate::scenario::Scenario) -> &'static str {
     let many = sc.total_updates() > 1;
     match (sc.protocol, s) {
+        (ProtocolKind::Aggregate, NodeState::Susceptible) => "no estimate yet",
+        (ProtocolKind::Aggregate, NodeState::Infective) => "off by more than the target",
+        (ProtocolKind::Aggregate, NodeState::Removed) => "within the target error",
+        (ProtocolKind::Broadcast, NodeState::Susceptible) => "missing messages",
+        (ProtocolKind::Broadcast, NodeState::Infective) => "holding messages back",
+        (ProtocolKind::Broadcast, NodeState::Removed) => "delivered every message",
+        (ProtocolKind::Election, NodeState::Susceptible) => "follows nobody, or a stale leader",
+        (ProtocolKind::Election, NodeState::Infective) => "claims to lead",
+        (ProtocolKind::Election, NodeState::Removed) => "follows the lowest live id",
         (ProtocolKind::Membership | ProtocolKind::Swim, NodeState::Susceptible) => "unknown to most",
         (ProtocolKind::Membership | ProtocolKind::Swim, NodeState::Infective) => "up, but dead to most",
         (ProtocolKind::Membership | ProtocolKind::Swim, NodeState::Removed) => "alive to most",
+        (ProtocolKind::Aggregate | ProtocolKind::Broadcast, NodeState::Unnoticed) => "crashed",
         (ProtocolKind::AntiEntropy, NodeState::Susceptible) => "has no update",
         (ProtocolKind::AntiEntropy, NodeState::Infective) => "has some updates",
         (ProtocolKind::AntiEntropy, NodeState::Removed) => "has every update",
@@ -466,6 +529,29 @@ fn state_label(s: NodeState, sc: &crate::scenario::Scenario) -> &'static str {
         (_, NodeState::Removed) if many => "has some, spreads none",
         _ => s.label(),
     }
+}
+
+/// The protocol series the page charts for this scenario, if any.
+fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
+    match sc.protocol {
+        ProtocolKind::Aggregate => Some("variance"),
+        ProtocolKind::Broadcast => Some("held_back"),
+        ProtocolKind::Rumor if sc.malicious_count() > 0 && sc.attack == crate::scenario::Attack::FakeRumor => {
+            Some("polluted")
+        }
+        ProtocolKind::Membership | ProtocolKind::Election if sc.malicious_count() > 0 => Some("polluted"),
+        _ => None,
+    }
+}
+
+/// Aggregation's predicted variance decay per round, where theory gives one.
+fn theory_rate(sc: &crate::scenario::Scenario) -> Option<f64> {
+    use crate::scenario::{AggFunction, Exchange};
+    (sc.protocol == ProtocolKind::Aggregate
+        && sc.exchange == Exchange::PushPull
+        && sc.fanout == 1
+        && !matches!(sc.function, AggFunction::Min | AggFunction::Max))
+    .then(crate::protocol::aggregate::push_pull_rate)
 }
 
 fn format_ms(t: f64) -> String {
@@ -541,6 +627,7 @@ impl Component for App {
             chart_ref: NodeRef::default(),
             msgs_ref: NodeRef::default(),
             detect_ref: NodeRef::default(),
+            proto_ref: NodeRef::default(),
             key_choice: 0,
             last_ts: None,
             drawn: u64::MAX,
@@ -637,7 +724,7 @@ impl Component for App {
             Msg::CloseInspector => self.model.select(None),
             Msg::WriteSelected(delete) => {
                 if let Some(n) = self.model.selected {
-                    let key = (self.model.scenario.protocol == ProtocolKind::Membership).then_some(self.key_choice);
+                    let key = self.model.scenario.gossips_membership().then_some(self.key_choice);
                     if self.model.write_at(n, key, delete).is_ok() {
                         self.write_url();
                     }
@@ -698,6 +785,10 @@ impl Component for App {
                         }
                         <canvas ref={self.msgs_ref.clone()} data-testid="chart-messages" class="chart small" role="img"
                             aria-label="Messages per round"></canvas>
+                        if series_name(&self.model.scenario).is_some() {
+                            <canvas ref={self.proto_ref.clone()} data-testid="chart-protocol" class="chart small" role="img"
+                                aria-label="The protocol's own figure per round"></canvas>
+                        }
                         if self.model.scenario.membership_like() {
                             <canvas ref={self.detect_ref.clone()} data-testid="chart-detections" class="chart small" role="img"
                                 aria-label="Detection times of crashed nodes"></canvas>

@@ -278,3 +278,94 @@ pub fn draw_detections(canvas: &HtmlCanvasElement, dpr: f64, delays_ms: &[f64], 
     };
     let _ = ctx.fill_text(&text, left + 8.0 * dpr, top + 14.0 * dpr);
 }
+
+/// The protocol's own series per round: aggregation's variance of the estimates
+/// on a log scale with the theory's decay dashed beside it (fanout 1, push-pull),
+/// the hold-back queue of ordered broadcast, or the share of honest nodes
+/// holding forged data.
+pub fn draw_protocol_series(
+    canvas: &HtmlCanvasElement,
+    dpr: f64,
+    name: &str,
+    values: &[Option<f64>],
+    theory_rate: Option<f64>,
+    dark: bool,
+) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let log = name == "variance";
+    let pts: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i as f64, v)))
+        .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
+        .map(|(i, v)| (i, if log { v.log10() } else { v }))
+        .collect();
+    let x_max = (values.len() as f64).max(4.0).ceil();
+    let (y_lo, y_hi) = if log {
+        let lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        if pts.is_empty() {
+            (0.0, 1.0)
+        } else {
+            (lo.floor().max(hi.ceil() - 24.0), hi.ceil().max(lo.floor() + 1.0))
+        }
+    } else {
+        let hi = pts.iter().map(|p| p.1).fold(0.0, f64::max);
+        (0.0, if name == "polluted" { 1.0 } else { nice_step(hi.max(1.0) / 4.0) * 4.0 })
+    };
+    let span = y_hi - y_lo;
+    let label = move |v: f64| {
+        if log {
+            format!("1e{:.0}", v + y_lo)
+        } else if name == "polluted" {
+            format!("{:.0}%", v * 100.0)
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    let plot = Plot::draw(&ctx, w, h, dpr, 48.0, x_max, span, &label, "round (interval)", dark);
+    let (fg, left, top) = (plot.fg, plot.left, plot.top);
+    let colour = if dark { "#fdba74" } else { "#ea580c" };
+    ctx.set_stroke_style_str(colour);
+    ctx.set_line_width(2.0 * dpr);
+    ctx.begin_path();
+    let mut first = true;
+    let mut last_i = -2.0;
+    for &(i, v) in &pts {
+        let (x, y) = (plot.sx(i), plot.sy((v - y_lo).clamp(0.0, span)));
+        if first || i - last_i > 1.0 {
+            ctx.move_to(x, y);
+        } else {
+            ctx.line_to(x, y);
+        }
+        first = false;
+        last_i = i;
+    }
+    ctx.stroke();
+    if let (true, Some(rate), Some(&(i0, v0))) = (log, theory_rate, pts.first()) {
+        // The decay predicted from the first sample: v0 + r log10(rate).
+        ctx.set_stroke_style_str(fg);
+        ctx.set_line_width(1.0 * dpr);
+        let _ = ctx.set_line_dash(&js_sys::Array::of2(&JsValue::from(4.0 * dpr), &JsValue::from(4.0 * dpr)));
+        ctx.begin_path();
+        let end = x_max.min(i0 + (span / -rate.log10()).ceil());
+        ctx.move_to(plot.sx(i0), plot.sy((v0 - y_lo).clamp(0.0, span)));
+        let v_end = v0 + (end - i0) * rate.log10();
+        ctx.line_to(plot.sx(end), plot.sy((v_end - y_lo).clamp(0.0, span)));
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_sys::Array::new());
+    }
+    ctx.set_text_align("left");
+    ctx.set_fill_style_str(fg);
+    let text = match name {
+        "variance" => match theory_rate {
+            Some(r) => format!("variance of the estimates (log); dashed: theory, × {r:.3} per round"),
+            None => "variance of the estimates (log scale)".to_string(),
+        },
+        "held_back" => "messages held back per node, waiting for their order".to_string(),
+        "polluted" => "honest nodes holding forged data".to_string(),
+        other => other.to_string(),
+    };
+    let _ = ctx.fill_text(&text, left + 8.0 * dpr, top + 14.0 * dpr);
+}

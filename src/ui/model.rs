@@ -44,7 +44,7 @@ impl Speed {
 }
 
 /// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
-pub const PRESETS: [(&str, &str); 15] = [
+pub const PRESETS: [(&str, &str); 24] = [
     ("Default: push, 200 nodes", ""),
     ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
     ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
@@ -87,6 +87,42 @@ pub const PRESETS: [(&str, &str); 15] = [
         "Tombstone resurrection (grace shorter than an outage)",
         "nodes=20&protocol=membership&timing=timed&app_keys=1&max_rounds=60&tombstone_grace_ms=5000&faults=partition:19@8s,delete:0@10s,heal@30s",
     ),
+    (
+        "Aggregation: push-pull averaging, 5,000 nodes",
+        "nodes=5000&protocol=aggregate&fanout=1&target_error=0.0001",
+    ),
+    (
+        "A/B: push-pull averaging vs push-sum (count)",
+        "nodes=2000&protocol=aggregate&fanout=1&function=count&target_error=0.001&vs.exchange=push-sum",
+    ),
+    (
+        "Aggregation under 10% loss and crashes, epochs of 25 rounds",
+        "nodes=2000&protocol=aggregate&fanout=1&loss_rate=0.1&epoch_rounds=25&max_rounds=100&faults=crash:0-299@10r",
+    ),
+    (
+        "A/B: causal vs unordered broadcast (lossy, reordering)",
+        "nodes=100&protocol=broadcast&fanout=2&k=3&backup_interval=2&updates=40&update_every=1&senders=4&timing=timed&latency=exponential&reorder_rate=0.3&loss_rate=0.1&vs.order=none",
+    ),
+    (
+        "Total order by a sequencer",
+        "nodes=100&protocol=broadcast&order=total&fanout=2&k=3&backup_interval=2&updates=40&update_every=1&senders=4&timing=timed&latency=exponential&reorder_rate=0.3",
+    ),
+    (
+        "Leader election: the leader crashes",
+        "nodes=40&protocol=election&timing=timed&max_rounds=70&faults=crash:0@10s",
+    ),
+    (
+        "Leader election: split brain in a partition",
+        "nodes=40&protocol=election&timing=timed&detector=timeout&max_rounds=70&faults=partition:0-19/20-39@5s,heal@40s",
+    ),
+    (
+        "A/B: an invented rumor, with and without signatures",
+        "nodes=1000&fanout=1&malicious=0.05&attack=fake-rumor&verify=signatures&vs.verify=none",
+    ),
+    (
+        "Malicious nodes forge key versions (membership)",
+        "nodes=40&protocol=membership&timing=timed&max_rounds=40&malicious=0.1&attack=forge-version",
+    ),
 ];
 
 /// Messages kept for drawing.
@@ -127,9 +163,13 @@ impl Variant {
     }
 }
 
-/// The coverage chart's theory curve; membership's coverage is view agreement, which has none.
+/// The coverage chart's theory curve. Membership's coverage is view agreement,
+/// election's agreement on the leader, aggregation's the share within the target
+/// error, broadcast's ordered delivery: none has a mean-field curve (aggregation's
+/// theory is its variance decay, drawn on its own chart).
 fn theory_curve(s: &Scenario) -> Vec<f64> {
-    if s.membership_like() {
+    use crate::scenario::ProtocolKind;
+    if s.membership_like() || matches!(s.protocol, ProtocolKind::Aggregate | ProtocolKind::Broadcast) {
         Vec::new()
     } else {
         crate::theory::coverage_curve(s, s.max_rounds.min(400))
