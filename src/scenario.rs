@@ -378,7 +378,7 @@ scenario! {
         view_size: u32 = 8, Kind::Int { min: 2, max: 1000 }, "View size", "peers";
     }
     Protocol {
-        /// Rumor mongering spreads hot updates and stops; anti-entropy reconciles whole replicas forever (slower, never leaves a residue).
+        /// Rumor mongering spreads hot updates and stops; anti-entropy reconciles replicas (never leaves a residue); membership gossips heartbeats and state; SWIM probes; aggregate computes an average, sum, count or extreme; broadcast delivers in order; election picks a leader.
         protocol: ProtocolKind = ProtocolKind::Rumor, Kind::Choice(ProtocolKind::WORDS), "Protocol", "";
         /// Push sends the update to peers; pull asks peers for it; push-pull does both in one exchange (fast start and fast finish).
         spread: Spread = Spread::Push, Kind::Choice(Spread::WORDS), "Spread", "";

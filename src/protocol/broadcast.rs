@@ -321,8 +321,10 @@ impl Protocol for Broadcast {
             let hot = &mut self.hot[n as usize];
             hot.iter_mut().filter(|h| cx.can_act_on(h.2)).for_each(|h| h.1 -= 1);
             hot.retain(|h| h.1 > 0);
+            let m_cap = self.m_cap;
             for _ in 0..self.fanout {
                 if let Some(p) = cx.peer() {
+                    self.ledger.carry(items.iter().map(|&i| i as usize).filter(|&i| i < m_cap));
                     cx.send(p, BcastMsg::Gossip { items: items.clone() });
                 }
             }
@@ -361,6 +363,7 @@ impl Protocol for Broadcast {
                         items.push((self.m_cap + m) as u32);
                     }
                 }
+                self.ledger.carry(items.iter().map(|&i| i as usize).filter(|&i| i < self.m_cap));
                 cx.reply(from, BcastMsg::Repair { items });
             }
         }

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::protocol::{NodeId, NodeState};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{ProtocolKind, Scenario, ScenarioError};
 use crate::sim::engine::{build, Edge, Runner};
 use crate::sim::faults::{At, Fault, NodeSet};
 
@@ -101,11 +101,11 @@ pub const PRESETS: [(&str, &str); 24] = [
     ),
     (
         "A/B: causal vs unordered broadcast (lossy, reordering)",
-        "nodes=100&protocol=broadcast&fanout=2&k=3&backup_interval=2&updates=40&update_every=1&senders=4&timing=timed&latency=exponential&reorder_rate=0.3&loss_rate=0.1&vs.order=none",
+        "nodes=100&protocol=broadcast&fanout=2&k=3&backup_interval=2&updates=40&update_every=1&senders=2&timing=timed&latency=exponential&latency_ms_max=2000&reorder_rate=0.3&loss_rate=0.1&vs.order=none",
     ),
     (
         "Total order by a sequencer",
-        "nodes=100&protocol=broadcast&order=total&fanout=2&k=3&backup_interval=2&updates=40&update_every=1&senders=4&timing=timed&latency=exponential&reorder_rate=0.3",
+        "nodes=100&protocol=broadcast&order=total&fanout=2&k=3&backup_interval=2&updates=40&update_every=1&senders=2&timing=timed&latency=exponential&latency_ms_max=2000&reorder_rate=0.3",
     ),
     (
         "Leader election: the leader crashes",
@@ -168,7 +168,6 @@ impl Variant {
 /// error, broadcast's ordered delivery: none has a mean-field curve (aggregation's
 /// theory is its variance decay, drawn on its own chart).
 fn theory_curve(s: &Scenario) -> Vec<f64> {
-    use crate::scenario::ProtocolKind;
     if s.membership_like() || matches!(s.protocol, ProtocolKind::Aggregate | ProtocolKind::Broadcast) {
         Vec::new()
     } else {
@@ -292,7 +291,7 @@ impl Playground {
         let Some(a) = &self.compare else { return Vec::new() };
         let (ma, mb) = (a.sim.metrics(), self.sim.metrics());
         let opt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.2}"));
-        vec![
+        let mut rows = vec![
             ("coverage", format!("{:.1}%", ma.coverage * 100.0), format!("{:.1}%", mb.coverage * 100.0)),
             ("residue", format!("{:.4}", ma.residue), format!("{:.4}", mb.residue)),
             ("traffic (update msgs / node)", format!("{:.2}", ma.traffic), format!("{:.2}", mb.traffic)),
@@ -302,7 +301,35 @@ impl Playground {
             ("t_last (rounds)", opt(ma.t_last), opt(mb.t_last)),
             ("t100 (rounds)", opt(ma.t100), opt(mb.t100)),
             ("rounds run", ma.rounds.to_string(), mb.rounds.to_string()),
-        ]
+        ];
+        // The figures of the protocol (and of an attack) beside the common ones.
+        let keys: &[(&str, &'static str)] = match self.scenario.protocol {
+            ProtocolKind::Aggregate => &[
+                ("variance_ratio", "variance × per round"),
+                ("rounds_to_error", "rounds to the target error"),
+                ("bias", "bias of the mean estimate"),
+            ],
+            ProtocolKind::Broadcast => &[
+                ("order_violations", "violations of the chosen order"),
+                ("causal_violations", "causal violations"),
+                ("total_order_violations", "nodes out of total order"),
+                ("held_back_max", "most messages held back"),
+            ],
+            ProtocolKind::Election => &[("elect_all_ms", "ms to elect after a crash"), ("split_brain_ms", "ms of split brain")],
+            ProtocolKind::Membership | ProtocolKind::Swim => {
+                &[("detect_first_ms", "first detection (ms)"), ("detect_all_ms", "all detected (ms)")]
+            }
+            _ => &[],
+        };
+        let attack: &[(&str, &'static str)] = &[("polluted", "honest nodes polluted"), ("rejected", "forgeries rejected")];
+        for &(key, label) in keys.iter().chain(attack) {
+            let (x, y) = (ma.extra.get(key).copied().flatten(), mb.extra.get(key).copied().flatten());
+            if x.is_some() || y.is_some() {
+                let f = |v: Option<f64>| v.map_or("–".to_string(), |v| if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.4}") });
+                rows.push((label, f(x), f(y)));
+            }
+        }
+        rows
     }
 
     /// Bring variant A to B's virtual time (or further, while B has finished and A has not).

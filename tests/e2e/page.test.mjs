@@ -208,6 +208,12 @@ test('native and browser runs are identical', async () => {
     'nodes=800&updates=12&update_every=1&stop=feedback-counter&k=2&conn_limit=1&backup_interval=6&spread=push-pull',
     'nodes=80&protocol=membership&timing=timed&max_rounds=40&loss_rate=0.1&app_keys=3&key_rate=0.5&faults=crash:3@5s,restart:3@15s,delete:5@8s,join:2@12s',
     'nodes=120&protocol=swim&timing=timed&max_rounds=40&loss_rate=0.2&faults=crash:3@5s,restart:3@20s,join:3@10s',
+    'nodes=2000&protocol=aggregate&fanout=1&loss_rate=0.05&function=count&exchange=push-sum&timing=timed&max_rounds=60&faults=crash:3@2s',
+    'nodes=3000&protocol=aggregate&fanout=2&epoch_rounds=10&max_rounds=35&malicious=0.05&attack=drop',
+    'nodes=100&protocol=broadcast&order=total&updates=30&update_every=1&senders=3&timing=timed&latency=exponential&latency_ms_max=2000&loss_rate=0.1&backup_interval=2&k=3',
+    'nodes=40&protocol=election&timing=timed&max_rounds=40&faults=crash:0@5s,partition:0-19@20s,heal@30s',
+    'nodes=500&malicious=0.05&attack=fake-rumor&verify=signatures&stop=feedback-coin',
+    'nodes=40&protocol=membership&timing=timed&max_rounds=30&malicious=0.1&attack=inflate-heartbeat&faults=crash:3@5s',
   ];
   for (const frag of scenarios) {
     const native = JSON.parse(execFileSync(bin, ['run', ...frag.split('&'), '--json']).toString());
@@ -287,6 +293,42 @@ test('membership detects a crash', async () => {
   await page.click('[data-testid=inspector-write]');
   // The inspector's key picker starts at key 0: node 0 sets its key 0 now.
   assert.match(page.url(), /update(:|%3A)0(\/|%2F)0(@|%40)/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// Aggregation, ordered broadcast and election from their links: each plays to its
+// end, draws its own chart and shows its figures, with no console error.
+test('aggregation, broadcast and election play with their own charts', async () => {
+  const cases = [
+    ['nodes=3000&protocol=aggregate&fanout=1&target_error=0.0001', 'variance-ratio', /0\.3\d\d \(theory 0\.303\)/],
+    ['nodes=100&protocol=broadcast&order=causal&fanout=2&k=3&backup_interval=2&updates=30&update_every=1&senders=2&timing=timed&latency=exponential&latency_ms_max=2000&loss_rate=0.1', 'order-violations', /^0 /],
+    ['nodes=30&protocol=election&timing=timed&max_rounds=50&faults=crash:0@5s', 'elect-all', /s to elect/],
+  ];
+  for (const [frag, stat, pattern] of cases) {
+    const { page, problems } = await open(chrome.browser, `${srv.url}/#${frag}&speed=max`);
+    await page.click('[data-testid=play]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 30000 });
+    assert.match(await page.textContent(`[data-testid=${stat}]`), pattern, frag);
+    const chart = frag.includes('election') ? 'chart-detections' : 'chart-protocol';
+    assert.ok(await inkFraction(page, chart) > 0.005, `${chart} is blank for ${frag}`);
+    assert.equal(await coverage(page), 100, frag);
+    assert.deepEqual(problems, []);
+    await page.close();
+  }
+});
+
+// An attack from the presets: without signatures the invented rumor pollutes honest
+// nodes; with them (variant B) none is polluted and forgeries are counted as rejected.
+test('signatures stop an invented rumor', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=1000&fanout=1&malicious=0.05&attack=fake-rumor&verify=signatures&vs.verify=none&speed=max`);
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 30000 });
+  assert.match(await page.textContent('[data-testid=polluted]'), /^0\.0% /);
+  assert.ok(parseFloat(await page.textContent('[data-testid=rejected]')) > 0);
+  const table = await page.textContent('[data-testid=compare-table]');
+  assert.match(table, /honest nodes polluted/);
+  assert.ok(await inkFraction(page, 'chart-protocol') > 0.005);
   assert.deepEqual(problems, []);
   await page.close();
 });
