@@ -50,5 +50,29 @@ fn timed(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rounds_scaling, timed);
+/// Push-pull averaging, 30 cycles, at 10^5 and 10^6 nodes (the aggregation issue's
+/// benchmark: PeerSim takes about 30 s for the 10^6 case on this machine).
+fn aggregation(c: &mut Criterion) {
+    let mut g = c.benchmark_group("aggregate");
+    g.sample_size(10);
+    for n in [100_000u32, 1_000_000] {
+        let s = scenario(&[
+            &format!("nodes={n}"),
+            "protocol=aggregate",
+            "fanout=1",
+            "max_rounds=30",
+            "target_error=1e-12",
+        ]);
+        g.bench_with_input(BenchmarkId::new("push-pull-30-cycles", n), &s, |b, s| {
+            b.iter(|| {
+                let m = gossip_lab::run(s).unwrap();
+                assert_eq!(m.rounds, 30);
+                m.sent
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, rounds_scaling, timed, aggregation);
 criterion_main!(benches);

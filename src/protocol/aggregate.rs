@@ -71,13 +71,12 @@ pub fn local_value(dist: ValueDist, seed: u64, origin: NodeId, nodes: u32, node:
     }
 }
 
-/// One node's state: 24 bytes, so a million nodes stream 24 MB per round.
+/// One node's hot state: 16 bytes, so a million nodes and the engine's own
+/// slots stay close to the size of a server's last-level cache.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     s: f64,
     w: f64,
-    epoch: u32,
-    up: bool,
 }
 
 pub struct Aggregate {
@@ -90,6 +89,9 @@ pub struct Aggregate {
     /// Local values (the inputs), by id.
     values: Vec<f64>,
     slots: Vec<Slot>,
+    /// Per node: its epoch (only read when `epoch_rounds` > 0), and whether it is up.
+    epoch: Vec<u32>,
+    up: Vec<bool>,
     /// Malicious nodes swallow what they receive and never answer.
     malicious: std::ops::Range<NodeId>,
     /// Messages of an older epoch that were ignored.
@@ -126,7 +128,9 @@ impl Aggregate {
             epoch_rounds: s.epoch_rounds,
             origin: s.origin,
             values,
-            slots: crate::sim::mem::big_vec(cap, Slot { s: 0.0, w: 0.0, epoch: 0, up: false }),
+            slots: crate::sim::mem::big_vec(cap, Slot { s: 0.0, w: 0.0 }),
+            epoch: vec![0; cap],
+            up: vec![false; cap],
             malicious: crate::protocol::malicious(s),
             stale: 0,
             live_value_sum: 0.0,
@@ -143,7 +147,7 @@ impl Aggregate {
         };
         for n in 0..s.nodes {
             a.start(n, 0);
-            a.slots[n as usize].up = true;
+            a.up[n as usize] = true;
             a.live_value_sum += a.values[n as usize];
             a.live += 1;
         }
@@ -160,15 +164,17 @@ impl Aggregate {
             AggFunction::Sum => (v, if holder { 1.0 } else { 0.0 }),
             AggFunction::Count => (1.0, if holder { 1.0 } else { 0.0 }),
         };
-        self.slots[n as usize] = Slot { s, w, epoch, up: true };
+        self.slots[n as usize] = Slot { s, w };
+        self.epoch[n as usize] = epoch;
+        self.up[n as usize] = true;
     }
 
     fn recompute_min_max(&mut self) {
         self.live_min_max = self
-            .slots
+            .up
             .iter()
             .zip(&self.values)
-            .filter(|(sl, _)| sl.up)
+            .filter(|(&up, _)| up)
             .map(|(_, &v)| v)
             .fold(None, |acc: Option<(f64, f64)>, v| Some(acc.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v)))));
     }
@@ -220,7 +226,10 @@ impl Aggregate {
 
     /// Bring `n` to `epoch` if it is behind; false if the message's epoch is older than the node's.
     fn align(&mut self, n: NodeId, epoch: u32) -> bool {
-        let mine = self.slots[n as usize].epoch;
+        if self.epoch_rounds == 0 {
+            return true; // one epoch: nothing to compare (and no cache line to load)
+        }
+        let mine = self.epoch[n as usize];
         if epoch > mine {
             self.start(n, epoch);
         }
@@ -235,6 +244,14 @@ impl Aggregate {
     pub fn theory_rate(&self) -> Option<f64> {
         let mixes = !matches!(self.function, AggFunction::Min | AggFunction::Max);
         (mixes && self.exchange == Exchange::PushPull && self.fanout == 1).then(push_pull_rate)
+    }
+
+    fn epoch_of(&self, n: NodeId) -> u32 {
+        if self.epoch_rounds == 0 {
+            0
+        } else {
+            self.epoch[n as usize]
+        }
     }
 
     fn is_malicious(&self, n: NodeId) -> bool {
@@ -262,7 +279,7 @@ impl Protocol for Aggregate {
                 for _ in 0..self.fanout {
                     let Some(p) = cx.peer() else { return };
                     let sl = self.slots[n as usize];
-                    cx.request(p, AggMsg::Pair { s: sl.s, w: sl.w, epoch: sl.epoch });
+                    cx.request(p, AggMsg::Pair { s: sl.s, w: sl.w, epoch: self.epoch_of(n) });
                 }
             }
             Exchange::PushSum => {
@@ -278,7 +295,7 @@ impl Protocol for Aggregate {
                 }
                 for _ in 0..self.fanout {
                     let Some(p) = cx.peer() else { break };
-                    cx.send(p, AggMsg::Share { s, w, epoch: sl.epoch });
+                    cx.send(p, AggMsg::Share { s, w, epoch: self.epoch_of(n) });
                 }
             }
         }
@@ -297,11 +314,7 @@ impl Protocol for Aggregate {
                     return;
                 }
                 let sl = self.slots[n as usize];
-                if epoch < sl.epoch {
-                    self.stale += 1;
-                    return;
-                }
-                cx.reply(_from, AggMsg::Reply { s: sl.s, w: sl.w, epoch: sl.epoch });
+                cx.reply(_from, AggMsg::Reply { s: sl.s, w: sl.w, epoch: self.epoch_of(n) });
                 let (s2, w2) = self.combine((sl.s, sl.w), (s, w));
                 self.slots[n as usize].s = s2;
                 self.slots[n as usize].w = w2;
@@ -336,9 +349,8 @@ impl Protocol for Aggregate {
     }
 
     fn on_crash(&mut self, node: NodeId, _now_us: u64) {
-        let sl = &mut self.slots[node as usize];
-        if sl.up {
-            sl.up = false;
+        if self.up[node as usize] {
+            self.up[node as usize] = false;
             self.live -= 1;
             self.live_value_sum -= self.values[node as usize];
             self.recompute_min_max();
@@ -362,7 +374,7 @@ impl Protocol for Aggregate {
         let mut honest = 0u64;
         for n in 0..self.slots.len() as NodeId {
             // Malicious nodes keep their own values: the figures are the honest nodes'.
-            if !self.slots[n as usize].up || self.is_malicious(n) {
+            if !self.up[n as usize] || self.is_malicious(n) {
                 continue;
             }
             honest += 1;
@@ -414,7 +426,7 @@ impl Protocol for Aggregate {
         let truth = self.truth();
         let (mut sum, mut cnt) = (0.0, 0u64);
         for n in 0..self.slots.len() as NodeId {
-            if self.slots[n as usize].up && !self.is_malicious(n) {
+            if self.up[n as usize] && !self.is_malicious(n) {
                 if let Some(e) = self.estimate(n) {
                     sum += e;
                     cnt += 1;
@@ -434,7 +446,7 @@ impl Protocol for Aggregate {
         let mass = match self.function {
             AggFunction::Min | AggFunction::Max => None,
             _ => {
-                let s: f64 = self.slots.iter().filter(|sl| sl.up).map(|sl| sl.s).sum();
+                let s: f64 = self.slots.iter().zip(&self.up).filter(|(_, &up)| up).map(|(sl, _)| sl.s).sum();
                 let expect = match self.function {
                     AggFunction::Count => live as f64,
                     _ => self.live_value_sum,
@@ -487,7 +499,7 @@ impl Protocol for Aggregate {
             ("estimate", est.map_or("none yet (weight 0)".into(), |e| format!("{e:.6}"))),
             ("true value", format!("{truth:.6}")),
             ("relative error", est.map_or("–".into(), |_| format!("{:.2e}", self.error(est, truth)))),
-            ("epoch", sl.epoch.to_string()),
+            ("epoch", self.epoch_of(node).to_string()),
         ];
         if self.is_malicious(node) {
             rows.push(("malicious", "swallows every message".into()));
