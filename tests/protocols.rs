@@ -109,6 +109,8 @@ fn ordered_delivery_holds_under_loss_and_reordering() {
         assert_eq!(extra(&causal, "fifo_violations"), Some(0.0), "seed {seed}");
         let total = broadcast("total", seed);
         assert_eq!(extra(&total, "total_order_violations"), Some(0.0), "seed {seed}");
+        // The sequencer ranks in causal order, so total order is causal too.
+        assert_eq!(extra(&total, "causal_violations"), Some(0.0), "seed {seed}");
         for m in [&fifo, &causal, &total] {
             assert_eq!(m.coverage, 1.0, "seed {seed}");
             assert_eq!(extra(m, "order_violations"), Some(0.0));

@@ -14,8 +14,10 @@
 //!   - `causal`: each message carries the sender's vector clock (for every sender,
 //!     how many of its messages the sender had delivered) and waits until the
 //!     receiver has delivered at least as many from each;
-//!   - `total`: a sequencer numbers messages in the order it receives them and
-//!     gossips the numbers as items of their own; nodes deliver in that order.
+//!   - `total`: a sequencer numbers messages as they reach it, in an order that
+//!     respects each sender's order and causality (a message waits at the
+//!     sequencer for those it depends on), and gossips the numbers as items of
+//!     their own; nodes deliver in that order, so total order is causal too.
 //!     The sequencer is node 0, the node an election by lowest id picks; a
 //!     sequencer is one extra dissemination of delay and O(1) state per message,
 //!     where timestamps with stability detection need every node's clock at every
@@ -86,6 +88,9 @@ pub struct Broadcast {
     senders: BTreeMap<NodeId, usize>,
     sender_seq: Vec<u32>,
     by_rank: Vec<u32>,
+    /// At the sequencer: held messages not yet ranked, and per sender the messages ranked.
+    unranked: Vec<u32>,
+    ranked_per_sender: Vec<u32>,
     /// Per (node, item slot): HELD, RANKED, DELIVERED bits; row length m_cap.
     have: Vec<u8>,
     /// Per node: items to forward, the ticks left for each, and when it was learned.
@@ -130,6 +135,8 @@ impl Broadcast {
             senders: BTreeMap::new(),
             sender_seq: Vec::new(),
             by_rank: Vec::new(),
+            unranked: Vec::new(),
+            ranked_per_sender: Vec::new(),
             have: vec![0; cap * m_cap],
             hot: vec![Vec::new(); cap],
             held: vec![Vec::new(); cap],
@@ -164,7 +171,7 @@ impl Broadcast {
     fn item_bytes(&self, item: u32) -> u32 {
         let m = item as usize;
         if m < self.m_cap {
-            let deps = if self.order == Order::Causal { self.msgs[m].deps.len() as u32 * VC_ENTRY } else { 0 };
+            let deps = if matches!(self.order, Order::Causal | Order::Total) { self.msgs[m].deps.len() as u32 * VC_ENTRY } else { 0 };
             MSG_FIXED + self.payload_bytes + deps
         } else {
             RANK_RECORD
@@ -191,14 +198,34 @@ impl Broadcast {
             if self.up[n as usize] {
                 self.held_now += 1;
             }
-            if self.order == Order::Total && n == SEQUENCER && self.msgs[idx].rank.is_none() {
-                let rank = self.by_rank.len() as u32;
-                self.msgs[idx].rank = Some(rank);
-                self.by_rank.push(idx as u32);
-                self.receive(n, (self.m_cap + idx) as u32, cx);
+            if self.order == Order::Total && n == SEQUENCER {
+                self.unranked.push(idx as u32);
+                self.sequence(cx);
             }
         }
         self.deliver_ready(n, cx);
+    }
+
+    /// The sequencer numbers the messages it holds in an order that respects
+    /// each sender's order and causality: a message gets the next rank once its
+    /// sender's previous message and every message it depends on are ranked.
+    /// So total order is also causal (and FIFO) order.
+    fn sequence(&mut self, cx: &mut Ctx<'_, BcastMsg>) {
+        while let Some(pos) = self.unranked.iter().position(|&m| {
+            let meta = &self.msgs[m as usize];
+            let ranked = |t: usize| self.ranked_per_sender.get(t).copied().unwrap_or(0);
+            meta.seq == ranked(meta.sidx) + 1 && meta.deps.iter().all(|&(t, c)| ranked(t) >= c)
+        }) {
+            let m = self.unranked.swap_remove(pos) as usize;
+            let sidx = self.msgs[m].sidx;
+            if self.ranked_per_sender.len() <= sidx {
+                self.ranked_per_sender.resize(sidx + 1, 0);
+            }
+            self.ranked_per_sender[sidx] += 1;
+            self.msgs[m].rank = Some(self.by_rank.len() as u32);
+            self.by_rank.push(m as u32);
+            self.receive(SEQUENCER, (self.m_cap + m) as u32, cx);
+        }
     }
 
     fn deliverable(&self, n: NodeId, m: usize) -> bool {
