@@ -587,6 +587,10 @@ impl Membership {
             }
             self.set_view(o, p, View { status: Status::Dead, ..v });
             self.log(o, now, p, "dead", 0);
+            if self.malicious.contains(&o) {
+                // A liar's own mistakes (its forged versions starve it of news) are not the cluster's.
+                continue;
+            }
             if self.up[p as usize] {
                 self.false_positives += 1;
                 self.suspicions.insert((o, p), now);
