@@ -56,13 +56,8 @@ fn aggregation(c: &mut Criterion) {
     let mut g = c.benchmark_group("aggregate");
     g.sample_size(10);
     for n in [100_000u32, 1_000_000] {
-        let s = scenario(&[
-            &format!("nodes={n}"),
-            "protocol=aggregate",
-            "fanout=1",
-            "max_rounds=30",
-            "target_error=1e-12",
-        ]);
+        let s =
+            scenario(&[&format!("nodes={n}"), "protocol=aggregate", "fanout=1", "max_rounds=30", "target_error=1e-12"]);
         g.bench_with_input(BenchmarkId::new("push-pull-30-cycles", n), &s, |b, s| {
             b.iter(|| {
                 let m = gossip_lab::run(s).unwrap();

@@ -49,7 +49,14 @@ fn every_function_converges_under_both_exchanges() {
         }
     }
     let pp = run(&["protocol=aggregate", "nodes=2000", "fanout=1", "target_error=0.001", "function=count"]);
-    let ps = run(&["protocol=aggregate", "nodes=2000", "fanout=1", "target_error=0.001", "function=count", "exchange=push-sum"]);
+    let ps = run(&[
+        "protocol=aggregate",
+        "nodes=2000",
+        "fanout=1",
+        "target_error=0.001",
+        "function=count",
+        "exchange=push-sum",
+    ]);
     assert!(extra(&ps, "rounds_to_error") > extra(&pp, "rounds_to_error"));
 }
 
@@ -58,7 +65,8 @@ fn every_function_converges_under_both_exchanges() {
 /// Epochs restart from the local values and shed the bias of the crash.
 #[test]
 fn loss_and_crashes_bias_the_estimate_and_epochs_repair_it() {
-    let lossy = run(&["protocol=aggregate", "nodes=2000", "fanout=1", "loss_rate=0.2", "max_rounds=60", "target_error=1e-6"]);
+    let lossy =
+        run(&["protocol=aggregate", "nodes=2000", "fanout=1", "loss_rate=0.2", "max_rounds=60", "target_error=1e-6"]);
     assert!((extra(&lossy, "mass").unwrap() - 1.0).abs() > 1e-4, "mass {:?}", extra(&lossy, "mass"));
     assert!(extra(&lossy, "bias").unwrap().abs() > 1e-5);
     let base = ["protocol=aggregate", "nodes=2000", "fanout=1", "target_error=0.001", "faults=crash:0-199@3r"];
@@ -172,7 +180,8 @@ fn forgeries_spread_without_signatures_and_are_rejected_with_them() {
     // The real rumor is untouched by the attack.
     assert_eq!(signed.coverage, 1.0);
 
-    let forge = ["protocol=membership", "timing=timed", "nodes=40", "max_rounds=40", "malicious=0.1", "attack=forge-version"];
+    let forge =
+        ["protocol=membership", "timing=timed", "nodes=40", "max_rounds=40", "malicious=0.1", "attack=forge-version"];
     let open = run(&forge);
     assert!(extra(&open, "polluted").unwrap() > 0.5, "polluted {:?}", extra(&open, "polluted"));
     let signed = run(&[&forge[..], &["verify=signatures"]].concat());

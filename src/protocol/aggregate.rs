@@ -118,8 +118,7 @@ pub struct Aggregate {
 impl Aggregate {
     pub fn new(s: &Scenario) -> Self {
         let cap = s.capacity() as usize;
-        let values: Vec<f64> =
-            (0..cap as u32).map(|n| local_value(s.values, s.seed, s.origin, s.nodes, n)).collect();
+        let values: Vec<f64> = (0..cap as u32).map(|n| local_value(s.values, s.seed, s.origin, s.nodes, n)).collect();
         let mut a = Aggregate {
             function: s.function,
             exchange: s.exchange,
@@ -217,11 +216,7 @@ impl Aggregate {
     }
 
     fn current_epoch(&self, round: u32) -> u32 {
-        if self.epoch_rounds == 0 {
-            0
-        } else {
-            round / self.epoch_rounds
-        }
+        round.checked_div(self.epoch_rounds).unwrap_or(0)
     }
 
     /// Bring `n` to `epoch` if it is behind; false if the message's epoch is older than the node's.
@@ -260,7 +255,10 @@ impl Aggregate {
 
     /// The variance ratio of each sample to the one before; none across an epoch start or from zero.
     fn ratios(&self) -> impl Iterator<Item = Option<f64>> + '_ {
-        self.variance.windows(2).zip(self.epoch_at.windows(2)).map(|(v, e)| (v[0] > 0.0 && e[0] == e[1]).then(|| v[1] / v[0]))
+        self.variance
+            .windows(2)
+            .zip(self.epoch_at.windows(2))
+            .map(|(v, e)| (v[0] > 0.0 && e[0] == e[1]).then(|| v[1] / v[0]))
     }
 }
 
@@ -384,10 +382,11 @@ impl Protocol for Aggregate {
                 within += 1;
             }
             err_sum += e.min(1.0);
-            // The quantity being mixed: the estimate, or for count and sum the weight
-            // (whose estimate is infinite while the weight is 0).
-            let mixed = match self.function {
-                AggFunction::Sum | AggFunction::Count => Some(self.slots[n as usize].w),
+            // The quantity being mixed: the estimate; for count and sum under push-pull
+            // the weight, which averages to 1/n like a value (the estimate is infinite
+            // while a weight is 0). Push-sum's weights never even out; its estimates do.
+            let mixed = match (self.function, self.exchange) {
+                (AggFunction::Sum | AggFunction::Count, Exchange::PushPull) => Some(self.slots[n as usize].w),
                 _ => est,
             };
             if let Some(x) = mixed {
@@ -434,11 +433,16 @@ impl Protocol for Aggregate {
             }
         }
         let mean_est = (cnt > 0).then(|| sum / cnt as f64);
-        // The geometric mean of the per-round variance ratios while the variance is well above rounding noise.
-        let v0 = self.variance.first().copied().unwrap_or(0.0);
+        // The geometric mean of the per-round variance ratios in the decay: from the
+        // largest variance (the start, except when estimates first appear as weight
+        // spreads) while it stays well above rounding noise.
+        let peak =
+            self.variance.iter().enumerate().fold(0, |best, (i, &v)| if v > self.variance[best] { i } else { best });
+        let v0 = self.variance.get(peak).copied().unwrap_or(0.0);
         let useful: Vec<f64> = self
             .ratios()
             .zip(&self.variance[1.min(self.variance.len())..])
+            .skip(peak)
             .take_while(|(_, &v)| v > v0 * 1e-24)
             .filter_map(|(r, _)| r.map(f64::ln))
             .collect();
@@ -508,7 +512,12 @@ impl Protocol for Aggregate {
     }
 
     fn progress(&self) -> Progress {
-        Progress { covered: self.within_now, injected: 1, active: self.honest_live - self.within_now, ..Progress::default() }
+        Progress {
+            covered: self.within_now,
+            injected: 1,
+            active: self.honest_live - self.within_now,
+            ..Progress::default()
+        }
     }
 
     fn prefetch(&self, node: NodeId) {

@@ -171,7 +171,11 @@ impl Broadcast {
     fn item_bytes(&self, item: u32) -> u32 {
         let m = item as usize;
         if m < self.m_cap {
-            let deps = if matches!(self.order, Order::Causal | Order::Total) { self.msgs[m].deps.len() as u32 * VC_ENTRY } else { 0 };
+            let deps = if matches!(self.order, Order::Causal | Order::Total) {
+                self.msgs[m].deps.len() as u32 * VC_ENTRY
+            } else {
+                0
+            };
             MSG_FIXED + self.payload_bytes + deps
         } else {
             RANK_RECORD
@@ -237,9 +241,7 @@ impl Broadcast {
                 meta.seq == self.contig_of(n, meta.sidx) + 1
                     && meta.deps.iter().all(|&(t, c)| self.contig_of(n, t) >= c)
             }
-            Order::Total => {
-                self.have[self.cell(n, m)] & RANKED != 0 && meta.rank == Some(self.next_rank[n as usize])
-            }
+            Order::Total => self.have[self.cell(n, m)] & RANKED != 0 && meta.rank == Some(self.next_rank[n as usize]),
         }
     }
 

@@ -130,7 +130,8 @@ impl Election {
 
     fn check_agreement(&mut self, now_us: u64) {
         let Some(l) = self.true_leader() else { return };
-        let follows = (0..self.up.len() as NodeId).filter(|&o| self.up[o as usize] && self.leader(o) == Some(l)).count();
+        let follows =
+            (0..self.up.len() as NodeId).filter(|&o| self.up[o as usize] && self.leader(o) == Some(l)).count();
         self.agree = follows as u64;
         let live = self.up.iter().filter(|&&u| u).count();
         if follows == live && self.claim[l as usize].1 == l {
@@ -144,7 +145,12 @@ impl Election {
     fn wrap_out(&mut self, cx: &mut Ctx<'_, ElectMsg>) {
         let (term, leader) = self.claim[cx.node as usize];
         for o in self.scratch.drain(..) {
-            cx.push(Outgoing { from: o.from, to: o.to, msg: ElectMsg { inner: o.msg, term, leader }, delivery: o.delivery });
+            cx.push(Outgoing {
+                from: o.from,
+                to: o.to,
+                msg: ElectMsg { inner: o.msg, term, leader },
+                delivery: o.delivery,
+            });
         }
     }
 

@@ -425,7 +425,9 @@ impl Protocol for Rumor {
                 }
             }
             RumorMsg::Give { rumors } | RumorMsg::BackupData { rumors } => self.learn(rumors, cx),
-            RumorMsg::Offer { rumors, .. } | RumorMsg::Pull { known: rumors } | RumorMsg::BackupSyn { known: rumors }
+            RumorMsg::Offer { rumors, .. }
+            | RumorMsg::Pull { known: rumors }
+            | RumorMsg::BackupSyn { known: rumors }
                 if self.drop && self.is_malicious(n) =>
             {
                 // Swallowed: what was offered is kept, nothing is answered.
@@ -635,8 +637,6 @@ impl Protocol for Rumor {
     fn progress(&self) -> Progress {
         self.ledger.progress(self.active_pairs)
     }
-
-
 
     fn updates(&self, live: u64) -> Vec<UpdateStats> {
         self.ledger.stats(live, self.nodes)

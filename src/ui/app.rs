@@ -148,7 +148,10 @@ impl App {
             let dpr = fit(&c);
             let all = self.model.sim.protocol_series();
             let values = all.iter().find(|(k, _)| *k == name).map_or(&[][..], |(_, v)| &v[..]);
-            draw_protocol_series(&c, dpr, name, values, theory_rate(&self.model.scenario), self.dark);
+            // Variant A's series of the same name, when it has one.
+            let a_all = self.model.compare.as_ref().map(|a| a.sim.protocol_series()).unwrap_or_default();
+            let other = a_all.iter().find(|(k, _)| *k == name).map(|(_, v)| &v[..]);
+            draw_protocol_series(&c, dpr, name, values, other, theory_rate(&self.model.scenario), self.dark);
         }
         if let Some(c) = self.detect_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);

@@ -288,30 +288,36 @@ pub fn draw_protocol_series(
     dpr: f64,
     name: &str,
     values: &[Option<f64>],
+    other: Option<&[Option<f64>]>,
     theory_rate: Option<f64>,
     dark: bool,
 ) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
     let log = name == "variance";
-    let pts: Vec<(f64, f64)> = values
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| v.map(|v| (i as f64, v)))
-        .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
-        .map(|(i, v)| (i, if log { v.log10() } else { v }))
-        .collect();
-    let x_max = (values.len() as f64).max(4.0).ceil();
+    let points = |values: &[Option<f64>]| -> Vec<(f64, f64)> {
+        values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| (i as f64, v)))
+            .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
+            .map(|(i, v)| (i, if log { v.log10() } else { v }))
+            .collect()
+    };
+    let pts = points(values);
+    let other_pts = other.map(points).unwrap_or_default();
+    let x_max = (values.len().max(other.map_or(0, <[_]>::len)) as f64).max(4.0).ceil();
+    let both = || pts.iter().chain(&other_pts);
     let (y_lo, y_hi) = if log {
-        let lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-        let hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        let lo = both().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let hi = both().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
         if pts.is_empty() {
             (0.0, 1.0)
         } else {
             (lo.floor().max(hi.ceil() - 24.0), hi.ceil().max(lo.floor() + 1.0))
         }
     } else {
-        let hi = pts.iter().map(|p| p.1).fold(0.0, f64::max);
+        let hi = both().map(|p| p.1).fold(0.0, f64::max);
         (0.0, if name == "polluted" { 1.0 } else { nice_step(hi.max(1.0) / 4.0) * 4.0 })
     };
     let span = y_hi - y_lo;
@@ -326,23 +332,25 @@ pub fn draw_protocol_series(
     };
     let plot = Plot::draw(&ctx, w, h, dpr, 48.0, x_max, span, &label, "round (interval)", dark);
     let (fg, left, top) = (plot.fg, plot.left, plot.top);
-    let colour = if dark { "#fdba74" } else { "#ea580c" };
-    ctx.set_stroke_style_str(colour);
-    ctx.set_line_width(2.0 * dpr);
-    ctx.begin_path();
-    let mut first = true;
-    let mut last_i = -2.0;
-    for &(i, v) in &pts {
-        let (x, y) = (plot.sx(i), plot.sy((v - y_lo).clamp(0.0, span)));
-        if first || i - last_i > 1.0 {
-            ctx.move_to(x, y);
-        } else {
-            ctx.line_to(x, y);
+    let line = |pts: &[(f64, f64)], colour: &str| {
+        ctx.set_stroke_style_str(colour);
+        ctx.set_line_width(2.0 * dpr);
+        ctx.begin_path();
+        let mut last_i = f64::NEG_INFINITY;
+        for &(i, v) in pts {
+            let (x, y) = (plot.sx(i), plot.sy((v - y_lo).clamp(0.0, span)));
+            // A gap (an epoch start, an undefined value) breaks the line.
+            if i - last_i > 1.0 {
+                ctx.move_to(x, y);
+            } else {
+                ctx.line_to(x, y);
+            }
+            last_i = i;
         }
-        first = false;
-        last_i = i;
-    }
-    ctx.stroke();
+        ctx.stroke();
+    };
+    line(&other_pts, if dark { OTHER_COLOUR.1 } else { OTHER_COLOUR.0 });
+    line(&pts, if dark { "#fdba74" } else { "#ea580c" });
     if let (true, Some(rate), Some(&(i0, v0))) = (log, theory_rate, pts.first()) {
         // The decay predicted from the first sample: v0 + r log10(rate).
         ctx.set_stroke_style_str(fg);
@@ -358,14 +366,22 @@ pub fn draw_protocol_series(
     }
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
-    let text = match name {
+    let pair = if other.is_some() { " (B orange, A violet)" } else { "" };
+    let (long, short) = match name {
         "variance" => match theory_rate {
-            Some(r) => format!("variance of the estimates (log); dashed: theory, × {r:.3} per round"),
-            None => "variance of the estimates (log scale)".to_string(),
+            Some(r) => (
+                format!("variance of the estimates (log){pair}; dashed: theory, × {r:.3} per round"),
+                format!("variance (log); theory × {r:.3}"),
+            ),
+            None => (format!("variance of the estimates (log scale){pair}"), "variance (log)".to_string()),
         },
-        "held_back" => "messages held back per node, waiting for their order".to_string(),
-        "polluted" => "honest nodes holding forged data".to_string(),
-        other => other.to_string(),
+        "held_back" => {
+            (format!("messages held back per node, waiting for their order{pair}"), "held back per node".to_string())
+        }
+        "polluted" => (format!("honest nodes holding forged data{pair}"), "polluted honest nodes".to_string()),
+        other => (other.to_string(), other.to_string()),
     };
-    let _ = ctx.fill_text(&text, left + 8.0 * dpr, top + 14.0 * dpr);
+    // Narrow screens get the short form, so the legend is never cut.
+    let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= plot.pw - 16.0 * dpr);
+    let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top + 14.0 * dpr);
 }

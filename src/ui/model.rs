@@ -315,17 +315,22 @@ impl Playground {
                 ("total_order_violations", "nodes out of total order"),
                 ("held_back_max", "most messages held back"),
             ],
-            ProtocolKind::Election => &[("elect_all_ms", "ms to elect after a crash"), ("split_brain_ms", "ms of split brain")],
+            ProtocolKind::Election => {
+                &[("elect_all_ms", "ms to elect after a crash"), ("split_brain_ms", "ms of split brain")]
+            }
             ProtocolKind::Membership | ProtocolKind::Swim => {
                 &[("detect_first_ms", "first detection (ms)"), ("detect_all_ms", "all detected (ms)")]
             }
             _ => &[],
         };
-        let attack: &[(&str, &'static str)] = &[("polluted", "honest nodes polluted"), ("rejected", "forgeries rejected")];
+        let attack: &[(&str, &'static str)] =
+            &[("polluted", "honest nodes polluted"), ("rejected", "forgeries rejected")];
         for &(key, label) in keys.iter().chain(attack) {
             let (x, y) = (ma.extra.get(key).copied().flatten(), mb.extra.get(key).copied().flatten());
             if x.is_some() || y.is_some() {
-                let f = |v: Option<f64>| v.map_or("–".to_string(), |v| if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.4}") });
+                let f = |v: Option<f64>| {
+                    v.map_or("–".to_string(), |v| if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.4}") })
+                };
                 rows.push((label, f(x), f(y)));
             }
         }
