@@ -661,6 +661,8 @@ impl Scenario {
         // anti-entropy exchange takes a few round trips (a Merkle descent, one per level).
         let per_contact: u64 = match (self.protocol, self.spread) {
             (ProtocolKind::AntiEntropy, _) => 8,
+            // A pair and its reply; a broadcast push now and then with a digest and its repair.
+            (ProtocolKind::Aggregate | ProtocolKind::Broadcast, _) => 2,
             (_, Spread::Push) => 1,
             _ => 2,
         };
@@ -673,7 +675,10 @@ impl Scenario {
                 allowed: format!(
                     "with {} nodes and {} the page allows fanout 1 to {max_fanout} (at most {PAGE_MSGS_PER_ROUND_MAX} messages per round); run it with the command line",
                     self.capacity(),
-                    self.spread
+                    match self.protocol {
+                        ProtocolKind::Rumor | ProtocolKind::AntiEntropy => self.spread.word(),
+                        other => other.word(),
+                    }
                 ),
             });
         }
@@ -1037,6 +1042,10 @@ mod tests {
         s.validate_for_page().unwrap();
         s.apply_pairs(["spread=push-pull"]).unwrap();
         assert!(s.validate_for_page().unwrap_err().to_string().contains("1 to 5"));
+        // Aggregation's exchanges are pairs whatever the (unused) spread says.
+        s.apply_pairs(["spread=push", "protocol=aggregate"]).unwrap();
+        let e = s.validate_for_page().unwrap_err().to_string();
+        assert!(e.contains("aggregate") && e.contains("1 to 5"), "{e}");
     }
 
     /// JSON files with unknown keys are refused with the key's name.

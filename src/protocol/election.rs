@@ -56,6 +56,8 @@ pub struct Election {
     /// Scratch for the wrapped protocol's messages.
     scratch: Vec<Outgoing<MemberMsg>>,
     max_term: u32,
+    /// The latest time seen, to count a split that still stands at the end.
+    now_us: u64,
 }
 
 impl Election {
@@ -74,6 +76,7 @@ impl Election {
             agree: 0,
             scratch: Vec::new(),
             max_term: 0,
+            now_us: 0,
         }
     }
 
@@ -164,6 +167,7 @@ impl Protocol for Election {
     type Msg = ElectMsg;
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, ElectMsg>) {
+        self.now_us = self.now_us.max(cx.now_us);
         let mut out = std::mem::take(&mut self.scratch);
         cx.nested(&mut out, |inner| self.m.on_tick(inner));
         self.scratch = out;
@@ -234,11 +238,12 @@ impl Protocol for Election {
 
     fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {
         let mut out = self.m.extra(live);
-        // Split brain up to the last change; a standing split counts up to the newest event seen.
+        // A split that still stands counts up to the newest tick seen.
+        let standing = if self.self_leaders >= 2 { self.now_us.saturating_sub(self.changed_us) } else { 0 };
         out.extend([
             ("elect_all_ms", self.elect_all_ms()),
             ("leader_crashes", Some(self.crashes.len() as f64)),
-            ("split_brain_ms", Some(self.split_brain_us as f64 / 1000.0)),
+            ("split_brain_ms", Some((self.split_brain_us + standing) as f64 / 1000.0)),
             ("leaders", Some(f64::from(self.self_leaders))),
             ("max_term", Some(f64::from(self.max_term))),
         ]);

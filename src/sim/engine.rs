@@ -758,6 +758,8 @@ pub trait Runner {
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)>;
     /// The protocol's own series (aggregate: variance, ...), one value per sample.
     fn protocol_series(&self) -> Vec<(&'static str, Vec<Option<f64>>)>;
+    /// The peers in a node's partial view (empty with a full view).
+    fn view_of(&self, n: NodeId) -> Vec<NodeId>;
 }
 
 impl<P: Protocol> Runner for Sim<P> {
@@ -868,6 +870,12 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn protocol_series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         self.proto.series()
+    }
+    fn view_of(&self, n: NodeId) -> Vec<NodeId> {
+        match &self.sampler {
+            PeerSampler::Partial(_) if n < self.ids => self.sampler.init(n),
+            _ => Vec::new(),
+        }
     }
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)> {
         let slot = &self.slots[n as usize];

@@ -5,11 +5,11 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent};
+use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, WheelEvent};
 use yew::prelude::*;
 
 use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, Other};
-use super::graph::{css, fit, Graph, PALETTE};
+use super::graph::{context, css, fit, Graph, Layout, FORCE_MAX, PALETTE};
 use super::model::{Playground, Speed, PRESETS};
 use crate::protocol::NodeState;
 use crate::scenario::{Group, Kind, ParamSpec, ProtocolKind, Timing, PAGE_NODES_MAX, PARAMS};
@@ -45,6 +45,26 @@ pub enum Msg {
     WriteSelected(bool),
     /// The membership key the inspector's buttons set or delete.
     KeyChoice(u16),
+    /// Pointer on the graph (canvas pixels): pressed, moved (with a button held), released, gone.
+    GraphDown(f64, f64),
+    GraphMove(f64, f64, bool),
+    GraphUp(f64, f64),
+    GraphLeave,
+    /// Zoom by a factor about a canvas point (the wheel), or about the centre (buttons).
+    Zoom(f64, Option<(f64, f64)>),
+    ResetView,
+    Layout(String),
+    /// Dragging on the graph cuts a partition instead of panning.
+    ToggleCut,
+    Heal,
+}
+
+/// A drag on the graph: where it started, where it is, whether it moved enough to count.
+#[derive(Clone, Copy, Debug)]
+struct Drag {
+    start: (f64, f64),
+    last: (f64, f64),
+    moved: bool,
 }
 
 pub struct App {
@@ -58,6 +78,14 @@ pub struct App {
     msgs_ref: NodeRef,
     detect_ref: NodeRef,
     proto_ref: NodeRef,
+    bytes_ref: NodeRef,
+    layout: Layout,
+    cut_mode: bool,
+    drag: Option<Drag>,
+    /// A drag just ended: the click that follows it is not a click.
+    swallow_click: bool,
+    /// The node under the pointer, and where (CSS pixels) to show its summary.
+    hover: Option<(u32, f64, f64)>,
     /// The key the inspector sets or deletes (membership).
     key_choice: u16,
     last_ts: Option<f64>,
@@ -94,6 +122,9 @@ fn location_fragment() -> String {
 impl App {
     fn write_url(&self) {
         let mut frag = self.model.fragment();
+        if self.layout != Layout::Auto {
+            frag.push_str(&format!("&layout={}", self.layout.word()));
+        }
         if self.embed {
             frag.push_str("&embed=1");
         }
@@ -111,6 +142,13 @@ impl App {
         let window_us = u64::from(self.model.scenario.interval_ms) * 1000;
         if let Some(c) = self.graph_ref.cast::<HtmlCanvasElement>() {
             fit(&c);
+            if self.layout == Layout::Force && self.model.states.len() <= FORCE_MAX {
+                let mut links = Vec::new();
+                for n in 0..self.model.states.len() as u32 {
+                    links.extend(self.model.sim.view_of(n).into_iter().map(|p| (n, p)));
+                }
+                self.graph.relax(&links);
+            }
             self.graph.draw(
                 &c,
                 &self.model.states,
@@ -120,6 +158,17 @@ impl App {
                 self.model.selected,
                 self.dark,
             );
+            // The rectangle being dragged to cut a partition.
+            if let (true, Some(d), Some(g)) = (self.cut_mode, self.drag, context(&c)) {
+                let (x, y) = (d.start.0.min(d.last.0), d.start.1.min(d.last.1));
+                let (w, h) = ((d.last.0 - d.start.0).abs(), (d.last.1 - d.start.1).abs());
+                g.set_stroke_style_str(if self.dark { "#f8fafc" } else { "#0f172a" });
+                g.set_line_width(1.5);
+                let dash = js_sys::Array::of2(&JsValue::from(5.0), &JsValue::from(4.0));
+                let _ = g.set_line_dash(&dash);
+                g.stroke_rect(x, y, w, h);
+                let _ = g.set_line_dash(&js_sys::Array::new());
+            }
         }
         if let (Some(a), Some(c)) = (&self.model.compare, self.graph_a_ref.cast::<HtmlCanvasElement>()) {
             fit(&c);
@@ -160,7 +209,12 @@ impl App {
         if let Some(c) = self.msgs_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
             let s = &self.model.scenario;
-            draw_messages(&c, dpr, self.model.sim.series(), s.interval_ms, s.nodes, self.dark);
+            draw_messages(&c, dpr, self.model.sim.series(), s.interval_ms, s.nodes, false, self.dark);
+        }
+        if let Some(c) = self.bytes_ref.cast::<HtmlCanvasElement>() {
+            let dpr = fit(&c);
+            let s = &self.model.scenario;
+            draw_messages(&c, dpr, self.model.sim.series(), s.interval_ms, s.nodes, true, self.dark);
         }
     }
 
@@ -448,7 +502,88 @@ impl App {
     }
 
     /// Variant A and B side by side, each captioned with the settings that differ.
-    fn view_duo(&self, on_graph_click: Callback<MouseEvent>) -> Html {
+    /// The pointer handlers of the (main) graph canvas.
+    fn graph_handlers(ctx: &Context<Self>) -> [Callback<MouseEvent>; 4] {
+        let link = ctx.link();
+        let at = |e: &MouseEvent| {
+            let dpr = window().device_pixel_ratio();
+            (f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr)
+        };
+        [
+            link.callback(move |e: MouseEvent| {
+                let (x, y) = at(&e);
+                Msg::GraphDown(x, y)
+            }),
+            link.callback(move |e: MouseEvent| {
+                let (x, y) = at(&e);
+                Msg::GraphMove(x, y, e.buttons() & 1 == 1)
+            }),
+            link.callback(move |e: MouseEvent| {
+                let (x, y) = at(&e);
+                Msg::GraphUp(x, y)
+            }),
+            link.callback(|_: MouseEvent| Msg::GraphLeave),
+        ]
+    }
+
+    /// The main graph canvas with its pointer handlers and the hovered node's summary.
+    fn view_graph(&self, ctx: &Context<Self>, on_graph_click: Callback<MouseEvent>, label: &'static str) -> Html {
+        let [down, moved, up, leave] = Self::graph_handlers(ctx);
+        let on_wheel = ctx.link().callback(|e: WheelEvent| {
+            e.prevent_default();
+            let dpr = window().device_pixel_ratio();
+            let factor = if e.delta_y() < 0.0 { 1.25 } else { 0.8 };
+            Msg::Zoom(factor, Some((f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr)))
+        });
+        let hover = self.hover.and_then(|(n, x, y)| {
+            let state = *self.model.states.get(n as usize)?;
+            let st = NodeState::ALL.iter().find(|s| **s as u8 == state)?;
+            Some((n, x, y, state_label(*st, &self.model.scenario)))
+        });
+        html! {
+            <div class={classes!("graph-wrap", self.cut_mode.then_some("cutting"))}>
+                <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
+                    onmousedown={down} onmousemove={moved} onmouseup={up} onmouseleave={leave} onwheel={on_wheel}
+                    role="img" aria-label={label}></canvas>
+                if let Some((n, x, y, what)) = hover {
+                    <div class="hover" data-testid="hover" style={format!("left:{:.0}px;top:{:.0}px", x + 12.0, y + 12.0)}>
+                        { format!("node {n}: {what}") }
+                    </div>
+                }
+            </div>
+        }
+    }
+
+    /// Layout, zoom, and the partition tools, above the graph.
+    fn view_viewbar(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let on_layout = link.callback(|e: Event| {
+            let v =
+                e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
+            Msg::Layout(v)
+        });
+        html! {
+            <div class="viewbar" role="toolbar" aria-label="View">
+                <label>{ "Layout " }
+                    <select data-testid="layout" onchange={on_layout} aria-label="Layout"
+                        title="How nodes are placed; force pulls each node towards the peers in its partial view (view=partial, up to 1500 nodes)">
+                        { for Layout::ALL.iter().map(|(l, w, label)| html! { <option value={*w} selected={*l == self.layout}>{ *label }</option> }) }
+                    </select>
+                </label>
+                <button data-testid="zoom-in" onclick={link.callback(|_| Msg::Zoom(1.5, None))} aria-label="Zoom in" title="Zoom in (or the mouse wheel over the graph)">{ "+" }</button>
+                <button data-testid="zoom-out" onclick={link.callback(|_| Msg::Zoom(1.0 / 1.5, None))} aria-label="Zoom out" title="Zoom out">{ "−" }</button>
+                <button data-testid="reset-view" onclick={link.callback(|_| Msg::ResetView)} disabled={!self.graph.is_zoomed()} title="Back to the whole cluster (drag the graph to pan)">{ "Fit" }</button>
+                <button data-testid="cut" aria-pressed={self.cut_mode.to_string()} class={classes!(self.cut_mode.then_some("active"))}
+                    onclick={link.callback(|_| Msg::ToggleCut)}
+                    title="Then drag a rectangle on the graph: the nodes inside are cut off from the rest (recorded in the link)">
+                    { if self.cut_mode { "Drag a rectangle…" } else { "Cut a partition" } }
+                </button>
+                <button data-testid="heal" onclick={link.callback(|_| Msg::Heal)} title="Remove every partition and cut now (recorded in the link)">{ "Heal" }</button>
+            </div>
+        }
+    }
+
+    fn view_duo(&self, ctx: &Context<Self>, on_graph_click: Callback<MouseEvent>) -> Html {
         let diffs = self.model.differences();
         let caption = |which: usize| -> String {
             if diffs.is_empty() {
@@ -467,8 +602,7 @@ impl App {
                 </figure>
                 <figure>
                     <figcaption class="b">{ caption(1) }</figcaption>
-                    <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
-                        role="img" aria-label="Variant B's propagation graph: click a node to inspect, shift-click to crash it in both"></canvas>
+                    { self.view_graph(ctx, on_graph_click, "Variant B's propagation graph: click a node to inspect, shift-click to crash it in both") }
                 </figure>
             </div>
         }
@@ -581,6 +715,16 @@ impl Component for App {
                 None => model.errors.push(format!("speed: '{speed}' is not allowed; allowed: 0.1 to 100, or max")),
             }
         }
+        let mut layout = Layout::Auto;
+        if let Some(word) = fragment.split('&').find_map(|kv| kv.strip_prefix("layout=")) {
+            match Layout::from_word(word) {
+                Some(l) => layout = l,
+                None => model.errors.push(format!(
+                    "layout: '{word}' is not allowed; allowed: {}",
+                    Layout::ALL.iter().map(|l| l.1).collect::<Vec<_>>().join(", ")
+                )),
+            }
+        }
         let dark = window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches());
 
         // The animation loop: one message per frame.
@@ -623,7 +767,11 @@ impl Component for App {
         }
         App {
             model,
-            graph: Graph::new(),
+            graph: {
+                let mut g = Graph::new();
+                g.set_layout(layout);
+                g
+            },
             graph_ref: NodeRef::default(),
             graph_a: Graph::new(),
             graph_a_ref: NodeRef::default(),
@@ -631,6 +779,12 @@ impl Component for App {
             msgs_ref: NodeRef::default(),
             detect_ref: NodeRef::default(),
             proto_ref: NodeRef::default(),
+            bytes_ref: NodeRef::default(),
+            layout,
+            cut_mode: false,
+            drag: None,
+            swallow_click: false,
+            hover: None,
             key_choice: 0,
             last_ts: None,
             drawn: u64::MAX,
@@ -709,6 +863,9 @@ impl Component for App {
                 self.share_note = Some(href);
             }
             Msg::GraphClick(x, y, act) => {
+                if std::mem::take(&mut self.swallow_click) {
+                    return false; // the end of a drag, not a click
+                }
                 let node = self.graph.hit(x, y);
                 match (node, act) {
                     (Some(n), true) => {
@@ -734,6 +891,80 @@ impl Component for App {
                 }
             }
             Msg::KeyChoice(k) => self.key_choice = k,
+            Msg::GraphDown(x, y) => {
+                self.drag = Some(Drag { start: (x, y), last: (x, y), moved: false });
+                self.swallow_click = false;
+            }
+            Msg::GraphMove(x, y, pressed) => {
+                match (&mut self.drag, pressed) {
+                    (Some(d), true) => {
+                        let moved = (x - d.start.0).abs() + (y - d.start.1).abs() > 6.0;
+                        d.moved |= moved;
+                        if d.moved && !self.cut_mode {
+                            self.graph.pan_by(x - d.last.0, y - d.last.1);
+                        }
+                        d.last = (x, y);
+                        self.hover = None;
+                    }
+                    _ => {
+                        self.drag = None;
+                        let dpr = window().device_pixel_ratio();
+                        let hover = self.graph.hit(x, y).map(|n| (n, x / dpr, y / dpr));
+                        if hover.map(|h| h.0) == self.hover.map(|h| h.0) {
+                            return false;
+                        }
+                        self.hover = hover;
+                        return true;
+                    }
+                }
+                self.drawn = u64::MAX;
+            }
+            Msg::GraphUp(x, y) => {
+                if let Some(d) = self.drag.take() {
+                    if d.moved {
+                        self.swallow_click = true;
+                        if self.cut_mode {
+                            let nodes = self.graph.nodes_in(d.start.0, d.start.1, x, y);
+                            if self.model.partition(nodes) {
+                                self.write_url();
+                            }
+                            self.cut_mode = false;
+                        }
+                    }
+                }
+                self.drawn = u64::MAX;
+            }
+            Msg::GraphLeave => {
+                self.hover = None;
+                self.drag = None;
+                self.drawn = u64::MAX;
+            }
+            Msg::Zoom(factor, at) => {
+                let (x, y) = at.unwrap_or_else(|| {
+                    self.graph_ref
+                        .cast::<HtmlCanvasElement>()
+                        .map_or((0.0, 0.0), |c| (f64::from(c.width()) / 2.0, f64::from(c.height()) / 2.0))
+                });
+                self.graph.zoom_at(factor, x, y);
+                self.drawn = u64::MAX;
+            }
+            Msg::ResetView => {
+                self.graph.reset_view();
+                self.drawn = u64::MAX;
+            }
+            Msg::Layout(word) => {
+                if let Some(l) = Layout::from_word(&word) {
+                    self.layout = l;
+                    self.graph.set_layout(l);
+                    self.drawn = u64::MAX;
+                    self.write_url();
+                }
+            }
+            Msg::ToggleCut => self.cut_mode = !self.cut_mode,
+            Msg::Heal => {
+                self.model.heal();
+                self.write_url();
+            }
             Msg::Seek(ms) => self.model.seek((ms.max(0.0) * 1000.0) as u64),
         }
         self.draw();
@@ -770,11 +1001,11 @@ impl Component for App {
                     <section class="stage">
                         { self.view_toolbar(ctx) }
                         { self.view_stats() }
+                        if !self.embed { { self.view_viewbar(ctx) } }
                         if self.model.compare.is_some() {
-                            { self.view_duo(on_graph_click) }
+                            { self.view_duo(ctx, on_graph_click) }
                         } else {
-                            <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
-                                role="img" aria-label="Propagation graph: click a node to crash or restart it"></canvas>
+                            { self.view_graph(ctx, on_graph_click, "Propagation graph: click a node to inspect it, shift-click to crash or restart it, drag to pan, wheel to zoom") }
                         }
                         { self.view_legend() }
                         { self.view_timeline(ctx) }
@@ -788,6 +1019,8 @@ impl Component for App {
                         }
                         <canvas ref={self.msgs_ref.clone()} data-testid="chart-messages" class="chart small" role="img"
                             aria-label="Messages per round"></canvas>
+                        <canvas ref={self.bytes_ref.clone()} data-testid="chart-bytes" class="chart small" role="img"
+                            aria-label="Bytes per round"></canvas>
                         if series_name(&self.model.scenario).is_some() {
                             <canvas ref={self.proto_ref.clone()} data-testid="chart-protocol" class="chart small" role="img"
                                 aria-label="The protocol's own figure per round"></canvas>

@@ -207,34 +207,69 @@ fn nice_step(raw: f64) -> f64 {
     nice * mag
 }
 
-/// Messages sent per round (interval), as bars, with bytes per node in the legend.
-pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, interval_ms: u32, nodes: u32, dark: bool) {
+/// Messages (or bytes) sent per round (interval), as bars, with the totals per node in the legend.
+pub fn draw_messages(
+    canvas: &HtmlCanvasElement,
+    dpr: f64,
+    series: &Series,
+    interval_ms: u32,
+    nodes: u32,
+    bytes: bool,
+    dark: bool,
+) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
     let pts = &series.points;
+    let pick = |p: &crate::metrics::SeriesPoint| if bytes { p.bytes } else { p.msgs };
     let deltas: Vec<(f64, f64)> =
-        pts.windows(2).map(|p| (p[1].t_ms / f64::from(interval_ms), (p[1].msgs - p[0].msgs) as f64)).collect();
+        pts.windows(2).map(|p| (p[1].t_ms / f64::from(interval_ms), (pick(&p[1]) - pick(&p[0])) as f64)).collect();
     // One round of room after the last bar, so it is not cut at the edge.
     let x_max = (deltas.last().map_or(4.0, |d| d.0) + 1.0).max(4.0).ceil();
     let y_max = deltas.iter().map(|d| d.1).fold(1.0, f64::max);
     let y_top = nice_step(y_max / 4.0) * 4.0;
-    let plot = Plot::draw(&ctx, w, h, dpr, 56.0, x_max, y_top, &|v| format!("{v}"), "round (interval)", dark);
+    let label = |v: f64| {
+        if v >= 1e6 {
+            format!("{:.1}M", v / 1e6)
+        } else if v >= 1e4 {
+            format!("{:.0}k", v / 1e3)
+        } else {
+            format!("{v}")
+        }
+    };
+    let plot = Plot::draw(&ctx, w, h, dpr, 56.0, x_max, y_top, &label, "round (interval)", dark);
     let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
     let (sx, sy) = (|r: f64| plot.sx(r), |v: f64| plot.sy(v));
-    ctx.set_fill_style_str(if dark { "#93c5fd" } else { "#2563eb" });
+    ctx.set_fill_style_str(match (bytes, dark) {
+        (false, true) => "#93c5fd",
+        (false, false) => "#2563eb",
+        (true, true) => "#5eead4",
+        (true, false) => "#0d9488",
+    });
     let bar = (pw / x_max * 0.7).max(1.0);
     for &(r, d) in &deltas {
         ctx.fill_rect(sx(r) - bar / 2.0, sy(d), bar, (sy(0.0) - sy(d)).max(0.0));
     }
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
-    let (msgs, bytes) = pts.last().map_or((0, 0), |p| (p.msgs, p.bytes));
-    let (per_node, bytes_per_node) = (msgs as f64 / f64::from(nodes), bytes as f64 / f64::from(nodes));
-    let long = format!("messages per round; total {msgs} ({per_node:.1} per node, {bytes_per_node:.0} bytes per node)");
+    let (msgs, total_bytes) = pts.last().map_or((0, 0), |p| (p.msgs, p.bytes));
+    let (per_node, bytes_per_node) = (msgs as f64 / f64::from(nodes), total_bytes as f64 / f64::from(nodes));
+    let (long, short) = if bytes {
+        (
+            format!(
+                "bytes per round (headers included); total {} ({bytes_per_node:.0} per node)",
+                label(total_bytes as f64)
+            ),
+            format!("{bytes_per_node:.0} B per node"),
+        )
+    } else {
+        (
+            format!("messages per round; total {msgs} ({per_node:.1} per node, {bytes_per_node:.0} bytes per node)"),
+            format!("{per_node:.1} msgs, {bytes_per_node:.0} B per node"),
+        )
+    };
     // Narrow screens get the short form, so the legend is never cut.
     let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= pw - 16.0 * dpr);
-    let text = if fits { long } else { format!("{per_node:.1} msgs, {bytes_per_node:.0} B per node") };
-    let _ = ctx.fill_text(&text, left + 8.0 * dpr, top + 14.0 * dpr);
+    let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top + 14.0 * dpr);
 }
 
 /// Failure detection: how many (observer, crash) detections came how long after

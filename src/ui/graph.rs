@@ -1,9 +1,14 @@
 //! The propagation graph: nodes coloured by state, recent messages as fading lines.
 //!
-//! Up to `CIRCLE_MAX` nodes are drawn as discs, on a ring when few and on a
-//! sunflower spiral filling a disc when more (one path per colour, so a frame
-//! costs five fills); larger clusters as a grid of pixels written
-//! straight into an `ImageData`, which stays fast at a hundred thousand nodes.
+//! Up to `CIRCLE_MAX` nodes are drawn as discs (one path per colour, so a frame
+//! costs a few fills), laid out by `Layout`: automatic (a ring when few, a
+//! sunflower spiral filling a disc when more), a ring, a grid, random places,
+//! or a force layout that pulls each node towards the peers in its partial view.
+//! Larger clusters are a grid of pixels written straight into an `ImageData`,
+//! which stays fast at a hundred thousand nodes.
+//!
+//! A view transform (zoom about a point, pan) applies to every layout; hit
+//! tests and rectangle selections go through its inverse.
 
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
@@ -30,28 +35,158 @@ pub fn css(rgb: [u8; 3]) -> String {
     format!("rgb({},{},{})", rgb[0], rgb[1], rgb[2])
 }
 
+/// How the nodes are placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Auto,
+    Circle,
+    Grid,
+    Random,
+    Force,
+}
+
+impl Layout {
+    pub const ALL: [(Layout, &'static str, &'static str); 5] = [
+        (Layout::Auto, "auto", "Automatic"),
+        (Layout::Circle, "circle", "Circle"),
+        (Layout::Grid, "grid", "Grid"),
+        (Layout::Random, "random", "Random"),
+        (Layout::Force, "force", "Force (partial views)"),
+    ];
+    pub fn word(self) -> &'static str {
+        Layout::ALL.iter().find(|l| l.0 == self).map_or("auto", |l| l.1)
+    }
+    pub fn from_word(w: &str) -> Option<Layout> {
+        Layout::ALL.iter().find(|l| l.1 == w).map(|l| l.0)
+    }
+}
+
+/// Most nodes the force layout moves (its repulsion is over all pairs).
+pub const FORCE_MAX: usize = 1500;
+
 pub struct Graph {
     positions: Vec<(f64, f64)>,
-    layout_key: (usize, u32, u32),
+    layout_key: (usize, u32, u32, Layout),
+    layout: Layout,
+    /// Zoom factor and pan offset (canvas pixels) of the view.
+    zoom: f64,
+    pan: (f64, f64),
+    /// The force layout's step size, cooling as it settles.
+    temperature: f64,
     radius: f64,
     /// Columns and rows of the pixel grid, for large clusters.
     grid: Option<(u32, u32)>,
     pixels: Vec<u8>,
+    /// Where the pixel grid is painted before being scaled in, when zoomed.
+    offscreen: Option<HtmlCanvasElement>,
 }
 
 impl Graph {
     pub fn new() -> Self {
-        Graph { positions: Vec::new(), layout_key: (0, 0, 0), radius: 3.0, grid: None, pixels: Vec::new() }
+        Graph {
+            positions: Vec::new(),
+            layout_key: (0, 0, 0, Layout::Auto),
+            layout: Layout::Auto,
+            zoom: 1.0,
+            pan: (0.0, 0.0),
+            temperature: 0.0,
+            radius: 3.0,
+            grid: None,
+            pixels: Vec::new(),
+            offscreen: None,
+        }
+    }
+
+    pub fn set_layout(&mut self, layout: Layout) {
+        self.layout = layout;
+    }
+
+    /// Zoom by `factor` about canvas point (x, y), which stays where it is.
+    pub fn zoom_at(&mut self, factor: f64, x: f64, y: f64) {
+        let z = (self.zoom * factor).clamp(0.5, 40.0);
+        let f = z / self.zoom;
+        self.pan = (x - (x - self.pan.0) * f, y - (y - self.pan.1) * f);
+        self.zoom = z;
+    }
+
+    pub fn pan_by(&mut self, dx: f64, dy: f64) {
+        self.pan = (self.pan.0 + dx, self.pan.1 + dy);
+    }
+
+    pub fn reset_view(&mut self) {
+        self.zoom = 1.0;
+        self.pan = (0.0, 0.0);
+    }
+
+    pub fn is_zoomed(&self) -> bool {
+        self.zoom != 1.0 || self.pan != (0.0, 0.0)
+    }
+
+    fn to_world(&self, x: f64, y: f64) -> (f64, f64) {
+        ((x - self.pan.0) / self.zoom, (y - self.pan.1) / self.zoom)
+    }
+
+    /// The nodes drawn inside the canvas rectangle with corners (x0, y0) and (x1, y1).
+    pub fn nodes_in(&self, x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<u32> {
+        let (ax, ay) = self.to_world(x0.min(x1), y0.min(y1));
+        let (bx, by) = self.to_world(x0.max(x1), y0.max(y1));
+        self.positions
+            .iter()
+            .enumerate()
+            .filter(|(_, &(x, y))| x >= ax && x <= bx && y >= ay && y <= by)
+            .map(|(i, _)| i as u32)
+            .collect()
     }
 
     fn layout(&mut self, n: usize, w: u32, h: u32) {
-        if self.layout_key == (n, w, h) {
+        // The force layout only applies to clusters it can move; others fall back to automatic.
+        let layout = match self.layout {
+            Layout::Force if n > FORCE_MAX => Layout::Auto,
+            l => l,
+        };
+        if self.layout_key == (n, w, h, layout) {
             return;
         }
-        self.layout_key = (n, w, h);
+        self.layout_key = (n, w, h, layout);
         self.positions.clear();
+        self.temperature = f64::from(w.min(h)) / 10.0;
         let (wf, hf) = (f64::from(w), f64::from(h));
-        if n <= CIRCLE_MAX {
+        if n <= CIRCLE_MAX && layout != Layout::Auto {
+            self.grid = None;
+            let (cx, cy) = (wf / 2.0, hf / 2.0);
+            let r = (wf.min(hf) / 2.0 - 12.0).max(10.0);
+            match layout {
+                Layout::Circle => {
+                    let circumference = std::f64::consts::TAU * r;
+                    self.radius = (circumference / n.max(1) as f64 * 0.3).clamp(0.8, 10.0);
+                    for i in 0..n {
+                        let a = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
+                        self.positions.push((cx + r * a.cos(), cy + r * a.sin()));
+                    }
+                }
+                Layout::Grid => {
+                    let cols = ((n as f64 * wf / hf).sqrt().ceil() as usize).max(1);
+                    let rows = n.div_ceil(cols).max(1);
+                    let (cw, ch) = ((wf - 16.0) / cols as f64, (hf - 16.0) / rows as f64);
+                    self.radius = (cw.min(ch) * 0.35).clamp(0.8, 10.0);
+                    for i in 0..n {
+                        let (x, y) = (i % cols, i / cols);
+                        self.positions.push((8.0 + (x as f64 + 0.5) * cw, 8.0 + (y as f64 + 0.5) * ch));
+                    }
+                }
+                // Random places (a fixed hash of the id, so the picture is the same each time),
+                // and the force layout's starting point.
+                _ => {
+                    self.radius = (r * (std::f64::consts::PI / n.max(1) as f64).sqrt() * 0.42).clamp(0.8, 10.0);
+                    for i in 0..n as u64 {
+                        let h = crate::sim::rng::mix64(i ^ 0x6c61_796f_7574);
+                        let (u, v) =
+                            ((h >> 40) as f64 / (1u64 << 24) as f64, (h & 0xff_ffff) as f64 / (1u64 << 24) as f64);
+                        self.positions.push((12.0 + u * (wf - 24.0), 12.0 + v * (hf - 24.0)));
+                    }
+                }
+            }
+        } else if n <= CIRCLE_MAX {
             self.grid = None;
             let cx = wf / 2.0;
             let cy = hf / 2.0;
@@ -89,6 +224,7 @@ impl Graph {
 
     /// The node under canvas pixel (x, y), if any.
     pub fn hit(&self, x: f64, y: f64) -> Option<u32> {
+        let (x, y) = self.to_world(x, y);
         if let Some((cols, rows)) = self.grid {
             let (w, h) = (f64::from(self.layout_key.1), f64::from(self.layout_key.2));
             if x < 0.0 || y < 0.0 || x >= w || y >= h {
@@ -98,7 +234,7 @@ impl Graph {
             let i = cy * cols + cx;
             return ((i as usize) < self.positions.len()).then_some(i);
         }
-        let slop = (self.radius + 4.0).powi(2);
+        let slop = (self.radius + 4.0 / self.zoom).powi(2);
         self.positions
             .iter()
             .enumerate()
@@ -132,11 +268,14 @@ impl Graph {
         if self.grid.is_some() {
             self.draw_pixels(&ctx, states, w, h, dark);
         }
+        // Everything below is drawn in layout coordinates through the view transform.
+        let z = self.zoom;
+        let _ = ctx.set_transform(z, 0.0, 0.0, z, self.pan.0, self.pan.1);
         // Messages: brighter when newer; dropped ones in red.
         if states.len() <= 20_000 && window_us > 0 {
             let max_edges = if self.grid.is_some() { 600 } else { 2500 };
             let start = edges.len().saturating_sub(max_edges);
-            ctx.set_line_width(if self.grid.is_some() || states.len() > 500 { 0.7 } else { 1.0 });
+            ctx.set_line_width(if self.grid.is_some() || states.len() > 500 { 0.7 / z } else { 1.0 / z });
             for e in &edges[start..] {
                 let age = now_us.saturating_sub(e.sent_us);
                 if age > window_us || e.from as usize >= self.positions.len() || e.to as usize >= self.positions.len() {
@@ -185,11 +324,59 @@ impl Graph {
         // The node in the inspector: a ring around it.
         if let Some(&(x, y)) = selected.and_then(|n| self.positions.get(n as usize)) {
             ctx.set_stroke_style_str(if dark { "#f8fafc" } else { "#0f172a" });
-            ctx.set_line_width(2.5);
+            ctx.set_line_width(2.5 / z);
             ctx.begin_path();
-            let _ = ctx.arc(x, y, self.radius.max(3.0) + 4.0, 0.0, std::f64::consts::TAU);
+            let _ = ctx.arc(x, y, self.radius.max(3.0 / z) + 4.0 / z, 0.0, std::f64::consts::TAU);
             ctx.stroke();
         }
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+    }
+
+    /// One step of the force layout (Fruchterman and Reingold): every pair repels,
+    /// every view link (a, b) attracts; moves are bounded by a cooling temperature,
+    /// which stays warm enough to follow the views as shuffles change them.
+    pub fn relax(&mut self, edges: &[(u32, u32)]) {
+        let n = self.positions.len();
+        if self.layout != Layout::Force || n > FORCE_MAX || n < 2 || self.grid.is_some() {
+            return;
+        }
+        let (w, h) = (f64::from(self.layout_key.1), f64::from(self.layout_key.2));
+        let k = (w * h / n as f64).sqrt();
+        self.radius = (k * 0.18).clamp(1.5, 8.0);
+        let mut disp = vec![(0.0f64, 0.0f64); n];
+        for i in 0..n {
+            let (xi, yi) = self.positions[i];
+            for j in i + 1..n {
+                let (dx, dy) = (xi - self.positions[j].0, yi - self.positions[j].1);
+                let d2 = (dx * dx + dy * dy).max(0.01);
+                let f = k * k / d2;
+                disp[i].0 += dx * f;
+                disp[i].1 += dy * f;
+                disp[j].0 -= dx * f;
+                disp[j].1 -= dy * f;
+            }
+        }
+        for &(a, b) in edges {
+            let (a, b) = (a as usize, b as usize);
+            if a >= n || b >= n || a == b {
+                continue;
+            }
+            let (dx, dy) = (self.positions[a].0 - self.positions[b].0, self.positions[a].1 - self.positions[b].1);
+            let d = (dx * dx + dy * dy).sqrt().max(0.1);
+            let f = d / k;
+            disp[a].0 -= dx * f;
+            disp[a].1 -= dy * f;
+            disp[b].0 += dx * f;
+            disp[b].1 += dy * f;
+        }
+        let t = self.temperature;
+        for (p, d) in self.positions.iter_mut().zip(&disp) {
+            let len = (d.0 * d.0 + d.1 * d.1).sqrt().max(1e-9);
+            let step = len.min(t);
+            p.0 = (p.0 + d.0 / len * step).clamp(8.0, w - 8.0);
+            p.1 = (p.1 + d.1 / len * step).clamp(8.0, h - 8.0);
+        }
+        self.temperature = (t * 0.95).max(1.0);
     }
 
     fn draw_pixels(&mut self, ctx: &CanvasRenderingContext2d, states: &[u8], w: u32, h: u32, dark: bool) {
@@ -221,8 +408,29 @@ impl Graph {
                 }
             }
         }
-        if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&self.pixels), w, h) {
+        let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&self.pixels), w, h) else { return };
+        if !self.is_zoomed() {
             let _ = ctx.put_image_data(&img, 0.0, 0.0);
+            return;
+        }
+        // put_image_data ignores transforms: paint an offscreen canvas, then scale it in.
+        if self.offscreen.is_none() {
+            self.offscreen = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.create_element("canvas").ok())
+                .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok());
+        }
+        let Some(off) = &self.offscreen else { return };
+        if off.width() != w || off.height() != h {
+            off.set_width(w);
+            off.set_height(h);
+        }
+        if let Some(octx) = context(off) {
+            let _ = octx.put_image_data(&img, 0.0, 0.0);
+            ctx.set_image_smoothing_enabled(false);
+            let (z, (px, py)) = (self.zoom, self.pan);
+            let _ =
+                ctx.draw_image_with_html_canvas_element_and_dw_and_dh(off, px, py, f64::from(w) * z, f64::from(h) * z);
         }
     }
 }

@@ -214,7 +214,7 @@ impl Playground {
     pub fn from_fragment(fragment: &str) -> Self {
         let body = fragment.trim_start_matches(['#', '?']);
         let (vs, main): (Vec<&str>, Vec<&str>) = body.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
-        let (mut scenario, errors) = Scenario::from_fragment(&main.join("&"), &["speed", "embed"]);
+        let (mut scenario, errors) = Scenario::from_fragment(&main.join("&"), &["speed", "embed", "layout"]);
         let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         if let Err(e) = scenario.validate_for_page() {
             errors.push(e.to_string());
@@ -510,6 +510,12 @@ impl Playground {
         } else {
             Fault::Crash(NodeSet::single(node))
         };
+        self.command_now(fault, node);
+    }
+
+    /// Apply a fault now, to both variants when comparing, and record it in the
+    /// fault schedule so the link replays it. `highest` is the largest node id it names.
+    fn command_now(&mut self, fault: Fault, highest: NodeId) {
         // Land on a whole millisecond first, so the recorded time replays exactly.
         let at_ms = self.sim.now_us().div_ceil(1000);
         self.sim.advance_to(at_ms * 1000);
@@ -517,7 +523,7 @@ impl Playground {
         self.sim.command(&fault);
         // The same action on A, so the comparison stays one of settings.
         if let Some(a) = &mut self.compare {
-            if node < a.scenario.capacity() {
+            if highest < a.scenario.capacity() {
                 a.sim.advance_to(at_ms * 1000);
                 a.scenario.faults.push(At::Ms(at_ms), fault.clone());
                 a.sim.command(&fault);
@@ -525,6 +531,35 @@ impl Playground {
             }
         }
         self.snapshot();
+        self.version += 1;
+    }
+
+    /// Cut the chosen nodes off from the rest (a rectangle dragged on the graph).
+    /// Nothing happens when the selection is empty or holds every node.
+    pub fn partition(&mut self, mut nodes: Vec<NodeId>) -> bool {
+        nodes.sort_unstable();
+        nodes.dedup();
+        let ids = self.sim.ids();
+        nodes.retain(|&n| n < ids);
+        if nodes.is_empty() || nodes.len() as u32 >= ids {
+            return false;
+        }
+        // Consecutive ids become ranges, so the link stays short.
+        let mut ranges: Vec<(NodeId, NodeId)> = Vec::new();
+        for n in nodes {
+            match ranges.last_mut() {
+                Some(r) if r.1 + 1 == n => r.1 = n,
+                _ => ranges.push((n, n)),
+            }
+        }
+        let highest = ranges.last().map_or(0, |r| r.1);
+        self.command_now(Fault::Partition(vec![NodeSet(ranges)]), highest);
+        true
+    }
+
+    /// Remove every partition and cut now.
+    pub fn heal(&mut self) {
+        self.command_now(Fault::Heal, 0);
     }
 
     /// Write a new update at a node (a rumor, a new version of a key, or one of its
@@ -769,6 +804,27 @@ mod tests {
         p.toggle_node(0);
         let rows = p.inspect().unwrap();
         assert!(rows.iter().any(|(k, v)| *k == "status" && v == "crashed"));
+    }
+
+    /// A rectangle dragged on the graph cuts those nodes off: the partition (with
+    /// consecutive ids as ranges) and the heal are in the link, which replays the run.
+    #[test]
+    fn partition_by_selection_is_in_the_link() {
+        let mut p = Playground::from_fragment("#nodes=100&timing=timed&spread=push-pull");
+        p.step();
+        assert!(p.partition(vec![3, 1, 2, 2, 40, 41, 99]));
+        let frag = p.fragment();
+        assert!(frag.contains("partition:1-3+40-41+99@1s"), "{frag}");
+        p.heal();
+        assert!(p.fragment().contains("heal"), "{}", p.fragment());
+        // Empty or everything: no partition.
+        assert!(!p.partition(Vec::new()));
+        assert!(!p.partition((0..100).collect()));
+        // The link replays the same run.
+        let mut q = Playground::from_fragment(&p.fragment());
+        let t = p.sim.now_us();
+        q.seek(t);
+        assert_eq!(q.sim.metrics().trace_hash, p.sim.metrics().trace_hash);
     }
 
     /// Real time maps to virtual time: at 1× and a 1000 ms interval, 3 s of frames run 3 rounds.

@@ -37,6 +37,8 @@ test('play spreads the rumor to every node', async () => {
   await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished');
   assert.ok(await inkFraction(page, 'graph') > 0.01, 'graph canvas is blank');
   assert.ok(await inkFraction(page, 'chart-coverage') > 0.01, 'chart canvas is blank');
+  // Bytes per round: bars, not just the axes.
+  assert.ok(await inkFraction(page, 'chart-bytes') > 0.02, 'bytes chart is blank');
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -331,4 +333,79 @@ test('signatures stop an invented rumor', async () => {
   assert.ok(await inkFraction(page, 'chart-protocol') > 0.005);
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+// Canvas pixels as a short fingerprint, to tell two pictures apart.
+async function pixelHash(page, testid) {
+  return page.$eval(`[data-testid=${testid}]`, (c) => {
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    let h = 0;
+    for (let i = 0; i < data.length; i += 97) h = (h * 31 + data[i]) >>> 0;
+    return h;
+  });
+}
+
+// Partition by drag: with "Cut a partition" on, a rectangle dragged over the graph
+// cuts those nodes off (written in the link, replayed by it); Heal removes it.
+test('partition by dragging a rectangle, then heal', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=100&spread=push-pull&timing=timed`);
+  await page.click('[data-testid=step]');
+  const box = await page.locator('[data-testid=graph]').boundingBox();
+  await page.click('[data-testid=cut]');
+  await page.mouse.move(box.x + 2, box.y + 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5, { steps: 5 });
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height - 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => decodeURIComponent(location.hash).includes('partition:'));
+  const hash = decodeURIComponent(await page.evaluate(() => location.hash));
+  const m = hash.match(/partition:([0-9+-]+)@(1s|1000ms)/);
+  assert.ok(m, hash);
+  // Some nodes, not all.
+  const ids = m[1].split('+').reduce((n, r) => { const [a, b] = r.split('-').map(Number); return n + (b === undefined ? 1 : b - a + 1); }, 0);
+  assert.ok(ids > 5 && ids < 95, `${ids} nodes cut off`);
+  await page.click('[data-testid=heal]');
+  await page.waitForFunction(() => decodeURIComponent(location.hash).match(/heal@(1s|1000ms)/));
+  // The inspector shows the group of a cut-off node while partitioned: replay the link and look.
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// Zoom (wheel and buttons) and pan change the picture; Fit brings it back.
+// Layouts change it too, and are kept in the link; a bad one is named in the banner.
+test('zoom, pan, layouts and hover', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=300&view=partial&view_size=4`);
+  await page.waitForTimeout(200);
+  const before = await pixelHash(page, 'graph');
+  const box = await page.locator('[data-testid=graph]').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -200);
+  await page.waitForFunction(() => !document.querySelector('[data-testid=reset-view]').disabled);
+  assert.notEqual(await pixelHash(page, 'graph'), before, 'zoom did not change the picture');
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 80, box.y + box.height / 2 + 40, { steps: 5 });
+  await page.mouse.up();
+  await page.click('[data-testid=reset-view]');
+  await page.waitForTimeout(100);
+  assert.equal(await pixelHash(page, 'graph'), before, 'Fit did not restore the view');
+  for (const layout of ['grid', 'circle', 'random', 'force']) {
+    await page.selectOption('[data-testid=layout]', layout);
+    await page.waitForTimeout(150);
+    assert.notEqual(await pixelHash(page, 'graph'), before, layout);
+    assert.ok((await page.evaluate(() => location.hash)).includes(`layout=${layout}`));
+  }
+  // Hover over a node of the grid layout shows its summary.
+  await page.selectOption('[data-testid=layout]', 'grid');
+  let shown = false;
+  for (let i = 0; i < 40 && !shown; i++) {
+    await page.mouse.move(box.x + 12 + (i % 8) * 9, box.y + 12 + Math.floor(i / 8) * 9);
+    shown = await page.locator('[data-testid=hover]').count() > 0;
+  }
+  assert.ok(shown, 'no hover summary');
+  assert.match(await page.textContent('[data-testid=hover]'), /^node \d+: /);
+  assert.deepEqual(problems, []);
+  await page.close();
+  const bad = await open(chrome.browser, `${srv.url}/#layout=spiral`);
+  assert.match(await bad.page.textContent('[data-testid=error]'), /layout: 'spiral' is not allowed; allowed: auto, circle, grid, random, force/);
+  await bad.page.close();
 });
