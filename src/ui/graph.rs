@@ -337,7 +337,7 @@ impl Graph {
     /// which stays warm enough to follow the views as shuffles change them.
     pub fn relax(&mut self, edges: &[(u32, u32)]) {
         let n = self.positions.len();
-        if self.layout != Layout::Force || n > FORCE_MAX || n < 2 || self.grid.is_some() {
+        if self.layout != Layout::Force || !(2..=FORCE_MAX).contains(&n) || self.grid.is_some() {
             return;
         }
         let (w, h) = (f64::from(self.layout_key.1), f64::from(self.layout_key.2));
