@@ -760,6 +760,9 @@ pub trait Runner {
     fn protocol_series(&self) -> Vec<(&'static str, Vec<Option<f64>>)>;
     /// The peers in a node's partial view (empty with a full view).
     fn view_of(&self, n: NodeId) -> Vec<NodeId>;
+    /// Timed mode: when the next event (a tick, a delivery, a timer, a fault or a
+    /// sample) happens; None in rounds mode or when nothing is left.
+    fn next_event_us(&self) -> Option<u64>;
 }
 
 impl<P: Protocol> Runner for Sim<P> {
@@ -870,6 +873,15 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn protocol_series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         self.proto.series()
+    }
+    fn next_event_us(&self) -> Option<u64> {
+        if self.scenario.timing != Timing::Timed || self.finished {
+            return None;
+        }
+        let ev = self.queue.peek().map_or(u64::MAX, |e| e.at);
+        let fault = self.faults.get(self.next_fault).map_or(u64::MAX, |f| f.0);
+        let t = ev.min(fault).min(self.next_sample_us).min(self.max_time_us);
+        (t != u64::MAX).then_some(t)
     }
     fn view_of(&self, n: NodeId) -> Vec<NodeId> {
         match &self.sampler {

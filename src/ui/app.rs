@@ -26,6 +26,7 @@ pub enum Msg {
     Pause,
     Toggle,
     Step,
+    StepEvent,
     Reset,
     SetParam(&'static str, String),
     Speed(String),
@@ -317,6 +318,10 @@ impl App {
                 <button data-testid="play" class="primary" disabled={playing} onclick={link.callback(|_| Msg::Play)} title="Play (space)">{ "▶ Play" }</button>
                 <button data-testid="pause" disabled={!playing} onclick={link.callback(|_| Msg::Pause)} title="Pause (space)">{ "Pause" }</button>
                 <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title="One round (→)">{ "Step" }</button>
+                if self.model.scenario.timing == Timing::Timed {
+                    <button data-testid="step-event" onclick={link.callback(|_| Msg::StepEvent)}
+                        title="To the next event: a tick, a delivery, a timer or a fault (.)">{ "Event" }</button>
+                }
                 <button data-testid="reset" onclick={link.callback(|_| Msg::Reset)} title="Start again, same seed (r)">{ "Reset" }</button>
                 <label class="speed">{ "Speed " }
                     <select data-testid="speed" onchange={on_speed} aria-label="Speed">
@@ -754,6 +759,7 @@ impl Component for App {
             let msg = match e.key().as_str() {
                 " " => Some(Msg::Toggle),
                 "ArrowRight" => Some(Msg::Step),
+                "." => Some(Msg::StepEvent),
                 "r" => Some(Msg::Reset),
                 _ => None,
             };
@@ -819,6 +825,7 @@ impl Component for App {
                 }
             }
             Msg::Step => self.model.step(),
+            Msg::StepEvent => self.model.step_event(),
             Msg::Reset => {
                 self.model.reset();
                 self.model.playing = false;

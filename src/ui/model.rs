@@ -44,7 +44,7 @@ impl Speed {
 }
 
 /// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
-pub const PRESETS: [(&str, &str); 24] = [
+pub const PRESETS: [(&str, &str); 25] = [
     ("Default: push, 200 nodes", ""),
     ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
     ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
@@ -61,6 +61,10 @@ pub const PRESETS: [(&str, &str); 24] = [
     (
         "A/B: Merkle vs whole-store anti-entropy",
         "nodes=300&protocol=anti-entropy&spread=push-pull&fanout=1&keys=10000&updates=100&vs.reconcile=full",
+    ),
+    (
+        "LAN (timed, 200 ms interval, 0.2–1 ms latency)",
+        "nodes=500&spread=push-pull&timing=timed&interval_ms=200&latency_ms_min=0.2&latency_ms_max=1",
     ),
     (
         "Lossy WAN (timed, log-normal, 20% loss)",
@@ -426,6 +430,34 @@ impl Playground {
         self.snapshot();
     }
 
+    /// Timed mode: run to the next event time (every event due then: a tick, a
+    /// delivery, a timer, a fault), the finest step there is. Rounds: one round.
+    pub fn step_event(&mut self) {
+        let Some(t) = self.sim.next_event_us() else { return self.step() };
+        self.playing = false;
+        // An event due now has run already; go to the next instant that holds one.
+        let t = if t <= self.sim.now_us() { self.sim.now_us() + 1 } else { t };
+        self.sim.advance_to(t);
+        self.sync_compare(t);
+        self.clock_us = self.now_us() as f64;
+        self.snapshot();
+    }
+
+    /// The node's latest messages, newest first, from the drawing buffer: "→ 12 at 3.214 s (lost)".
+    pub fn last_messages(&self, node: NodeId, max: usize) -> Vec<String> {
+        self.edges
+            .iter()
+            .rev()
+            .filter(|e| e.from == node || e.to == node)
+            .take(max)
+            .map(|e| {
+                let (arrow, peer) = if e.from == node { ("→", e.to) } else { ("←", e.from) };
+                let lost = if e.arrive_us == u64::MAX { " (lost)" } else { "" };
+                format!("{arrow} {peer} at {:.3} s{lost}", e.sent_us as f64 / 1e6)
+            })
+            .collect()
+    }
+
     /// Advance by `real_ms` of wall time at the current speed, spending at most
     /// `budget_ms` of the `clock` (milliseconds) on it, so a frame never stalls the page.
     pub fn frame(&mut self, real_ms: f64, budget_ms: f64, clock: &dyn Fn() -> f64) {
@@ -633,7 +665,12 @@ impl Playground {
 
     /// Inspector rows for the selected node.
     pub fn inspect(&self) -> Option<Vec<(&'static str, String)>> {
-        self.selected.filter(|&n| n < self.sim.ids()).map(|n| self.sim.inspect(n))
+        self.selected.filter(|&n| n < self.sim.ids()).map(|n| {
+            let mut rows = self.sim.inspect(n);
+            let last = self.last_messages(n, 5);
+            rows.push(("last messages", if last.is_empty() { "none recently".into() } else { last.join("; ") }));
+            rows
+        })
     }
 
     pub fn select(&mut self, node: Option<NodeId>) {
@@ -825,6 +862,28 @@ mod tests {
         let t = p.sim.now_us();
         q.seek(t);
         assert_eq!(q.sim.metrics().trace_hash, p.sim.metrics().trace_hash);
+    }
+
+    /// Step one event in timed mode moves time forward by less than an interval, to an
+    /// instant where something happened, and never backwards; the inspector lists the
+    /// node's latest messages.
+    #[test]
+    fn step_one_event() {
+        let mut p = Playground::from_fragment("#nodes=50&timing=timed&spread=push-pull");
+        let mut last = p.sim.now_us();
+        let mut sent = p.sim.stats().sent;
+        for _ in 0..40 {
+            p.step_event();
+            let now = p.sim.now_us();
+            assert!(now > last && now - last < 1_000_000, "{last} -> {now}");
+            last = now;
+            sent = sent.max(p.sim.stats().sent);
+        }
+        assert!(sent > 0, "forty events and no message");
+        p.select(Some(0));
+        let rows = p.inspect().unwrap();
+        let last = rows.iter().find(|(k, _)| *k == "last messages").unwrap();
+        assert!(last.1.contains(" at ") && (last.1.contains('→') || last.1.contains('←')), "{}", last.1);
     }
 
     /// Real time maps to virtual time: at 1× and a 1000 ms interval, 3 s of frames run 3 rounds.
