@@ -125,7 +125,7 @@ impl Kind {
     pub fn allowed(&self) -> String {
         match self {
             Kind::Int { min, max } => format!("allowed a whole number from {min} to {max}"),
-            Kind::Float { min, max } => format!("allowed a number from {min} to {max}"),
+            Kind::Float { min, max } => format!("allowed a number from {} to {}", short_f64(*min), short_f64(*max)),
             Kind::Choice(c) => format!("allowed: {}", c.join(", ")),
             Kind::Schedule => "allowed: a fault schedule such as crash:3@10s,restart:3@20s,partition:0-49/50-99@5r,heal@15s,loss:0.3@30s".into(),
         }
@@ -147,6 +147,17 @@ pub struct ParamSpec {
 impl ParamSpec {
     fn invalid(&self, value: &str) -> ScenarioError {
         ScenarioError::Invalid { field: self.key.into(), value: value.into(), allowed: self.kind.allowed() }
+    }
+}
+
+/// The shorter of the plain and the scientific text of a number, either of which
+/// parses back to the same f64: `0.25`, `1e-12`, `2e300`.
+pub fn short_f64(x: f64) -> String {
+    let (plain, sci) = (format!("{x}"), format!("{x:e}"));
+    if sci.len() < plain.len() {
+        sci
+    } else {
+        plain
     }
 }
 
@@ -184,8 +195,7 @@ impl ParamValue for f64 {
         Ok(v)
     }
     fn to_param(&self) -> String {
-        // Shortest text that parses back to the same f64.
-        format!("{self}")
+        short_f64(*self)
     }
     fn check(&self, spec: &ParamSpec) -> Result<(), ScenarioError> {
         match spec.kind {
@@ -973,6 +983,11 @@ mod tests {
         assert!(e.contains("did you mean 'fanout'"), "{e}");
         let e = s.set("loss_rate", "NaN").unwrap_err().to_string();
         assert!(e.contains("loss_rate"), "{e}");
+        // Tiny and huge numbers read as numbers, not as hundreds of digits.
+        let e = s.set("target_error", "1e-300").unwrap_err().to_string();
+        assert!(e.contains("'1e-300'") && e.contains("from 1e-12 to 1"), "{e}");
+        s.set("target_error", "0.000001").unwrap();
+        assert_eq!(s.get("target_error").unwrap(), "1e-6");
     }
 
     /// Cross-field rules are checked and name the field to fix.

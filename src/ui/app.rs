@@ -450,7 +450,8 @@ impl App {
     fn protocol_stats(&self) -> Vec<(&'static str, String, &'static str)> {
         let sc = &self.model.scenario;
         let plain = matches!(sc.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
-        if plain && sc.malicious_count() == 0 {
+        let finished = self.model.sim.finished();
+        if plain && sc.malicious_count() == 0 && !finished {
             return Vec::new();
         }
         let m = self.model.sim.metrics();
@@ -490,7 +491,14 @@ impl App {
                 out.push(("split brain", ms(get("split_brain_ms")), "split-brain"));
                 return out;
             }
-            ProtocolKind::Rumor | ProtocolKind::AntiEntropy => return out,
+            ProtocolKind::Rumor | ProtocolKind::AntiEntropy => {
+                // At the end: the residue (nodes that never heard) and the traffic, as Demers et al. report them.
+                if finished {
+                    out.push(("residue", format!("{:.4}", m.residue), "residue"));
+                    out.push(("traffic (update msgs / node)", format!("{:.2}", m.traffic), "traffic"));
+                }
+                return out;
+            }
             _ => {}
         }
         out.extend([
