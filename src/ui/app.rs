@@ -20,7 +20,31 @@ const FRAME_BUDGET_MS: f64 = 10.0;
 /// The animation-frame callback, which re-requests itself each frame.
 type FrameLoop = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
 
+/// JavaScript callbacks of a mounted playground, by event name ("metrics", "finish").
+#[derive(Clone, Default)]
+pub struct Listeners(pub Rc<RefCell<Vec<(String, js_sys::Function)>>>);
+
+impl PartialEq for Listeners {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// How the component starts: the page (its scenario from the address bar, which
+/// it keeps up to date), or a playground mounted by `GossipLab.mount` into an
+/// element of another page (its scenario given, the address bar left alone, no
+/// page-wide keys, and its figures reported to `listeners`).
+#[derive(Properties, PartialEq, Default)]
+pub struct Props {
+    #[prop_or_default]
+    pub mounted: Option<String>,
+    #[prop_or_default]
+    pub listeners: Listeners,
+}
+
 pub enum Msg {
+    /// Replace the scenario (a mounted playground's `set`), as a fragment.
+    Load(String),
     Frame(f64),
     Play,
     Pause,
@@ -34,6 +58,8 @@ pub enum Msg {
     DismissErrors,
     NewSeed,
     Share,
+    /// Show the iframe snippet for this run.
+    EmbedSnippet,
     /// A click on the graph: select (inspect), or with shift / alt crash or restart.
     GraphClick(f64, f64, bool),
     Seek(f64),
@@ -58,6 +84,8 @@ pub enum Msg {
     /// Dragging on the graph cuts a partition instead of panning.
     ToggleCut,
     Heal,
+    /// Download: "csv", "json", or the test id of a canvas (as PNG).
+    Export(String),
 }
 
 /// A drag on the graph: where it started, where it is, whether it moved enough to count.
@@ -95,8 +123,17 @@ pub struct App {
     dark: bool,
     embed: bool,
     share_note: Option<String>,
+    snippet: Option<String>,
     _frame: FrameLoop,
     _keys: Option<Closure<dyn FnMut(KeyboardEvent)>>,
+    /// False once destroyed: the frame loop stops.
+    alive: Rc<std::cell::Cell<bool>>,
+    /// Mounted by the JS API: no address bar, no page-wide keys.
+    mounted: bool,
+    listeners: Listeners,
+    /// The parameters an embed shows in its control strip (`controls=fanout,loss_rate`).
+    strip: Vec<&'static ParamSpec>,
+    finished_reported: bool,
 }
 
 fn window() -> web_sys::Window {
@@ -122,6 +159,9 @@ fn location_fragment() -> String {
 
 impl App {
     fn write_url(&self) {
+        if self.mounted {
+            return; // an embed in another page leaves that page's address alone
+        }
         let mut frag = self.model.fragment();
         if self.layout != Layout::Auto {
             frag.push_str(&format!("&layout={}", self.layout.word()));
@@ -133,6 +173,36 @@ impl App {
             let url = format!("{}#{frag}", window().location().pathname().unwrap_or_default());
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
         }
+    }
+
+    /// Tell a mounted playground's listeners where the run is: "metrics" on every
+    /// change, "finish" once when it ends.
+    fn notify(&mut self) {
+        let listeners = self.listeners.0.borrow();
+        if listeners.is_empty() {
+            return;
+        }
+        let last = self.model.sim.series().points.last().copied();
+        let obj = js_sys::Object::new();
+        let set = |k: &str, v: f64| {
+            let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), &JsValue::from_f64(v));
+        };
+        set("round", f64::from(self.model.sim.round()));
+        set("t_ms", self.model.sim.now_us() as f64 / 1000.0);
+        set("coverage", self.model.coverage());
+        set("live", self.model.sim.live() as f64);
+        set("msgs", last.map_or(0.0, |p| p.msgs as f64));
+        set("bytes", last.map_or(0.0, |p| p.bytes as f64));
+        let finished = self.model.sim.finished();
+        let _ = js_sys::Reflect::set(&obj, &JsValue::from_str("finished"), &JsValue::from_bool(finished));
+        for (event, f) in listeners.iter() {
+            let fire = event == "metrics" || (event == "finish" && finished && !self.finished_reported);
+            if fire {
+                let _ = f.call1(&JsValue::NULL, &obj);
+            }
+        }
+        drop(listeners);
+        self.finished_reported |= finished;
     }
 
     fn draw(&mut self) {
@@ -335,6 +405,7 @@ impl App {
                     </button>
                     <button data-testid="new-seed" onclick={link.callback(|_| Msg::NewSeed)} title="Same settings, another random run">{ "New seed" }</button>
                     <button data-testid="share" onclick={link.callback(|_| Msg::Share)} title="Copy a link that reproduces this run">{ "Share link" }</button>
+                    <button data-testid="embed" onclick={link.callback(|_| Msg::EmbedSnippet)} title="HTML to put this run into a blog post or docs page (see /embed.html)">{ "Embed" }</button>
                 }
             </div>
         }
@@ -589,9 +660,30 @@ impl App {
                 <button data-testid="cut" aria-pressed={self.cut_mode.to_string()} class={classes!(self.cut_mode.then_some("active"))}
                     onclick={link.callback(|_| Msg::ToggleCut)}
                     title="Then drag a rectangle on the graph: the nodes inside are cut off from the rest (recorded in the link)">
-                    { if self.cut_mode { "Drag a rectangle…" } else { "Cut a partition" } }
+                    // One label in both states, so the bar never reflows under the pointer.
+                    { "Cut a partition" }
                 </button>
                 <button data-testid="heal" onclick={link.callback(|_| Msg::Heal)} title="Remove every partition and cut now (recorded in the link)">{ "Heal" }</button>
+                <select data-testid="export" aria-label="Export" onchange={link.callback(|e: Event| {
+                    let sel = e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok());
+                    let v = sel.as_ref().map(|s| s.value()).unwrap_or_default();
+                    if let Some(s) = sel { s.set_value(""); }
+                    Msg::Export(v)
+                })}>
+                    <option value="" selected=true>{ "Export…" }</option>
+                    <option value="csv">{ "Chart data (CSV)" }</option>
+                    <option value="json">{ "Scenario (JSON, for gossip-lab run --scenario)" }</option>
+                    <option value="graph">{ "Graph (PNG)" }</option>
+                    <option value="chart-coverage">{ "Coverage chart (PNG)" }</option>
+                    <option value="chart-messages">{ "Messages chart (PNG)" }</option>
+                    <option value="chart-bytes">{ "Bytes chart (PNG)" }</option>
+                    if series_name(&self.model.scenario).is_some() {
+                        <option value="chart-protocol">{ "Protocol chart (PNG)" }</option>
+                    }
+                    if self.model.scenario.membership_like() {
+                        <option value="chart-detections">{ "Detection chart (PNG)" }</option>
+                    }
+                </select>
             </div>
         }
     }
@@ -681,6 +773,29 @@ fn state_label(s: NodeState, sc: &crate::scenario::Scenario) -> &'static str {
     }
 }
 
+/// Save `text` as a file named `name` (a Blob behind a temporary link).
+fn download_text(name: &str, mime: &str, text: &str) {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let bag = web_sys::BlobPropertyBag::new();
+    bag.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &bag) else { return };
+    if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
+        download_url(name, &url);
+        let _ = web_sys::Url::revoke_object_url(&url);
+    }
+}
+
+/// Follow a temporary `<a download>` link to `url`.
+fn download_url(name: &str, url: &str) {
+    let Some(doc) = window().document() else { return };
+    let Some(a) = doc.create_element("a").ok().and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok()) else {
+        return;
+    };
+    a.set_href(url);
+    a.set_download(name);
+    a.click();
+}
+
 /// The protocol series the page charts for this scenario, if any.
 fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
     match sc.protocol {
@@ -714,12 +829,34 @@ fn format_ms(t: f64) -> String {
 
 impl Component for App {
     type Message = Msg;
-    type Properties = ();
+    type Properties = Props;
 
     fn create(ctx: &Context<Self>) -> Self {
-        let fragment = location_fragment();
-        let embed = fragment.split('&').any(|kv| kv == "embed=1");
+        let mounted = ctx.props().mounted.is_some();
+        let fragment = ctx.props().mounted.clone().unwrap_or_else(location_fragment);
+        let embed = mounted || fragment.split('&').any(|kv| kv == "embed=1");
+        let mut strip_errors = Vec::new();
+        let strip: Vec<&'static ParamSpec> = fragment
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("controls="))
+            .map(|list| {
+                crate::scenario::percent_decode(list)
+                    .split(',')
+                    .filter(|k| !k.is_empty())
+                    .filter_map(|k| {
+                        let spec = crate::scenario::spec(k);
+                        if spec.is_none() {
+                            strip_errors.push(format!(
+                                "controls: '{k}' is not a setting; allowed: any key of gossip-lab params"
+                            ));
+                        }
+                        spec
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut model = Playground::from_fragment(&fragment);
+        model.errors.extend(strip_errors);
         if let Some(speed) = fragment.split('&').find_map(|kv| kv.strip_prefix("speed=")) {
             match Speed::from_label(&speed.replace("%C3%97", "×"))
                 .or_else(|| speed.parse::<f64>().ok().map(Speed::Times))
@@ -740,11 +877,16 @@ impl Component for App {
         }
         let dark = window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches());
 
-        // The animation loop: one message per frame.
+        // The animation loop: one message per frame, until the component is destroyed.
+        let alive = Rc::new(std::cell::Cell::new(true));
         let frame: FrameLoop = Rc::new(RefCell::new(None));
         let again = frame.clone();
         let link = ctx.link().clone();
+        let running = alive.clone();
         *frame.borrow_mut() = Some(Closure::new(move |ts: f64| {
+            if !running.get() {
+                return;
+            }
             link.send_message(Msg::Frame(ts));
             if let Some(cb) = again.borrow().as_ref() {
                 let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
@@ -776,8 +918,10 @@ impl Component for App {
                 link.send_message(m);
             }
         });
-        if let Some(doc) = window().document() {
-            let _ = doc.add_event_listener_with_callback("keydown", keys.as_ref().unchecked_ref());
+        if !mounted {
+            if let Some(doc) = window().document() {
+                let _ = doc.add_event_listener_with_callback("keydown", keys.as_ref().unchecked_ref());
+            }
         }
         App {
             model,
@@ -806,8 +950,14 @@ impl Component for App {
             dark,
             embed,
             share_note: None,
+            snippet: None,
             _frame: frame,
-            _keys: Some(keys),
+            _keys: (!mounted).then_some(keys),
+            alive,
+            mounted,
+            listeners: ctx.props().listeners.clone(),
+            strip,
+            finished_reported: false,
         }
     }
 
@@ -821,7 +971,16 @@ impl Component for App {
                 // Re-render the text only when something changed.
                 let changed = self.shown != self.model.version;
                 self.shown = self.model.version;
+                if changed {
+                    self.notify();
+                }
                 return changed;
+            }
+            Msg::Load(fragment) => {
+                let speed = self.model.speed;
+                self.model = Playground::from_fragment(&fragment);
+                self.model.speed = speed;
+                self.finished_reported = false;
             }
             Msg::Play => self.model.play(),
             Msg::Pause => self.model.pause(),
@@ -869,6 +1028,25 @@ impl Component for App {
                     if getrandom::fill(&mut buf).is_ok() { u64::from_le_bytes(buf) } else { now_ms().to_bits() };
                 self.model.new_seed(entropy);
                 self.write_url();
+            }
+            Msg::EmbedSnippet => {
+                if self.snippet.take().is_none() {
+                    let loc = window().location();
+                    let base = format!("{}{}", loc.origin().unwrap_or_default(), loc.pathname().unwrap_or_default());
+                    let frag = self.model.fragment();
+                    // The settings that differ from the defaults are the ones readers may want to change.
+                    let keys: Vec<&str> = frag
+                        .split('&')
+                        .filter_map(|kv| kv.split_once('=').map(|(k, _)| k))
+                        .filter(|k| *k != "v" && *k != "seed" && *k != "faults" && !k.starts_with("vs."))
+                        .take(4)
+                        .collect();
+                    let controls =
+                        if keys.is_empty() { String::new() } else { format!("&controls={}", keys.join(",")) };
+                    self.snippet = Some(format!(
+                        "<iframe src=\"{base}#{frag}&embed=1{controls}\" width=\"640\" height=\"560\" style=\"border:0\" title=\"Gossip Lab\" loading=\"lazy\"></iframe>"
+                    ));
+                }
             }
             Msg::Share => {
                 self.write_url();
@@ -975,6 +1153,30 @@ impl Component for App {
                     self.write_url();
                 }
             }
+            Msg::Export(what) => {
+                let stem = format!("gossip-lab-{}-seed{}", self.model.scenario.protocol, self.model.scenario.seed);
+                match what.as_str() {
+                    "csv" => download_text(&format!("{stem}.csv"), "text/csv", &self.model.series_csv()),
+                    "json" => {
+                        download_text(&format!("{stem}.json"), "application/json", &self.model.scenario.to_json())
+                    }
+                    canvas => {
+                        let node = match canvas {
+                            "graph" => &self.graph_ref,
+                            "chart-coverage" => &self.chart_ref,
+                            "chart-messages" => &self.msgs_ref,
+                            "chart-bytes" => &self.bytes_ref,
+                            "chart-protocol" => &self.proto_ref,
+                            "chart-detections" => &self.detect_ref,
+                            _ => return false,
+                        };
+                        if let Some(url) = node.cast::<HtmlCanvasElement>().and_then(|c| c.to_data_url().ok()) {
+                            download_url(&format!("{stem}-{canvas}.png"), &url);
+                        }
+                    }
+                }
+                return false;
+            }
             Msg::ToggleCut => self.cut_mode = !self.cut_mode,
             Msg::Heal => {
                 self.model.heal();
@@ -1012,6 +1214,13 @@ impl Component for App {
                 if let Some(href) = &self.share_note {
                     <div class="note" data-testid="share-note">{ "Link copied: " }<input readonly=true value={href.clone()} data-testid="share-link" aria-label="Share link" /></div>
                 }
+                if let Some(code) = &self.snippet {
+                    <div class="note" data-testid="embed-note">
+                        { "Paste into a page: " }
+                        <textarea readonly=true rows="3" data-testid="embed-snippet" aria-label="Embed snippet" value={code.clone()} />
+                        <a href="embed.html" target="_blank" rel="noopener">{ "more ways to embed" }</a>
+                    </div>
+                }
                 <main>
                     <section class="stage">
                         { self.view_toolbar(ctx) }
@@ -1047,9 +1256,20 @@ impl Component for App {
                         { self.view_compare_table() }
                     </section>
                     if !self.embed { { self.view_controls(ctx) } }
+                    if self.embed && !self.strip.is_empty() {
+                        <aside class="strip" data-testid="strip" aria-label="Settings">
+                            { for self.strip.iter().map(|p| self.view_param(ctx, p)) }
+                        </aside>
+                    }
                 </main>
             </div>
         }
+    }
+
+    fn destroy(&mut self, _ctx: &Context<Self>) {
+        self.alive.set(false);
+        // A frame may already be requested: the closure must outlive it (it returns at once).
+        std::mem::forget(self._frame.clone());
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
@@ -1085,13 +1305,17 @@ fn install_panic_panel() {
 pub fn start() {
     install_panic_panel();
     let doc = window().document().expect("a document");
-    match doc.get_element_by_id("app") {
-        Some(root) => {
-            root.set_inner_html("");
-            yew::Renderer::<App>::with_root(root).render();
-        }
-        None => {
-            yew::Renderer::<App>::new().render();
-        }
+    // The playground mounts into `#app`; a page without one (the embed docs, a
+    // blog) only loads the library and mounts playgrounds with `mount`.
+    if let Some(root) = doc.get_element_by_id("app") {
+        root.set_inner_html("");
+        yew::Renderer::<App>::with_root(root).render();
     }
+}
+
+/// Mount a playground into `element` with a scenario fragment; see `crate::embed`.
+pub fn mount(element: web_sys::Element, fragment: &str, listeners: Listeners) -> yew::AppHandle<App> {
+    element.set_inner_html("");
+    let props = Props { mounted: Some(fragment.to_string()), listeners };
+    yew::Renderer::<App>::with_root_and_props(element, props).render()
 }

@@ -5,11 +5,11 @@
 pub mod model;
 
 #[cfg(target_arch = "wasm32")]
-mod app;
+pub mod app;
 #[cfg(target_arch = "wasm32")]
 mod chart;
 #[cfg(target_arch = "wasm32")]
 mod graph;
 
 #[cfg(target_arch = "wasm32")]
-pub use app::start;
+pub use app::{mount, start, App, Listeners, Msg};

@@ -218,7 +218,8 @@ impl Playground {
     pub fn from_fragment(fragment: &str) -> Self {
         let body = fragment.trim_start_matches(['#', '?']);
         let (vs, main): (Vec<&str>, Vec<&str>) = body.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
-        let (mut scenario, errors) = Scenario::from_fragment(&main.join("&"), &["speed", "embed", "layout"]);
+        let (mut scenario, errors) =
+            Scenario::from_fragment(&main.join("&"), &["speed", "embed", "layout", "controls"]);
         let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         if let Err(e) = scenario.validate_for_page() {
             errors.push(e.to_string());
@@ -441,6 +442,63 @@ impl Playground {
         self.sync_compare(t);
         self.clock_us = self.now_us() as f64;
         self.snapshot();
+    }
+
+    /// Every chart's data as CSV, one row per sample: round, time, coverage, nodes
+    /// still spreading, live nodes, messages and bytes so far, and the protocol's
+    /// own series; with a comparison, variant A's columns follow with an `a_` prefix.
+    pub fn series_csv(&self) -> String {
+        let columns = |sim: &dyn Runner| {
+            let extra = sim.protocol_series();
+            let mut head: Vec<String> = ["round", "t_ms", "coverage", "active", "live", "msgs", "bytes"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            head.extend(extra.iter().map(|(k, _)| k.to_string()));
+            let rows: Vec<Vec<String>> = sim
+                .series()
+                .points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let mut row = vec![
+                        p.round.to_string(),
+                        format!("{}", p.t_ms),
+                        format!("{}", p.coverage),
+                        p.active.to_string(),
+                        p.live.to_string(),
+                        p.msgs.to_string(),
+                        p.bytes.to_string(),
+                    ];
+                    row.extend(
+                        extra
+                            .iter()
+                            .map(|(_, v)| v.get(i).copied().flatten().map_or(String::new(), |x| format!("{x}"))),
+                    );
+                    row
+                })
+                .collect();
+            (head, rows)
+        };
+        let (mut head, mut rows) = columns(self.sim.as_ref());
+        if let Some(a) = &self.compare {
+            let (ha, ra) = columns(a.sim.as_ref());
+            let width = ha.len();
+            head.extend(ha.into_iter().map(|h| format!("a_{h}")));
+            let n = rows.len().max(ra.len());
+            let width_b = head.len() - width;
+            rows.resize(n, vec![String::new(); width_b]);
+            for (i, row) in rows.iter_mut().enumerate() {
+                row.extend(ra.get(i).cloned().unwrap_or_else(|| vec![String::new(); width]));
+            }
+        }
+        let mut out = head.join(",");
+        out.push('\n');
+        for row in rows {
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+        out
     }
 
     /// The node's latest messages, newest first, from the drawing buffer: "→ 12 at 3.214 s (lost)".
@@ -862,6 +920,24 @@ mod tests {
         let t = p.sim.now_us();
         q.seek(t);
         assert_eq!(q.sim.metrics().trace_hash, p.sim.metrics().trace_hash);
+    }
+
+    /// The CSV export has a header and one row per sample, with the protocol's own
+    /// series, and variant A's columns when comparing; the JSON export reads back.
+    #[test]
+    fn exports() {
+        let mut p = Playground::from_fragment("#nodes=500&protocol=aggregate&fanout=1&vs.exchange=push-sum");
+        for _ in 0..5 {
+            p.step();
+        }
+        let csv = p.series_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].starts_with("round,t_ms,coverage,active,live,msgs,bytes,variance"), "{}", lines[0]);
+        assert!(lines[0].contains(",a_round,") && lines[0].contains("a_variance"), "{}", lines[0]);
+        assert_eq!(lines.len(), 1 + p.sim.series().points.len());
+        let width = lines[0].split(',').count();
+        assert!(lines.iter().all(|l| l.split(',').count() == width));
+        assert_eq!(Scenario::from_json(&p.scenario.to_json()).unwrap(), p.scenario);
     }
 
     /// Step one event in timed mode moves time forward by less than an interval, to an

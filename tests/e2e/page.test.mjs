@@ -350,8 +350,9 @@ async function pixelHash(page, testid) {
 test('partition by dragging a rectangle, then heal', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=100&spread=push-pull&timing=timed`);
   await page.click('[data-testid=step]');
-  const box = await page.locator('[data-testid=graph]').boundingBox();
   await page.click('[data-testid=cut]');
+  assert.equal(await page.getAttribute('[data-testid=cut]', 'aria-pressed'), 'true');
+  const box = await page.locator('[data-testid=graph]').boundingBox();
   await page.mouse.move(box.x + 2, box.y + 2);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5, { steps: 5 });
@@ -408,4 +409,66 @@ test('zoom, pan, layouts and hover', async () => {
   const bad = await open(chrome.browser, `${srv.url}/#layout=spiral`);
   assert.match(await bad.page.textContent('[data-testid=error]'), /layout: 'spiral' is not allowed; allowed: auto, circle, grid, random, force/);
   await bad.page.close();
+});
+
+// Embeds: on the docs page two playgrounds mounted through the JS API run on their
+// own (playing one leaves the other alone), set() changes one and refuses a bad
+// value by name, destroy() empties its element; the custom element shows the
+// controls its author chose and names bad input in place.
+test('embeds run independently through the JS API and the custom element', async () => {
+  const page = await chrome.browser.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.goto(`${srv.url}/embed.html`);
+  await page.waitForFunction(() => window.demo);
+  const round = (id) => page.$eval(`[data-testid=${id}] [data-testid=round]`, (e) => Number(e.textContent));
+  await page.evaluate(() => window.demo.a.play());
+  await page.waitForFunction(() => document.querySelector('[data-testid=api-a-status]').textContent.startsWith('finished'), null, { timeout: 20000 });
+  assert.ok(await round('api-a') > 5);
+  assert.equal(await round('api-b'), 0, 'playing A moved B');
+  assert.match(await page.textContent('[data-testid=api-a-status]'), /finished: 100\.0% in \d+ rounds/);
+  const err = await page.evaluate(() => { try { window.demo.b.set('fanout', '0'); return null; } catch (e) { return e.message; } });
+  assert.match(err, /fanout: '0' is not allowed; allowed a whole number from 1 to 64/);
+  await page.evaluate(() => { window.demo.b.set('spread', 'push'); window.demo.b.play(); });
+  assert.match(await page.evaluate(() => window.demo.b.scenario()), /spread=push$/);
+  await page.waitForFunction(() => document.querySelector('[data-testid=api-b-status]').textContent.startsWith('finished'), null, { timeout: 20000 });
+  await page.evaluate(() => window.demo.a.destroy());
+  assert.equal(await page.$eval('[data-testid=api-a]', (e) => e.children.length), 0);
+  assert.equal(await page.locator('[data-testid=element-demo] [data-testid=param-exchange]').count(), 1);
+  assert.equal(await page.locator('[data-testid=element-demo] [data-testid=param-loss_rate]').count(), 1);
+  assert.match(await page.getAttribute('[data-testid=element-bad]', 'data-error'), /nodes: '0' is not allowed; allowed a whole number from 2 to/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// Export: the chart data as CSV and the scenario as JSON; the JSON runs natively
+// (gossip-lab run --scenario) to the same trace as the page; the Embed button
+// writes an iframe snippet for this run.
+test('export data and scenario; embed snippet', async () => {
+  const frag = 'nodes=400&spread=push-pull&loss_rate=0.1&seed=9';
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#${frag}&speed=max`);
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished');
+  const save = async (value) => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.selectOption('[data-testid=export]', value)]);
+    return fs.readFileSync(await dl.path(), 'utf8');
+  };
+  const csv = (await save('csv')).trim().split('\n');
+  assert.equal(csv[0], 'round,t_ms,coverage,active,live,msgs,bytes');
+  assert.equal(Number(csv.at(-1).split(',')[2]), 1, 'last row is not at full coverage');
+  const json = await save('json');
+  const file = path.join(fs.mkdtempSync(path.join(root, 'target', 'e2e-')), 's.json');
+  fs.writeFileSync(file, json);
+  const native = JSON.parse(execFileSync(path.join(root, 'target/debug/gossip-lab'), ['run', '--scenario', file, '--json']).toString());
+  const browser = await page.evaluate((f) => window.wasmBindings.runScenario(f), frag);
+  assert.equal(native.trace_hash, browser.trace_hash);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.selectOption('[data-testid=export]', 'graph')]);
+  assert.match(dl.suggestedFilename(), /^gossip-lab-rumor-seed9-graph\.png$/);
+  const bytes = fs.readFileSync(await dl.path());
+  assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'not a PNG');
+  await page.click('[data-testid=embed]');
+  assert.match(await page.inputValue('[data-testid=embed-snippet]'), /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/#v=1&nodes=400.*&embed=1&controls=nodes,spread,loss_rate" /);
+  assert.deepEqual(problems, []);
+  await page.close();
 });
