@@ -33,7 +33,9 @@ pub fn draw_coverage(
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
     // x range: rounds (intervals), covering the measured run, the theory's climb and earlier runs.
     let measured_end = series.points.last().map_or(0.0, |p| p.t_ms / f64::from(interval_ms));
-    let theory_end = theory.iter().position(|&x| x > 0.999).map_or(theory.len(), |i| i + 1) as f64;
+    // Where the theory levels off: at 100%, or at the residue a stop rule leaves.
+    let plateau = theory.last().copied().unwrap_or(1.0);
+    let theory_end = theory.iter().position(|&x| (plateau - x).abs() < 1e-3).map_or(theory.len(), |i| i + 2) as f64;
     let past_end = past.iter().filter_map(|r| r.points.last().map(|p| p.0)).fold(0.0, f64::max);
     let other_end = other.map_or(0.0, |o| o.series.points.last().map_or(0.0, |p| p.t_ms / f64::from(o.interval_ms)));
     let x_max = measured_end.max(theory_end).max(past_end).max(other_end).max(4.0).ceil();
