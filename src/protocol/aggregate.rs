@@ -215,6 +215,13 @@ impl Aggregate {
         }
     }
 
+    /// Node n takes the mean of its pair and the one it was sent (or the extreme).
+    fn mix_in(&mut self, n: NodeId, pair: (f64, f64)) {
+        let sl = self.slots[n as usize];
+        let (s, w) = self.combine((sl.s, sl.w), pair);
+        self.slots[n as usize] = Slot { s, w };
+    }
+
     fn current_epoch(&self, round: u32) -> u32 {
         round.checked_div(self.epoch_rounds).unwrap_or(0)
     }
@@ -299,40 +306,27 @@ impl Protocol for Aggregate {
         }
     }
 
-    fn on_message(&mut self, _from: NodeId, msg: AggMsg, cx: &mut Ctx<'_, AggMsg>) {
+    fn on_message(&mut self, from: NodeId, msg: AggMsg, cx: &mut Ctx<'_, AggMsg>) {
         let n = cx.node;
         if self.is_malicious(n) {
             // Swallowed: a push-sum share's mass is gone, a push-pull initiator waits in vain.
             return;
         }
+        let (AggMsg::Pair { epoch, .. } | AggMsg::Reply { epoch, .. } | AggMsg::Share { epoch, .. }) = msg;
+        // A message from a newer epoch restarts this node first (its own pair is then
+        // fresh); one from an older epoch is ignored.
+        if !self.align(n, epoch) {
+            self.stale += 1;
+            return;
+        }
         match msg {
-            AggMsg::Pair { s, w, epoch } => {
-                if !self.align(n, epoch) {
-                    self.stale += 1;
-                    return;
-                }
+            AggMsg::Pair { s, w, .. } => {
                 let sl = self.slots[n as usize];
-                cx.reply(_from, AggMsg::Reply { s: sl.s, w: sl.w, epoch: self.epoch_of(n) });
-                let (s2, w2) = self.combine((sl.s, sl.w), (s, w));
-                self.slots[n as usize].s = s2;
-                self.slots[n as usize].w = w2;
+                cx.reply(from, AggMsg::Reply { s: sl.s, w: sl.w, epoch: self.epoch_of(n) });
+                self.mix_in(n, (s, w));
             }
-            AggMsg::Reply { s, w, epoch } => {
-                // A reply from a newer epoch restarts this node first; its own pair is then fresh.
-                if !self.align(n, epoch) {
-                    self.stale += 1;
-                    return;
-                }
-                let sl = self.slots[n as usize];
-                let (s2, w2) = self.combine((sl.s, sl.w), (s, w));
-                self.slots[n as usize].s = s2;
-                self.slots[n as usize].w = w2;
-            }
-            AggMsg::Share { s, w, epoch } => {
-                if !self.align(n, epoch) {
-                    self.stale += 1;
-                    return;
-                }
+            AggMsg::Reply { s, w, .. } => self.mix_in(n, (s, w)),
+            AggMsg::Share { s, w, .. } => {
                 let sl = &mut self.slots[n as usize];
                 match self.function {
                     AggFunction::Min => sl.s = sl.s.min(s),
