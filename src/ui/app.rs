@@ -10,9 +10,9 @@ use yew::prelude::*;
 
 use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, Other};
 use super::graph::{context, css, fit, Graph, Layout, FORCE_MAX, PALETTE};
-use super::model::{Playground, Speed, PRESETS};
+use super::model::{Playground, Speed, CLAIMS, PRESETS};
 use crate::protocol::NodeState;
-use crate::scenario::{Group, Kind, ParamSpec, ProtocolKind, Timing, PAGE_NODES_MAX, PARAMS};
+use crate::scenario::{Group, Kind, ParamSpec, ProtocolKind, Scenario, Timing, PAGE_NODES_MAX, PARAMS};
 
 /// Budget of simulation work per animation frame, in milliseconds.
 const FRAME_BUDGET_MS: f64 = 10.0;
@@ -60,6 +60,8 @@ pub enum Msg {
     Share,
     /// Show the iframe snippet for this run.
     EmbedSnippet,
+    /// Run a claim's scenario to the end and show what it measures.
+    Claim(usize),
     /// A click on the graph: select (inspect), or with shift / alt crash or restart.
     GraphClick(f64, f64, bool),
     Seek(f64),
@@ -124,6 +126,9 @@ pub struct App {
     embed: bool,
     share_note: Option<String>,
     snippet: Option<String>,
+    /// The claim being checked, and each claim's last measurement and verdict.
+    claim: Option<usize>,
+    claim_results: Vec<Option<(f64, bool)>>,
     _frame: FrameLoop,
     _keys: Option<Closure<dyn FnMut(KeyboardEvent)>>,
     /// False once destroyed: the frame loop stops.
@@ -363,6 +368,7 @@ impl App {
                         { for PRESETS.iter().enumerate().map(|(i, (label, _))| html! { <option value={i.to_string()}>{ *label }</option> }) }
                     </select>
                 </div>
+                { self.view_claims(ctx) }
                 { for Group::ALL.iter().filter(|g| **g != Group::Run).map(|g| html! {
                     <details open={matches!(g, Group::Cluster | Group::Protocol | Group::Workload)}>
                         <summary>{ g.label() }</summary>
@@ -638,6 +644,36 @@ impl App {
         }
     }
 
+    /// "Check the claim": each figure quoted about gossip, a button that runs its
+    /// scenario, and the measured answer beside it once the run ends.
+    fn view_claims(&self, ctx: &Context<Self>) -> Html {
+        html! {
+            <details class="claims" data-testid="claims">
+                <summary>{ "Check the claims" }</summary>
+                <ol>
+                    { for CLAIMS.iter().enumerate().map(|(i, c)| {
+                        let result = match (self.claim_results[i], self.claim == Some(i)) {
+                            (_, true) => html! { <span class="running">{ "running…" }</span> },
+                            (Some((v, ok)), _) => html! {
+                                <span class={classes!("verdict", if ok { "holds" } else { "fails" })}>
+                                    { format!("measured {}: {} — {}", c.measure, fmt_measured(v), if ok { "the claim holds" } else { "the claim does not hold" }) }
+                                </span>
+                            },
+                            (None, _) => html! {},
+                        };
+                        html! {
+                            <li>
+                                <p>{ c.claim }<br /><small>{ c.source }</small></p>
+                                <button data-testid={format!("claim-run-{i}")} onclick={ctx.link().callback(move |_| Msg::Claim(i))}>{ "Run it" }</button>
+                                <span data-testid={format!("claim-result-{i}")}>{ result }</span>
+                            </li>
+                        }
+                    }) }
+                </ol>
+            </details>
+        }
+    }
+
     /// Layout, zoom, and the partition tools, above the graph.
     fn view_viewbar(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
@@ -819,6 +855,17 @@ fn theory_rate(sc: &crate::scenario::Scenario) -> Option<f64> {
     .then(crate::protocol::aggregate::push_pull_rate)
 }
 
+/// A measured figure with three significant digits.
+fn fmt_measured(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 fn format_ms(t: f64) -> String {
     if t >= 10_000.0 {
         format!("{:.1} s", t / 1000.0)
@@ -951,6 +998,8 @@ impl Component for App {
             embed,
             share_note: None,
             snippet: None,
+            claim: None,
+            claim_results: vec![None; CLAIMS.len()],
             _frame: frame,
             _keys: (!mounted).then_some(keys),
             alive,
@@ -973,6 +1022,17 @@ impl Component for App {
                 self.shown = self.model.version;
                 if changed {
                     self.notify();
+                }
+                // A claim's run has ended: measure it (not only on a change, since two
+                // claims may share a run and end on the same version number).
+                if let (Some(i), true) = (self.claim, self.model.sim.finished()) {
+                    // Only the claim's own run counts: a setting changed meanwhile voids it.
+                    if Scenario::from_fragment(CLAIMS[i].fragment, &[]).0 == self.model.scenario {
+                        let m = self.model.sim.metrics();
+                        self.claim_results[i] = (CLAIMS[i].value)(&m).map(|v| (v, (CLAIMS[i].holds)(v)));
+                    }
+                    self.claim = None;
+                    return true;
                 }
                 return changed;
             }
@@ -1027,6 +1087,14 @@ impl Component for App {
                 let entropy =
                     if getrandom::fill(&mut buf).is_ok() { u64::from_le_bytes(buf) } else { now_ms().to_bits() };
                 self.model.new_seed(entropy);
+                self.write_url();
+            }
+            Msg::Claim(i) => {
+                let Some(c) = CLAIMS.get(i) else { return false };
+                self.model = Playground::from_fragment(c.fragment);
+                self.model.speed = Speed::Max;
+                self.model.play();
+                self.claim = Some(i);
                 self.write_url();
             }
             Msg::EmbedSnippet => {

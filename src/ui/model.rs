@@ -129,6 +129,62 @@ pub const PRESETS: [(&str, &str); 25] = [
     ),
 ];
 
+/// A figure that the description of gossip (or the papers) quotes, with a
+/// scenario that measures it and the test the measurement must pass.
+pub struct Claim {
+    pub claim: &'static str,
+    pub source: &'static str,
+    pub fragment: &'static str,
+    /// What is measured, with its unit.
+    pub measure: &'static str,
+    pub value: fn(&crate::metrics::RunMetrics) -> Option<f64>,
+    pub holds: fn(f64) -> bool,
+}
+
+/// "Check the claim": one click runs the scenario; the page shows the measured answer beside the claim.
+pub const CLAIMS: [Claim; 5] = [
+    Claim {
+        claim: "A message propagates across 26,000 nodes in about 15 gossip rounds.",
+        source: "the description (push, fanout 2)",
+        fragment: "nodes=26000&fanout=2",
+        measure: "rounds until every node has it",
+        value: |m| m.t100,
+        holds: |x| (x - 15.0).abs() <= 3.0,
+    },
+    Claim {
+        claim: "With a 10 ms interval a message spreads across a large data center within about 3 seconds.",
+        source: "the description (50,000 nodes, 0.2–1 ms latency, push, fanout 1)",
+        fragment: "nodes=50000&fanout=1&timing=timed&interval_ms=10&latency_ms_min=0.2&latency_ms_max=1",
+        measure: "seconds until every node has it",
+        value: |m| m.t100_ms.map(|t| t / 1000.0),
+        holds: |x| x <= 3.5,
+    },
+    Claim {
+        claim: "128 nodes gossip in under 60 KB/s each.",
+        source: "the description's case study (membership, 10 keys a node, one write per node per second)",
+        fragment: "nodes=128&protocol=membership&timing=timed&app_keys=10&key_rate=1&mtu_bytes=65535&max_rounds=60",
+        measure: "KB/s sent per node",
+        value: |m| Some(m.bytes_per_node_per_s / 1000.0),
+        holds: |x| x < 60.0,
+    },
+    Claim {
+        claim: "Rumor mongering with a feedback counter (k = 1) leaves about 18% of 1,000 sites uninformed.",
+        source: "Demers et al. 1987, table 1 (residue 0.176)",
+        fragment: "nodes=1000&fanout=1&stop=feedback-counter&k=1",
+        measure: "residue (one run; 50 runs average 0.177)",
+        value: |m| Some(m.residue),
+        holds: |x| (x - 0.176).abs() <= 0.05,
+    },
+    Claim {
+        claim: "…and costs about 1.74 messages per site.",
+        source: "Demers et al. 1987, table 1 (traffic 1.74)",
+        fragment: "nodes=1000&fanout=1&stop=feedback-counter&k=1",
+        measure: "update messages per node (one run; 50 runs average 1.739)",
+        value: |m| Some(m.traffic),
+        holds: |x| (x - 1.74).abs() <= 0.15,
+    },
+];
+
 /// Messages kept for drawing.
 pub const EDGE_BUFFER: usize = 4096;
 
@@ -920,6 +976,19 @@ mod tests {
         let t = p.sim.now_us();
         q.seek(t);
         assert_eq!(q.sim.metrics().trace_hash, p.sim.metrics().trace_hash);
+    }
+
+    /// Every claim's scenario opens in the page, and its measurement, taken as the
+    /// page will take it at the end of one run, passes its test (native run, same seed).
+    #[test]
+    fn claims_hold() {
+        for c in &CLAIMS {
+            let p = Playground::from_fragment(c.fragment);
+            assert!(p.errors.is_empty(), "{}: {:?}", c.claim, p.errors);
+            let m = crate::run(&p.scenario).unwrap();
+            let v = (c.value)(&m).unwrap_or_else(|| panic!("{}: nothing measured", c.claim));
+            assert!((c.holds)(v), "{}: measured {v}", c.claim);
+        }
     }
 
     /// The CSV export has a header and one row per sample, with the protocol's own

@@ -472,3 +472,18 @@ test('export data and scenario; embed snippet', async () => {
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+// Check the claims: one click runs a quoted figure's scenario and the measured
+// answer appears beside the claim, with the verdict.
+test('check the claims', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/`);
+  await page.click('[data-testid=claims] summary');
+  for (const i of [0, 3]) {
+    await page.click(`[data-testid=claim-run-${i}]`);
+    await page.waitForFunction((n) => document.querySelector(`[data-testid=claim-result-${n}]`).textContent.includes('the claim'), i, { timeout: 30000 });
+    assert.match(await page.textContent(`[data-testid=claim-result-${i}]`), /^measured .+: [0-9.]+ — the claim holds$/);
+  }
+  assert.match(await page.textContent(`[data-testid=claim-result-0]`), /rounds until every node has it: 1[2-8]\.\d+/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
