@@ -53,6 +53,21 @@ pub fn push_pull_rate() -> f64 {
     1.0 / (2.0 * std::f64::consts::E.sqrt())
 }
 
+/// The expected variance ratio per round of a scenario's aggregation, where
+/// theory gives one: push-pull averaging (not of extremes) with fanout 1,
+/// 1/(2 sqrt e). With a larger fanout a node's exchanges in one round are
+/// correlated (it brings the mean of its last exchange to the next), and the
+/// independent-exchange value (1/(2 sqrt e))^fanout is far too optimistic, so
+/// none is claimed. The protocol reports it and the page draws it.
+pub fn theory_rate(s: &Scenario) -> Option<f64> {
+    let mixes = !matches!(s.function, AggFunction::Min | AggFunction::Max);
+    (s.protocol == crate::scenario::ProtocolKind::Aggregate
+        && mixes
+        && s.exchange == Exchange::PushPull
+        && s.fanout == 1)
+        .then(push_pull_rate)
+}
+
 /// A node's local value under the scenario's distribution.
 pub fn local_value(dist: ValueDist, seed: u64, origin: NodeId, nodes: u32, node: NodeId) -> f64 {
     match dist {
@@ -82,6 +97,8 @@ struct Slot {
 pub struct Aggregate {
     function: AggFunction,
     exchange: Exchange,
+    /// The predicted variance ratio per round, if theory gives one.
+    theory: Option<f64>,
     fanout: u32,
     target_error: f64,
     epoch_rounds: u32,
@@ -122,6 +139,7 @@ impl Aggregate {
         let mut a = Aggregate {
             function: s.function,
             exchange: s.exchange,
+            theory: theory_rate(s),
             fanout: s.fanout,
             target_error: s.target_error,
             epoch_rounds: s.epoch_rounds,
@@ -168,6 +186,12 @@ impl Aggregate {
         self.up[n as usize] = true;
     }
 
+    /// The function is an extreme (min or max), whose truth is the live extreme.
+    fn extremes(&self) -> bool {
+        matches!(self.function, AggFunction::Min | AggFunction::Max)
+    }
+
+    /// The extremes of the live nodes' values: O(n), so only when one may have left.
     fn recompute_min_max(&mut self) {
         self.live_min_max = self
             .up
@@ -238,16 +262,6 @@ impl Aggregate {
         epoch >= mine
     }
 
-    /// The expected variance ratio per round, where theory gives one: push-pull
-    /// averaging (not of extremes) with fanout 1, 1/(2 sqrt e). With a larger
-    /// fanout a node's exchanges in one round are correlated (it brings the mean of
-    /// its last exchange to the next), and the independent-exchange value
-    /// (1/(2 sqrt e))^fanout is far too optimistic, so none is claimed.
-    pub fn theory_rate(&self) -> Option<f64> {
-        let mixes = !matches!(self.function, AggFunction::Min | AggFunction::Max);
-        (mixes && self.exchange == Exchange::PushPull && self.fanout == 1).then(push_pull_rate)
-    }
-
     fn epoch_of(&self, n: NodeId) -> u32 {
         if self.epoch_rounds == 0 {
             0
@@ -289,15 +303,14 @@ impl Protocol for Aggregate {
             }
             Exchange::PushSum => {
                 let sl = self.slots[n as usize];
-                let parts = match self.function {
-                    AggFunction::Min | AggFunction::Max => 1.0,
-                    _ => f64::from(self.fanout + 1),
+                // An extreme is pushed as it is; a pair is split into fanout + 1 equal shares, one kept.
+                let (s, w) = if self.extremes() {
+                    (sl.s, sl.w)
+                } else {
+                    let parts = f64::from(self.fanout + 1);
+                    self.slots[n as usize] = Slot { s: sl.s / parts, w: sl.w / parts };
+                    (sl.s / parts, sl.w / parts)
                 };
-                let (s, w) = (sl.s / parts, sl.w / parts);
-                if !matches!(self.function, AggFunction::Min | AggFunction::Max) {
-                    self.slots[n as usize].s = s;
-                    self.slots[n as usize].w = w;
-                }
                 for _ in 0..self.fanout {
                     let Some(p) = cx.peer() else { break };
                     cx.send(p, AggMsg::Share { s, w, epoch: self.epoch_of(n) });
@@ -345,7 +358,11 @@ impl Protocol for Aggregate {
             self.up[node as usize] = false;
             self.live -= 1;
             self.live_value_sum -= self.values[node as usize];
-            self.recompute_min_max();
+            // Only min and max read the extremes, and only the loss of one can move them.
+            let v = self.values[node as usize];
+            if self.extremes() && self.live_min_max.is_some_and(|(lo, hi)| v == lo || v == hi) {
+                self.recompute_min_max();
+            }
         }
     }
 
@@ -357,7 +374,10 @@ impl Protocol for Aggregate {
         self.start(n, epoch);
         self.live += 1;
         self.live_value_sum += self.values[n as usize];
-        self.recompute_min_max();
+        if self.extremes() {
+            let v = self.values[n as usize];
+            self.live_min_max = Some(self.live_min_max.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+        }
     }
 
     fn on_sample(&mut self, round: u32) {
@@ -459,7 +479,7 @@ impl Protocol for Aggregate {
             ("mass", mass),
             ("variance", self.variance.last().copied()),
             ("variance_ratio", rate),
-            ("variance_ratio_theory", self.theory_rate()),
+            ("variance_ratio_theory", self.theory),
             ("mean_rel_error", self.mean_error.last().copied()),
             ("rounds_to_error", self.rounds_to_error.map(f64::from)),
             ("stale_messages", Some(self.stale as f64)),

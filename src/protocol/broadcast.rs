@@ -416,7 +416,7 @@ impl Protocol for Broadcast {
             .map(|(t, &c)| (t, c))
             .collect();
         self.msgs.push(Meta { sender: n, sidx, seq: self.sender_seq[sidx], deps, rank: None });
-        let m = self.ledger.announce(n, cx.now_us, cx.live);
+        let m = self.ledger.announce(n, cx.now_us);
         debug_assert_eq!(m + 1, self.msgs.len());
         self.receive(n, m as u32, cx);
         true
@@ -491,7 +491,8 @@ impl Protocol for Broadcast {
                 BcastMsg::Gossip { items } | BcastMsg::Repair { items } => {
                     items.iter().map(|&i| self.item_bytes(i)).sum::<u32>()
                 }
-                BcastMsg::Digest { have } => 4 + (2 * self.msgs.len()).div_ceil(8) as u32 * u32::from(!have.is_empty()),
+                // A count (4) and one bit per message and per sequence number.
+                BcastMsg::Digest { .. } => 4 + (2 * self.msgs.len()).div_ceil(8) as u32,
             }
     }
 

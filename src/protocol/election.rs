@@ -144,6 +144,19 @@ impl Election {
         }
     }
 
+    /// Run a membership callback at the node of `cx`; its messages wait in
+    /// `scratch` until `wrap_out` sends them with the node's claim.
+    fn membership<R>(
+        &mut self,
+        cx: &mut Ctx<'_, ElectMsg>,
+        f: impl FnOnce(&mut Membership, &mut Ctx<'_, MemberMsg>) -> R,
+    ) -> R {
+        let mut out = std::mem::take(&mut self.scratch);
+        let r = cx.nested(&mut out, |inner| f(&mut self.m, inner));
+        self.scratch = out;
+        r
+    }
+
     /// Send what the wrapped membership queued, each with this node's claim.
     fn wrap_out(&mut self, cx: &mut Ctx<'_, ElectMsg>) {
         let (term, leader) = self.claim[cx.node as usize];
@@ -168,9 +181,7 @@ impl Protocol for Election {
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, ElectMsg>) {
         self.now_us = self.now_us.max(cx.now_us);
-        let mut out = std::mem::take(&mut self.scratch);
-        cx.nested(&mut out, |inner| self.m.on_tick(inner));
-        self.scratch = out;
+        self.membership(cx, |m, inner| m.on_tick(inner));
         self.decide(cx.node, cx.now_us);
         self.wrap_out(cx);
         self.check_agreement(cx.now_us);
@@ -178,9 +189,7 @@ impl Protocol for Election {
 
     fn on_message(&mut self, from: NodeId, msg: ElectMsg, cx: &mut Ctx<'_, ElectMsg>) {
         let o = cx.node;
-        let mut out = std::mem::take(&mut self.scratch);
-        cx.nested(&mut out, |inner| self.m.on_message(from, msg.inner, inner));
-        self.scratch = out;
+        self.membership(cx, |m, inner| m.on_message(from, msg.inner, inner));
         if msg.term > self.claim[o as usize].0 {
             self.set_claim(o, (msg.term, msg.leader), cx.now_us);
         }
@@ -188,9 +197,7 @@ impl Protocol for Election {
     }
 
     fn on_write(&mut self, cx: &mut Ctx<'_, ElectMsg>, key: Option<u16>, delete: bool) -> bool {
-        let mut out = std::mem::take(&mut self.scratch);
-        let ok = cx.nested(&mut out, |inner| self.m.on_write(inner, key, delete));
-        self.scratch = out;
+        let ok = self.membership(cx, |m, inner| m.on_write(inner, key, delete));
         self.wrap_out(cx);
         ok
     }
@@ -213,9 +220,7 @@ impl Protocol for Election {
     }
 
     fn on_restart(&mut self, cx: &mut Ctx<'_, ElectMsg>) {
-        let mut out = std::mem::take(&mut self.scratch);
-        cx.nested(&mut out, |inner| self.m.on_restart(inner));
-        self.scratch = out;
+        self.membership(cx, |m, inner| m.on_restart(inner));
         self.up[cx.node as usize] = true;
         self.wrap_out(cx);
     }

@@ -1022,7 +1022,13 @@ impl Protocol for Membership {
             ("state_writes", Some(self.ledger.len() as f64)),
             ("state_coverage", Some(if self.ledger.is_empty() { 1.0 } else { self.ledger.progress(0).coverage(live) })),
             ("deltas_cut", Some(self.deltas_cut as f64)),
-            ("polluted", (!self.malicious.is_empty()).then(|| self.polluted_fraction())),
+            // The last sample's (taken after every round, and at the end of a run):
+            // the count is O(n^2 keys), too dear to repeat each time the page asks.
+            (
+                "polluted",
+                (!self.malicious.is_empty())
+                    .then(|| self.polluted_series.last().copied().unwrap_or_else(|| self.polluted_fraction())),
+            ),
             ("rejected", self.verify.then_some(self.rejected as f64)),
             ("forged", (!self.malicious.is_empty()).then_some(self.forged_sent as f64)),
         ]

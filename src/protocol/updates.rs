@@ -58,6 +58,14 @@ impl Ledger {
 
     /// A new update written at `node` (which holds it from now on); returns its id.
     pub fn write(&mut self, node: NodeId, now_us: u64, live: u64) -> usize {
+        let u = self.announce(node, now_us);
+        self.gain(u, now_us, live);
+        u
+    }
+
+    /// A new update written at `node`, which does not hold it yet (ordered
+    /// broadcast: the sender delivers its own message only in order).
+    pub fn announce(&mut self, node: NodeId, now_us: u64) -> usize {
         let u = self.at_us.len();
         self.at_us.push(now_us);
         self.origin.push(node);
@@ -68,18 +76,6 @@ impl Ledger {
         self.carried.push(0);
         self.crossed.push([NEVER; 3]);
         self.need.push(0);
-        self.gain(u, now_us, live);
-        u
-    }
-
-    /// A new update written at `node`, which does not hold it yet (ordered
-    /// broadcast: the sender delivers its own message only in order).
-    pub fn announce(&mut self, node: NodeId, now_us: u64, live: u64) -> usize {
-        let u = self.write(node, now_us, live);
-        self.holders[u] -= 1;
-        self.covered -= 1;
-        self.crossed[u] = [NEVER; 3];
-        self.need[u] = 0;
         u
     }
 
@@ -133,7 +129,8 @@ impl Ledger {
     /// One message carried the updates `us` (counted once in the traffic, once per update in theirs).
     pub fn carry(&mut self, us: impl IntoIterator<Item = usize>) {
         let mut any = false;
-        for u in us.into_iter().filter(|&u| u < self.at_us.len()) {
+        let written = self.len();
+        for u in us.into_iter().filter(|&u| u < written) {
             self.carried[u] += 1;
             any = true;
         }
