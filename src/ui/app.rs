@@ -180,6 +180,14 @@ impl App {
         }
     }
 
+    /// Start another scenario (a preset, a claim, an embed's `set`), keeping the speed.
+    fn open(&mut self, fragment: &str) {
+        let speed = self.model.speed;
+        self.model = Playground::from_fragment(fragment);
+        self.model.speed = speed;
+        self.finished_reported = false;
+    }
+
     /// Tell a mounted playground's listeners where the run is: "metrics" on every
     /// change, "finish" once when it ends.
     fn notify(&mut self) {
@@ -276,7 +284,15 @@ impl App {
             // Variant A's series of the same name, when it has one.
             let a_all = self.model.compare.as_ref().map(|a| a.sim.protocol_series()).unwrap_or_default();
             let other = a_all.iter().find(|(k, _)| *k == name).map(|(_, v)| &v[..]);
-            draw_protocol_series(&c, dpr, name, values, other, theory_rate(&self.model.scenario), self.dark);
+            draw_protocol_series(
+                &c,
+                dpr,
+                name,
+                values,
+                other,
+                crate::protocol::aggregate::theory_rate(&self.model.scenario),
+                self.dark,
+            );
         }
         if let Some(c) = self.detect_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
@@ -591,14 +607,10 @@ impl App {
         out
     }
 
-    /// Variant A and B side by side, each captioned with the settings that differ.
     /// The pointer handlers of the (main) graph canvas.
     fn graph_handlers(ctx: &Context<Self>) -> [Callback<MouseEvent>; 4] {
         let link = ctx.link();
-        let at = |e: &MouseEvent| {
-            let dpr = window().device_pixel_ratio();
-            (f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr)
-        };
+        let at = canvas_point;
         [
             link.callback(move |e: MouseEvent| {
                 let (x, y) = at(&e);
@@ -621,9 +633,8 @@ impl App {
         let [down, moved, up, leave] = Self::graph_handlers(ctx);
         let on_wheel = ctx.link().callback(|e: WheelEvent| {
             e.prevent_default();
-            let dpr = window().device_pixel_ratio();
             let factor = if e.delta_y() < 0.0 { 1.25 } else { 0.8 };
-            Msg::Zoom(factor, Some((f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr)))
+            Msg::Zoom(factor, Some(canvas_point(&e)))
         });
         let hover = self.hover.and_then(|(n, x, y)| {
             let state = *self.model.states.get(n as usize)?;
@@ -724,6 +735,7 @@ impl App {
         }
     }
 
+    /// Variant A and B side by side, each captioned with the settings that differ.
     fn view_duo(&self, ctx: &Context<Self>, on_graph_click: Callback<MouseEvent>) -> Html {
         let diffs = self.model.differences();
         let caption = |which: usize| -> String {
@@ -845,14 +857,10 @@ fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
     }
 }
 
-/// Aggregation's predicted variance decay per round, where theory gives one.
-fn theory_rate(sc: &crate::scenario::Scenario) -> Option<f64> {
-    use crate::scenario::{AggFunction, Exchange};
-    (sc.protocol == ProtocolKind::Aggregate
-        && sc.exchange == Exchange::PushPull
-        && sc.fanout == 1
-        && !matches!(sc.function, AggFunction::Min | AggFunction::Max))
-    .then(crate::protocol::aggregate::push_pull_rate)
+/// Where a pointer event is on its canvas, in canvas pixels (CSS pixels times the device pixel ratio).
+fn canvas_point(e: &MouseEvent) -> (f64, f64) {
+    let dpr = window().device_pixel_ratio();
+    (f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr)
 }
 
 /// A measured figure with three significant digits.
@@ -1036,12 +1044,7 @@ impl Component for App {
                 }
                 return changed;
             }
-            Msg::Load(fragment) => {
-                let speed = self.model.speed;
-                self.model = Playground::from_fragment(&fragment);
-                self.model.speed = speed;
-                self.finished_reported = false;
-            }
+            Msg::Load(fragment) => self.open(&fragment),
             Msg::Play => self.model.play(),
             Msg::Pause => self.model.pause(),
             Msg::Toggle => {
@@ -1067,9 +1070,7 @@ impl Component for App {
                 }
             }
             Msg::Preset(i) => {
-                let speed = self.model.speed;
-                self.model = Playground::from_fragment(PRESETS.get(i).map_or("", |p| p.1));
-                self.model.speed = speed;
+                self.open(PRESETS.get(i).map_or("", |p| p.1));
                 self.write_url();
             }
             Msg::ClearComparison => self.model.clear_comparison(),
@@ -1091,7 +1092,7 @@ impl Component for App {
             }
             Msg::Claim(i) => {
                 let Some(c) = CLAIMS.get(i) else { return false };
-                self.model = Playground::from_fragment(c.fragment);
+                self.open(c.fragment);
                 self.model.speed = Speed::Max;
                 self.model.play();
                 self.claim = Some(i);
@@ -1258,11 +1259,9 @@ impl Component for App {
 
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let graph_ref = self.graph_ref.clone();
         let on_graph_click = link.callback(move |e: MouseEvent| {
-            let dpr = window().device_pixel_ratio();
-            let _ = &graph_ref;
-            Msg::GraphClick(f64::from(e.offset_x()) * dpr, f64::from(e.offset_y()) * dpr, e.shift_key() || e.alt_key())
+            let (x, y) = canvas_point(&e);
+            Msg::GraphClick(x, y, e.shift_key() || e.alt_key())
         });
         let errors = &self.model.errors;
         html! {

@@ -369,22 +369,14 @@ pub fn draw_protocol_series(
     };
     let plot = Plot::draw(&ctx, w, h, dpr, 48.0, x_max, span, &label, "round (interval)", dark);
     let (fg, left, top) = (plot.fg, plot.left, plot.top);
+    let to_px = |(i, v): (f64, f64)| (plot.sx(i), plot.sy((v - y_lo).clamp(0.0, span)));
     let line = |pts: &[(f64, f64)], colour: &str| {
         ctx.set_stroke_style_str(colour);
         ctx.set_line_width(2.0 * dpr);
-        ctx.begin_path();
-        let mut last_i = f64::NEG_INFINITY;
-        for &(i, v) in pts {
-            let (x, y) = (plot.sx(i), plot.sy((v - y_lo).clamp(0.0, span)));
-            // A gap (an epoch start, an undefined value) breaks the line.
-            if i - last_i > 1.0 {
-                ctx.move_to(x, y);
-            } else {
-                ctx.line_to(x, y);
-            }
-            last_i = i;
+        // A gap (an epoch start, an undefined value) breaks the line.
+        for run in pts.chunk_by(|a, b| b.0 - a.0 <= 1.0) {
+            stroke_line(&ctx, run.iter().copied().map(to_px));
         }
-        ctx.stroke();
     };
     line(&other_pts, if dark { OTHER_COLOUR.1 } else { OTHER_COLOUR.0 });
     line(&pts, if dark { "#fdba74" } else { "#ea580c" });
@@ -393,12 +385,9 @@ pub fn draw_protocol_series(
         ctx.set_stroke_style_str(fg);
         ctx.set_line_width(1.0 * dpr);
         let _ = ctx.set_line_dash(&js_sys::Array::of2(&JsValue::from(4.0 * dpr), &JsValue::from(4.0 * dpr)));
-        ctx.begin_path();
         let end = x_max.min(i0 + (span / -rate.log10()).ceil());
-        ctx.move_to(plot.sx(i0), plot.sy((v0 - y_lo).clamp(0.0, span)));
         let v_end = v0 + (end - i0) * rate.log10();
-        ctx.line_to(plot.sx(end), plot.sy((v_end - y_lo).clamp(0.0, span)));
-        ctx.stroke();
+        stroke_line(&ctx, [to_px((i0, v0)), to_px((end, v_end))]);
         let _ = ctx.set_line_dash(&js_sys::Array::new());
     }
     ctx.set_text_align("left");

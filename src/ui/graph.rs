@@ -151,14 +151,19 @@ impl Graph {
         self.positions.clear();
         self.temperature = f64::from(w.min(h)) / 10.0;
         let (wf, hf) = (f64::from(w), f64::from(h));
-        if n <= CIRCLE_MAX && layout != Layout::Auto {
+        if n <= CIRCLE_MAX {
             self.grid = None;
             let (cx, cy) = (wf / 2.0, hf / 2.0);
             let r = (wf.min(hf) / 2.0 - 12.0).max(10.0);
+            // Automatic: a ring when few (every message is a visible chord), else a
+            // sunflower (Vogel spiral) that fills the disc evenly, so nodes stay large
+            // enough to see and click.
+            let sunflower = layout == Layout::Auto && n > RING_MAX;
             match layout {
-                Layout::Circle => {
+                Layout::Auto | Layout::Circle if !sunflower => {
                     let circumference = std::f64::consts::TAU * r;
-                    self.radius = (circumference / n.max(1) as f64 * 0.3).clamp(0.8, 10.0);
+                    let min = if n <= RING_MAX { 2.0 } else { 0.8 };
+                    self.radius = (circumference / n.max(1) as f64 * 0.3).clamp(min, 10.0);
                     for i in 0..n {
                         let a = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
                         self.positions.push((cx + r * a.cos(), cy + r * a.sin()));
@@ -174,39 +179,25 @@ impl Graph {
                         self.positions.push((8.0 + (x as f64 + 0.5) * cw, 8.0 + (y as f64 + 0.5) * ch));
                     }
                 }
-                // Random places (a fixed hash of the id, so the picture is the same each time),
-                // and the force layout's starting point.
                 _ => {
                     self.radius = (r * (std::f64::consts::PI / n.max(1) as f64).sqrt() * 0.42).clamp(0.8, 10.0);
-                    for i in 0..n as u64 {
-                        let h = crate::sim::rng::mix64(i ^ 0x6c61_796f_7574);
-                        let (u, v) =
-                            ((h >> 40) as f64 / (1u64 << 24) as f64, (h & 0xff_ffff) as f64 / (1u64 << 24) as f64);
-                        self.positions.push((12.0 + u * (wf - 24.0), 12.0 + v * (hf - 24.0)));
+                    if sunflower {
+                        let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+                        for i in 0..n {
+                            let d = r * ((i as f64 + 0.5) / n as f64).sqrt();
+                            let a = i as f64 * golden;
+                            self.positions.push((cx + d * a.cos(), cy + d * a.sin()));
+                        }
+                    } else {
+                        // Random places (a fixed hash of the id, so the picture is the same
+                        // each time), and the force layout's starting point.
+                        for i in 0..n as u64 {
+                            let h = crate::sim::rng::mix64(i ^ 0x6c61_796f_7574);
+                            let (u, v) =
+                                ((h >> 40) as f64 / (1u64 << 24) as f64, (h & 0xff_ffff) as f64 / (1u64 << 24) as f64);
+                            self.positions.push((12.0 + u * (wf - 24.0), 12.0 + v * (hf - 24.0)));
+                        }
                     }
-                }
-            }
-        } else if n <= CIRCLE_MAX {
-            self.grid = None;
-            let cx = wf / 2.0;
-            let cy = hf / 2.0;
-            let r = (wf.min(hf) / 2.0 - 12.0).max(10.0);
-            if n <= RING_MAX {
-                // A ring: every message is a visible chord.
-                let circumference = std::f64::consts::TAU * r;
-                self.radius = (circumference / n.max(1) as f64 * 0.3).clamp(2.0, 10.0);
-                for i in 0..n {
-                    let a = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
-                    self.positions.push((cx + r * a.cos(), cy + r * a.sin()));
-                }
-            } else {
-                // A sunflower (Vogel spiral) fills the disc evenly, so nodes stay large enough to see and click.
-                let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
-                self.radius = (r * (std::f64::consts::PI / n as f64).sqrt() * 0.42).clamp(0.8, 10.0);
-                for i in 0..n {
-                    let d = r * ((i as f64 + 0.5) / n as f64).sqrt();
-                    let a = i as f64 * golden;
-                    self.positions.push((cx + d * a.cos(), cy + d * a.sin()));
                 }
             }
         } else {
