@@ -86,6 +86,18 @@ enum Cmd {
     },
     /// List every setting with its range, default and meaning.
     Params,
+    /// Check a lesson file (or a built-in lesson by id) and list its steps; with
+    /// --step and --answer, run that step's check as the page would.
+    Lesson {
+        /// A lesson file (Markdown), or the id of a built-in lesson (`fanout`).
+        file: String,
+        /// The step to check (1-based).
+        #[arg(long)]
+        step: Option<usize>,
+        /// The learner's answer: an option number, a number, or a value of the check's parameter.
+        #[arg(long)]
+        answer: Option<String>,
+    },
 }
 
 /// Errors of the command line; all exit with code 2.
@@ -185,6 +197,7 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Cmd::Lesson { file, step, answer } => lesson_cmd(&file, step, answer.as_deref()),
         Cmd::Params => {
             let d = Scenario::default();
             for g in Group::ALL {
@@ -198,6 +211,44 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+fn lesson_cmd(file: &str, step: Option<usize>, answer: Option<&str>) -> Result<(), CliError> {
+    use crate::lessons::Lesson;
+    let lesson = match Lesson::built_in(file) {
+        Some(l) => l,
+        None => {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                let ids: Vec<&str> = crate::lessons::BUILT_IN.iter().map(|l| l.0).collect();
+                CliError(format!("{file}: {e} (built-in lessons: {})", ids.join(", ")))
+            })?;
+            let id = std::path::Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or("lesson");
+            Lesson::parse(&text, id).map_err(|e| CliError(format!("{file}: {e}")))?
+        }
+    };
+    let Some(n) = step else {
+        println!("{} ({}): {}", lesson.title, lesson.id, lesson.summary);
+        for (i, s) in lesson.steps.iter().enumerate() {
+            let check = s.check.as_ref().map_or(String::new(), |c| format!(" — check: {}", c.question));
+            println!("  {}. {}{check}", i + 1, s.title);
+        }
+        return Ok(());
+    };
+    let s = lesson
+        .steps
+        .get(n.wrapping_sub(1))
+        .ok_or_else(|| CliError(format!("--step: '{n}' is not allowed; allowed 1 to {}", lesson.steps.len())))?;
+    let check = s.check.as_ref().ok_or_else(|| CliError(format!("--step: step {n} has no check")))?;
+    let answer = answer.ok_or_else(|| CliError(format!("--answer is missing: {}", check.question)))?;
+    let verdict = check.evaluate(answer).map_err(CliError)?;
+    println!("{}", if verdict.pass { "right" } else { "not right" });
+    for line in &verdict.evidence {
+        println!("  {line}");
+    }
+    if !check.explain.is_empty() {
+        println!("  {}", check.explain);
+    }
+    Ok(())
 }
 
 /// Run `trials` seeds of `s` in parallel; results come back in trial order.
@@ -321,35 +372,6 @@ fn trace_cmd(s: &Scenario) -> Result<(), CliError> {
     Ok(())
 }
 
-/// One swept key and its values as text.
-fn sweep_axis(pair: &str) -> Result<(String, Vec<String>), CliError> {
-    let (key, spec) =
-        pair.split_once('=').ok_or_else(|| CliError(format!("'{pair}': write key=a,b,c or key=from..to:step")))?;
-    if let Some((range, step)) = spec.split_once(':').filter(|_| spec.contains("..")) {
-        let (a, b) = range.split_once("..").expect("checked");
-        let num = |t: &str| t.parse::<f64>().map_err(|_| CliError(format!("{key}: '{t}' in '{spec}' is not a number")));
-        let (a, b, step) = (num(a)?, num(b)?, num(step)?);
-        if step <= 0.0 || b < a {
-            return Err(CliError(format!("{key}: '{spec}' needs from <= to and a positive step")));
-        }
-        let count = ((b - a) / step + 1e-9).floor() as usize + 1;
-        if count > 100_000 {
-            return Err(CliError(format!("{key}: '{spec}' has {count} points; at most 100000")));
-        }
-        let vals = (0..count).map(|i| {
-            let v = a + step * i as f64;
-            let r = (v * 1e9).round() / 1e9;
-            if r.fract() == 0.0 {
-                format!("{}", r as i64)
-            } else {
-                format!("{r}")
-            }
-        });
-        return Ok((key.into(), vals.collect()));
-    }
-    Ok((key.into(), spec.split(',').map(str::to_string).collect()))
-}
-
 fn sweep_cmd(
     settings: &[String],
     file: Option<&PathBuf>,
@@ -361,7 +383,7 @@ fn sweep_cmd(
     let mut fixed = Vec::new();
     let mut axes = Vec::new();
     for pair in settings {
-        let (key, values) = sweep_axis(pair)?;
+        let (key, values) = crate::sweep::axis(pair).map_err(CliError)?;
         if values.len() == 1 {
             fixed.push(format!("{key}={}", values[0]));
         } else {
@@ -415,37 +437,14 @@ fn sweep_cmd(
     if show {
         eprintln!();
     }
-    let mut text = String::new();
-    let metric_keys: Vec<String> = results
-        .first()
-        .and_then(|r| r.as_ref().ok())
-        .map(|r| summarize(r).keys().cloned().collect())
-        .unwrap_or_default();
-    text.push_str("point");
-    for (k, _) in &axes {
-        text.push(',');
-        text.push_str(k);
+    let mut runs = Vec::with_capacity(points.len());
+    for r in results {
+        runs.push(r?);
     }
-    for k in &metric_keys {
-        text.push_str(&format!(",{k},{k}_std,{k}_ci95"));
-    }
-    text.push('\n');
-    for ((idx, values, _), r) in points.iter().zip(results) {
-        let runs = r?;
-        let sum = summarize(&runs);
-        text.push_str(&idx.to_string());
-        for v in values {
-            text.push(',');
-            text.push_str(v);
-        }
-        for k in &metric_keys {
-            let get = |f: &str| {
-                sum.get(k).and_then(|s| s.get(f)).and_then(|x| x.as_f64()).map_or(String::new(), |x| format!("{x}"))
-            };
-            text.push_str(&format!(",{},{},{}", get("mean"), get("std"), get("ci95")));
-        }
-        text.push('\n');
-    }
+    let keys: Vec<String> = axes.iter().map(|a| a.0.clone()).collect();
+    let rows: Vec<(usize, Vec<String>, &[RunMetrics])> =
+        points.iter().zip(&runs).map(|((idx, values, _), r)| (*idx, values.clone(), &r[..])).collect();
+    let text = crate::sweep::csv(&keys, &rows);
     match csv {
         Some(path) => std::fs::write(&path, text).map_err(|e| CliError(format!("{}: {e}", path.display())))?,
         None => print!("{text}"),

@@ -16,10 +16,12 @@
 //! Same scenario + same seed = same run, bit for bit, on every target: the
 //! `trace_hash` of a run's metrics proves it.
 
+pub mod lessons;
 pub mod metrics;
 pub mod protocol;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod theory;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -35,9 +35,60 @@ impl NodeSet {
     }
 }
 
+/// Prefix of a node set written as a bitmap: `~` + base64url of the bits (node i
+/// is bit i % 8 of byte i / 8). A scattered selection (a rectangle cut on the
+/// graph) is far shorter this way than as a list of ids.
+const BITMAP_PREFIX: char = '~';
+/// Largest bitmap a link may carry: a million node ids.
+const BITMAP_BYTES_MAX: usize = 1 << 17;
+
+impl NodeSet {
+    /// The set as `~` and a base64url bitmap.
+    fn bitmap_text(&self) -> String {
+        use base64::Engine;
+        let top = self.max().unwrap_or(0) as usize;
+        let mut bits = vec![0u8; top / 8 + 1];
+        for &(a, b) in &self.0 {
+            for n in a..=b {
+                bits[n as usize / 8] |= 1 << (n % 8);
+            }
+        }
+        format!("{BITMAP_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bits))
+    }
+
+    fn from_bitmap(text: &str) -> Result<Self, String> {
+        use base64::Engine;
+        let bits = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .map_err(|_| format!("'~{text}' is not a node bitmap (base64url after ~)"))?;
+        if bits.len() > BITMAP_BYTES_MAX {
+            return Err(format!("the node bitmap covers {} ids; at most {}", bits.len() * 8, BITMAP_BYTES_MAX * 8));
+        }
+        let mut ranges: Vec<(NodeId, NodeId)> = Vec::new();
+        for (i, byte) in bits.iter().enumerate() {
+            for j in 0..8 {
+                if byte & (1 << j) != 0 {
+                    let n = (i * 8 + j) as NodeId;
+                    match ranges.last_mut() {
+                        Some(r) if r.1 + 1 == n => r.1 = n,
+                        _ => ranges.push((n, n)),
+                    }
+                }
+            }
+        }
+        if ranges.is_empty() {
+            return Err(format!("the node bitmap '~{text}' names no node"));
+        }
+        Ok(NodeSet(ranges))
+    }
+}
+
 impl FromStr for NodeSet {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(bitmap) = s.trim().strip_prefix(BITMAP_PREFIX) {
+            return NodeSet::from_bitmap(bitmap);
+        }
         let mut ranges = Vec::new();
         for part in s.split('+') {
             let num = |t: &str| t.trim().parse::<NodeId>().map_err(|_| format!("'{t}' is not a node id"));
@@ -50,13 +101,28 @@ impl FromStr for NodeSet {
             }
             ranges.push(r);
         }
+        // One canonical form: sorted, overlapping and adjacent ranges merged.
         ranges.sort_unstable();
-        Ok(NodeSet(ranges))
+        let mut merged: Vec<(NodeId, NodeId)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        Ok(NodeSet(merged))
     }
 }
 
+/// `{}` writes ids and ranges (`1+5+10-19`); `{:#}` writes whichever of that and
+/// the bitmap form is shorter, for links.
 impl fmt::Display for NodeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() && self.0.len() > 4 {
+            let plain = format!("{self}");
+            let bitmap = self.bitmap_text();
+            return f.write_str(if bitmap.len() < plain.len() { &bitmap } else { &plain });
+        }
         for (i, &(a, b)) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str("+")?;
@@ -201,12 +267,15 @@ impl FromStr for Fault {
     }
 }
 
+/// `{:#}` passes the alternate (compact) form on to the node sets.
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alt = f.alternate();
+        let set = |s: &NodeSet| if alt { format!("{s:#}") } else { format!("{s}") };
         match self {
-            Fault::Crash(s) => write!(f, "crash:{s}"),
-            Fault::Restart(s) => write!(f, "restart:{s}"),
-            Fault::Leave(s) => write!(f, "leave:{s}"),
+            Fault::Crash(s) => write!(f, "crash:{}", set(s)),
+            Fault::Restart(s) => write!(f, "restart:{}", set(s)),
+            Fault::Leave(s) => write!(f, "leave:{}", set(s)),
             Fault::Join(k) => write!(f, "join:{k}"),
             Fault::Partition(groups) => {
                 f.write_str("partition:")?;
@@ -214,18 +283,18 @@ impl fmt::Display for Fault {
                     if i > 0 {
                         f.write_str("/")?;
                     }
-                    write!(f, "{g}")?;
+                    f.write_str(&set(g))?;
                 }
                 Ok(())
             }
-            Fault::Cut(a, b) => write!(f, "cut:{a}/{b}"),
+            Fault::Cut(a, b) => write!(f, "cut:{}/{}", set(a), set(b)),
             Fault::Heal => f.write_str("heal"),
             Fault::Loss(p) => write!(f, "loss:{p}"),
             Fault::Churn(p) => write!(f, "churn:{p}"),
-            Fault::Update(s, None) => write!(f, "update:{s}"),
-            Fault::Update(s, Some(k)) => write!(f, "update:{s}/{k}"),
-            Fault::Delete(s, None) => write!(f, "delete:{s}"),
-            Fault::Delete(s, Some(k)) => write!(f, "delete:{s}/{k}"),
+            Fault::Update(s, None) => write!(f, "update:{}", set(s)),
+            Fault::Update(s, Some(k)) => write!(f, "update:{}/{k}", set(s)),
+            Fault::Delete(s, None) => write!(f, "delete:{}", set(s)),
+            Fault::Delete(s, Some(k)) => write!(f, "delete:{}/{k}", set(s)),
         }
     }
 }
@@ -247,7 +316,11 @@ impl FromStr for FaultEntry {
 
 impl fmt::Display for FaultEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.fault, self.at)
+        if f.alternate() {
+            write!(f, "{:#}@{}", self.fault, self.at)
+        } else {
+            write!(f, "{}@{}", self.fault, self.at)
+        }
     }
 }
 
@@ -295,9 +368,56 @@ impl FaultSchedule {
     }
 }
 
+/// Prefix of the compressed text form: `z:` + base64url(raw DEFLATE(text)).
+pub const COMPRESSED_PREFIX: &str = "z:";
+/// Schedules longer than this are written compressed in links, when that is shorter.
+pub const COMPRESS_ABOVE: usize = 256;
+/// Longest text a compressed schedule may expand to (a link cannot smuggle in a huge one).
+const EXPANDED_MAX: usize = 1 << 20;
+
+impl FaultSchedule {
+    /// The text form for a link: plain and readable, or for a long schedule
+    /// (a partition cut out of a scattered selection) `z:` and its compressed
+    /// bytes when that is shorter. Both forms parse back to the same schedule.
+    pub fn link_text(&self) -> String {
+        // Scattered node sets as bitmaps first, then the whole text deflated if long.
+        let plain = self.0.iter().map(|e| format!("{e:#}")).collect::<Vec<_>>().join(",");
+        if plain.len() <= COMPRESS_ABOVE {
+            return plain;
+        }
+        use base64::Engine;
+        let packed = miniz_oxide::deflate::compress_to_vec(plain.as_bytes(), 9);
+        let z = format!("{COMPRESSED_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
+        if z.len() < plain.len() {
+            z
+        } else {
+            plain
+        }
+    }
+}
+
+/// The plain text of a compressed schedule (`z:...`).
+fn expand(z: &str) -> Result<String, String> {
+    use base64::Engine;
+    let bad = |why: &str| format!("the compressed schedule '{}…' {why}", z.chars().take(12).collect::<String>());
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(z.trim().trim_end_matches('='))
+        .map_err(|_| bad("is not base64url (A-Z, a-z, 0-9, - and _)"))?;
+    let text = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, EXPANDED_MAX)
+        .map_err(|_| bad(&format!("does not expand (damaged, or longer than {EXPANDED_MAX} characters)")))?;
+    String::from_utf8(text).map_err(|_| bad("expands to something other than text"))
+}
+
 impl FromStr for FaultSchedule {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(z) = s.trim().strip_prefix(COMPRESSED_PREFIX) {
+            let text = expand(z)?;
+            if text.trim_start().starts_with(COMPRESSED_PREFIX) {
+                return Err("a compressed schedule cannot hold another compressed one".into());
+            }
+            return text.parse();
+        }
         let entries: Vec<FaultEntry> =
             s.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::parse).collect::<Result<_, _>>()?;
         if entries.len() > MAX_FAULTS {
@@ -376,5 +496,34 @@ mod tests {
         let b: FaultSchedule = serde_json::from_str(r#""crash:1@1s,heal@2s""#).unwrap();
         assert_eq!(a, b);
         assert_eq!(serde_json::to_string(&a).unwrap(), r#"["crash:1@1s","heal@2s"]"#);
+    }
+
+    /// A long schedule (a scattered partition) travels compressed, parses back to
+    /// the same schedule, and damaged compressed text is named, not a panic.
+    #[test]
+    fn long_schedules_compress() {
+        let scattered: Vec<String> = (0..400).filter(|i| i % 3 != 1).map(|i| i.to_string()).collect();
+        let text = format!("partition:{}@1s,heal@5s", scattered.join("+"));
+        let s: FaultSchedule = text.parse().unwrap();
+        let link = s.link_text();
+        assert!(link.len() * 5 < text.len(), "{} -> {}: {link}", text.len(), link.len());
+        assert_eq!(link.parse::<FaultSchedule>().unwrap(), s);
+        // Many entries compress as a whole.
+        let many: FaultSchedule = (0..60)
+            .map(|i| format!("crash:{i}@{i}s,restart:{i}@{}s", i + 5))
+            .collect::<Vec<_>>()
+            .join(",")
+            .parse()
+            .unwrap();
+        let z = many.link_text();
+        assert!(z.starts_with(COMPRESSED_PREFIX) && z.len() * 2 < many.to_string().len(), "{z}");
+        assert_eq!(z.parse::<FaultSchedule>().unwrap(), many);
+        // Short schedules stay readable.
+        let short: FaultSchedule = "crash:3@10s".parse().unwrap();
+        assert_eq!(short.link_text(), "crash:3@10s");
+        assert!("z:!!!".parse::<FaultSchedule>().unwrap_err().contains("base64url"));
+        assert!("z:AAAA".parse::<FaultSchedule>().unwrap_err().contains("does not expand"));
+        assert!("crash:~!!@1s".parse::<FaultSchedule>().unwrap_err().contains("node bitmap"));
+        assert!("crash:~AAA@1s".parse::<FaultSchedule>().unwrap_err().contains("names no node"));
     }
 }
