@@ -39,7 +39,7 @@
 //!     answer is the boundary, not any value that works.
 //!
 //!   Every check may have `explain` (shown after an attempt) and `hint`.
-//! - Markdown is rendered to a small tree of allowed elements ([`Md`]): raw
+//! - Markdown (the subset in [`crate::markdown`]) is rendered to a small tree of allowed elements ([`Md`]): raw
 //!   HTML in a lesson shows as text, and links go only to `http(s)` pages or to
 //!   `#` scenario fragments (which open in the playground).
 //!
@@ -47,8 +47,7 @@
 //! `traffic`, `false_positives`, `variance_ratio`, ...), so a teacher can try a
 //! check from the command line first.
 
-use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
-
+pub use crate::markdown::{render, safe_href, Md};
 use crate::metrics::{RunMetrics, Summary};
 use crate::scenario::{spec, Kind, Scenario};
 use crate::sweep::{metric, metric_names, PAGE_SWEEP_NODE_RUNS_MAX, PAGE_SWEEP_TRIALS_MAX};
@@ -292,7 +291,7 @@ impl Lesson {
         }
         if !intro.trim().is_empty() {
             let first = &mut steps[0];
-            first.body = format!("{}\n{}", intro.trim_end(), first.body);
+            first.body = format!("{}\n\n{}", intro.trim_end(), first.body);
         }
         Ok(Lesson { id, title, summary, steps })
     }
@@ -695,100 +694,6 @@ fn fmt(x: f64) -> String {
         } else {
             s.trim_end_matches('0').to_string()
         }
-    }
-}
-
-/// Markdown as a tree of allowed elements. Nothing in it is raw HTML.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Md {
-    Text(String),
-    /// An element from a fixed list: p, h3, h4, em, strong, del, code, pre,
-    /// ul, ol, li, blockquote, a, br, hr.
-    El {
-        tag: &'static str,
-        href: Option<String>,
-        children: Vec<Md>,
-    },
-}
-
-/// A link target a lesson may use: a web page, or a scenario fragment for the playground.
-pub fn safe_href(url: &str) -> Option<String> {
-    let u = url.trim();
-    let lower = u.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://") || u.starts_with('#')).then(|| u.to_string())
-}
-
-/// Render a lesson's Markdown to the allowed tree. Raw HTML becomes text; images
-/// become their alt text; links to other schemes keep their text and lose the link.
-pub fn render(markdown: &str) -> Vec<Md> {
-    let mut stack: Vec<Md> = vec![Md::El { tag: "root", href: None, children: Vec::new() }];
-    let push = |stack: &mut Vec<Md>, node: Md| {
-        if let Some(Md::El { children, .. }) = stack.last_mut() {
-            // Adjacent text merges, so the tree stays small.
-            if let (Md::Text(t), Some(Md::Text(prev))) = (&node, children.last_mut()) {
-                prev.push_str(t);
-                return;
-            }
-            children.push(node);
-        }
-    };
-    let open = |stack: &mut Vec<Md>, tag: &'static str, href: Option<String>| {
-        stack.push(Md::El { tag, href, children: Vec::new() });
-    };
-    for ev in Parser::new(markdown) {
-        match ev {
-            Event::Start(tag) => {
-                let (name, href) = match tag {
-                    Tag::Paragraph => ("p", None),
-                    Tag::Heading { level: HeadingLevel::H1 | HeadingLevel::H2 | HeadingLevel::H3, .. } => ("h3", None),
-                    Tag::Heading { .. } => ("h4", None),
-                    Tag::BlockQuote(_) => ("blockquote", None),
-                    Tag::CodeBlock(_) => ("pre", None),
-                    Tag::List(Some(_)) => ("ol", None),
-                    Tag::List(None) => ("ul", None),
-                    Tag::Item => ("li", None),
-                    Tag::Emphasis => ("em", None),
-                    Tag::Strong => ("strong", None),
-                    Tag::Strikethrough => ("del", None),
-                    Tag::Link { dest_url, .. } => ("a", safe_href(&dest_url)),
-                    // Everything else (images, tables, HTML blocks) keeps its text only.
-                    _ => ("span", None),
-                };
-                open(&mut stack, name, href);
-            }
-            Event::End(end) => {
-                if stack.len() > 1 {
-                    let node = stack.pop().expect("non-empty");
-                    // A link without an allowed target is its text alone.
-                    let node = match (end, node) {
-                        (TagEnd::Link, Md::El { href: None, children, .. }) => {
-                            Md::El { tag: "span", href: None, children }
-                        }
-                        (_, n) => n,
-                    };
-                    push(&mut stack, node);
-                }
-            }
-            Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
-                push(&mut stack, Md::Text(t.into_string()))
-            }
-            Event::Code(t) => {
-                push(&mut stack, Md::El { tag: "code", href: None, children: vec![Md::Text(t.into_string())] })
-            }
-            Event::SoftBreak => push(&mut stack, Md::Text(" ".into())),
-            Event::HardBreak => push(&mut stack, Md::El { tag: "br", href: None, children: Vec::new() }),
-            Event::Rule => push(&mut stack, Md::El { tag: "hr", href: None, children: Vec::new() }),
-            Event::TaskListMarker(done) => push(&mut stack, Md::Text(if done { "☑ " } else { "☐ " }.into())),
-            Event::FootnoteReference(t) => push(&mut stack, Md::Text(format!("[{t}]"))),
-        }
-    }
-    while stack.len() > 1 {
-        let node = stack.pop().expect("non-empty");
-        push(&mut stack, node);
-    }
-    match stack.pop() {
-        Some(Md::El { children, .. }) => children,
-        _ => Vec::new(),
     }
 }
 

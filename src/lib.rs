@@ -17,6 +17,7 @@
 //! `trace_hash` of a run's metrics proves it.
 
 pub mod lessons;
+pub mod markdown;
 pub mod metrics;
 pub mod protocol;
 pub mod scenario;

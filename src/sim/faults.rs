@@ -368,56 +368,18 @@ impl FaultSchedule {
     }
 }
 
-/// Prefix of the compressed text form: `z:` + base64url(raw DEFLATE(text)).
-pub const COMPRESSED_PREFIX: &str = "z:";
-/// Schedules longer than this are written compressed in links, when that is shorter.
-pub const COMPRESS_ABOVE: usize = 256;
-/// Longest text a compressed schedule may expand to (a link cannot smuggle in a huge one).
-const EXPANDED_MAX: usize = 1 << 20;
-
 impl FaultSchedule {
-    /// The text form for a link: plain and readable, or for a long schedule
-    /// (a partition cut out of a scattered selection) `z:` and its compressed
-    /// bytes when that is shorter. Both forms parse back to the same schedule.
+    /// The text form for a link: like `Display`, but a node set that is shorter
+    /// as a bitmap (a partition cut out of a scattered selection) is written as
+    /// one (`~` and base64url). Both forms parse back to the same schedule.
     pub fn link_text(&self) -> String {
-        // Scattered node sets as bitmaps first, then the whole text deflated if long.
-        let plain = self.0.iter().map(|e| format!("{e:#}")).collect::<Vec<_>>().join(",");
-        if plain.len() <= COMPRESS_ABOVE {
-            return plain;
-        }
-        use base64::Engine;
-        let packed = miniz_oxide::deflate::compress_to_vec(plain.as_bytes(), 9);
-        let z = format!("{COMPRESSED_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
-        if z.len() < plain.len() {
-            z
-        } else {
-            plain
-        }
+        self.0.iter().map(|e| format!("{e:#}")).collect::<Vec<_>>().join(",")
     }
-}
-
-/// The plain text of a compressed schedule (`z:...`).
-fn expand(z: &str) -> Result<String, String> {
-    use base64::Engine;
-    let bad = |why: &str| format!("the compressed schedule '{}…' {why}", z.chars().take(12).collect::<String>());
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(z.trim().trim_end_matches('='))
-        .map_err(|_| bad("is not base64url (A-Z, a-z, 0-9, - and _)"))?;
-    let text = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, EXPANDED_MAX)
-        .map_err(|_| bad(&format!("does not expand (damaged, or longer than {EXPANDED_MAX} characters)")))?;
-    String::from_utf8(text).map_err(|_| bad("expands to something other than text"))
 }
 
 impl FromStr for FaultSchedule {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if let Some(z) = s.trim().strip_prefix(COMPRESSED_PREFIX) {
-            let text = expand(z)?;
-            if text.trim_start().starts_with(COMPRESSED_PREFIX) {
-                return Err("a compressed schedule cannot hold another compressed one".into());
-            }
-            return text.parse();
-        }
         let entries: Vec<FaultEntry> =
             s.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::parse).collect::<Result<_, _>>()?;
         if entries.len() > MAX_FAULTS {
@@ -498,31 +460,24 @@ mod tests {
         assert_eq!(serde_json::to_string(&a).unwrap(), r#"["crash:1@1s","heal@2s"]"#);
     }
 
-    /// A long schedule (a scattered partition) travels compressed, parses back to
-    /// the same schedule, and damaged compressed text is named, not a panic.
+    /// A scattered partition travels as a bitmap, parses back to the same
+    /// schedule, and a damaged bitmap is named, not a panic.
     #[test]
-    fn long_schedules_compress() {
+    fn scattered_sets_travel_as_bitmaps() {
         let scattered: Vec<String> = (0..400).filter(|i| i % 3 != 1).map(|i| i.to_string()).collect();
         let text = format!("partition:{}@1s,heal@5s", scattered.join("+"));
         let s: FaultSchedule = text.parse().unwrap();
         let link = s.link_text();
-        assert!(link.len() * 5 < text.len(), "{} -> {}: {link}", text.len(), link.len());
+        assert!(
+            link.starts_with("partition:~") && link.len() * 5 < text.len(),
+            "{} -> {}: {link}",
+            text.len(),
+            link.len()
+        );
         assert_eq!(link.parse::<FaultSchedule>().unwrap(), s);
-        // Many entries compress as a whole.
-        let many: FaultSchedule = (0..60)
-            .map(|i| format!("crash:{i}@{i}s,restart:{i}@{}s", i + 5))
-            .collect::<Vec<_>>()
-            .join(",")
-            .parse()
-            .unwrap();
-        let z = many.link_text();
-        assert!(z.starts_with(COMPRESSED_PREFIX) && z.len() * 2 < many.to_string().len(), "{z}");
-        assert_eq!(z.parse::<FaultSchedule>().unwrap(), many);
-        // Short schedules stay readable.
-        let short: FaultSchedule = "crash:3@10s".parse().unwrap();
-        assert_eq!(short.link_text(), "crash:3@10s");
-        assert!("z:!!!".parse::<FaultSchedule>().unwrap_err().contains("base64url"));
-        assert!("z:AAAA".parse::<FaultSchedule>().unwrap_err().contains("does not expand"));
+        // Short and contiguous sets stay readable.
+        let short: FaultSchedule = "crash:3@10s,partition:0-49/50-99@2s".parse().unwrap();
+        assert_eq!(short.link_text(), "crash:3@10s,partition:0-49/50-99@2s");
         assert!("crash:~!!@1s".parse::<FaultSchedule>().unwrap_err().contains("node bitmap"));
         assert!("crash:~AAA@1s".parse::<FaultSchedule>().unwrap_err().contains("names no node"));
     }

@@ -8,11 +8,18 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, WheelEvent};
 use yew::prelude::*;
 
-use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, Other};
+use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, draw_sweep, Other};
+use super::classroom::{Classroom, Saved, Source};
 use super::graph::{context, css, fit, Graph, Layout, FORCE_MAX, PALETTE};
 use super::model::{Playground, Speed, CLAIMS, PRESETS};
+use crate::lessons::Lesson;
 use crate::protocol::NodeState;
 use crate::scenario::{Group, Kind, ParamSpec, ProtocolKind, Scenario, Timing, PAGE_NODES_MAX, PARAMS};
+use crate::sweep::Sweep;
+
+#[path = "teach.rs"]
+mod teach;
+use teach::{SweepForm, TeachMsg};
 
 /// Budget of simulation work per animation frame, in milliseconds.
 const FRAME_BUDGET_MS: f64 = 10.0;
@@ -88,6 +95,8 @@ pub enum Msg {
     Heal,
     /// Download: "csv", "json", or the test id of a canvas (as PNG).
     Export(String),
+    /// Lessons and sweeps (see `teach`).
+    Teach(TeachMsg),
 }
 
 /// A drag on the graph: where it started, where it is, whether it moved enough to count.
@@ -139,6 +148,24 @@ pub struct App {
     /// The parameters an embed shows in its control strip (`controls=fanout,loss_rate`).
     strip: Vec<&'static ParamSpec>,
     finished_reported: bool,
+    /// The lesson list is open.
+    picker: bool,
+    classroom: Option<Classroom>,
+    /// Progress in every lesson, as saved in local storage.
+    saved: Saved,
+    lesson_url: String,
+    pasted: String,
+    lesson_error: Option<String>,
+    /// A `lesson_url` link's step and whether its scenario keys win over the step's, until the file arrives.
+    pending_step: Option<usize>,
+    keep_scenario: bool,
+    sweep: Option<Sweep>,
+    sweep_form: SweepForm,
+    sweep_error: Option<String>,
+    sweep_ref: NodeRef,
+    sweep_drawn: bool,
+    /// The metrics this scenario reports, for the sweep's metric list.
+    metric_names: Vec<String>,
 }
 
 fn window() -> web_sys::Window {
@@ -174,6 +201,10 @@ impl App {
         if self.embed {
             frag.push_str("&embed=1");
         }
+        if let Some(keys) = self.classroom.as_ref().and_then(Classroom::link_keys) {
+            frag.push('&');
+            frag.push_str(&keys);
+        }
         if let Ok(h) = window().history() {
             let url = format!("{}#{frag}", window().location().pathname().unwrap_or_default());
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
@@ -186,6 +217,68 @@ impl App {
         self.model = Playground::from_fragment(fragment);
         self.model.speed = speed;
         self.finished_reported = false;
+        self.refresh_metric_names();
+    }
+
+    /// `lesson=ID&step=N` or `lesson_url=ADDRESS&step=N` in the link: open that lesson.
+    /// The link's own scenario keys win over the step's, so a shared link replays what was shared.
+    fn lesson_from_link(&mut self, ctx: &Context<Self>, fragment: &str) {
+        let get = |k: &str| {
+            fragment
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+                .map(crate::scenario::percent_decode)
+        };
+        let has_scenario = fragment.split('&').any(|kv| {
+            let k = kv.split('=').next().unwrap_or("");
+            crate::scenario::spec(k).is_some() || k.starts_with("vs.")
+        });
+        let mut step = None;
+        if let Some(s) = get("step") {
+            match s.parse::<usize>() {
+                Ok(n) if n >= 1 => step = Some(n - 1),
+                _ => self.model.errors.push(format!("step: '{s}' is not allowed; allowed a step number from 1")),
+            }
+        }
+        if let Some(id) = get("lesson") {
+            match Lesson::built_in(&id) {
+                Some(l) => {
+                    if let Some(s) = step.filter(|s| *s >= l.steps.len()) {
+                        self.model.errors.push(format!(
+                            "step: '{}' is not allowed; allowed 1 to {}",
+                            s + 1,
+                            l.steps.len()
+                        ));
+                    }
+                    self.open_lesson(l, Source::BuiltIn, step, has_scenario);
+                }
+                None => self.model.errors.push(format!(
+                    "lesson: '{id}' is not a lesson; allowed: {}",
+                    crate::lessons::BUILT_IN.iter().map(|l| l.0).collect::<Vec<_>>().join(", ")
+                )),
+            }
+        } else if let Some(url) = get("lesson_url") {
+            self.pending_step = step;
+            self.keep_scenario = has_scenario;
+            self.lesson_url = url.clone();
+            ctx.link().send_message(Msg::Teach(TeachMsg::LoadUrl));
+        }
+    }
+
+    fn refresh_metric_names(&mut self) {
+        self.metric_names = crate::sweep::metric_names(&self.model.sim.metrics());
+    }
+
+    fn draw_sweep(&mut self) {
+        if self.sweep_drawn {
+            return;
+        }
+        self.sweep_drawn = true;
+        if let (Some(s), Some(c)) = (&self.sweep, self.sweep_ref.cast::<HtmlCanvasElement>()) {
+            let dpr = fit(&c);
+            let (xs, numeric) = s.xs();
+            draw_sweep(&c, dpr, &s.key, &s.metric, &s.values, &xs, numeric, &s.summaries(), self.dark);
+        }
     }
 
     /// Tell a mounted playground's listeners where the run is: "metrics" on every
@@ -385,6 +478,7 @@ impl App {
                     </select>
                 </div>
                 { self.view_claims(ctx) }
+                { self.view_sweep(ctx) }
                 { for Group::ALL.iter().filter(|g| **g != Group::Run).map(|g| html! {
                     <details open={matches!(g, Group::Cluster | Group::Protocol | Group::Workload)}>
                         <summary>{ g.label() }</summary>
@@ -977,8 +1071,16 @@ impl Component for App {
             if let Some(doc) = window().document() {
                 let _ = doc.add_event_listener_with_callback("keydown", keys.as_ref().unchecked_ref());
             }
+            // A link typed or pasted into the address bar of an open page (only the
+            // fragment changes, so the browser does not reload): start again from it.
+            // The page's own updates use replaceState, which fires no hashchange.
+            let reload = Closure::<dyn FnMut()>::new(|| {
+                let _ = window().location().reload();
+            });
+            let _ = window().add_event_listener_with_callback("hashchange", reload.as_ref().unchecked_ref());
+            reload.forget();
         }
-        App {
+        let mut app = App {
             model,
             graph: {
                 let mut g = Graph::new();
@@ -1015,18 +1117,39 @@ impl Component for App {
             listeners: ctx.props().listeners.clone(),
             strip,
             finished_reported: false,
+            picker: false,
+            classroom: None,
+            saved: if mounted { Saved::new() } else { teach::load_saved() },
+            lesson_url: String::new(),
+            pasted: String::new(),
+            lesson_error: None,
+            pending_step: None,
+            keep_scenario: false,
+            sweep: None,
+            sweep_form: SweepForm::default(),
+            sweep_error: None,
+            sweep_ref: NodeRef::default(),
+            sweep_drawn: true,
+            metric_names: Vec::new(),
+        };
+        app.refresh_metric_names();
+        if !mounted {
+            app.lesson_from_link(ctx, &fragment);
         }
+        app
     }
 
-    fn update(&mut self, _ctx: &Context<Self>, msg: Msg) -> bool {
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
             Msg::Frame(ts) => {
                 let dt = self.last_ts.map_or(0.0, |l| (ts - l).max(0.0));
                 self.last_ts = Some(ts);
                 self.model.frame(dt, FRAME_BUDGET_MS, &now_ms);
                 self.draw();
+                let taught = self.teach_frame(&now_ms);
+                self.draw_sweep();
                 // Re-render the text only when something changed.
-                let changed = self.shown != self.model.version;
+                let changed = self.shown != self.model.version || taught;
                 self.shown = self.model.version;
                 if changed {
                     self.notify();
@@ -1061,8 +1184,15 @@ impl Component for App {
                 self.model.playing = false;
             }
             Msg::SetParam(key, value) => {
-                let _ = self.model.set_param(key, &value);
+                if self.model.set_param(key, &value).is_ok() {
+                    self.refresh_metric_names();
+                }
                 self.write_url();
+            }
+            Msg::Teach(m) => {
+                let r = self.teach_update(ctx, m);
+                self.draw_sweep();
+                return r;
             }
             Msg::Speed(label) => {
                 if let Some(s) = Speed::from_label(&label) {
@@ -1270,7 +1400,10 @@ impl Component for App {
                     <header>
                         <h1>{ "Gossip Lab" }</h1>
                         <p class="tagline">{ "Watch a rumor spread. Change fanout, loss and timing; click a node to inspect it, shift-click to crash or restart it." }</p>
+                        <button data-testid="lessons" aria-expanded={self.picker.to_string()} onclick={link.callback(|_| Msg::Teach(TeachMsg::TogglePicker))}
+                            title="Guided lessons with questions the page checks by running the simulator">{ "Lessons" }</button>
                     </header>
+                    if self.picker { { self.view_picker(ctx) } }
                 }
                 if !errors.is_empty() {
                     <div class="error" role="alert" data-testid="error">
@@ -1321,8 +1454,17 @@ impl Component for App {
                                 aria-label="Detection times of crashed nodes"></canvas>
                         }
                         { self.view_compare_table() }
+                        if self.sweep.is_some() {
+                            <canvas ref={self.sweep_ref.clone()} data-testid="chart-sweep" class="chart" role="img"
+                                aria-label="Sweep: mean and 95% interval of a metric per parameter value"></canvas>
+                        }
                     </section>
-                    if !self.embed { { self.view_controls(ctx) } }
+                    if !self.embed {
+                        <div class="side">
+                            if let Some(c) = &self.classroom { { self.view_lesson(ctx, c) } }
+                            { self.view_controls(ctx) }
+                        </div>
+                    }
                     if self.embed && !self.strip.is_empty() {
                         <aside class="strip" data-testid="strip" aria-label="Settings">
                             { for self.strip.iter().map(|p| self.view_param(ctx, p)) }
@@ -1343,6 +1485,11 @@ impl Component for App {
         if first_render {
             self.drawn = u64::MAX;
             self.draw();
+        }
+        // The sweep's canvas may have just appeared.
+        if self.sweep.is_some() {
+            self.sweep_drawn = false;
+            self.draw_sweep();
         }
     }
 }

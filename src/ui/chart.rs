@@ -411,3 +411,107 @@ pub fn draw_protocol_series(
     let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= plot.pw - 16.0 * dpr);
     let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top + 14.0 * dpr);
 }
+
+/// A sweep: the mean of a metric at each value of a parameter, with its 95%
+/// interval as a bar. Categorical values (push, pull, ...) are spaced evenly.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_sweep(
+    canvas: &HtmlCanvasElement,
+    dpr: f64,
+    key: &str,
+    metric: &str,
+    labels: &[String],
+    xs: &[f64],
+    numeric: bool,
+    points: &[Option<crate::metrics::Summary>],
+    dark: bool,
+) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
+    ctx.set_fill_style_str(bg);
+    ctx.fill_rect(0.0, 0.0, w, h);
+    let (left, right, top, bottom) = (60.0 * dpr, 16.0 * dpr, 24.0 * dpr, 34.0 * dpr);
+    let (pw, ph) = ((w - left - right).max(1.0), (h - top - bottom).max(1.0));
+    let (x_lo, x_hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (x_lo, x_hi) = if numeric { (x_lo, x_hi) } else { (-0.5, xs.len() as f64 - 0.5) };
+    let pad = if x_hi > x_lo { (x_hi - x_lo) * 0.05 } else { 0.5 };
+    let (x_lo, x_hi) = (x_lo - pad, x_hi + pad);
+    let ys = points.iter().flatten().flat_map(|s| [s.mean - s.ci95.max(0.0), s.mean + s.ci95.max(0.0)]);
+    let (mut y_lo, mut y_hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+    if !y_lo.is_finite() {
+        (y_lo, y_hi) = (0.0, 1.0);
+    }
+    // Start at zero when the data is not far from it, so differences are not exaggerated.
+    if y_lo > 0.0 && y_lo < 0.5 * y_hi {
+        y_lo = 0.0;
+    }
+    if y_hi - y_lo < 1e-12 {
+        (y_lo, y_hi) = (y_lo - 1.0, y_hi + 1.0);
+    }
+    // Round the range out to four steps of a 1-2-5 size, so the grid reads in round numbers.
+    let raw = (y_hi - y_lo) / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    y_lo = (y_lo / step).floor() * step;
+    y_hi = y_lo + 4.0 * step;
+    while y_hi < ys_max(points) {
+        y_hi += step;
+    }
+    let sx = |x: f64| left + pw * (x - x_lo) / (x_hi - x_lo);
+    let sy = |y: f64| top + ph * (1.0 - (y - y_lo) / (y_hi - y_lo));
+    ctx.set_font(&format!("{}px system-ui, sans-serif", (11.0 * dpr).round()));
+    ctx.set_line_width(1.0);
+    ctx.set_text_align("right");
+    let lines = ((y_hi - y_lo) / step).round() as i32;
+    for i in 0..=lines {
+        let v = y_lo + step * f64::from(i);
+        ctx.set_stroke_style_str(grid);
+        ctx.begin_path();
+        ctx.move_to(left, sy(v));
+        ctx.line_to(left + pw, sy(v));
+        ctx.stroke();
+        ctx.set_fill_style_str(fg);
+        let _ = ctx.fill_text(&crate::lessons::plain(v), left - 6.0 * dpr, sy(v) + 4.0 * dpr);
+    }
+    ctx.set_text_align("center");
+    // Label at most ~10 values so they never overlap.
+    let every = xs.len().div_ceil(10).max(1);
+    for (i, (x, label)) in xs.iter().zip(labels).enumerate() {
+        if i % every == 0 {
+            let _ = ctx.fill_text(label, sx(*x), top + ph + 14.0 * dpr);
+        }
+    }
+    let _ = ctx.fill_text(key, left + pw / 2.0, h - 4.0 * dpr);
+    ctx.set_text_align("left");
+    let _ = ctx.fill_text(&format!("{metric}: mean and 95% interval per value"), left + 6.0 * dpr, 14.0 * dpr);
+    let colour = if dark { "#fb923c" } else { "#ea580c" };
+    ctx.set_stroke_style_str(colour);
+    ctx.set_fill_style_str(colour);
+    ctx.set_line_width(1.5 * dpr);
+    stroke_line(&ctx, xs.iter().zip(points).filter_map(|(x, p)| p.map(|s| (sx(*x), sy(s.mean)))));
+    for (x, p) in xs.iter().zip(points) {
+        let Some(s) = p else { continue };
+        let (cx, ci) = (sx(*x), if s.ci95.is_finite() { s.ci95 } else { 0.0 });
+        ctx.begin_path();
+        ctx.move_to(cx, sy(s.mean - ci));
+        ctx.line_to(cx, sy(s.mean + ci));
+        ctx.move_to(cx - 4.0 * dpr, sy(s.mean - ci));
+        ctx.line_to(cx + 4.0 * dpr, sy(s.mean - ci));
+        ctx.move_to(cx - 4.0 * dpr, sy(s.mean + ci));
+        ctx.line_to(cx + 4.0 * dpr, sy(s.mean + ci));
+        ctx.stroke();
+        ctx.begin_path();
+        let _ = ctx.arc(cx, sy(s.mean), 3.0 * dpr, 0.0, std::f64::consts::TAU);
+        ctx.fill();
+    }
+}
+
+/// The top of the highest interval in a sweep.
+fn ys_max(points: &[Option<crate::metrics::Summary>]) -> f64 {
+    points
+        .iter()
+        .flatten()
+        .map(|s| s.mean + if s.ci95.is_finite() { s.ci95 } else { 0.0 })
+        .fold(f64::NEG_INFINITY, f64::max)
+}

@@ -274,8 +274,10 @@ impl Playground {
     pub fn from_fragment(fragment: &str) -> Self {
         let body = fragment.trim_start_matches(['#', '?']);
         let (vs, main): (Vec<&str>, Vec<&str>) = body.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
-        let (mut scenario, errors) =
-            Scenario::from_fragment(&main.join("&"), &["speed", "embed", "layout", "controls"]);
+        let (mut scenario, errors) = Scenario::from_fragment(
+            &main.join("&"),
+            &["speed", "embed", "layout", "controls", "lesson", "step", "lesson_url"],
+        );
         let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         if let Err(e) = scenario.validate_for_page() {
             errors.push(e.to_string());
