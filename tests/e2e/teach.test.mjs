@@ -28,34 +28,43 @@ async function answer(page, value) {
   return (await page.getAttribute('[data-testid=lesson-verdict]', 'data-pass')) === 'true';
 }
 
-// The index of the first choice check in a lesson file and its right option.
-function firstChoice(file) {
+// The first check of a lesson file: its step, kind, and for a choice the right option.
+function firstCheck(file) {
   const text = fs.readFileSync(path.join(root, 'www/lessons', file), 'utf8');
   const steps = text.split(/^## /m).slice(1);
   for (let i = 0; i < steps.length; i++) {
-    const m = steps[i].match(/kind: choice[\s\S]*?options: (.*)\n[\s\S]*?answer: (\d+)/);
-    if (m) return { step: i + 1, right: Number(m[2]), options: m[1].split('|').length };
+    const kind = steps[i].match(/kind: (\w+)/)?.[1];
+    if (kind) return { step: i + 1, kind, right: Number(steps[i].match(/answer: (\d+)/)?.[1]) };
   }
   return null;
 }
 
-// Every lesson file opens from its link with its first step and scenario; its
-// first choice check passes the right option and fails every other, with no console error.
-test('every lesson loads and its choice check judges right and wrong answers', async () => {
+// Every lesson file opens from its link at its first check, which passes a right
+// answer and fails a wrong one, with no console error. A choice's right option is
+// in the file; an estimate's right answer is what the command line measures.
+test('every lesson loads and its first check judges right and wrong answers', async () => {
   assert.ok(LESSONS.length >= 8, `${LESSONS.length} lessons`);
-  const ids = execFileSync(bin, ['lesson', 'fanout']).toString(); // the built-in list includes the files
-  assert.match(ids, /Fanout/);
   const { page, problems } = await open(chrome.browser, `${srv.url}/#`);
   for (const file of LESSONS) {
     const id = file.replace(/^\d+-/, '').replace(/\.md$/, '');
-    const c = firstChoice(file);
-    assert.ok(c, `${file} has a choice check`);
+    const c = firstCheck(file);
+    assert.ok(c, `${file} has a check`);
     await page.goto(`${srv.url}/#lesson=${id}&step=${c.step}`);
     await page.waitForSelector('[data-testid=lesson]');
     assert.match(await page.textContent('[data-testid=lesson-progress]'), new RegExp(`step ${c.step} of`));
-    const wrong = c.right === 1 ? 2 : 1;
-    assert.equal(await answer(page, wrong), false, `${id}: option ${wrong} is wrong`);
-    assert.equal(await answer(page, c.right), true, `${id}: option ${c.right} is right`);
+    let right;
+    let wrong;
+    if (c.kind === 'choice') {
+      right = c.right;
+      wrong = c.right === 1 ? 2 : 1;
+    } else {
+      assert.equal(c.kind, 'estimate', `${id}: the first check is a choice or an estimate`);
+      const out = execFileSync(bin, ['lesson', id, '--step', String(c.step), '--answer', '0']).toString();
+      right = Number(out.match(/: (-?[\d.e+-]+) ± /)[1]);
+      wrong = Math.abs(right) * 3 + 10;
+    }
+    assert.equal(await answer(page, wrong), false, `${id}: ${wrong} is wrong`);
+    assert.equal(await answer(page, right), true, `${id}: ${right} is right`);
   }
   assert.deepEqual(problems, []);
   await page.close();
@@ -65,6 +74,8 @@ test('every lesson loads and its choice check judges right and wrong answers', a
 // and the link; progress survives a reload (local storage).
 test('lesson navigation, scenario loading and saved progress', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#`);
+  // Start with no saved progress (the browser profile is shared by the tests).
+  await page.evaluate(() => localStorage.clear());
   await page.click('[data-testid=lessons]');
   await page.click('[data-testid=lesson-open-push-pull]');
   assert.match(page.url(), /spread=push.*lesson=push-pull&step=1|lesson=push-pull&step=1/);
