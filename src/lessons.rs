@@ -615,6 +615,10 @@ impl Check {
                 let r0 = rate(first);
                 let h0 = holds(r0);
                 let mut evidence = vec![line(&format!("{param} = {answer}"), r0, h0)];
+                if !h0 && *goal != Goal::Any {
+                    evidence
+                        .push(format!("Try a {} value.", if *goal == Goal::Smallest { "larger" } else { "smaller" }));
+                }
                 let mut pass = h0;
                 if let (Some(runs), Some((label, _, _))) = (results.get(1), plan.get(1)) {
                     let r1 = rate(runs);
