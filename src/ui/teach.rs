@@ -81,7 +81,7 @@ fn fetch_lesson(link: Scope<App>, url: String) {
         let result = async {
             let resp = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(&url))
                 .await
-                .map_err(|_| "the address could not be reached".to_string())?;
+                .map_err(|_| "the address could not be reached (is it online, and does its server let other sites read it, CORS?)".to_string())?;
             let resp: web_sys::Response = resp.dyn_into().map_err(|_| "no response".to_string())?;
             if !resp.ok() {
                 return Err(format!("the server answered {} {}", resp.status(), resp.status_text()));
