@@ -84,8 +84,22 @@ pub struct Step {
     pub body: String,
     /// A URL fragment loaded into the playground when the step opens.
     pub scenario: Option<String>,
+    /// The views the step asks the learner to watch (see [`LOOK_VIEWS`]); the page outlines them.
+    pub look: Vec<&'static str>,
     pub check: Option<Check>,
 }
+
+/// The views a step can point at with `look:` in its scenario block, and how the page names them.
+pub const LOOK_VIEWS: [(&str, &str); 8] = [
+    ("graph", "the graph"),
+    ("stats", "the figures above the graph"),
+    ("coverage", "the coverage chart"),
+    ("messages", "the messages chart"),
+    ("bytes", "the bytes chart"),
+    ("protocol", "the protocol's own chart"),
+    ("detections", "the detection times"),
+    ("compare", "the A/B table"),
+];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
@@ -240,7 +254,13 @@ impl Lesson {
             let line = lines[i];
             i += 1;
             if let Some(t) = line.strip_prefix("## ") {
-                steps.push(Step { title: t.trim().to_string(), body: String::new(), scenario: None, check: None });
+                steps.push(Step {
+                    title: t.trim().to_string(),
+                    body: String::new(),
+                    scenario: None,
+                    look: Vec::new(),
+                    check: None,
+                });
                 continue;
             }
             let fence = line.trim_start();
@@ -264,7 +284,23 @@ impl Lesson {
                     if step.scenario.is_some() {
                         return Err(err(start, "a step has at most one scenario block"));
                     }
-                    let frag: String = block.iter().map(|(_, l)| l.trim()).collect::<Vec<_>>().join("&");
+                    // `look: coverage, graph` lines name what to watch; the others are the fragment.
+                    let mut parts = Vec::new();
+                    for &(n, l) in &block {
+                        match l.trim().strip_prefix("look:") {
+                            Some(views) => {
+                                for v in views.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                                    let known = LOOK_VIEWS.iter().find(|(k, _)| *k == v).ok_or_else(|| {
+                                        let names: Vec<&str> = LOOK_VIEWS.iter().map(|l| l.0).collect();
+                                        err(n, format!("look: '{v}' is not a view; allowed: {}", names.join(", ")))
+                                    })?;
+                                    step.look.push(known.0);
+                                }
+                            }
+                            None => parts.push(l.trim()),
+                        }
+                    }
+                    let frag: String = parts.join("&");
                     check_fragment(&frag).map_err(|e| err(start, format!("scenario: {e}")))?;
                     step.scenario = Some(frag.trim_start_matches('#').to_string());
                 } else {

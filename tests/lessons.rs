@@ -41,6 +41,27 @@ fn lessons_cover_the_description() {
     ] {
         assert!(text.contains(topic), "no lesson covers '{topic}'");
     }
+    // Every view a step asks the learner to watch is on the page for that step's scenario.
+    for l in &all {
+        for (i, st) in l.steps.iter().enumerate() {
+            let frag = st.scenario.as_deref().unwrap_or("");
+            let (s, _) = gossip_lab::Scenario::from_fragment(
+                &frag.split('&').filter(|kv| !kv.starts_with("vs.")).collect::<Vec<_>>().join("&"),
+                &[],
+            );
+            for v in &st.look {
+                let shown = match *v {
+                    "compare" => frag.contains("vs."),
+                    "protocol" => gossip_lab::ui::model::series_name(&s).is_some(),
+                    "detections" => s.membership_like(),
+                    _ => true,
+                };
+                assert!(shown, "{} step {}: '{v}' is not on the page for {frag}", l.id, i + 1);
+            }
+        }
+    }
+    let bad = "---\ntitle: T\n---\n## a\n```scenario\nnodes=10\nlook: graph, chart\n```\n";
+    assert!(Lesson::parse(bad, "x").unwrap_err().contains("look: 'chart' is not a view; allowed: graph, stats"));
     let ids: std::collections::BTreeSet<&str> = all.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids.len(), BUILT_IN.len(), "lesson ids are unique");
 }

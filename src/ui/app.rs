@@ -11,7 +11,7 @@ use yew::prelude::*;
 use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, draw_sweep, Other};
 use super::classroom::{Classroom, Saved, Source};
 use super::graph::{context, css, fit, Graph, Layout, FORCE_MAX, PALETTE};
-use super::model::{Playground, Speed, CLAIMS, PRESETS};
+use super::model::{series_name, Playground, Speed, CLAIMS, PRESETS};
 use crate::lessons::Lesson;
 use crate::protocol::NodeState;
 use crate::scenario::{Group, Kind, ParamSpec, ProtocolKind, Scenario, Timing, PAGE_NODES_MAX, PARAMS};
@@ -938,19 +938,6 @@ fn download_url(name: &str, url: &str) {
     a.click();
 }
 
-/// The protocol series the page charts for this scenario, if any.
-fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
-    match sc.protocol {
-        ProtocolKind::Aggregate => Some("variance"),
-        ProtocolKind::Broadcast => Some("held_back"),
-        ProtocolKind::Rumor if sc.malicious_count() > 0 && sc.attack == crate::scenario::Attack::FakeRumor => {
-            Some("polluted")
-        }
-        ProtocolKind::Membership | ProtocolKind::Election if sc.malicious_count() > 0 => Some("polluted"),
-        _ => None,
-    }
-}
-
 /// Where a pointer event is on its canvas, in canvas pixels (CSS pixels times the device pixel ratio).
 fn canvas_point(e: &MouseEvent) -> (f64, f64) {
     let dpr = window().device_pixel_ratio();
@@ -1421,7 +1408,7 @@ impl Component for App {
                         <a href="embed.html" target="_blank" rel="noopener">{ "more ways to embed" }</a>
                     </div>
                 }
-                <main>
+                <main class={self.look_classes()}>
                     <section class="stage">
                         { self.view_toolbar(ctx) }
                         { self.view_stats() }

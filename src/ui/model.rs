@@ -235,6 +235,19 @@ fn theory_curve(s: &Scenario) -> Vec<f64> {
     }
 }
 
+/// The protocol series the page charts for this scenario, if any.
+pub fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
+    match sc.protocol {
+        ProtocolKind::Aggregate => Some("variance"),
+        ProtocolKind::Broadcast => Some("held_back"),
+        ProtocolKind::Rumor if sc.malicious_count() > 0 && sc.attack == crate::scenario::Attack::FakeRumor => {
+            Some("polluted")
+        }
+        ProtocolKind::Membership | ProtocolKind::Election if sc.malicious_count() > 0 => Some("polluted"),
+        _ => None,
+    }
+}
+
 /// Key prefix of variant A's settings in a link: `#spread=push-pull&vs.spread=push`.
 pub const VS_PREFIX: &str = "vs.";
 

@@ -7,7 +7,7 @@ use yew::html::Scope;
 use yew::prelude::*;
 
 use super::{download_text, window, App, Msg};
-use crate::lessons::{render, CheckKind, Lesson, Md, BUILT_IN};
+use crate::lessons::{render, CheckKind, Lesson, Md, BUILT_IN, LOOK_VIEWS};
 use crate::scenario::{Kind, PARAMS};
 use crate::sweep::Sweep;
 use crate::ui::classroom::{read_saved, score, write_saved, Classroom, Saved, Source};
@@ -54,6 +54,23 @@ pub enum TeachMsg {
     SweepRun,
     SweepCancel,
     SweepCsv,
+    /// Scroll to a view the step asks the learner to watch.
+    Look(&'static str),
+}
+
+/// Where each `look:` view is on the page (see `LOOK_VIEWS`); the outline comes from the
+/// `look-VIEW` classes on the page's main element (`www/style.css`).
+fn look_selector(view: &str) -> &'static str {
+    match view {
+        "graph" => "canvas.graph",
+        "stats" => ".stats",
+        "coverage" => "[data-testid=chart-coverage]",
+        "messages" => "[data-testid=chart-messages]",
+        "bytes" => "[data-testid=chart-bytes]",
+        "protocol" => "[data-testid=chart-protocol]",
+        "detections" => "[data-testid=chart-detections]",
+        _ => "[data-testid=compare-table]",
+    }
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -125,6 +142,14 @@ impl App {
                 let _ = s.set_item(STORAGE_KEY, &write_saved(&self.saved));
             }
         }
+    }
+
+    /// `look-VIEW` classes for the views the open step asks the learner to watch.
+    pub(super) fn look_classes(&self) -> String {
+        self.classroom
+            .as_ref()
+            .map(|c| c.lesson.steps[c.step].look.iter().map(|v| format!("look-{v}")).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
     }
 
     /// Work the lesson's check and the sweep for a slice of this frame; true when either moved.
@@ -267,6 +292,13 @@ impl App {
                 self.sweep = None;
                 self.sweep_error = None;
             }
+            TeachMsg::Look(view) => {
+                if let Some(el) = window().document().and_then(|d| d.query_selector(look_selector(view)).ok().flatten())
+                {
+                    el.scroll_into_view();
+                }
+                return false;
+            }
             TeachMsg::SweepCsv => {
                 if let Some(s) = &self.sweep {
                     download_text(&format!("gossip-lab-sweep-{}.csv", s.key), "text/csv", &s.csv());
@@ -331,6 +363,15 @@ impl App {
                 </div>
                 <h3 data-testid="lesson-step-title">{ step.title.clone() }</h3>
                 <div class="lesson-body">{ md_html(&render(&step.body), link) }</div>
+                if !step.look.is_empty() {
+                    <p class="look" data-testid="lesson-look">{ "Watch " }
+                        { for step.look.iter().map(|v| {
+                            let view: &'static str = v;
+                            let label = LOOK_VIEWS.iter().find(|l| l.0 == view).map_or(view, |l| l.1);
+                            html! { <button class="chip" onclick={link.callback(move |_| Msg::Teach(TeachMsg::Look(view)))}>{ label }</button> }
+                        }) }
+                    </p>
+                }
                 if step.scenario.is_some() {
                     <button class="link" data-testid="lesson-reload" onclick={link.callback(move |_| Msg::Teach(TeachMsg::Go(here)))}>{ "Load this step's scenario again" }</button>
                 }

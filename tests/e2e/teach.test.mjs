@@ -80,6 +80,11 @@ test('lesson navigation, scenario loading and saved progress', async () => {
   await page.click('[data-testid=lesson-open-push-pull]');
   assert.match(page.url(), /spread=push.*lesson=push-pull&step=1|lesson=push-pull&step=1/);
   assert.equal(await page.inputValue('[data-testid=param-nodes]'), '1000');
+  // The views to watch are named and outlined.
+  assert.match(await page.textContent('[data-testid=lesson-look]'), /the graph.*the coverage chart/);
+  assert.match(await page.getAttribute('main', 'class'), /look-graph look-coverage/);
+  const outline = await page.$eval('[data-testid=chart-coverage]', (c) => getComputedStyle(c).outlineStyle);
+  assert.equal(outline, 'solid');
   assert.equal(await answer(page, '40'), false, 'push does not take 40 rounds');
   assert.match(await page.textContent('[data-testid=lesson-verdict]'), /Measured t100 over 20 runs/);
   assert.equal(await answer(page, '18'), true);
