@@ -243,14 +243,14 @@ impl App {
         if let Some(id) = get("lesson") {
             match Lesson::built_in(&id) {
                 Some(l) => {
-                    if let Some(s) = step.filter(|s| *s >= l.steps.len()) {
-                        self.model.errors.push(format!(
-                            "step: '{}' is not allowed; allowed 1 to {}",
-                            s + 1,
-                            l.steps.len()
-                        ));
-                    }
+                    let bad_step = step
+                        .filter(|s| *s >= l.steps.len())
+                        .map(|s| format!("step: '{}' is not allowed; allowed 1 to {}", s + 1, l.steps.len()));
+                    // Opening the step replaces the model: keep what the link got wrong.
+                    let earlier = std::mem::take(&mut self.model.errors);
                     self.open_lesson(l, Source::BuiltIn, step, has_scenario);
+                    self.model.errors.splice(0..0, earlier);
+                    self.model.errors.extend(bad_step);
                 }
                 None => self.model.errors.push(format!(
                     "lesson: '{id}' is not a lesson; allowed: {}",

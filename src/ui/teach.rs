@@ -225,8 +225,15 @@ impl App {
             }
             TeachMsg::LoadUrl => {
                 let url = self.lesson_url.trim().to_string();
+                let lower = url.to_ascii_lowercase();
+                let scheme = lower.split_once(':').map(|(s, _)| s).filter(|s| !s.contains('/'));
                 if url.is_empty() {
                     self.lesson_error = Some("lesson_url: give the address of a lesson file (Markdown)".into());
+                } else if scheme.is_some_and(|s| s != "http" && s != "https") {
+                    self.lesson_error = Some(format!(
+                        "lesson_url: '{url}' is not allowed; allowed an http(s) address or a path beside this page (lessons/01-why-gossip.md)"
+                    ));
+                    self.picker = true;
                 } else {
                     self.lesson_error = Some(format!("loading {url}…"));
                     fetch_lesson(ctx.link().clone(), url);
@@ -242,7 +249,13 @@ impl App {
                         let step = self.pending_step.take();
                         let keep = self.keep_scenario;
                         self.keep_scenario = false;
+                        let bad_step = step
+                            .filter(|s| *s >= lesson.steps.len())
+                            .map(|s| format!("step: '{}' is not allowed; allowed 1 to {}", s + 1, lesson.steps.len()));
+                        let earlier = std::mem::take(&mut self.model.errors);
                         self.open_lesson(lesson, Source::Url(url), step, keep);
+                        self.model.errors.splice(0..0, earlier);
+                        self.model.errors.extend(bad_step);
                         self.write_url();
                     }
                     Err(e) => {
@@ -390,7 +403,7 @@ impl App {
         let running = c.running();
         let input = match &check.kind {
             CheckKind::Choice { options, .. } => html! {
-                <div class="options" role="radiogroup">
+                <div class="options" role="radiogroup" aria-label={check.question.clone()}>
                     { for options.iter().enumerate().map(|(i, o)| {
                         let v = (i + 1).to_string();
                         let cb = link.callback(move |_| Msg::Teach(TeachMsg::Answer(v.clone())));

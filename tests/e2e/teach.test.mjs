@@ -139,6 +139,13 @@ test('teacher lessons and bad lesson input', async () => {
   const banner = await page.textContent('[data-testid=error]');
   assert.match(banner, /lesson: 'nope' is not a lesson; allowed: why-gossip/);
   assert.match(banner, /step: 'x'/);
+  // A step past the end opens the last one and says so; the link's bad settings are named too.
+  await page.goto(`${srv.url}/#lesson=fanout&step=99&fanout=0`);
+  await page.waitForSelector('[data-testid=lesson]');
+  const banner2 = await page.textContent('[data-testid=error]');
+  assert.match(banner2, /step: '99' is not allowed; allowed 1 to 3/);
+  assert.match(banner2, /fanout: '0'/);
+  assert.match(await page.textContent('[data-testid=lesson-progress]'), /step 3 of 3/);
   await page.click('[data-testid=lessons]');
   await page.click('[data-testid=lesson-picker] summary');
   await page.fill('[data-testid=lesson-paste]', '---\ntitle: Mine\n---\n## Only\n```scenario\nfanout=0\n```\n');
