@@ -483,7 +483,8 @@ impl Check {
                     }
                 };
                 let step = num("step")?.unwrap_or(1.0);
-                if !(step > 0.0) || (integer && step.fract() != 0.0) {
+                let positive = step > 0.0;
+                if !positive || (integer && step.fract() != 0.0) {
                     return Err(err(
                         start,
                         format!(

@@ -214,8 +214,7 @@ pub fn inline(text: &str) -> Vec<Md> {
                     (_, true) => (vec![c, c], "strong"),
                     (_, false) => (vec![c], "em"),
                 };
-                let opens = !delim.is_empty()
-                    && !(c == '_' && prev_alnum)
+                let opens = !(delim.is_empty() || c == '_' && prev_alnum)
                     && chars.get(i + delim.len()).is_some_and(|n| !n.is_whitespace());
                 if opens {
                     if let Some(j) = find_close(&chars, i + delim.len(), &delim) {

@@ -32,7 +32,8 @@ pub fn values(key: &str, spec: &str) -> Result<Vec<String>, String> {
         let (a, b) = range.split_once("..").expect("checked");
         let num = |t: &str| t.trim().parse::<f64>().map_err(|_| format!("{key}: '{t}' in '{spec}' is not a number"));
         let (a, b, step) = (num(a)?, num(b)?, num(step)?);
-        if !(step > 0.0) || !(b >= a) || !a.is_finite() || !b.is_finite() {
+        let ordered = step > 0.0 && b >= a && a.is_finite() && b.is_finite();
+        if !ordered {
             return Err(format!("{key}: '{spec}' needs from <= to and a positive step"));
         }
         let count = ((b - a) / step + 1e-9).floor() + 1.0;
@@ -269,7 +270,7 @@ impl Sweep {
             .enumerate()
             .map(|(i, (v, runs))| (i, vec![v.clone()], &runs[..]))
             .collect();
-        csv(&[self.key.clone()], &rows)
+        csv(std::slice::from_ref(&self.key), &rows)
     }
 }
 

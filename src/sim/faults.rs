@@ -114,26 +114,27 @@ impl FromStr for NodeSet {
     }
 }
 
+impl NodeSet {
+    /// Ids and inclusive ranges joined by `+`: `1+5+10-19`.
+    fn ranges_text(&self) -> String {
+        let parts: Vec<String> =
+            self.0.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
+        parts.join("+")
+    }
+}
+
 /// `{}` writes ids and ranges (`1+5+10-19`); `{:#}` writes whichever of that and
 /// the bitmap form is shorter, for links.
 impl fmt::Display for NodeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = self.ranges_text();
         if f.alternate() && self.0.len() > 4 {
-            let plain = format!("{self}");
             let bitmap = self.bitmap_text();
-            return f.write_str(if bitmap.len() < plain.len() { &bitmap } else { &plain });
-        }
-        for (i, &(a, b)) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("+")?;
-            }
-            if a == b {
-                write!(f, "{a}")?;
-            } else {
-                write!(f, "{a}-{b}")?;
+            if bitmap.len() < plain.len() {
+                return f.write_str(&bitmap);
             }
         }
-        Ok(())
+        f.write_str(&plain)
     }
 }
 
