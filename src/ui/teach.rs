@@ -135,7 +135,9 @@ impl App {
 
     fn save_progress(&mut self) {
         if let Some(c) = &self.classroom {
-            if c.source != Source::Pasted || !self.saved.contains_key(&c.lesson.id) {
+            // A teacher's file that reuses a built-in lesson's id must not overwrite its progress.
+            let collides = c.source != Source::BuiltIn && BUILT_IN.iter().any(|(id, _)| *id == c.lesson.id);
+            if !collides {
                 self.saved.insert(c.lesson.id.clone(), c.progress());
             }
             if let Some(s) = storage() {
