@@ -334,12 +334,15 @@ impl Lesson {
 
     /// A built-in lesson by id.
     pub fn built_in(id: &str) -> Option<Lesson> {
-        BUILT_IN.iter().find(|(i, _)| *i == id).map(|(i, text)| Lesson::parse(text, i).expect("built-in lessons parse"))
+        Lesson::all().iter().find(|l| l.id == id).cloned()
     }
 
-    /// Every built-in lesson, in course order.
-    pub fn all() -> Vec<Lesson> {
-        BUILT_IN.iter().map(|(i, text)| Lesson::parse(text, i).expect("built-in lessons parse")).collect()
+    /// Every built-in lesson, in course order, parsed once.
+    pub fn all() -> &'static [Lesson] {
+        static ALL: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
+        ALL.get_or_init(|| {
+            BUILT_IN.iter().map(|(i, text)| Lesson::parse(text, i).expect("built-in lessons parse")).collect()
+        })
     }
 }
 

@@ -155,3 +155,34 @@ fn run_prints_event_log() {
     assert_eq!(code, 2);
     assert!(err.contains("--events") && err.contains("0 to 19"), "{err}");
 }
+
+/// `lesson` lists a lesson's steps, judges a check as the page does, reads a
+/// teacher's file, and names bad input with exit code 2.
+#[test]
+fn lesson_command() {
+    let (code, out, _) = cli(&["lesson", "fanout"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("Fanout, loss and O(log n) (fanout)") && out.contains("  3. Loss and a stop rule"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&["lesson", "fanout", "--step", "2", "--answer", "4"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("right") && out.contains("fanout = 3: 4 of 20 runs"), "{out}");
+    let (_, out, _) = cli(&["lesson", "fanout", "--step", "2", "--answer", "3"]);
+    assert!(out.starts_with("not right") && out.contains("Try a larger value"), "{out}");
+    let dir = std::env::temp_dir().join(format!("gossip-lab-lesson-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mine.md");
+    std::fs::write(&file, "---\ntitle: Mine\n---\n## One\n```scenario\nnodes=50\nlook: chart\n```\n").unwrap();
+    let (code, _, err) = cli(&["lesson", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("lesson line 7: look: 'chart' is not a view"), "{err}");
+    let (code, _, err) = cli(&["lesson", "fanout", "--step", "9", "--answer", "1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--step: '9' is not allowed; allowed 1 to 3"), "{err}");
+    let (code, _, err) = cli(&["lesson", "no-such"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("built-in lessons: why-gossip, push-pull"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

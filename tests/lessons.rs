@@ -13,7 +13,7 @@ fn lessons_cover_the_description() {
     let all = Lesson::all();
     assert!(all.len() >= 8);
     let mut text = String::new();
-    for l in &all {
+    for l in all {
         assert!(!l.steps.is_empty(), "{}", l.id);
         assert!(l.steps.iter().any(|s| s.check.is_some()), "{} has no check", l.id);
         assert!(l.steps.iter().all(|s| s.scenario.is_some()), "{}: every step loads a scenario", l.id);
@@ -42,7 +42,7 @@ fn lessons_cover_the_description() {
         assert!(text.contains(topic), "no lesson covers '{topic}'");
     }
     // Every view a step asks the learner to watch is on the page for that step's scenario.
-    for l in &all {
+    for l in all {
         for (i, st) in l.steps.iter().enumerate() {
             let frag = st.scenario.as_deref().unwrap_or("");
             let (s, _) = gossip_lab::Scenario::from_fragment(
@@ -101,7 +101,7 @@ fn holds(c: &Check, value: f64) -> bool {
 /// the boundary passes and the values on either side of it fail.
 #[test]
 fn every_check_passes_right_and_fails_wrong() {
-    for l in Lesson::all() {
+    for l in Lesson::all().iter() {
         for (i, step) in l.steps.iter().enumerate() {
             let Some(c) = &step.check else { continue };
             let at = format!("{} step {}", l.id, i + 1);

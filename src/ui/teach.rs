@@ -180,8 +180,7 @@ impl App {
         match msg {
             TeachMsg::TogglePicker => self.picker = !self.picker,
             TeachMsg::Open(i) => {
-                let Some((id, text)) = BUILT_IN.get(i) else { return false };
-                let lesson = Lesson::parse(text, id).expect("built-in lessons parse");
+                let Some(lesson) = Lesson::all().get(i).cloned() else { return false };
                 self.open_lesson(lesson, Source::BuiltIn, None, false);
                 self.write_url();
             }
@@ -333,9 +332,9 @@ impl App {
             <section class="picker" data-testid="lesson-picker" aria-label="Lessons">
                 <h2>{ "Lessons" }</h2>
                 <ol class="lesson-list">
-                    { for BUILT_IN.iter().enumerate().map(|(i, (id, text))| {
-                        let l = Lesson::parse(text, id).expect("built-in lessons parse");
-                        let (done, all) = self.saved.get(*id).map_or((0, 0), |p| score(&l, p));
+                    { for Lesson::all().iter().enumerate().map(|(i, l)| {
+                        let id = l.id.as_str();
+                        let (done, all) = self.saved.get(id).map_or((0, 0), |p| score(l, p));
                         html! {
                             <li>
                                 <button class="link" data-testid={format!("lesson-open-{id}")} onclick={link.callback(move |_| Msg::Teach(TeachMsg::Open(i)))}>{ l.title.clone() }</button>
