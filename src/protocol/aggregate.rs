@@ -536,6 +536,10 @@ impl Protocol for Aggregate {
 
     fn prefetch(&self, node: NodeId) {
         crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(node as usize));
+        // With epochs every message compares the node's epoch: fetch that line too.
+        if self.epoch_rounds > 0 {
+            crate::sim::mem::prefetch(self.epoch.as_ptr().wrapping_add(node as usize));
+        }
     }
 
     fn done(&self, live: u64) -> bool {
