@@ -161,7 +161,8 @@ impl Op {
             _ => return None,
         })
     }
-    fn holds(self, x: f64, v: f64) -> bool {
+    /// Does the measured `x` stand in this relation to the check's `v`?
+    pub fn holds(self, x: f64, v: f64) -> bool {
         match self {
             Op::Ge => x >= v - 1e-12,
             Op::Le => x <= v + 1e-12,
@@ -358,12 +359,7 @@ fn check_fragment(frag: &str) -> Result<Scenario, String> {
     }
     s.validate_for_page().map_err(|e| e.to_string())?;
     if !vs.is_empty() {
-        let mut a = s.clone();
-        for kv in vs {
-            let (k, v) = kv[crate::ui::model::VS_PREFIX.len()..].split_once('=').unwrap_or((kv, ""));
-            a.set(k, v).map_err(|e| format!("vs.{e}"))?;
-        }
-        a.validate_for_page().map_err(|e| format!("vs.{e}"))?;
+        crate::ui::model::variant_a(&s, &vs).map_err(|errors| errors.join("; "))?;
     }
     Ok(s)
 }

@@ -864,7 +864,7 @@ impl Scenario {
         for p in PARAMS {
             let value = self.get(p.key).expect("key");
             if Some(&value) != defaults.get(p.key).as_ref() {
-                // A long schedule goes compressed (`z:...`); it reads back the same.
+                // Scattered node sets go as bitmaps (`~...`); they read back the same.
                 let value = if p.key == "faults" { self.faults.link_text() } else { value };
                 out.push('&');
                 out.push_str(p.key);

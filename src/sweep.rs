@@ -140,10 +140,6 @@ impl Batch {
         &self.results
     }
 
-    pub fn jobs(&self) -> &[(Scenario, u32)] {
-        &self.jobs
-    }
-
     /// The next (job, trial) to start after the ones already done.
     fn next_trial(&self) -> Option<(usize, u32)> {
         self.results
@@ -198,9 +194,12 @@ pub const PAGE_SWEEP_NODE_RUNS_MAX: u64 = 20_000_000;
 pub struct Sweep {
     pub key: String,
     pub values: Vec<String>,
-    pub metric: String,
+    metric: String,
     pub trials: u32,
     pub batch: Batch,
+    /// The chosen metric of each finished run, per point, read once per run
+    /// (a run's metrics are read through their JSON form, too slow for every frame).
+    measured: Vec<Vec<Option<f64>>>,
 }
 
 impl Sweep {
@@ -240,7 +239,31 @@ impl Sweep {
                 base.capacity()
             ));
         }
-        Ok(Sweep { key: key.into(), values, metric: metric.into(), trials, batch: Batch::new(jobs) })
+        let measured = vec![Vec::new(); values.len()];
+        Ok(Sweep { key: key.into(), values, metric: metric.into(), trials, batch: Batch::new(jobs), measured })
+    }
+
+    pub fn metric(&self) -> &str {
+        &self.metric
+    }
+
+    /// Plot another metric of the runs already made (and of those to come).
+    pub fn set_metric(&mut self, metric: &str) {
+        self.metric = metric.into();
+        self.measured.iter_mut().for_each(Vec::clear);
+        self.read_new_runs();
+    }
+
+    /// Run trials for about `budget_ms` (see [`Batch::work`]).
+    pub fn work(&mut self, budget_ms: f64, clock: &dyn Fn() -> f64) {
+        self.batch.work(budget_ms, clock);
+        self.read_new_runs();
+    }
+
+    fn read_new_runs(&mut self) {
+        for (seen, runs) in self.measured.iter_mut().zip(self.batch.results()) {
+            seen.extend(runs[seen.len()..].iter().map(|m| metric(m, &self.metric)));
+        }
     }
 
     /// x positions: the values themselves when all are numbers, else their index.
@@ -254,11 +277,7 @@ impl Sweep {
 
     /// Each point's summary of the chosen metric (over the trials that defined it), so far.
     pub fn summaries(&self) -> Vec<Option<Summary>> {
-        self.batch
-            .results()
-            .iter()
-            .map(|runs| Summary::of(&runs.iter().filter_map(|m| metric(m, &self.metric)).collect::<Vec<_>>()))
-            .collect()
+        self.measured.iter().map(|xs| Summary::of(&xs.iter().flatten().copied().collect::<Vec<_>>())).collect()
     }
 
     /// The same CSV as `gossip-lab sweep key=values --trials N`.
@@ -338,7 +357,9 @@ mod tests {
     fn sweep_csv_has_every_point() {
         let (s, _) = Scenario::from_fragment("nodes=200", &[]);
         let mut sw = Sweep::new(&s, "fanout", "1,2", 4, "t100").unwrap();
-        sw.batch.run_all();
+        while !sw.batch.finished() {
+            sw.work(f64::INFINITY, &|| 0.0);
+        }
         let text = sw.csv();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("point,fanout,") && lines[0].contains(",t100,t100_std,t100_ci95"));
@@ -346,5 +367,10 @@ mod tests {
         let sums = sw.summaries();
         // More fanout spreads faster: fewer rounds to reach everyone.
         assert!(sums[1].unwrap().mean < sums[0].unwrap().mean, "{sums:?}");
+        // Switching the metric re-reads the runs already made.
+        sw.set_metric("traffic");
+        let traffic = sw.summaries();
+        assert!(traffic.iter().all(|s| s.is_some_and(|s| s.n == 4 && s.mean > 0.0)), "{traffic:?}");
+        assert_ne!(traffic[0].unwrap().mean, sums[0].unwrap().mean);
     }
 }

@@ -80,18 +80,7 @@ fn holds(c: &Check, value: f64) -> bool {
     let mut b = Batch::new(vec![(s, *trials)]);
     b.run_all();
     let runs = &b.results()[0];
-    let ok = runs
-        .iter()
-        .filter(|m| {
-            metric(m, name).is_some_and(|x| match op.symbol() {
-                "≥" => x >= *v - 1e-12,
-                "≤" => x <= *v + 1e-12,
-                ">" => x > *v,
-                "<" => x < *v,
-                _ => (x - *v).abs() < 1e-9,
-            })
-        })
-        .count();
+    let ok = runs.iter().filter(|m| metric(m, name).is_some_and(|x| op.holds(x, *v))).count();
     ok as f64 >= share * runs.len() as f64 - 1e-9
 }
 

@@ -43,6 +43,13 @@ const BITMAP_PREFIX: char = '~';
 const BITMAP_BYTES_MAX: usize = 1 << 17;
 
 impl NodeSet {
+    /// Ids and inclusive ranges joined by `+`: `1+5+10-19`.
+    fn ranges_text(&self) -> String {
+        let parts: Vec<String> =
+            self.0.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
+        parts.join("+")
+    }
+
     /// The set as `~` and a base64url bitmap.
     fn bitmap_text(&self) -> String {
         use base64::Engine;
@@ -111,15 +118,6 @@ impl FromStr for NodeSet {
             }
         }
         Ok(NodeSet(merged))
-    }
-}
-
-impl NodeSet {
-    /// Ids and inclusive ranges joined by `+`: `1+5+10-19`.
-    fn ranges_text(&self) -> String {
-        let parts: Vec<String> =
-            self.0.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
-        parts.join("+")
     }
 }
 
@@ -370,11 +368,11 @@ impl FaultSchedule {
 }
 
 impl FaultSchedule {
-    /// The text form for a link: like `Display`, but a node set that is shorter
-    /// as a bitmap (a partition cut out of a scattered selection) is written as
-    /// one (`~` and base64url). Both forms parse back to the same schedule.
+    /// The text form for a link: `{:#}`, where a node set that is shorter as a
+    /// bitmap (a partition cut out of a scattered selection) is written as one
+    /// (`~` and base64url). Both forms parse back to the same schedule.
     pub fn link_text(&self) -> String {
-        self.0.iter().map(|e| format!("{e:#}")).collect::<Vec<_>>().join(",")
+        format!("{self:#}")
     }
 }
 
@@ -390,13 +388,18 @@ impl FromStr for FaultSchedule {
     }
 }
 
+/// `{:#}` passes the compact form on to every entry (see `link_text`).
 impl fmt::Display for FaultSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, e) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
-            write!(f, "{e}")?;
+            if f.alternate() {
+                write!(f, "{e:#}")?;
+            } else {
+                write!(f, "{e}")?;
+            }
         }
         Ok(())
     }

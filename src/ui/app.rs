@@ -242,16 +242,7 @@ impl App {
         }
         if let Some(id) = get("lesson") {
             match Lesson::built_in(&id) {
-                Some(l) => {
-                    let bad_step = step
-                        .filter(|s| *s >= l.steps.len())
-                        .map(|s| format!("step: '{}' is not allowed; allowed 1 to {}", s + 1, l.steps.len()));
-                    // Opening the step replaces the model: keep what the link got wrong.
-                    let earlier = std::mem::take(&mut self.model.errors);
-                    self.open_lesson(l, Source::BuiltIn, step, has_scenario);
-                    self.model.errors.splice(0..0, earlier);
-                    self.model.errors.extend(bad_step);
-                }
+                Some(l) => self.open_linked_lesson(l, Source::BuiltIn, step, has_scenario),
                 None => self.model.errors.push(format!(
                     "lesson: '{id}' is not a lesson; allowed: {}",
                     crate::lessons::BUILT_IN.iter().map(|l| l.0).collect::<Vec<_>>().join(", ")
@@ -277,7 +268,7 @@ impl App {
         if let (Some(s), Some(c)) = (&self.sweep, self.sweep_ref.cast::<HtmlCanvasElement>()) {
             let dpr = fit(&c);
             let (xs, numeric) = s.xs();
-            draw_sweep(&c, dpr, &s.key, &s.metric, &s.values, &xs, numeric, &s.summaries(), self.dark);
+            draw_sweep(&c, dpr, &s.key, s.metric(), &s.values, &xs, numeric, &s.summaries(), self.dark);
         }
     }
 

@@ -251,6 +251,31 @@ pub fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
 /// Key prefix of variant A's settings in a link: `#spread=push-pull&vs.spread=push`.
 pub const VS_PREFIX: &str = "vs.";
 
+/// Variant A of a comparison: `main` with the `vs.key=value` pairs of a link
+/// applied, checked against the page's limits. Every bad pair is named.
+pub fn variant_a(main: &Scenario, vs: &[&str]) -> Result<Scenario, Vec<String>> {
+    let mut a = main.clone();
+    let mut errors = Vec::new();
+    for kv in vs {
+        let pair = kv.strip_prefix(VS_PREFIX).unwrap_or(kv);
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = crate::scenario::percent_decode(key);
+        if let Err(e) = a.set(&key, &crate::scenario::percent_decode(value)) {
+            errors.push(format!("{VS_PREFIX}{e}"));
+        }
+    }
+    if errors.is_empty() {
+        if let Err(e) = a.validate_for_page() {
+            errors.push(format!("{VS_PREFIX}{e}"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(a)
+    } else {
+        Err(errors)
+    }
+}
+
 pub struct Playground {
     pub scenario: Scenario,
     pub sim: Box<dyn Runner>,
@@ -317,21 +342,9 @@ impl Playground {
             compare: None,
         };
         if !vs.is_empty() {
-            let mut a = p.scenario.clone();
-            let mut ok = true;
-            for kv in vs {
-                let (key, value) = kv[VS_PREFIX.len()..].split_once('=').unwrap_or((&kv[VS_PREFIX.len()..], ""));
-                let key = crate::scenario::percent_decode(key);
-                if let Err(e) = a.set(&key, &crate::scenario::percent_decode(value)) {
-                    p.errors.push(format!("{VS_PREFIX}{e}"));
-                    ok = false;
-                }
-            }
-            if ok {
-                match a.validate_for_page() {
-                    Ok(()) => p.compare = Some(Variant::new(a)),
-                    Err(e) => p.errors.push(format!("{VS_PREFIX}{e}")),
-                }
+            match variant_a(&p.scenario, &vs) {
+                Ok(a) => p.compare = Some(Variant::new(a)),
+                Err(errors) => p.errors.extend(errors),
             }
         }
         p.reset();

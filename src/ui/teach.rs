@@ -133,6 +133,19 @@ impl App {
         self.save_progress();
     }
 
+    /// Open a lesson named by a link at its step: what the link got wrong (its
+    /// settings, a step past the end) stays in the banner, though opening the
+    /// step replaces the model.
+    pub(super) fn open_linked_lesson(&mut self, lesson: Lesson, source: Source, step: Option<usize>, keep: bool) {
+        let bad_step = step
+            .filter(|s| *s >= lesson.steps.len())
+            .map(|s| format!("step: '{}' is not allowed; allowed 1 to {}", s + 1, lesson.steps.len()));
+        let earlier = std::mem::take(&mut self.model.errors);
+        self.open_lesson(lesson, source, step, keep);
+        self.model.errors.splice(0..0, earlier);
+        self.model.errors.extend(bad_step);
+    }
+
     fn save_progress(&mut self) {
         if let Some(c) = &self.classroom {
             // A teacher's file that reuses a built-in lesson's id must not overwrite its progress.
@@ -168,7 +181,7 @@ impl App {
         }
         if let Some(s) = &mut self.sweep {
             if !s.batch.finished() {
-                s.batch.work(WORK_BUDGET_MS, clock);
+                s.work(WORK_BUDGET_MS, clock);
                 changed = true;
                 self.sweep_drawn = false;
             }
@@ -248,15 +261,8 @@ impl App {
                 match result.and_then(|text| Lesson::parse(&text, if stem.is_empty() { "lesson" } else { &stem })) {
                     Ok(lesson) => {
                         let step = self.pending_step.take();
-                        let keep = self.keep_scenario;
-                        self.keep_scenario = false;
-                        let bad_step = step
-                            .filter(|s| *s >= lesson.steps.len())
-                            .map(|s| format!("step: '{}' is not allowed; allowed 1 to {}", s + 1, lesson.steps.len()));
-                        let earlier = std::mem::take(&mut self.model.errors);
-                        self.open_lesson(lesson, Source::Url(url), step, keep);
-                        self.model.errors.splice(0..0, earlier);
-                        self.model.errors.extend(bad_step);
+                        let keep = std::mem::take(&mut self.keep_scenario);
+                        self.open_linked_lesson(lesson, Source::Url(url), step, keep);
                         self.write_url();
                     }
                     Err(e) => {
@@ -284,9 +290,9 @@ impl App {
             TeachMsg::SweepValues(v) => self.sweep_form.values = v,
             TeachMsg::SweepTrials(t) => self.sweep_form.trials = t,
             TeachMsg::SweepMetric(m) => {
-                self.sweep_form.metric = m.clone();
+                self.sweep_form.metric = m;
                 if let Some(s) = &mut self.sweep {
-                    s.metric = m; // re-plot the runs already made
+                    s.set_metric(&self.sweep_form.metric); // re-plot the runs already made
                     self.sweep_drawn = false;
                 }
             }
