@@ -45,7 +45,9 @@ pub enum Status {
 
 /// The engine's hot per-node state, kept together so that a message touches one
 /// cache line at each end (a million nodes do not fit in cache; layout is speed).
+/// Aligned so that no slot straddles two lines: one prefetch fetches all of it.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(32))]
 struct NodeSlot {
     bytes: u64,
     msgs: u32,
@@ -309,6 +311,7 @@ impl<P: Protocol> Sim<P> {
         // fetch the state of the initiators a few steps ahead, and of the peer each will pick.
         const AHEAD: usize = 16;
         let predict = matches!(self.sampler, PeerSampler::Full { .. });
+        let peers_ahead = self.scenario.fanout.min(8);
         for i in 0..self.order.len() {
             if let Some(&next) = self.order.get(i + AHEAD) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
@@ -316,11 +319,15 @@ impl<P: Protocol> Sim<P> {
             }
             if predict {
                 if let Some(&next) = self.order.get(i + AHEAD / 2) {
+                    // Its next draws are its peers: one per unit of fanout, for the rumor
+                    // and aggregation protocols that draw nothing else first.
                     let mut ctr = self.slots[next as usize].rng_ctr;
                     let mut probe = NodeRng::new(self.rng_key, next, &mut ctr);
-                    if let Some(peer) = self.sampler.get_peer(next, &mut probe) {
-                        crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize));
-                        self.proto.prefetch(peer);
+                    for _ in 0..peers_ahead {
+                        if let Some(peer) = self.sampler.get_peer(next, &mut probe) {
+                            crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize));
+                            self.proto.prefetch(peer);
+                        }
                     }
                 }
             }
