@@ -27,7 +27,7 @@
 //! converging again. Messages carry their epoch; a node that hears a newer
 //! epoch restarts at once, and messages of an older epoch are ignored.
 
-use crate::protocol::{Ctx, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
+use crate::protocol::{Ctx, Hots, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
 use crate::scenario::{AggFunction, Exchange, Scenario, ValueDist};
 use crate::sim::rng;
 
@@ -86,12 +86,13 @@ pub fn local_value(dist: ValueDist, seed: u64, origin: NodeId, nodes: u32, node:
     }
 }
 
-/// One node's hot state: 16 bytes, so a million nodes and the engine's own
-/// slots stay close to the size of a server's last-level cache.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
+/// One node's hot state, kept in the engine's node slot: its pair and its epoch.
+/// An exchange then touches one cache line per node.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Hot {
     s: f64,
     w: f64,
+    epoch: u32,
 }
 
 pub struct Aggregate {
@@ -105,9 +106,7 @@ pub struct Aggregate {
     origin: NodeId,
     /// Local values (the inputs), by id.
     values: Vec<f64>,
-    slots: Vec<Slot>,
-    /// Per node: its epoch (only read when `epoch_rounds` > 0), and whether it is up.
-    epoch: Vec<u32>,
+    /// Per node: whether it is up.
     up: Vec<bool>,
     /// Malicious nodes swallow what they receive and never answer.
     malicious: std::ops::Range<NodeId>,
@@ -145,8 +144,6 @@ impl Aggregate {
             epoch_rounds: s.epoch_rounds,
             origin: s.origin,
             values,
-            slots: crate::sim::mem::big_vec(cap, Slot { s: 0.0, w: 0.0 }),
-            epoch: vec![0; cap],
             up: vec![false; cap],
             malicious: crate::protocol::malicious(s),
             stale: 0,
@@ -163,7 +160,6 @@ impl Aggregate {
             sampled_round: 0,
         };
         for n in 0..s.nodes {
-            a.start(n, 0);
             a.up[n as usize] = true;
             a.live_value_sum += a.values[n as usize];
             a.live += 1;
@@ -173,7 +169,7 @@ impl Aggregate {
     }
 
     /// The pair a node starts an epoch with.
-    fn start(&mut self, n: NodeId, epoch: u32) {
+    fn start(&self, n: NodeId, epoch: u32) -> Hot {
         let v = self.values[n as usize];
         let holder = n == self.origin;
         let (s, w) = match self.function {
@@ -181,9 +177,7 @@ impl Aggregate {
             AggFunction::Sum => (v, if holder { 1.0 } else { 0.0 }),
             AggFunction::Count => (1.0, if holder { 1.0 } else { 0.0 }),
         };
-        self.slots[n as usize] = Slot { s, w };
-        self.epoch[n as usize] = epoch;
-        self.up[n as usize] = true;
+        Hot { s, w, epoch }
     }
 
     /// The function is an extreme (min or max), whose truth is the live extreme.
@@ -214,8 +208,7 @@ impl Aggregate {
     }
 
     /// A node's estimate, or None while its weight is zero (count and sum start so at all but one node).
-    pub fn estimate(&self, n: NodeId) -> Option<f64> {
-        let sl = &self.slots[n as usize];
+    pub fn estimate(&self, sl: &Hot) -> Option<f64> {
         match self.function {
             AggFunction::Min | AggFunction::Max => Some(sl.s),
             _ => (sl.w > 0.0).then(|| sl.s / sl.w),
@@ -239,35 +232,23 @@ impl Aggregate {
         }
     }
 
-    /// Node n takes the mean of its pair and the one it was sent (or the extreme).
-    fn mix_in(&mut self, n: NodeId, pair: (f64, f64)) {
-        let sl = self.slots[n as usize];
-        let (s, w) = self.combine((sl.s, sl.w), pair);
-        self.slots[n as usize] = Slot { s, w };
+    /// The node takes the mean of its pair and the one it was sent (or the extreme).
+    fn mix_in(&self, h: &mut Hot, pair: (f64, f64)) {
+        (h.s, h.w) = self.combine((h.s, h.w), pair);
     }
 
     fn current_epoch(&self, round: u32) -> u32 {
         round.checked_div(self.epoch_rounds).unwrap_or(0)
     }
 
-    /// Bring `n` to `epoch` if it is behind; false if the message's epoch is older than the node's.
-    fn align(&mut self, n: NodeId, epoch: u32) -> bool {
-        if self.epoch_rounds == 0 {
-            return true; // one epoch: nothing to compare (and no cache line to load)
-        }
-        let mine = self.epoch[n as usize];
+    /// Bring node `n` (hot state `h`) to `epoch` if it is behind; false if the
+    /// message's epoch is older than the node's.
+    fn align(&self, h: &mut Hot, n: NodeId, epoch: u32) -> bool {
+        let mine = h.epoch;
         if epoch > mine {
-            self.start(n, epoch);
+            *h = self.start(n, epoch);
         }
         epoch >= mine
-    }
-
-    fn epoch_of(&self, n: NodeId) -> u32 {
-        if self.epoch_rounds == 0 {
-            0
-        } else {
-            self.epoch[n as usize]
-        }
     }
 
     fn is_malicious(&self, n: NodeId) -> bool {
@@ -285,11 +266,16 @@ impl Aggregate {
 
 impl Protocol for Aggregate {
     type Msg = AggMsg;
+    type Hot = Hot;
 
-    fn on_tick(&mut self, cx: &mut Ctx<'_, AggMsg>) {
+    fn hot_init(&self, node: NodeId) -> Hot {
+        self.start(node, 0)
+    }
+
+    fn on_tick(&mut self, cx: &mut Ctx<'_, AggMsg, Hot>) {
         let n = cx.node;
         let epoch = self.current_epoch(cx.round);
-        self.align(n, epoch);
+        self.align(cx.hot, n, epoch);
         if self.is_malicious(n) {
             return;
         }
@@ -297,29 +283,28 @@ impl Protocol for Aggregate {
             Exchange::PushPull => {
                 for _ in 0..self.fanout {
                     let Some(p) = cx.peer() else { return };
-                    let sl = self.slots[n as usize];
-                    cx.request(p, AggMsg::Pair { s: sl.s, w: sl.w, epoch: self.epoch_of(n) });
+                    let h = *cx.hot;
+                    cx.request(p, AggMsg::Pair { s: h.s, w: h.w, epoch: h.epoch });
                 }
             }
             Exchange::PushSum => {
-                let sl = self.slots[n as usize];
+                let h = &mut *cx.hot;
                 // An extreme is pushed as it is; a pair is split into fanout + 1 equal shares, one kept.
-                let (s, w) = if self.extremes() {
-                    (sl.s, sl.w)
-                } else {
+                if !self.extremes() {
                     let parts = f64::from(self.fanout + 1);
-                    self.slots[n as usize] = Slot { s: sl.s / parts, w: sl.w / parts };
-                    (sl.s / parts, sl.w / parts)
-                };
+                    h.s /= parts;
+                    h.w /= parts;
+                }
+                let h = *h;
                 for _ in 0..self.fanout {
                     let Some(p) = cx.peer() else { break };
-                    cx.send(p, AggMsg::Share { s, w, epoch: self.epoch_of(n) });
+                    cx.send(p, AggMsg::Share { s: h.s, w: h.w, epoch: h.epoch });
                 }
             }
         }
     }
 
-    fn on_message(&mut self, from: NodeId, msg: AggMsg, cx: &mut Ctx<'_, AggMsg>) {
+    fn on_message(&mut self, from: NodeId, msg: AggMsg, cx: &mut Ctx<'_, AggMsg, Hot>) {
         let n = cx.node;
         if self.is_malicious(n) {
             // Swallowed: a push-sum share's mass is gone, a push-pull initiator waits in vain.
@@ -328,32 +313,32 @@ impl Protocol for Aggregate {
         let (AggMsg::Pair { epoch, .. } | AggMsg::Reply { epoch, .. } | AggMsg::Share { epoch, .. }) = msg;
         // A message from a newer epoch restarts this node first (its own pair is then
         // fresh); one from an older epoch is ignored.
-        if !self.align(n, epoch) {
+        if !self.align(cx.hot, n, epoch) {
             self.stale += 1;
             return;
         }
         match msg {
             AggMsg::Pair { s, w, .. } => {
-                let sl = self.slots[n as usize];
-                cx.reply(from, AggMsg::Reply { s: sl.s, w: sl.w, epoch: self.epoch_of(n) });
-                self.mix_in(n, (s, w));
+                let h = *cx.hot;
+                cx.reply(from, AggMsg::Reply { s: h.s, w: h.w, epoch: h.epoch });
+                self.mix_in(cx.hot, (s, w));
             }
-            AggMsg::Reply { s, w, .. } => self.mix_in(n, (s, w)),
+            AggMsg::Reply { s, w, .. } => self.mix_in(cx.hot, (s, w)),
             AggMsg::Share { s, w, .. } => {
-                let sl = &mut self.slots[n as usize];
+                let h = &mut *cx.hot;
                 match self.function {
-                    AggFunction::Min => sl.s = sl.s.min(s),
-                    AggFunction::Max => sl.s = sl.s.max(s),
+                    AggFunction::Min => h.s = h.s.min(s),
+                    AggFunction::Max => h.s = h.s.max(s),
                     _ => {
-                        sl.s += s;
-                        sl.w += w;
+                        h.s += s;
+                        h.w += w;
                     }
                 }
             }
         }
     }
 
-    fn on_crash(&mut self, node: NodeId, _now_us: u64) {
+    fn on_crash(&mut self, node: NodeId, _now_us: u64, _hot: &mut Hot) {
         if self.up[node as usize] {
             self.up[node as usize] = false;
             self.live -= 1;
@@ -366,12 +351,13 @@ impl Protocol for Aggregate {
         }
     }
 
-    fn on_restart(&mut self, cx: &mut Ctx<'_, AggMsg>) {
+    fn on_restart(&mut self, cx: &mut Ctx<'_, AggMsg, Hot>) {
         let n = cx.node;
         // A restarted node (or a joiner) starts from its local value in the current epoch.
         // Without epochs its mass joins a sum that has already mixed: another source of bias.
         let epoch = self.current_epoch(cx.round);
-        self.start(n, epoch);
+        *cx.hot = self.start(n, epoch);
+        self.up[n as usize] = true;
         self.live += 1;
         self.live_value_sum += self.values[n as usize];
         if self.extremes() {
@@ -380,17 +366,18 @@ impl Protocol for Aggregate {
         }
     }
 
-    fn on_sample(&mut self, round: u32) {
+    fn on_sample(&mut self, round: u32, hot: Hots<'_, Hot>) {
         let truth = self.truth();
         let (mut cnt, mut mean, mut m2, mut err_sum, mut within) = (0u64, 0.0f64, 0.0f64, 0.0f64, 0u64);
         let mut honest = 0u64;
-        for n in 0..self.slots.len() as NodeId {
+        for n in 0..hot.len() as NodeId {
             // Malicious nodes keep their own values: the figures are the honest nodes'.
             if !self.up[n as usize] || self.is_malicious(n) {
                 continue;
             }
             honest += 1;
-            let est = self.estimate(n);
+            let h = hot.get(n);
+            let est = self.estimate(h);
             let e = self.error(est, truth);
             if e <= self.target_error {
                 within += 1;
@@ -400,7 +387,7 @@ impl Protocol for Aggregate {
             // the weight, which averages to 1/n like a value (the estimate is infinite
             // while a weight is 0). Push-sum's weights never even out; its estimates do.
             let mixed = match (self.function, self.exchange) {
-                (AggFunction::Sum | AggFunction::Count, Exchange::PushPull) => Some(self.slots[n as usize].w),
+                (AggFunction::Sum | AggFunction::Count, Exchange::PushPull) => Some(h.w),
                 _ => est,
             };
             if let Some(x) = mixed {
@@ -435,12 +422,12 @@ impl Protocol for Aggregate {
         ]
     }
 
-    fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, live: u64, hot: Hots<'_, Hot>) -> Vec<(&'static str, Option<f64>)> {
         let truth = self.truth();
         let (mut sum, mut cnt) = (0.0, 0u64);
-        for n in 0..self.slots.len() as NodeId {
+        for n in 0..hot.len() as NodeId {
             if self.up[n as usize] && !self.is_malicious(n) {
-                if let Some(e) = self.estimate(n) {
+                if let Some(e) = self.estimate(hot.get(n)) {
                     sum += e;
                     cnt += 1;
                 }
@@ -464,7 +451,7 @@ impl Protocol for Aggregate {
         let mass = match self.function {
             AggFunction::Min | AggFunction::Max => None,
             _ => {
-                let s: f64 = self.slots.iter().zip(&self.up).filter(|(_, &up)| up).map(|(sl, _)| sl.s).sum();
+                let s: f64 = (0..hot.len() as NodeId).filter(|&n| self.up[n as usize]).map(|n| hot.get(n).s).sum();
                 let expect = match self.function {
                     AggFunction::Count => live as f64,
                     _ => self.live_value_sum,
@@ -498,26 +485,25 @@ impl Protocol for Aggregate {
         }
     }
 
-    fn node_state(&self, node: NodeId) -> NodeState {
+    fn node_state(&self, _node: NodeId, hot: &Hot) -> NodeState {
         // Spreading: still off by more than the target; removed: converged; susceptible: no estimate yet.
-        match self.estimate(node) {
+        match self.estimate(hot) {
             None => NodeState::Susceptible,
-            Some(_) if self.error(self.estimate(node), self.truth()) <= self.target_error => NodeState::Removed,
+            Some(e) if self.error(Some(e), self.truth()) <= self.target_error => NodeState::Removed,
             Some(_) => NodeState::Infective,
         }
     }
 
-    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
-        let sl = &self.slots[node as usize];
+    fn describe(&self, node: NodeId, sl: &Hot) -> Vec<(&'static str, String)> {
         let truth = self.truth();
-        let est = self.estimate(node);
+        let est = self.estimate(sl);
         let mut rows = vec![
             ("local value", format!("{:.4}", self.values[node as usize])),
             ("s, w", format!("{:.6}, {:.6}", sl.s, sl.w)),
             ("estimate", est.map_or("none yet (weight 0)".into(), |e| format!("{e:.6}"))),
             ("true value", format!("{truth:.6}")),
             ("relative error", est.map_or("–".into(), |_| format!("{:.2e}", self.error(est, truth)))),
-            ("epoch", self.epoch_of(node).to_string()),
+            ("epoch", sl.epoch.to_string()),
         ];
         if self.is_malicious(node) {
             rows.push(("malicious", "swallows every message".into()));
@@ -531,14 +517,6 @@ impl Protocol for Aggregate {
             injected: 1,
             active: self.honest_live - self.within_now,
             ..Progress::default()
-        }
-    }
-
-    fn prefetch(&self, node: NodeId) {
-        crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(node as usize));
-        // With epochs every message compares the node's epoch: fetch that line too.
-        if self.epoch_rounds > 0 {
-            crate::sim::mem::prefetch(self.epoch.as_ptr().wrapping_add(node as usize));
         }
     }
 

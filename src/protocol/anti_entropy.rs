@@ -371,6 +371,7 @@ impl AntiEntropy {
 
 impl Protocol for AntiEntropy {
     type Msg = AeMsg;
+    type Hot = ();
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, AeMsg>) {
         let n = cx.node;
@@ -477,7 +478,7 @@ impl Protocol for AntiEntropy {
         true
     }
 
-    fn on_crash(&mut self, node: NodeId, _now_us: u64) {
+    fn on_crash(&mut self, node: NodeId, _now_us: u64, _hot: &mut ()) {
         // The store survives on disk, but a down node holds nothing for the coverage.
         for u in self.held_updates(node) {
             self.ledger.lose(u);
@@ -523,7 +524,7 @@ impl Protocol for AntiEntropy {
         }
     }
 
-    fn node_state(&self, node: NodeId) -> NodeState {
+    fn node_state(&self, node: NodeId, _hot: &()) -> NodeState {
         match self.held[node as usize] {
             0 => NodeState::Susceptible,
             h if (h as usize) < self.ledger.len() => NodeState::Infective,
@@ -531,7 +532,7 @@ impl Protocol for AntiEntropy {
         }
     }
 
-    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+    fn describe(&self, node: NodeId, _hot: &()) -> Vec<(&'static str, String)> {
         let n = node as usize;
         vec![
             ("updates held", format!("{} of {}", self.held[n], self.ledger.len())),

@@ -338,6 +338,7 @@ impl Broadcast {
 
 impl Protocol for Broadcast {
     type Msg = BcastMsg;
+    type Hot = ();
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, BcastMsg>) {
         let n = cx.node;
@@ -422,7 +423,7 @@ impl Protocol for Broadcast {
         true
     }
 
-    fn on_crash(&mut self, node: NodeId, _now_us: u64) {
+    fn on_crash(&mut self, node: NodeId, _now_us: u64, _hot: &mut ()) {
         let n = node as usize;
         if !self.up[n] {
             return;
@@ -448,7 +449,7 @@ impl Protocol for Broadcast {
         }
     }
 
-    fn on_sample(&mut self, _round: u32) {
+    fn on_sample(&mut self, _round: u32, _hot: crate::protocol::Hots<'_, ()>) {
         let live = self.up.iter().filter(|&&u| u).count().max(1);
         let per_node = self.held_now as f64 / live as f64;
         self.held_sum += per_node;
@@ -462,7 +463,7 @@ impl Protocol for Broadcast {
         vec![("held_back", self.held_series.iter().map(|&x| Some(x)).collect())]
     }
 
-    fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, _live: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
         let total = self.total_order_violations();
         let chosen = match self.order {
             Order::None | Order::Causal => self.causal_violations,
@@ -504,7 +505,7 @@ impl Protocol for Broadcast {
         }
     }
 
-    fn node_state(&self, node: NodeId) -> NodeState {
+    fn node_state(&self, node: NodeId, _hot: &()) -> NodeState {
         let n = node as usize;
         if !self.held[n].is_empty() {
             NodeState::Infective
@@ -515,7 +516,7 @@ impl Protocol for Broadcast {
         }
     }
 
-    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+    fn describe(&self, node: NodeId, _hot: &()) -> Vec<(&'static str, String)> {
         let n = node as usize;
         let name = |m: u32| {
             let meta = &self.msgs[m as usize];

@@ -178,6 +178,7 @@ impl Election {
 
 impl Protocol for Election {
     type Msg = ElectMsg;
+    type Hot = ();
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, ElectMsg>) {
         self.now_us = self.now_us.max(cx.now_us);
@@ -202,8 +203,8 @@ impl Protocol for Election {
         ok
     }
 
-    fn on_crash(&mut self, node: NodeId, now_us: u64) {
-        self.m.on_crash(node, now_us);
+    fn on_crash(&mut self, node: NodeId, now_us: u64, hot: &mut ()) {
+        self.m.on_crash(node, now_us, hot);
         let leading = self.claim[node as usize].1 == node;
         self.tally(now_us);
         if leading {
@@ -229,8 +230,8 @@ impl Protocol for Election {
         self.m.detections()
     }
 
-    fn on_sample(&mut self, round: u32) {
-        self.m.on_sample(round);
+    fn on_sample(&mut self, round: u32, hot: crate::protocol::Hots<'_, ()>) {
+        self.m.on_sample(round, hot);
     }
 
     fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
@@ -241,8 +242,8 @@ impl Protocol for Election {
         self.m.event_log(node)
     }
 
-    fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {
-        let mut out = self.m.extra(live);
+    fn extra(&self, live: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
+        let mut out = self.m.extra(live, _hot);
         // A split that still stands counts up to the newest tick seen.
         let standing = if self.self_leaders >= 2 { self.now_us.saturating_sub(self.changed_us) } else { 0 };
         out.extend([
@@ -268,7 +269,7 @@ impl Protocol for Election {
     }
 
     /// A leader (in its own claim) is drawn spreading; a node that follows the lowest live id, removed.
-    fn node_state(&self, node: NodeId) -> NodeState {
+    fn node_state(&self, node: NodeId, _hot: &()) -> NodeState {
         if self.claim[node as usize].1 == node {
             NodeState::Infective
         } else if self.leader(node).is_some() && self.leader(node) == self.true_leader() {
@@ -282,14 +283,14 @@ impl Protocol for Election {
         self.m.down_state(node)
     }
 
-    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+    fn describe(&self, node: NodeId, _hot: &()) -> Vec<(&'static str, String)> {
         let (term, leader) = self.claim[node as usize];
         let mut rows = vec![
             ("votes for", self.vote(node).to_string()),
             ("claim", if leader == NONE { "none".into() } else { format!("term {term}, leader {leader}") }),
             ("follows", self.leader(node).map_or("nobody (election under way)".into(), |l| l.to_string())),
         ];
-        rows.extend(self.m.describe(node));
+        rows.extend(self.m.describe(node, &()));
         rows
     }
 

@@ -766,6 +766,7 @@ impl Membership {
 
 impl Protocol for Membership {
     type Msg = MemberMsg;
+    type Hot = ();
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
         let o = cx.node;
@@ -858,7 +859,7 @@ impl Protocol for Membership {
         true
     }
 
-    fn on_crash(&mut self, node: NodeId, now_us: u64) {
+    fn on_crash(&mut self, node: NodeId, now_us: u64, _hot: &mut ()) {
         self.count_observer(node, -1);
         // The writes it held no longer count: a down node holds nothing for the metrics.
         for (&(p, g, k), ws) in &self.writes {
@@ -920,7 +921,7 @@ impl Protocol for Membership {
     }
 
     /// As the majority of live nodes sees it: alive, or (while up) dead, or unknown.
-    fn node_state(&self, node: NodeId) -> NodeState {
+    fn node_state(&self, node: NodeId, _hot: &()) -> NodeState {
         crate::protocol::majority_state(self.alive_votes[node as usize], self.dead_votes[node as usize])
     }
 
@@ -928,7 +929,7 @@ impl Protocol for Membership {
         crate::protocol::crashed_state(self.alive_votes[node as usize], self.dead_votes[node as usize])
     }
 
-    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+    fn describe(&self, node: NodeId, _hot: &()) -> Vec<(&'static str, String)> {
         let me = self.views[self.vi(node, node)];
         let mut rows = vec![
             ("generation", me.generation.to_string()),
@@ -1005,7 +1006,7 @@ impl Protocol for Membership {
         self.detections.delays_ms()
     }
 
-    fn extra(&self, live: u64) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, live: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
         let ms = |us: u64| us as f64 / 1000.0;
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
         let (first, all) = self.detections.first_and_all_ms();
@@ -1034,7 +1035,7 @@ impl Protocol for Membership {
         ]
     }
 
-    fn on_sample(&mut self, _round: u32) {
+    fn on_sample(&mut self, _round: u32, _hot: crate::protocol::Hots<'_, ()>) {
         if !self.malicious.is_empty() {
             let f = self.polluted_fraction();
             self.polluted_series.push(f);

@@ -3,6 +3,9 @@
 //! A protocol owns the state of every node in flat arrays indexed by node id
 //! (so a million nodes cost a few bytes each and no per-node allocation), and
 //! reacts to two things: a node's periodic tick and a message arriving at a node.
+//! The few bytes every exchange touches ([`Protocol::Hot`]) live in the engine's
+//! own slot of the node instead, beside its status and random stream, so that
+//! an exchange in a million-node run costs one cache miss per node, not two.
 //! It talks to the world only through a [`Ctx`]: `now`, `rng`, `send` /
 //! `request` / `reply`, `peer` (the peer sampling service), `schedule`
 //! (timers) and `emit` (events).
@@ -21,6 +24,8 @@ pub mod updates;
 use crate::scenario::Timing;
 use crate::sim::rng::NodeRng;
 use crate::sim::sampler::PeerSampler;
+
+pub use crate::sim::engine::Hots;
 
 pub type NodeId = u32;
 
@@ -183,7 +188,7 @@ impl Detections {
 }
 
 /// The protocol's window on the world during one callback.
-pub struct Ctx<'a, M> {
+pub struct Ctx<'a, M, H = ()> {
     /// The node being called.
     pub node: NodeId,
     /// Virtual time, microseconds since the start.
@@ -195,17 +200,21 @@ pub struct Ctx<'a, M> {
     pub live: u64,
     /// This node's own random stream.
     pub rng: NodeRng<'a>,
+    /// This node's hot state ([`Protocol::Hot`]).
+    pub hot: &'a mut H,
     pub(crate) out: &'a mut Vec<Outgoing<M>>,
     pub(crate) events: &'a mut Vec<NodeEvent>,
     pub(crate) sampler: &'a PeerSampler,
     pub(crate) timers: &'a mut Vec<(u64, u64)>,
 }
 
-impl<M> Ctx<'_, M> {
+impl<M, H> Ctx<'_, M, H> {
     /// Run a wrapped protocol's callback (election runs membership inside): it
     /// sees the same node, time, random stream, peers, timers and events, and
-    /// its messages are left in `out` for the wrapper to send.
+    /// its messages are left in `out` for the wrapper to send. The wrapped
+    /// protocol keeps no hot state of its own.
     pub fn nested<N, R>(&mut self, out: &mut Vec<Outgoing<N>>, f: impl FnOnce(&mut Ctx<'_, N>) -> R) -> R {
+        let mut none = ();
         let mut inner = Ctx {
             node: self.node,
             now_us: self.now_us,
@@ -213,6 +222,7 @@ impl<M> Ctx<'_, M> {
             timing: self.timing,
             live: self.live,
             rng: self.rng.reborrow(),
+            hot: &mut none,
             out,
             events: &mut *self.events,
             sampler: self.sampler,
@@ -301,25 +311,35 @@ impl Progress {
 /// A gossip protocol: one state machine per node, stored for all nodes at once.
 pub trait Protocol {
     type Msg: Clone + std::fmt::Debug;
+    /// The part of a node's state that every exchange reads or writes (rumor: what
+    /// it holds; aggregation: its pair), at most 40 bytes. The engine keeps it in
+    /// the node's slot, so a callback finds it in `Ctx::hot`. `()` for protocols
+    /// whose per-node state is too large to gain from it.
+    type Hot: Copy + Default + std::fmt::Debug;
 
+    /// A node's hot state at the start (ids not yet joined too; a crash keeps it
+    /// for `on_restart` to reset).
+    fn hot_init(&self, _node: NodeId) -> Self::Hot {
+        Self::Hot::default()
+    }
     /// A node's periodic action (each round, or each interval in timed mode).
-    fn on_tick(&mut self, cx: &mut Ctx<'_, Self::Msg>);
+    fn on_tick(&mut self, cx: &mut Ctx<'_, Self::Msg, Self::Hot>);
     /// A message from `from` arrived at `cx.node`.
-    fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Ctx<'_, Self::Msg>);
+    fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Ctx<'_, Self::Msg, Self::Hot>);
     /// A timer set with `Ctx::schedule` fired.
-    fn on_timer(&mut self, _token: u64, _cx: &mut Ctx<'_, Self::Msg>) {}
+    fn on_timer(&mut self, _token: u64, _cx: &mut Ctx<'_, Self::Msg, Self::Hot>) {}
     /// The node crashed or left at `now_us`: its volatile state is gone.
-    fn on_crash(&mut self, node: NodeId, now_us: u64);
+    fn on_crash(&mut self, node: NodeId, now_us: u64, hot: &mut Self::Hot);
     /// The node (re)starts; joins are restarts of new ids.
-    fn on_restart(&mut self, cx: &mut Ctx<'_, Self::Msg>);
+    fn on_restart(&mut self, cx: &mut Ctx<'_, Self::Msg, Self::Hot>);
     /// The node writes a new update (from the workload or an `update:` fault).
     /// False if the protocol cannot take more updates.
-    fn on_update(&mut self, _cx: &mut Ctx<'_, Self::Msg>) -> bool {
+    fn on_update(&mut self, _cx: &mut Ctx<'_, Self::Msg, Self::Hot>) -> bool {
         false
     }
     /// An `update:` or `delete:` fault at the node, for a given key or the next one.
     /// Protocols without keys write an update and cannot delete.
-    fn on_write(&mut self, cx: &mut Ctx<'_, Self::Msg>, _key: Option<u16>, delete: bool) -> bool {
+    fn on_write(&mut self, cx: &mut Ctx<'_, Self::Msg, Self::Hot>, _key: Option<u16>, delete: bool) -> bool {
         !delete && self.on_update(cx)
     }
     /// Every detection of a crash so far: the delay (ms) from the crash to an observer marking it dead.
@@ -331,7 +351,7 @@ pub trait Protocol {
         Vec::new()
     }
     /// Figures of this protocol beyond the common ones, by JSON key (None: not measured in this run).
-    fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, _live: u64, _hot: Hots<'_, Self::Hot>) -> Vec<(&'static str, Option<f64>)> {
         Vec::new()
     }
     /// Per-update figures, in the order the updates were written, given the live nodes now.
@@ -340,7 +360,7 @@ pub trait Protocol {
     }
     /// A sample is being taken (after each round, or at each interval in timed
     /// mode): record the protocol's own per-sample figures.
-    fn on_sample(&mut self, _round: u32) {}
+    fn on_sample(&mut self, _round: u32, _hot: Hots<'_, Self::Hot>) {}
     /// The protocol's own per-sample series, by JSON key (aggregate: variance, ...).
     fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         Vec::new()
@@ -350,17 +370,14 @@ pub trait Protocol {
     /// A short name of the message type, for traces.
     fn msg_kind(&self, msg: &Self::Msg) -> &'static str;
     /// How to draw the node (the engine draws crashed and absent nodes itself).
-    fn node_state(&self, node: NodeId) -> NodeState;
+    fn node_state(&self, node: NodeId, hot: &Self::Hot) -> NodeState;
     /// How to draw a crashed node: `Down`, or `Unnoticed` while most live nodes still believe it alive.
     fn down_state(&self, _node: NodeId) -> NodeState {
         NodeState::Down
     }
     /// What the inspector shows about a node: label and value rows.
-    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)>;
+    fn describe(&self, node: NodeId, hot: &Self::Hot) -> Vec<(&'static str, String)>;
     fn progress(&self) -> Progress;
-    /// A hint that `node` will be called soon: fetch its state into cache.
-    /// Large runs visit nodes in random order; this keeps the CPU from waiting.
-    fn prefetch(&self, _node: NodeId) {}
     /// Nothing more will happen that the metrics care about, given `live` live nodes.
     fn done(&self, live: u64) -> bool;
 }

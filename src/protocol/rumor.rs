@@ -20,13 +20,20 @@
 
 use crate::metrics::UpdateStats;
 use crate::protocol::updates::Ledger;
-use crate::protocol::{Ctx, EventKind, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
+use crate::protocol::{Ctx, EventKind, Hots, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
 use crate::scenario::{Scenario, Spread, StopRule};
 use crate::sim::rng;
 
 /// A set of updates, one bit per update id. 32 bits keep a message at 16 bytes,
 /// so the million-node runs stream little memory.
 pub type Mask = u32;
+
+/// A node's hot words, kept in the engine's node slot so that a contact touches
+/// one cache line per node. With one update (the classic case, and the
+/// million-node one): when it arrived (NEVER if it has not), and the active
+/// flag (top bit) with the counter. With several: the known mask and the
+/// active mask (the rest is in `Rumor::cold`).
+pub type Hot = [u64; 2];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RumorMsg {
@@ -78,14 +85,11 @@ pub struct Rumor {
     nodes: u32,
     /// Update slots per node.
     r: usize,
-    /// Per node, `stride` words. With one update (the classic case, and the
-    /// million-node one) two words: when it arrived (NEVER if it has not), and
-    /// the active flag (top bit) with the counter; 16 bytes, so a contact touches
-    /// one cache line and a million nodes fit in 16 MB. With several: the known
-    /// mask, the active mask, the time each arrived, then a 32-bit counter per
-    /// update, two to a word.
-    stride: usize,
-    words: Vec<u64>,
+    /// What a node holds beyond its [`Hot`] words, `cold_stride` words per node
+    /// (none with one update): the time each update arrived, then a 32-bit
+    /// counter per update, two to a word.
+    cold_stride: usize,
+    cold: Vec<u64>,
     /// Connection limit: per node, the round (high half) and contacts accepted in it (low half).
     conn: Vec<u64>,
     ledger: Ledger,
@@ -111,11 +115,10 @@ impl Rumor {
         let cap = s.capacity() as usize;
         let fake = s.malicious_count() > 0 && s.attack == crate::scenario::Attack::FakeRumor;
         let r = (s.total_updates() as usize + usize::from(fake)).clamp(1, crate::scenario::RUMOR_UPDATES_MAX as usize);
-        let stride = if r == 1 { 2 } else { 2 + r + r.div_ceil(2) };
-        let mut words = crate::sim::mem::big_vec(cap * stride, 0u64);
-        for n in 0..cap {
-            let times = if r == 1 { 0..1 } else { 2..2 + r };
-            words[n * stride + times.start..n * stride + times.end].fill(NEVER);
+        let cold_stride = if r == 1 { 0 } else { r + r.div_ceil(2) };
+        let mut cold = crate::sim::mem::big_vec(cap * cold_stride, 0u64);
+        for node in cold.chunks_mut(cold_stride.max(1)) {
+            node[..r].fill(NEVER);
         }
         let malicious = crate::protocol::malicious(s);
         let mut rumor = Rumor {
@@ -128,8 +131,8 @@ impl Rumor {
             backup_interval: s.backup_interval,
             nodes: s.nodes,
             r,
-            stride,
-            words,
+            cold_stride,
+            cold,
             conn: if s.conn_limit > 0 { vec![0; cap] } else { Vec::new() },
             ledger: Ledger::default(),
             written: 0,
@@ -145,8 +148,12 @@ impl Rumor {
         };
         if let Some(f) = rumor.forged {
             // The colluding malicious nodes all hold the invented rumor from the start, and spread it.
+            // (Their hot words get it in `hot_init`; here the time it arrived, in the cold words.)
             for n in malicious {
-                rumor.mark(n, f, 0);
+                if rumor.r > 1 {
+                    let b = rumor.cold_base(n);
+                    rumor.cold[b + f] = 0;
+                }
                 rumor.active_pairs += 1;
             }
         }
@@ -167,109 +174,108 @@ impl Rumor {
     }
 
     #[inline]
-    fn base(&self, n: NodeId) -> usize {
-        n as usize * self.stride
+    fn cold_base(&self, n: NodeId) -> usize {
+        n as usize * self.cold_stride
     }
-    #[inline]
-    fn known(&self, n: NodeId) -> Mask {
-        let b = self.base(n);
+    /// The hot words of a node that holds nothing.
+    fn empty_hot(&self) -> Hot {
         if self.r == 1 {
-            Mask::from(self.words[b] != NEVER)
+            [NEVER, 0]
         } else {
-            self.words[b] as Mask
+            [0, 0]
         }
     }
     #[inline]
-    fn active(&self, n: NodeId) -> Mask {
-        let b = self.base(n);
+    fn known(&self, h: &Hot) -> Mask {
         if self.r == 1 {
-            (self.words[b + 1] >> 63) as Mask
+            Mask::from(h[0] != NEVER)
         } else {
-            self.words[b + 1] as Mask
+            h[0] as Mask
         }
     }
     #[inline]
-    fn arrived(&self, n: NodeId, u: usize) -> u64 {
-        let b = self.base(n);
+    fn active(&self, h: &Hot) -> Mask {
         if self.r == 1 {
-            self.words[b]
+            (h[1] >> 63) as Mask
         } else {
-            self.words[b + 2 + u]
+            h[1] as Mask
+        }
+    }
+    /// When node `n` (hot words `h`) received update `u`.
+    #[inline]
+    fn arrived(&self, h: &Hot, n: NodeId, u: usize) -> u64 {
+        if self.r == 1 {
+            h[0]
+        } else {
+            self.cold[self.cold_base(n) + u]
         }
     }
     #[inline]
-    fn counter_slot(&self, n: NodeId, u: usize) -> (usize, u32) {
+    fn counter(&self, h: &Hot, n: NodeId, u: usize) -> u32 {
         if self.r == 1 {
-            (self.base(n) + 1, 0)
+            h[1] as u32
         } else {
-            (self.base(n) + 2 + self.r + u / 2, 32 * (u % 2) as u32)
+            (self.cold[self.cold_base(n) + self.r + u / 2] >> (32 * (u % 2))) as u32
         }
     }
     #[inline]
-    fn counter(&self, n: NodeId, u: usize) -> u32 {
-        let (i, shift) = self.counter_slot(n, u);
-        (self.words[i] >> shift) as u32
-    }
-    #[inline]
-    fn set_counter(&mut self, n: NodeId, u: usize, v: u32) {
-        let (i, shift) = self.counter_slot(n, u);
-        self.words[i] = (self.words[i] & !(0xffff_ffff << shift)) | (u64::from(v) << shift);
+    fn set_counter(&mut self, h: &mut Hot, n: NodeId, u: usize, v: u32) {
+        let (w, shift) = if self.r == 1 {
+            (&mut h[1], 0)
+        } else {
+            let i = self.cold_base(n) + self.r + u / 2;
+            (&mut self.cold[i], 32 * (u % 2))
+        };
+        *w = (*w & !(0xffff_ffff << shift)) | (u64::from(v) << shift);
     }
     /// Node `n` holds update `u` from `t` on, spreading it, its counter at zero.
     #[inline]
-    fn mark(&mut self, n: NodeId, u: usize, t: u64) {
-        let b = self.base(n);
+    fn mark(&mut self, h: &mut Hot, n: NodeId, u: usize, t: u64) {
         if self.r == 1 {
-            self.words[b] = t;
-            self.words[b + 1] = 1 << 63;
+            *h = [t, 1 << 63];
         } else {
-            self.words[b] |= 1 << u;
-            self.words[b + 1] |= 1 << u;
-            self.words[b + 2 + u] = t;
-            self.set_counter(n, u, 0);
+            h[0] |= 1 << u;
+            h[1] |= 1 << u;
+            let b = self.cold_base(n);
+            self.cold[b + u] = t;
+            self.set_counter(h, n, u, 0);
         }
     }
-    /// Node `n` stops spreading `u`; true if it was.
+    /// The node stops spreading `u`; true if it was.
     #[inline]
-    fn clear_active(&mut self, n: NodeId, u: usize) -> bool {
-        let b = self.base(n);
-        if self.active(n) & (1 << u) == 0 {
+    fn clear_active(&self, h: &mut Hot, u: usize) -> bool {
+        if self.active(h) & (1 << u) == 0 {
             return false;
         }
         if self.r == 1 {
-            self.words[b + 1] &= !(1 << 63);
+            h[1] &= !(1 << 63);
         } else {
-            self.words[b + 1] &= !(1 << u);
+            h[1] &= !(1 << u);
         }
         true
     }
     /// Node `n` forgets everything.
-    fn wipe(&mut self, n: NodeId) {
-        let b = self.base(n);
-        let (r, stride) = (self.r, self.stride);
-        let w = &mut self.words[b..b + stride];
-        if r == 1 {
-            w[0] = NEVER;
-            w[1] = 0;
-        } else {
-            w[0] = 0;
-            w[1] = 0;
-            w[2..2 + r].fill(NEVER);
-            w[2 + r..].fill(0);
+    fn wipe(&mut self, h: &mut Hot, n: NodeId) {
+        *h = self.empty_hot();
+        let b = self.cold_base(n);
+        let cold = &mut self.cold[b..b + self.cold_stride];
+        if !cold.is_empty() {
+            cold[..self.r].fill(NEVER);
+            cold[self.r..].fill(0);
         }
     }
 
-    /// The hot rumors `n` can pass on now (in rounds, not those that arrived this round).
+    /// The hot rumors the called node can pass on now (in rounds, not those that arrived this round).
     #[inline]
-    fn ready(&self, n: NodeId, cx: &Ctx<'_, RumorMsg>) -> Mask {
-        let active = self.active(n);
+    fn ready(&self, cx: &Ctx<'_, RumorMsg, Hot>) -> Mask {
+        let active = self.active(cx.hot);
         if active == 0 {
             return 0;
         }
-        bits(active).filter(|&u| cx.can_act_on(self.arrived(n, u))).fold(0, |m, u| m | (1 << u))
+        bits(active).filter(|&u| cx.can_act_on(self.arrived(cx.hot, cx.node, u))).fold(0, |m, u| m | (1 << u))
     }
 
-    fn learn(&mut self, mut rumors: Mask, cx: &mut Ctx<'_, RumorMsg>) {
+    fn learn(&mut self, mut rumors: Mask, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         if let Some(f) = self.forged {
             if rumors & (1 << f) != 0 && !self.is_malicious(n) {
@@ -277,20 +283,20 @@ impl Rumor {
                     // Its signature is not the claimed writer's: rejected, never stored or passed on.
                     self.rejected += 1;
                     rumors &= !(1 << f);
-                } else if self.known(n) & (1 << f) == 0 {
+                } else if self.known(cx.hot) & (1 << f) == 0 {
                     self.polluted += 1;
                 }
             }
         }
-        let new = rumors & !self.known(n);
+        let new = rumors & !self.known(cx.hot);
         if new == 0 {
             return;
         }
         let dropper = self.drop && self.is_malicious(n);
         for u in bits(new) {
-            self.mark(n, u, cx.now_us);
+            self.mark(cx.hot, n, u, cx.now_us);
             if dropper {
-                self.clear_active(n, u); // it will never pass it on
+                self.clear_active(cx.hot, u); // it will never pass it on
             } else {
                 self.active_pairs += 1;
             }
@@ -299,33 +305,33 @@ impl Rumor {
         cx.emit(EventKind::Informed);
     }
 
-    fn deactivate(&mut self, u: usize, cx: &mut Ctx<'_, RumorMsg>) {
-        if self.clear_active(cx.node, u) {
+    fn deactivate(&mut self, u: usize, cx: &mut Ctx<'_, RumorMsg, Hot>) {
+        if self.clear_active(cx.hot, u) {
             self.active_pairs -= 1;
-            if self.active(cx.node) == 0 {
+            if self.active(cx.hot) == 0 {
                 cx.emit(EventKind::Stopped);
             }
         }
     }
 
     /// Apply the stop rule to update `u` after a contact; `knew` is the feedback.
-    fn after_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg>) {
+    fn after_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
-        if self.active(n) & (1 << u) == 0 {
+        if self.active(cx.hot) & (1 << u) == 0 {
             return;
         }
         let k = self.k;
         let stop = match self.stop {
             StopRule::Never | StopRule::Rounds => false,
             StopRule::FeedbackCounter => {
-                let c = self.counter(n, u) + u32::from(knew);
-                self.set_counter(n, u, c);
+                let c = self.counter(cx.hot, n, u) + u32::from(knew);
+                self.set_counter(cx.hot, n, u, c);
                 c >= k
             }
             StopRule::FeedbackCoin => knew && rng::chance(&mut cx.rng, 1.0 / f64::from(k)),
             StopRule::BlindCounter => {
-                let c = self.counter(n, u) + 1;
-                self.set_counter(n, u, c);
+                let c = self.counter(cx.hot, n, u) + 1;
+                self.set_counter(cx.hot, n, u, c);
                 c >= k
             }
             StopRule::BlindCoin => rng::chance(&mut cx.rng, 1.0 / f64::from(k)),
@@ -363,16 +369,30 @@ impl Rumor {
 
 impl Protocol for Rumor {
     type Msg = RumorMsg;
+    type Hot = Hot;
 
-    fn on_tick(&mut self, cx: &mut Ctx<'_, RumorMsg>) {
+    fn hot_init(&self, node: NodeId) -> Hot {
+        let mut h = self.empty_hot();
+        if let Some(f) = self.forged.filter(|_| self.is_malicious(node)) {
+            // A colluding malicious node holds the rumor it invented, from the start (its time is in `new`).
+            if self.r == 1 {
+                h = [0, 1 << 63];
+            } else {
+                h = [1 << f, 1 << f];
+            }
+        }
+        h
+    }
+
+    fn on_tick(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
-        let known = self.known(n);
+        let known = self.known(cx.hot);
         if self.backup_interval > 0 && cx.round > 0 && cx.round % self.backup_interval == 0 {
             if let Some(peer) = cx.peer() {
                 cx.request(peer, RumorMsg::BackupSyn { known });
             }
         }
-        let start = self.ready(n, cx);
+        let start = self.ready(cx);
         let lacks = known & self.written != self.written;
         if self.drop && self.is_malicious(n) {
             return; // a dropper never passes anything on
@@ -385,17 +405,17 @@ impl Protocol for Rumor {
         if initiates {
             for _ in 0..self.fanout {
                 let Some(peer) = cx.peer() else { break };
-                let ready = if self.spread == Spread::Pull { 0 } else { self.ready(n, cx) };
+                let ready = if self.spread == Spread::Pull { 0 } else { self.ready(cx) };
                 if ready == 0 {
                     if !lacks || self.spread == Spread::Push {
                         break;
                     }
-                    cx.request(peer, RumorMsg::Pull { known: self.known(n) });
+                    cx.request(peer, RumorMsg::Pull { known: self.known(cx.hot) });
                     continue;
                 }
                 self.ledger.carry(bits(ready));
                 if self.spread == Spread::PushPull || self.feedback() {
-                    cx.request(peer, RumorMsg::Offer { rumors: ready, known: self.known(n) });
+                    cx.request(peer, RumorMsg::Offer { rumors: ready, known: self.known(cx.hot) });
                 } else {
                     cx.send(peer, RumorMsg::Push { rumors: ready });
                     for u in bits(ready) {
@@ -407,8 +427,8 @@ impl Protocol for Rumor {
         // The rounds rule: each update is forwarded for k rounds after it could first be.
         if self.stop == StopRule::Rounds {
             for u in bits(start) {
-                let c = self.counter(n, u) + 1;
-                self.set_counter(n, u, c);
+                let c = self.counter(cx.hot, n, u) + 1;
+                self.set_counter(cx.hot, n, u, c);
                 if c >= self.k {
                     self.deactivate(u, cx);
                 }
@@ -416,7 +436,7 @@ impl Protocol for Rumor {
         }
     }
 
-    fn on_message(&mut self, from: NodeId, msg: RumorMsg, cx: &mut Ctx<'_, RumorMsg>) {
+    fn on_message(&mut self, from: NodeId, msg: RumorMsg, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         match msg {
             RumorMsg::Push { rumors } => {
@@ -441,11 +461,11 @@ impl Protocol for Rumor {
                 }
                 // "Knew" means knew before this round: in rounds every contact of a round
                 // meets the state at its start, as in the synchronous model of the papers.
-                let knew = bits(rumors & self.known(n))
-                    .filter(|&u| cx.can_act_on(self.arrived(n, u)))
+                let knew = bits(rumors & self.known(cx.hot))
+                    .filter(|&u| cx.can_act_on(self.arrived(cx.hot, n, u)))
                     .fold(0, |m, u| m | (1 << u));
                 self.learn(rumors, cx);
-                let give = if self.spread == Spread::PushPull { self.ready(n, cx) & !known & !rumors } else { 0 };
+                let give = if self.spread == Spread::PushPull { self.ready(cx) & !known & !rumors } else { 0 };
                 if give != 0 {
                     self.ledger.carry(bits(give));
                 }
@@ -465,7 +485,7 @@ impl Protocol for Rumor {
                 if !self.accept(n, cx.round) {
                     return cx.reply(from, RumorMsg::Busy);
                 }
-                let give = self.ready(n, cx) & !known;
+                let give = self.ready(cx) & !known;
                 if give != 0 {
                     self.ledger.carry(bits(give));
                 }
@@ -477,7 +497,7 @@ impl Protocol for Rumor {
             }
             RumorMsg::Busy => {}
             RumorMsg::BackupSyn { known } => {
-                let mine = self.known(n);
+                let mine = self.known(cx.hot);
                 let give = mine & !known;
                 if give != 0 {
                     self.ledger.carry(bits(give));
@@ -487,7 +507,7 @@ impl Protocol for Rumor {
             RumorMsg::BackupAck { give, want } => {
                 // What arrives by anti-entropy becomes a hot rumor again here.
                 self.learn(give, cx);
-                let data = want & self.known(n);
+                let data = want & self.known(cx.hot);
                 if data != 0 {
                     self.ledger.carry(bits(data));
                     cx.reply(from, RumorMsg::BackupData { rumors: data });
@@ -496,42 +516,42 @@ impl Protocol for Rumor {
         }
     }
 
-    fn on_update(&mut self, cx: &mut Ctx<'_, RumorMsg>) -> bool {
+    fn on_update(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) -> bool {
         if self.ledger.len() >= self.r - usize::from(self.forged.is_some()) {
             return false;
         }
         let u = self.ledger.write(cx.node, cx.now_us, cx.live);
         self.written |= 1 << u;
-        self.mark(cx.node, u, cx.now_us);
+        self.mark(cx.hot, cx.node, u, cx.now_us);
         self.active_pairs += 1;
         cx.emit(EventKind::Informed);
         true
     }
 
-    fn on_crash(&mut self, node: NodeId, _now_us: u64) {
+    fn on_crash(&mut self, node: NodeId, _now_us: u64, hot: &mut Hot) {
         if let Some(f) = self.forged {
-            if self.known(node) & (1 << f) != 0 && !self.is_malicious(node) {
+            if self.known(hot) & (1 << f) != 0 && !self.is_malicious(node) {
                 self.polluted -= 1;
             }
         }
         if !self.is_malicious(node) {
             self.honest -= 1;
         }
-        for u in bits(self.known(node)) {
+        for u in bits(self.known(hot)) {
             self.ledger.lose(u);
         }
-        self.active_pairs -= u64::from(self.active(node).count_ones());
-        self.wipe(node);
+        self.active_pairs -= u64::from(self.active(hot).count_ones());
+        self.wipe(hot, node);
     }
 
-    fn on_restart(&mut self, cx: &mut Ctx<'_, RumorMsg>) {
+    fn on_restart(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         // A restarted node has lost its rumors with the rest of its memory.
         if !self.is_malicious(cx.node) {
             self.honest += 1;
         }
     }
 
-    fn on_sample(&mut self, _round: u32) {
+    fn on_sample(&mut self, _round: u32, _hot: Hots<'_, Hot>) {
         if self.forged.is_some() {
             self.polluted_series.push(self.polluted_fraction());
         }
@@ -545,7 +565,7 @@ impl Protocol for Rumor {
         }
     }
 
-    fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, _live: u64, _hot: Hots<'_, Hot>) -> Vec<(&'static str, Option<f64>)> {
         if self.malicious.is_empty() {
             return Vec::new();
         }
@@ -584,28 +604,24 @@ impl Protocol for Rumor {
         }
     }
 
-    fn node_state(&self, node: NodeId) -> NodeState {
-        if self.known(node) == 0 {
+    fn node_state(&self, _node: NodeId, hot: &Hot) -> NodeState {
+        if self.known(hot) == 0 {
             NodeState::Susceptible
-        } else if self.active(node) != 0 {
+        } else if self.active(hot) != 0 {
             NodeState::Infective
         } else {
             NodeState::Removed
         }
     }
 
-    fn prefetch(&self, node: NodeId) {
-        crate::sim::mem::prefetch(self.words.as_ptr().wrapping_add(self.base(node)));
-    }
-
-    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+    fn describe(&self, node: NodeId, hot: &Hot) -> Vec<(&'static str, String)> {
         let counter = match self.stop {
             StopRule::Rounds => "rounds spreading",
             StopRule::Never => "contacts",
             _ => "contacts counted",
         };
         if self.r == 1 {
-            let t = self.arrived(node, 0);
+            let t = self.arrived(hot, node, 0);
             let informed = if t == NEVER {
                 "not yet".to_string()
             } else if self.ledger.origin(0) == node && self.ledger.written_at(0) == t {
@@ -615,8 +631,8 @@ impl Protocol for Rumor {
             };
             return vec![
                 ("rumor", informed),
-                ("spreading", if self.active(node) != 0 { "yes" } else { "no" }.to_string()),
-                (counter, self.counter(node, 0).to_string()),
+                ("spreading", if self.active(hot) != 0 { "yes" } else { "no" }.to_string()),
+                (counter, self.counter(hot, node, 0).to_string()),
             ];
         }
         let list = |m: Mask| {
@@ -628,9 +644,9 @@ impl Protocol for Rumor {
             }
         };
         vec![
-            ("updates held", format!("{} of {}", self.known(node).count_ones(), self.ledger.len())),
-            ("held", list(self.known(node))),
-            ("spreading", list(self.active(node))),
+            ("updates held", format!("{} of {}", self.known(hot).count_ones(), self.ledger.len())),
+            ("held", list(self.known(hot))),
+            ("spreading", list(self.active(hot))),
         ]
     }
 

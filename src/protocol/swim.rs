@@ -324,6 +324,7 @@ impl Swim {
 
 impl Protocol for Swim {
     type Msg = SwimMsg;
+    type Hot = ();
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, SwimMsg>) {
         let (o, now) = (cx.node, cx.now_us);
@@ -428,7 +429,7 @@ impl Protocol for Swim {
         }
     }
 
-    fn on_crash(&mut self, node: NodeId, now_us: u64) {
+    fn on_crash(&mut self, node: NodeId, now_us: u64, _hot: &mut ()) {
         self.count_observer(node, -1);
         self.recount_peer(node, |w| w.up[node as usize] = false);
         self.probe[node as usize].active = false;
@@ -479,7 +480,7 @@ impl Protocol for Swim {
         }
     }
 
-    fn node_state(&self, node: NodeId) -> NodeState {
+    fn node_state(&self, node: NodeId, _hot: &()) -> NodeState {
         let n = node as usize;
         let state = crate::protocol::majority_state(self.alive_votes[n], self.dead_votes[n]);
         if state == NodeState::Removed && 2 * self.suspect_votes[n] > self.alive_votes[n] {
@@ -493,7 +494,7 @@ impl Protocol for Swim {
         crate::protocol::crashed_state(self.alive_votes[node as usize], self.dead_votes[node as usize])
     }
 
-    fn describe(&self, node: NodeId) -> Vec<(&'static str, String)> {
+    fn describe(&self, node: NodeId, _hot: &()) -> Vec<(&'static str, String)> {
         let word = |s: Status| match s {
             Status::Unknown => "?",
             Status::Alive => "alive",
@@ -527,7 +528,7 @@ impl Protocol for Swim {
         self.detections.delays_ms()
     }
 
-    fn extra(&self, _live: u64) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, _live: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
         let ms = |us: u64| us as f64 / 1000.0;
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
         let (first, all) = self.detections.first_and_all_ms();

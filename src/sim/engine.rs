@@ -43,17 +43,37 @@ pub enum Status {
     Absent,
 }
 
-/// The engine's hot per-node state, kept together so that a message touches one
-/// cache line at each end (a million nodes do not fit in cache; layout is speed).
-/// Aligned so that no slot straddles two lines: one prefetch fetches all of it.
+/// The hot per-node state, the engine's and the protocol's, kept together so that
+/// an exchange touches one cache line at each end (a million nodes do not fit in
+/// cache; layout is speed). Aligned so that no slot straddles two lines: one
+/// prefetch fetches all of it (32 bytes, or 64 with the protocol's part).
 #[derive(Clone, Copy, Debug)]
 #[repr(align(32))]
-struct NodeSlot {
+pub struct NodeSlot<H> {
     bytes: u64,
     msgs: u32,
     /// Draws taken from the node's own random stream.
     rng_ctr: u32,
     status: Status,
+    hot: H,
+}
+
+/// Every node's [`Protocol::Hot`] state, read-only, by id (ids not yet joined included).
+#[derive(Clone, Copy)]
+pub struct Hots<'a, H>(&'a [NodeSlot<H>]);
+
+impl<'a, H> Hots<'a, H> {
+    #[inline]
+    pub fn get(&self, n: NodeId) -> &'a H {
+        &self.0[n as usize].hot
+    }
+    /// Ids allocated room for (the scenario's capacity).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// A message as the page draws it.
@@ -128,13 +148,15 @@ pub type TraceSink = Box<dyn FnMut(&TraceEvent)>;
 macro_rules! ctx {
     ($sim:ident, $node:expr) => {{
         let node: NodeId = $node;
+        let slot = &mut $sim.slots[node as usize];
         Ctx {
             node,
             now_us: $sim.now_us,
             round: $sim.round,
             timing: $sim.scenario.timing,
             live: $sim.live,
-            rng: NodeRng::new($sim.rng_key, node, &mut $sim.slots[node as usize].rng_ctr),
+            rng: NodeRng::new($sim.rng_key, node, &mut slot.rng_ctr),
+            hot: &mut slot.hot,
             out: &mut $sim.outbox,
             events: &mut $sim.events,
             sampler: &$sim.sampler,
@@ -158,8 +180,9 @@ pub struct Sim<P: Protocol> {
     max_time_us: u64,
     now_us: u64,
     round: u32,
-    /// Hot per-node state in one cache line slot: status and traffic counters.
-    slots: Vec<NodeSlot>,
+    /// Hot per-node state in one cache line slot: status, traffic counters, the
+    /// node's random stream and the protocol's hot state.
+    slots: Vec<NodeSlot<P::Hot>>,
     generation: Vec<u32>,
     tick_epoch: Vec<u32>,
     live: u64,
@@ -216,11 +239,17 @@ impl<P: Protocol> Sim<P> {
         let mut faults: Vec<(u64, Fault)> = workload(s);
         faults.extend(s.faults.0.iter().map(|e| (e.at.to_us(s.interval_ms), e.fault.clone())));
         faults.sort_by_key(|f| f.0); // stable: same-time faults keep their written order
+        const { assert!(std::mem::size_of::<NodeSlot<P::Hot>>() <= 64, "a node slot must fit one cache line") };
         let mut slots = crate::sim::mem::big_vec(
             capacity as usize,
-            NodeSlot { bytes: 0, msgs: 0, rng_ctr: 0, status: Status::Absent },
+            NodeSlot { bytes: 0, msgs: 0, rng_ctr: 0, status: Status::Absent, hot: P::Hot::default() },
         );
-        slots[..s.nodes as usize].iter_mut().for_each(|x| x.status = Status::Up);
+        for (n, slot) in slots.iter_mut().enumerate() {
+            slot.hot = proto.hot_init(n as NodeId);
+            if n < s.nodes as usize {
+                slot.status = Status::Up;
+            }
+        }
         let mut sim = Sim {
             net: Network::new(s, capacity),
             sampler,
@@ -315,7 +344,6 @@ impl<P: Protocol> Sim<P> {
         for i in 0..self.order.len() {
             if let Some(&next) = self.order.get(i + AHEAD) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
-                self.proto.prefetch(next);
             }
             if predict {
                 if let Some(&next) = self.order.get(i + AHEAD / 2) {
@@ -326,7 +354,6 @@ impl<P: Protocol> Sim<P> {
                     for _ in 0..peers_ahead {
                         if let Some(peer) = self.sampler.get_peer(next, &mut probe) {
                             crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize));
-                            self.proto.prefetch(peer);
                         }
                     }
                 }
@@ -342,7 +369,6 @@ impl<P: Protocol> Sim<P> {
         for (i, o) in pending.iter().enumerate() {
             if let Some(ahead) = pending.get(i + 8) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead.to as usize));
-                self.proto.prefetch(ahead.to);
             }
             self.stats.in_flight -= 1;
             self.deliver(o.from, o.to, o.msg.clone());
@@ -429,10 +455,15 @@ impl<P: Protocol> Sim<P> {
 
     /// Queue the timers the last callback of `node` set. They carry the node's
     /// epoch, so a crash in between makes them stale.
+    #[inline]
     fn arm_timers(&mut self, node: NodeId) {
-        if self.new_timers.is_empty() {
-            return;
+        if !self.new_timers.is_empty() {
+            self.arm_new_timers(node);
         }
+    }
+
+    #[cold]
+    fn arm_new_timers(&mut self, node: NodeId) {
         let epoch = self.tick_epoch[node as usize];
         for (after, token) in std::mem::take(&mut self.new_timers) {
             let due = self.now_us + after;
@@ -515,9 +546,6 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn deliver(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
-        // Start fetching the receiver's protocol state while its status loads:
-        // two cache misses in parallel instead of one after the other.
-        self.proto.prefetch(to);
         if self.slots[to as usize].status != Status::Up {
             return self.drop_msg(from, to, &msg, DropReason::Down);
         }
@@ -546,7 +574,14 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
+    #[inline]
     fn drain_events(&mut self) {
+        if !self.events.is_empty() {
+            self.hash_events();
+        }
+    }
+
+    fn hash_events(&mut self) {
         for e in self.events.drain(..) {
             self.hash.word(0xe7e7 ^ (e.kind.code() << 8) ^ (u64::from(e.node) << 32));
             if let Some(t) = self.trace.as_mut() {
@@ -555,10 +590,14 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
+    #[inline]
     fn record_edge(&mut self, from: NodeId, to: NodeId, arrive_us: u64) {
-        if self.edges_cap == 0 {
-            return;
+        if self.edges_cap > 0 {
+            self.push_edge(from, to, arrive_us);
         }
+    }
+
+    fn push_edge(&mut self, from: NodeId, to: NodeId, arrive_us: u64) {
         let e = Edge { from, to, sent_us: self.now_us, arrive_us };
         if self.edges.len() < self.edges_cap {
             self.edges.push(e);
@@ -626,7 +665,7 @@ impl<P: Protocol> Sim<P> {
         if st == Status::Up {
             self.live -= 1;
             self.tick_epoch[n as usize] += 1;
-            self.proto.on_crash(n, self.now_us);
+            self.proto.on_crash(n, self.now_us, &mut self.slots[n as usize].hot);
             self.net.reset_node(n);
         }
         if st != Status::Absent && st != Status::Left {
@@ -683,7 +722,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn record_sample(&mut self) {
-        self.proto.on_sample(self.round);
+        self.proto.on_sample(self.round, Hots(&self.slots));
         let p = self.proto.progress();
         self.series.push(SeriesPoint {
             round: self.round,
@@ -829,7 +868,7 @@ impl<P: Protocol> Runner for Sim<P> {
             sampler,
             self.hash.hex(),
             self.proto.updates(self.live),
-            self.proto.extra(self.live),
+            self.proto.extra(self.live, Hots(&self.slots)),
             self.proto.series(),
         )
     }
@@ -848,7 +887,7 @@ impl<P: Protocol> Runner for Sim<P> {
     fn node_states(&self, out: &mut Vec<u8>) {
         out.clear();
         out.extend(self.slots.iter().enumerate().map(|(n, slot)| match slot.status {
-            Status::Up => self.proto.node_state(n as NodeId) as u8,
+            Status::Up => self.proto.node_state(n as NodeId, &slot.hot) as u8,
             Status::Crashed | Status::Left => self.proto.down_state(n as NodeId) as u8,
             Status::Absent => NodeState::Absent as u8,
         }));
@@ -918,7 +957,7 @@ impl<P: Protocol> Runner for Sim<P> {
             rows.push(("view", format!("{:?}", self.sampler.init(n))));
         }
         if slot.status == Status::Up {
-            rows.extend(self.proto.describe(n));
+            rows.extend(self.proto.describe(n, &slot.hot));
         }
         rows
     }
@@ -938,6 +977,7 @@ mod tests {
 
     impl Protocol for Alarm {
         type Msg = ();
+        type Hot = ();
         fn on_tick(&mut self, cx: &mut Ctx<'_, ()>) {
             if self.set[cx.node as usize].is_none() {
                 self.set[cx.node as usize] = Some(cx.now_us);
@@ -948,7 +988,7 @@ mod tests {
         fn on_timer(&mut self, token: u64, cx: &mut Ctx<'_, ()>) {
             self.fired.push((cx.node, token, cx.now_us));
         }
-        fn on_crash(&mut self, _node: NodeId, _now_us: u64) {}
+        fn on_crash(&mut self, _node: NodeId, _now_us: u64, _hot: &mut ()) {}
         fn on_restart(&mut self, _cx: &mut Ctx<'_, ()>) {}
         fn wire_size(&self, _msg: &()) -> u32 {
             0
@@ -956,10 +996,10 @@ mod tests {
         fn msg_kind(&self, _msg: &()) -> &'static str {
             "none"
         }
-        fn node_state(&self, _node: NodeId) -> NodeState {
+        fn node_state(&self, _node: NodeId, _hot: &()) -> NodeState {
             NodeState::Susceptible
         }
-        fn describe(&self, _node: NodeId) -> Vec<(&'static str, String)> {
+        fn describe(&self, _node: NodeId, _hot: &()) -> Vec<(&'static str, String)> {
             Vec::new()
         }
         fn progress(&self) -> Progress {
