@@ -324,6 +324,14 @@ pub trait Protocol {
     }
     /// A node's periodic action (each round, or each interval in timed mode).
     fn on_tick(&mut self, cx: &mut Ctx<'_, Self::Msg, Self::Hot>);
+    /// True only if `on_tick` in `timing=rounds` would do nothing at all for a
+    /// node with this hot state: send nothing, draw nothing, change nothing. The
+    /// engine then skips the call (most nodes of a large push run are idle in
+    /// most rounds). False is always safe.
+    #[inline]
+    fn idle(&self, _hot: &Self::Hot) -> bool {
+        false
+    }
     /// A message from `from` arrived at `cx.node`.
     fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Ctx<'_, Self::Msg, Self::Hot>);
     /// A timer set with `Ctx::schedule` fired.

@@ -436,6 +436,14 @@ impl Protocol for Rumor {
         }
     }
 
+    #[inline]
+    fn idle(&self, hot: &Hot) -> bool {
+        // Nothing to spread, nothing to pull (or pulling is not this rule's), no backup round.
+        self.active(hot) == 0
+            && (self.spread == Spread::Push || self.known(hot) & self.written == self.written)
+            && self.backup_interval == 0
+    }
+
     fn on_message(&mut self, from: NodeId, msg: RumorMsg, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         match msg {

@@ -349,9 +349,11 @@ impl<P: Protocol> Sim<P> {
                 if let Some(&next) = self.order.get(i + AHEAD / 2) {
                     // Its next draws are its peers: one per unit of fanout, for the rumor
                     // and aggregation protocols that draw nothing else first.
-                    let mut ctr = self.slots[next as usize].rng_ctr;
+                    let slot = &self.slots[next as usize];
+                    let mut ctr = slot.rng_ctr;
                     let mut probe = NodeRng::new(self.rng_key, next, &mut ctr);
-                    for _ in 0..peers_ahead {
+                    let draws = if self.proto.idle(&slot.hot) { 0 } else { peers_ahead };
+                    for _ in 0..draws {
                         if let Some(peer) = self.sampler.get_peer(next, &mut probe) {
                             crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize));
                         }
@@ -359,7 +361,8 @@ impl<P: Protocol> Sim<P> {
                 }
             }
             let node = self.order[i];
-            if self.slots[node as usize].status == Status::Up {
+            let slot = &self.slots[node as usize];
+            if slot.status == Status::Up && !self.proto.idle(&slot.hot) {
                 self.tick(node);
             }
         }
