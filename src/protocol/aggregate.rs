@@ -368,35 +368,41 @@ impl Protocol for Aggregate {
 
     fn on_sample(&mut self, round: u32, hot: Hots<'_, Hot>) {
         let truth = self.truth();
-        let (mut cnt, mut mean, mut m2, mut err_sum, mut within) = (0u64, 0.0f64, 0.0f64, 0.0f64, 0u64);
-        let mut honest = 0u64;
-        for n in 0..hot.len() as NodeId {
-            // Malicious nodes keep their own values: the figures are the honest nodes'.
-            if !self.up[n as usize] || self.is_malicious(n) {
-                continue;
-            }
+        // Malicious nodes keep their own values: the figures are the honest nodes'.
+        let honest_ids = || (0..hot.len() as NodeId).filter(|&n| self.up[n as usize] && !self.is_malicious(n));
+        // The quantity being mixed: the estimate; for count and sum under push-pull
+        // the weight, which averages to 1/n like a value (the estimate is infinite
+        // while a weight is 0). Push-sum's weights never even out; its estimates do.
+        let weights =
+            matches!((self.function, self.exchange), (AggFunction::Sum | AggFunction::Count, Exchange::PushPull));
+        let mixed = |h: &Hot| if weights { Some(h.w) } else { self.estimate(h) };
+        let (mut cnt, mut sum, mut err_sum, mut within, mut honest) = (0u64, 0.0f64, 0.0f64, 0u64, 0u64);
+        for n in honest_ids() {
             honest += 1;
             let h = hot.get(n);
-            let est = self.estimate(h);
-            let e = self.error(est, truth);
+            let e = self.error(self.estimate(h), truth);
             if e <= self.target_error {
                 within += 1;
             }
             err_sum += e.min(1.0);
-            // The quantity being mixed: the estimate; for count and sum under push-pull
-            // the weight, which averages to 1/n like a value (the estimate is infinite
-            // while a weight is 0). Push-sum's weights never even out; its estimates do.
-            let mixed = match (self.function, self.exchange) {
-                (AggFunction::Sum | AggFunction::Count, Exchange::PushPull) => Some(h.w),
-                _ => est,
-            };
-            if let Some(x) = mixed {
-                // Welford: a numerically steady variance of the estimates.
+            if let Some(x) = mixed(h) {
                 cnt += 1;
-                let d = x - mean;
-                mean += d / cnt as f64;
-                m2 += d * (x - mean);
+                sum += x;
             }
+        }
+        // The variance in two passes (the second with the rounding correction of
+        // Chan, Golub and LeVeque): as steady as Welford's update, without its
+        // division per node in one long dependency chain.
+        let mean = if cnt > 0 { sum / cnt as f64 } else { 0.0 };
+        let (mut m2, mut drift) = (0.0f64, 0.0f64);
+        for n in honest_ids() {
+            if let Some(x) = mixed(hot.get(n)) {
+                m2 += (x - mean) * (x - mean);
+                drift += x - mean;
+            }
+        }
+        if cnt > 0 {
+            m2 -= drift * drift / cnt as f64;
         }
         self.within_now = within;
         self.honest_live = honest;
