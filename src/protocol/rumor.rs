@@ -689,6 +689,94 @@ mod tests {
         Sim::new(s.clone(), Rumor::new(&s))
     }
 
+    /// `idle` may only say so of a node whose tick would do nothing: for every stop
+    /// rule, spread and number of updates, and every hot state it calls idle, the
+    /// tick sends nothing, reports nothing, sets no timer, draws nothing and changes
+    /// neither the node nor the protocol's totals.
+    #[test]
+    fn idle_ticks_do_nothing() {
+        use crate::protocol::{NodeEvent, Outgoing};
+        use crate::sim::sampler::PeerSampler;
+        let sampler = PeerSampler::full(100);
+        let (mut idle, mut busy) = (0, 0);
+        for spread in ["push", "pull", "push-pull"] {
+            for stop in ["never", "rounds", "feedback-counter", "blind-coin"] {
+                for updates in ["1", "3"] {
+                    let pairs = [
+                        "nodes=100".to_string(),
+                        format!("spread={spread}"),
+                        format!("stop={stop}"),
+                        format!("updates={updates}"),
+                        "malicious=0.1".into(),
+                        "attack=drop".into(),
+                    ];
+                    let mut sc = Scenario::default();
+                    sc.apply_pairs(pairs.iter().map(String::as_str)).unwrap();
+                    sc.validate().unwrap();
+                    let mut r = Rumor::new(&sc);
+                    let (mut out, mut events, mut timers) =
+                        (Vec::<Outgoing<RumorMsg>>::new(), Vec::<NodeEvent>::new(), Vec::new());
+                    let mut writer = r.hot_init(0);
+                    let mut ctr = 0;
+                    // Node 0 writes one update in round 0 (the others arrive later in a run).
+                    let mut cx = Ctx {
+                        node: 0,
+                        now_us: 0,
+                        round: 0,
+                        timing: crate::scenario::Timing::Rounds,
+                        live: 100,
+                        rng: crate::sim::rng::NodeRng::new(7, 0, &mut ctr),
+                        hot: &mut writer,
+                        out: &mut out,
+                        events: &mut events,
+                        sampler: &sampler,
+                        timers: &mut timers,
+                    };
+                    assert!(r.on_update(&mut cx));
+                    events.clear();
+                    // Hot states: the writer's, empty, and (several updates) every known/active pair of masks of 2 bits.
+                    let mut states = vec![writer, r.empty_hot(), [5_000_000, 0], [5_000_000, 1 << 63 | 2]];
+                    if r.r > 1 {
+                        states.extend((0..4u64).flat_map(|k| (0..4u64).map(move |a| [k, a & k])));
+                    }
+                    for (i, start) in states.into_iter().enumerate() {
+                        let node = 1 + i as NodeId; // honest nodes; the malicious ones are 90-99
+                        for node in [node, 95] {
+                            if !r.idle(&start) {
+                                busy += 1;
+                                continue;
+                            }
+                            idle += 1;
+                            let mut h = start;
+                            let before = (r.progress(), r.polluted, r.rejected);
+                            let mut ctr = 0;
+                            let mut cx = Ctx {
+                                node,
+                                now_us: 10_000_000,
+                                round: 10,
+                                timing: crate::scenario::Timing::Rounds,
+                                live: 100,
+                                rng: crate::sim::rng::NodeRng::new(7, node, &mut ctr),
+                                hot: &mut h,
+                                out: &mut out,
+                                events: &mut events,
+                                sampler: &sampler,
+                                timers: &mut timers,
+                            };
+                            r.on_tick(&mut cx);
+                            let what = format!("{spread} {stop} updates={updates} node {node} hot {start:?}");
+                            assert!(out.is_empty() && events.is_empty() && timers.is_empty(), "{what}: acted");
+                            assert_eq!(ctr, 0, "{what}: drew");
+                            assert_eq!(h, start, "{what}: changed");
+                            assert_eq!((r.progress(), r.polluted, r.rejected), before, "{what}: totals changed");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(idle > 50 && busy > 50, "idle {idle}, busy {busy}: both kinds must be exercised");
+    }
+
     /// In rounds, push with fanout 1 at most doubles the informed set each round,
     /// since a node informed in round r only pushes from round r+1.
     #[test]

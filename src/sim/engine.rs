@@ -339,7 +339,7 @@ impl<P: Protocol> Sim<P> {
         // Status only changes between rounds. A million nodes do not fit in cache:
         // fetch the state of the initiators a few steps ahead, and of the peer each will pick.
         const AHEAD: usize = 16;
-        let predict = matches!(self.sampler, PeerSampler::Full { .. });
+        let predict = crate::sim::mem::PREFETCH && matches!(self.sampler, PeerSampler::Full { .. });
         let peers_ahead = self.scenario.fanout.min(8);
         for i in 0..self.order.len() {
             if let Some(&next) = self.order.get(i + AHEAD) {

@@ -37,6 +37,10 @@ fn advise_huge(addr: usize, len: usize) {
 #[cfg(not(target_os = "linux"))]
 fn advise_huge(_addr: usize, _len: usize) {}
 
+/// Whether `prefetch` does anything on this target: where it does not (wasm),
+/// the engine does not compute what it would prefetch either.
+pub const PREFETCH: bool = cfg!(target_arch = "x86_64");
+
 /// Hint the CPU to fetch the cache line of `p` (x86_64; a no-op elsewhere).
 #[inline(always)]
 pub fn prefetch<T>(p: *const T) {
