@@ -137,6 +137,9 @@ impl<M> Ord for Ev<M> {
 /// Ordered by due time, then by when it was set.
 type RoundTimer = (u64, u64, NodeId, u32, u64);
 
+/// Initiators warmed per burst where there is no prefetch instruction (see `Sim::warm`).
+const WARM_BATCH: usize = 32;
+
 /// Bound on messages produced by one callback chain: a protocol bug, not a workload.
 const MAX_CHAIN: usize = 1 << 24;
 
@@ -340,8 +343,14 @@ impl<P: Protocol> Sim<P> {
         // fetch the state of the initiators a few steps ahead, and of the peer each will pick.
         const AHEAD: usize = 16;
         let predict = crate::sim::mem::PREFETCH && matches!(self.sampler, PeerSampler::Full { .. });
+        // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
+        // slots and then their peers' in two bursts, so that the misses of a burst overlap.
         let peers_ahead = self.scenario.fanout.min(8);
+        let full = matches!(self.sampler, PeerSampler::Full { .. });
         for i in 0..self.order.len() {
+            if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
+                std::hint::black_box(self.warm(i..(i + WARM_BATCH).min(self.order.len()), full, peers_ahead));
+            }
             if let Some(&next) = self.order.get(i + AHEAD) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
             }
@@ -382,6 +391,42 @@ impl<P: Protocol> Sim<P> {
         self.deferred = pending;
         self.record_sample();
         self.check_done();
+    }
+
+    /// Load the slots of the initiators at `range` of this round's order, then
+    /// (full views) of the peers each will draw: loads that nothing waits on, so a
+    /// burst of cache misses is served in parallel, where a target has no
+    /// prefetch instruction. Returns a value made of what was loaded, for
+    /// `black_box`, so that the loads stay.
+    fn warm(&self, range: std::ops::Range<usize>, full: bool, peers: u32) -> u32 {
+        let order = &self.order[range];
+        let mut seen = 0u32;
+        for &n in order {
+            seen ^= self.slots[n as usize].rng_ctr;
+        }
+        if full {
+            // Draw the peers first, then load them in a tight loop, so that the loads are in flight together.
+            let mut drawn = [0 as NodeId; WARM_BATCH * 4];
+            let mut k = 0;
+            for &n in order {
+                let slot = &self.slots[n as usize];
+                if slot.status != Status::Up || self.proto.idle(&slot.hot) {
+                    continue;
+                }
+                let mut ctr = slot.rng_ctr;
+                let mut probe = NodeRng::new(self.rng_key, n, &mut ctr);
+                for _ in 0..peers.min(4) {
+                    if let Some(peer) = self.sampler.get_peer(n, &mut probe) {
+                        drawn[k] = peer;
+                        k += 1;
+                    }
+                }
+            }
+            for &peer in &drawn[..k] {
+                seen ^= self.slots[peer as usize].rng_ctr;
+            }
+        }
+        seen
     }
 
     // ----- timed ------------------------------------------------------------
