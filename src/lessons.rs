@@ -52,19 +52,40 @@ use crate::metrics::{RunMetrics, Summary};
 use crate::scenario::{spec, Kind, Scenario};
 use crate::sweep::{metric, metric_names, PAGE_SWEEP_NODE_RUNS_MAX, PAGE_SWEEP_TRIALS_MAX};
 
-/// The built-in lessons, in course order.
+/// The built-in lessons, in course order: id, and file in `www/lessons/` (the
+/// page serves them as `lessons/` beside itself).
 pub const BUILT_IN: [(&str, &str); 10] = [
-    ("why-gossip", include_str!("../www/lessons/01-why-gossip.md")),
-    ("push-pull", include_str!("../www/lessons/02-push-pull.md")),
-    ("fanout", include_str!("../www/lessons/03-fanout.md")),
-    ("stopping", include_str!("../www/lessons/04-stopping.md")),
-    ("anti-entropy", include_str!("../www/lessons/05-anti-entropy.md")),
-    ("failure-detection", include_str!("../www/lessons/06-failure-detection.md")),
-    ("state", include_str!("../www/lessons/07-state.md")),
-    ("partitions", include_str!("../www/lessons/08-partitions.md")),
-    ("aggregation", include_str!("../www/lessons/09-aggregation.md")),
-    ("malicious", include_str!("../www/lessons/10-malicious.md")),
+    ("why-gossip", "01-why-gossip.md"),
+    ("push-pull", "02-push-pull.md"),
+    ("fanout", "03-fanout.md"),
+    ("stopping", "04-stopping.md"),
+    ("anti-entropy", "05-anti-entropy.md"),
+    ("failure-detection", "06-failure-detection.md"),
+    ("state", "07-state.md"),
+    ("partitions", "08-partitions.md"),
+    ("aggregation", "09-aggregation.md"),
+    ("malicious", "10-malicious.md"),
 ];
+
+/// The built-in lessons' texts, compiled into the command line and the tests.
+/// The page fetches them instead ([`Lesson::install_built_in`]): they would
+/// weigh 8 KB of its gzipped budget.
+#[cfg(not(target_arch = "wasm32"))]
+const BUILT_IN_TEXTS: [&str; 10] = [
+    include_str!("../www/lessons/01-why-gossip.md"),
+    include_str!("../www/lessons/02-push-pull.md"),
+    include_str!("../www/lessons/03-fanout.md"),
+    include_str!("../www/lessons/04-stopping.md"),
+    include_str!("../www/lessons/05-anti-entropy.md"),
+    include_str!("../www/lessons/06-failure-detection.md"),
+    include_str!("../www/lessons/07-state.md"),
+    include_str!("../www/lessons/08-partitions.md"),
+    include_str!("../www/lessons/09-aggregation.md"),
+    include_str!("../www/lessons/10-malicious.md"),
+];
+
+/// The parsed built-in lessons (in the page, once fetched).
+static ALL: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
 
 /// Longest lesson file accepted (a pasted or fetched one).
 pub const LESSON_BYTES_MAX: usize = 256 * 1024;
@@ -338,12 +359,34 @@ impl Lesson {
         Lesson::all().iter().find(|l| l.id == id).cloned()
     }
 
-    /// Every built-in lesson, in course order, parsed once.
+    /// Every built-in lesson, in course order, parsed once. In the page, none
+    /// until their files have been fetched and installed.
     pub fn all() -> &'static [Lesson] {
-        static ALL: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
-        ALL.get_or_init(|| {
-            BUILT_IN.iter().map(|(i, text)| Lesson::parse(text, i).expect("built-in lessons parse")).collect()
-        })
+        #[cfg(not(target_arch = "wasm32"))]
+        return ALL.get_or_init(|| {
+            BUILT_IN
+                .iter()
+                .zip(BUILT_IN_TEXTS)
+                .map(|((id, _), text)| Lesson::parse(text, id).expect("built-in lessons parse"))
+                .collect()
+        });
+        #[cfg(target_arch = "wasm32")]
+        ALL.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// The page: install the built-in lessons from their fetched texts, in
+    /// [`BUILT_IN`]'s order. An error names the file.
+    pub fn install_built_in(texts: &[String]) -> Result<(), String> {
+        let lessons = BUILT_IN
+            .iter()
+            .zip(texts)
+            .map(|((id, file), text)| Lesson::parse(text, id).map_err(|e| format!("lessons/{file}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if lessons.len() != BUILT_IN.len() {
+            return Err(format!("{} of {} lesson files arrived", lessons.len(), BUILT_IN.len()));
+        }
+        let _ = ALL.set(lessons);
+        Ok(())
     }
 }
 
@@ -783,6 +826,28 @@ mod tests {
             let e = Lesson::parse(text, "x").unwrap_err();
             assert!(e.contains(expect), "{what}: {e}");
         }
+    }
+
+    /// The page's path for the built-in lessons: every file in `www/lessons/` is
+    /// listed once, and installing fetched texts names a broken or missing file.
+    #[test]
+    fn built_in_files_install() {
+        let mut files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/www/lessons"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|f| f.ends_with(".md"))
+            .collect();
+        files.sort();
+        assert_eq!(files, BUILT_IN.iter().map(|(_, f)| f.to_string()).collect::<Vec<_>>());
+        let texts: Vec<String> = BUILT_IN_TEXTS.iter().map(|t| t.to_string()).collect();
+        assert_eq!(Lesson::install_built_in(&texts), Ok(()));
+        let mut broken = texts.clone();
+        broken[2] = "## no front matter\n".into();
+        let e = Lesson::install_built_in(&broken).unwrap_err();
+        assert!(e.starts_with("lessons/03-fanout.md: "), "{e}");
+        let e = Lesson::install_built_in(&texts[..9]).unwrap_err();
+        assert!(e.contains("9 of 10"), "{e}");
+        assert_eq!(Lesson::all().len(), 10);
     }
 
     /// Raw HTML and script links in a lesson never become elements or links.

@@ -143,7 +143,8 @@ impl Network {
     }
 
     /// Decide the fate of a message of `size` bytes. `timed` selects whether latency matters.
-    #[inline(always)]
+    // Inlined where speed is all (native); one copy in the page, whose size is budgeted.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn transmit(&mut self, from: NodeId, to: NodeId, size: u32, timed: bool) -> Fate {
         // The common case of a large run in rounds: a perfect datagram network draws nothing.
         let perfect = !timed

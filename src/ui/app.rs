@@ -159,6 +159,8 @@ pub struct App {
     /// A `lesson_url` link's step and whether its scenario keys win over the step's, until the file arrives.
     pending_step: Option<usize>,
     keep_scenario: bool,
+    /// A `lesson=ID` link waiting for the built-in lessons to arrive: id, step, keep the link's scenario.
+    pending_lesson: Option<(String, Option<usize>, bool)>,
     sweep: Option<Sweep>,
     sweep_form: SweepForm,
     sweep_error: Option<String>,
@@ -241,18 +243,28 @@ impl App {
             }
         }
         if let Some(id) = get("lesson") {
-            match Lesson::built_in(&id) {
-                Some(l) => self.open_linked_lesson(l, Source::BuiltIn, step, has_scenario),
-                None => self.model.errors.push(format!(
-                    "lesson: '{id}' is not a lesson; allowed: {}",
-                    crate::lessons::BUILT_IN.iter().map(|l| l.0).collect::<Vec<_>>().join(", ")
-                )),
+            if Lesson::all().is_empty() {
+                // The built-in lessons are still on their way (see `teach::fetch_built_in`).
+                self.pending_lesson = Some((id, step, has_scenario));
+            } else {
+                self.open_built_in(&id, step, has_scenario);
             }
         } else if let Some(url) = get("lesson_url") {
             self.pending_step = step;
             self.keep_scenario = has_scenario;
             self.lesson_url = url.clone();
             ctx.link().send_message(Msg::Teach(TeachMsg::LoadUrl));
+        }
+    }
+
+    /// Open built-in lesson `id` from a link, or say which ids there are.
+    fn open_built_in(&mut self, id: &str, step: Option<usize>, keep_scenario: bool) {
+        match Lesson::built_in(id) {
+            Some(l) => self.open_linked_lesson(l, Source::BuiltIn, step, keep_scenario),
+            None => self.model.errors.push(format!(
+                "lesson: '{id}' is not a lesson; allowed: {}",
+                crate::lessons::BUILT_IN.iter().map(|l| l.0).collect::<Vec<_>>().join(", ")
+            )),
         }
     }
 
@@ -1103,6 +1115,7 @@ impl Component for App {
             lesson_error: None,
             pending_step: None,
             keep_scenario: false,
+            pending_lesson: None,
             sweep: None,
             sweep_form: SweepForm::default(),
             sweep_error: None,
@@ -1112,6 +1125,10 @@ impl Component for App {
         };
         app.refresh_metric_names();
         if !mounted {
+            // An embed shows no lessons unless its link opens one: it fetches none otherwise.
+            if !app.embed || fragment.split('&').any(|kv| kv.starts_with("lesson=")) {
+                teach::fetch_built_in(ctx.link().clone());
+            }
             app.lesson_from_link(ctx, &fragment);
         }
         app

@@ -45,6 +45,8 @@ pub enum TeachMsg {
     UrlDraft(String),
     LoadUrl,
     Loaded(String, Result<String, String>),
+    /// The built-in lessons arrived and were installed, or could not be.
+    BuiltIn(Result<(), String>),
     PasteDraft(String),
     LoadPasted,
     SweepKey(String),
@@ -92,25 +94,46 @@ fn input_value(e: &Event) -> String {
     t.and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok()).map(|a| a.value()).unwrap_or_default()
 }
 
+/// The text of the file at `url`.
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let resp = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(url)).await.map_err(|_| {
+        "the address could not be reached (is it online, and does its server let other sites read it, CORS?)"
+            .to_string()
+    })?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "no response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("the server answered {} {}", resp.status(), resp.status_text()));
+    }
+    let text = resp.text().map_err(|_| "no text".to_string())?;
+    let text =
+        wasm_bindgen_futures::JsFuture::from(text).await.map_err(|_| "the body could not be read".to_string())?;
+    text.as_string().ok_or_else(|| "the file is not text".to_string())
+}
+
 /// Fetch a lesson file; the answer comes back as `TeachMsg::Loaded`.
 fn fetch_lesson(link: Scope<App>, url: String) {
     wasm_bindgen_futures::spawn_local(async move {
-        let result = async {
-            let resp = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(&url))
-                .await
-                .map_err(|_| "the address could not be reached (is it online, and does its server let other sites read it, CORS?)".to_string())?;
-            let resp: web_sys::Response = resp.dyn_into().map_err(|_| "no response".to_string())?;
-            if !resp.ok() {
-                return Err(format!("the server answered {} {}", resp.status(), resp.status_text()));
-            }
-            let text = resp.text().map_err(|_| "no text".to_string())?;
-            let text = wasm_bindgen_futures::JsFuture::from(text)
-                .await
-                .map_err(|_| "the body could not be read".to_string())?;
-            text.as_string().ok_or_else(|| "the file is not text".to_string())
-        }
-        .await;
+        let result = fetch_text(&url).await;
         link.send_message(Msg::Teach(TeachMsg::Loaded(url, result)));
+    });
+}
+
+/// Fetch the built-in lessons from `lessons/` beside the page (they are not
+/// compiled in, to keep the page light); they come back as `TeachMsg::BuiltIn`.
+pub(super) fn fetch_built_in(link: Scope<App>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut texts = Vec::with_capacity(BUILT_IN.len());
+        let mut result = Ok(());
+        for (_, file) in BUILT_IN {
+            match fetch_text(&format!("lessons/{file}")).await {
+                Ok(t) => texts.push(t),
+                Err(e) => {
+                    result = Err(format!("lessons/{file}: {e}"));
+                    break;
+                }
+            }
+        }
+        link.send_message(Msg::Teach(TeachMsg::BuiltIn(result.and_then(|()| Lesson::install_built_in(&texts)))));
     });
 }
 
@@ -253,6 +276,14 @@ impl App {
                     fetch_lesson(ctx.link().clone(), url);
                 }
             }
+            TeachMsg::BuiltIn(result) => match result {
+                Ok(()) => {
+                    if let Some((id, step, keep)) = self.pending_lesson.take() {
+                        self.open_built_in(&id, step, keep);
+                    }
+                }
+                Err(e) => self.lesson_error = Some(format!("lessons: the built-in lessons could not be loaded: {e}")),
+            },
             TeachMsg::Loaded(url, result) => {
                 self.lesson_error = None;
                 let stem = url.rsplit('/').next().unwrap_or("lesson").trim_end_matches(".md").to_string();
@@ -337,6 +368,9 @@ impl App {
         html! {
             <section class="picker" data-testid="lesson-picker" aria-label="Lessons">
                 <h2>{ "Lessons" }</h2>
+                if Lesson::all().is_empty() && self.lesson_error.is_none() {
+                    <p class="hint" data-testid="lessons-loading">{ "Loading the lessons…" }</p>
+                }
                 <ol class="lesson-list">
                     { for Lesson::all().iter().enumerate().map(|(i, l)| {
                         let id = l.id.as_str();

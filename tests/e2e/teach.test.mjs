@@ -136,6 +136,8 @@ test('a find check runs trials and names the evidence', async () => {
 // lesson id or step in a link opens the page with a banner; a file from a URL loads.
 test('teacher lessons and bad lesson input', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#lesson=nope&step=x`);
+  // The built-in lessons are fetched beside the page: the unknown id is named once they arrive.
+  await page.waitForFunction(() => /is not a lesson/.test(document.querySelector('[data-testid=error]')?.textContent ?? ''));
   const banner = await page.textContent('[data-testid=error]');
   assert.match(banner, /lesson: 'nope' is not a lesson; allowed: why-gossip/);
   assert.match(banner, /step: 'x'/);
