@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { serve, launch, open, root } from './harness.mjs';
 
 let srv;
@@ -27,6 +28,16 @@ async function inkFraction(page, testid) {
     return ink / (data.length / 4);
   });
 }
+
+// The page's weight: its wasm and JS, gzipped at level 9, stay under the 500 KB budget.
+test('page weight within budget', () => {
+  const dist = path.join(root, 'dist');
+  const files = fs.readdirSync(dist).filter((f) => f.endsWith('.wasm') || f.endsWith('.js'));
+  assert.ok(files.some((f) => f.endsWith('.wasm')), `no wasm in ${dist}`);
+  const sizes = files.map((f) => [f, zlib.gzipSync(fs.readFileSync(path.join(dist, f)), { level: 9 }).length]);
+  const total = sizes.reduce((a, [, n]) => a + n, 0);
+  assert.ok(total < 500 * 1000, `${total} bytes gzipped: ${JSON.stringify(sizes)}`);
+});
 
 // The page loads without errors, a rumor spreads to 100% when played, and both canvases are drawn.
 test('play spreads the rumor to every node', async () => {
