@@ -208,10 +208,10 @@ impl Aggregate {
     }
 
     /// A node's estimate, or None while its weight is zero (count and sum start so at all but one node).
-    pub fn estimate(&self, sl: &Hot) -> Option<f64> {
+    pub fn estimate(&self, h: &Hot) -> Option<f64> {
         match self.function {
-            AggFunction::Min | AggFunction::Max => Some(sl.s),
-            _ => (sl.w > 0.0).then(|| sl.s / sl.w),
+            AggFunction::Min | AggFunction::Max => Some(h.s),
+            _ => (h.w > 0.0).then(|| h.s / h.w),
         }
     }
 
@@ -500,16 +500,16 @@ impl Protocol for Aggregate {
         }
     }
 
-    fn describe(&self, node: NodeId, sl: &Hot) -> Vec<(&'static str, String)> {
+    fn describe(&self, node: NodeId, h: &Hot) -> Vec<(&'static str, String)> {
         let truth = self.truth();
-        let est = self.estimate(sl);
+        let est = self.estimate(h);
         let mut rows = vec![
             ("local value", format!("{:.4}", self.values[node as usize])),
-            ("s, w", format!("{:.6}, {:.6}", sl.s, sl.w)),
+            ("s, w", format!("{:.6}, {:.6}", h.s, h.w)),
             ("estimate", est.map_or("none yet (weight 0)".into(), |e| format!("{e:.6}"))),
             ("true value", format!("{truth:.6}")),
             ("relative error", est.map_or("–".into(), |_| format!("{:.2e}", self.error(est, truth)))),
-            ("epoch", sl.epoch.to_string()),
+            ("epoch", h.epoch.to_string()),
         ];
         if self.is_malicious(node) {
             rows.push(("malicious", "swallows every message".into()));

@@ -49,7 +49,7 @@ pub enum Status {
 /// prefetch fetches all of it (32 bytes, or 64 with the protocol's part).
 #[derive(Clone, Copy, Debug)]
 #[repr(align(32))]
-pub struct NodeSlot<H> {
+struct NodeSlot<H> {
     bytes: u64,
     msgs: u32,
     /// Draws taken from the node's own random stream.
@@ -343,11 +343,11 @@ impl<P: Protocol> Sim<P> {
         // fetch the state of the initiators a few steps ahead, and of the peer each will pick.
         const AHEAD: usize = 16;
         let predict = crate::sim::mem::PREFETCH && matches!(self.sampler, PeerSampler::Full { .. });
-        // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
-        // slots and then their peers' in two bursts, so that the misses of a burst overlap.
         let peers_ahead = self.scenario.fanout.min(8);
         let full = matches!(self.sampler, PeerSampler::Full { .. });
         for i in 0..self.order.len() {
+            // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
+            // slots and then their peers' in two bursts, so that the misses of a burst overlap.
             if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
                 std::hint::black_box(self.warm(i..(i + WARM_BATCH).min(self.order.len()), full, peers_ahead));
             }
