@@ -60,6 +60,8 @@ pub enum Msg {
     StepEvent,
     Reset,
     SetParam(&'static str, String),
+    /// A setting's text as it is being typed, not yet committed (Enter or leaving the field commits).
+    TypeParam(&'static str, String),
     Speed(String),
     Preset(usize),
     DismissErrors,
@@ -161,6 +163,8 @@ pub struct App {
     keep_scenario: bool,
     /// A `lesson=ID` link waiting for the built-in lessons to arrive: id, step, keep the link's scenario.
     pending_lesson: Option<(String, Option<usize>, bool)>,
+    /// The setting being typed and its text, until Enter or leaving the field commits it.
+    typing: Option<(&'static str, String)>,
     sweep: Option<Sweep>,
     sweep_form: SweepForm,
     sweep_error: Option<String>,
@@ -215,6 +219,7 @@ impl App {
 
     /// Start another scenario (a preset, a claim, an embed's `set`), keeping the speed.
     fn open(&mut self, fragment: &str) {
+        self.typing = None;
         let speed = self.model.speed;
         self.model = Playground::from_fragment(fragment);
         self.model.speed = speed;
@@ -411,13 +416,19 @@ impl App {
         let testid = format!("param-{key}");
         let id = format!("p-{key}");
         let draft = self.model.drafts.get(key);
-        let value = draft.cloned().unwrap_or_else(|| self.model.scenario.get(key).unwrap_or_default());
+        let typed = self.typing.as_ref().filter(|(k, _)| *k == key).map(|(_, v)| v.clone());
+        let value =
+            typed.or_else(|| draft.cloned()).unwrap_or_else(|| self.model.scenario.get(key).unwrap_or_default());
         let invalid = draft.is_some();
+        let text = |e: &InputEvent| {
+            e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value()).unwrap_or_default()
+        };
         let on_input = ctx.link().callback(move |e: Event| {
             let v =
                 e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value()).unwrap_or_default();
             Msg::SetParam(key, v)
         });
+        let on_typing = ctx.link().callback(move |e: InputEvent| Msg::TypeParam(key, text(&e)));
         let control = match p.kind {
             Kind::Choice(words) => {
                 let on_select = ctx.link().callback(move |e: Event| {
@@ -437,15 +448,15 @@ impl App {
             Kind::Int { min, max } => html! {
                 <input id={id.clone()} data-testid={testid} type="number" inputmode="numeric" min={min.to_string()}
                     max={if key == "nodes" { PAGE_NODES_MAX.to_string() } else { max.to_string() }} step="1"
-                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} />
+                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} oninput={on_typing} />
             },
             Kind::Float { min, max } => html! {
                 <input id={id.clone()} data-testid={testid} type="number" inputmode="decimal" min={min.to_string()} max={max.to_string()} step="any"
-                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} />
+                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} oninput={on_typing} />
             },
             Kind::Schedule => html! {
                 <input id={id.clone()} data-testid={testid} type="text" spellcheck="false" placeholder="crash:3@5s,restart:3@9s"
-                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} />
+                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} oninput={on_typing} />
             },
         };
         let range = match p.kind {
@@ -1116,6 +1127,7 @@ impl Component for App {
             pending_step: None,
             keep_scenario: false,
             pending_lesson: None,
+            typing: None,
             sweep: None,
             sweep_form: SweepForm::default(),
             sweep_error: None,
@@ -1178,7 +1190,13 @@ impl Component for App {
                 self.model.reset();
                 self.model.playing = false;
             }
+            Msg::TypeParam(key, value) => {
+                // Kept so that the frames drawn while the run plays show what is typed.
+                self.typing = Some((key, value));
+                return false;
+            }
             Msg::SetParam(key, value) => {
+                self.typing = None;
                 if self.model.set_param(key, &value).is_ok() {
                     self.refresh_metric_names();
                 }

@@ -276,14 +276,26 @@ impl App {
                     fetch_lesson(ctx.link().clone(), url);
                 }
             }
-            TeachMsg::BuiltIn(result) => match result {
-                Ok(()) => {
-                    if let Some((id, step, keep)) = self.pending_lesson.take() {
-                        self.open_built_in(&id, step, keep);
+            TeachMsg::BuiltIn(result) => {
+                let waiting = self.pending_lesson.take();
+                match result {
+                    Ok(()) => {
+                        if let Some((id, step, keep)) = &waiting {
+                            self.open_built_in(id, *step, *keep);
+                        }
+                    }
+                    Err(e) => {
+                        let e = format!("lessons: the built-in lessons could not be loaded: {e}");
+                        if waiting.is_some() {
+                            self.model.errors.push(e.clone());
+                        }
+                        self.lesson_error = Some(e);
                     }
                 }
-                Err(e) => self.lesson_error = Some(format!("lessons: the built-in lessons could not be loaded: {e}")),
-            },
+                // Only the open list and a waiting link show the lessons. Any other render
+                // now would put back the value of a setting the user is typing.
+                return self.picker || waiting.is_some();
+            }
             TeachMsg::Loaded(url, result) => {
                 self.lesson_error = None;
                 let stem = url.rsplit('/').next().unwrap_or("lesson").trim_end_matches(".md").to_string();

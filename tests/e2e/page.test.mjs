@@ -262,6 +262,21 @@ test('compare two variants side by side', async () => {
   await page.close();
 });
 
+// A setting being typed while the run plays keeps what was typed (the frames redraw
+// the page many times a second) until Enter commits it.
+test('typing a setting survives a playing run', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=2000`);
+  await page.click('[data-testid=play]');
+  await page.waitForTimeout(300);
+  await page.fill('[data-testid=param-fanout]', '7');
+  await page.waitForTimeout(1000);
+  assert.equal(await page.inputValue('[data-testid=param-fanout]'), '7');
+  await page.press('[data-testid=param-fanout]', 'Enter');
+  await page.waitForFunction(() => location.hash.includes('fanout=7'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 // Every protocol and option is selectable: anti-entropy and several updates from the controls.
 test('anti-entropy and several updates from the controls', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#speed=max`);
