@@ -342,9 +342,9 @@ impl<P: Protocol> Sim<P> {
         // Status only changes between rounds. A million nodes do not fit in cache:
         // fetch the state of the initiators a few steps ahead, and of the peer each will pick.
         const AHEAD: usize = 16;
-        let predict = crate::sim::mem::PREFETCH && matches!(self.sampler, PeerSampler::Full { .. });
-        let peers_ahead = self.scenario.fanout.min(8);
         let full = matches!(self.sampler, PeerSampler::Full { .. });
+        let predict = crate::sim::mem::PREFETCH && full;
+        let peers_ahead = self.scenario.fanout.min(8);
         for i in 0..self.order.len() {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
@@ -356,17 +356,9 @@ impl<P: Protocol> Sim<P> {
             }
             if predict {
                 if let Some(&next) = self.order.get(i + AHEAD / 2) {
-                    // Its next draws are its peers: one per unit of fanout, for the rumor
-                    // and aggregation protocols that draw nothing else first.
-                    let slot = &self.slots[next as usize];
-                    let mut ctr = slot.rng_ctr;
-                    let mut probe = NodeRng::new(self.rng_key, next, &mut ctr);
-                    let draws = if self.proto.idle(&slot.hot) { 0 } else { peers_ahead };
-                    for _ in 0..draws {
-                        if let Some(peer) = self.sampler.get_peer(next, &mut probe) {
-                            crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize));
-                        }
-                    }
+                    self.predicted_peers(next, peers_ahead, |peer| {
+                        crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize))
+                    });
                 }
             }
             let node = self.order[i];
@@ -393,6 +385,25 @@ impl<P: Protocol> Sim<P> {
         self.check_done();
     }
 
+    /// The first `draws` peers live node `n` will pick this round, computed without
+    /// taking them (its random stream is counter-based): one per unit of fanout, for
+    /// the rumor and aggregation protocols that draw nothing else first. None for a
+    /// node that is down or idle. Only a hint for fetching memory ahead.
+    #[inline]
+    fn predicted_peers(&self, n: NodeId, draws: u32, mut f: impl FnMut(NodeId)) {
+        let slot = &self.slots[n as usize];
+        if slot.status != Status::Up || self.proto.idle(&slot.hot) {
+            return;
+        }
+        let mut ctr = slot.rng_ctr;
+        let mut probe = NodeRng::new(self.rng_key, n, &mut ctr);
+        for _ in 0..draws {
+            if let Some(peer) = self.sampler.get_peer(n, &mut probe) {
+                f(peer);
+            }
+        }
+    }
+
     /// Load the slots of the initiators at `range` of this round's order, then
     /// (full views) of the peers each will draw: loads that nothing waits on, so a
     /// burst of cache misses is served in parallel, where a target has no
@@ -409,18 +420,10 @@ impl<P: Protocol> Sim<P> {
             let mut drawn = [0 as NodeId; WARM_BATCH * 4];
             let mut k = 0;
             for &n in order {
-                let slot = &self.slots[n as usize];
-                if slot.status != Status::Up || self.proto.idle(&slot.hot) {
-                    continue;
-                }
-                let mut ctr = slot.rng_ctr;
-                let mut probe = NodeRng::new(self.rng_key, n, &mut ctr);
-                for _ in 0..peers.min(4) {
-                    if let Some(peer) = self.sampler.get_peer(n, &mut probe) {
-                        drawn[k] = peer;
-                        k += 1;
-                    }
-                }
+                self.predicted_peers(n, peers.min(4), |peer| {
+                    drawn[k] = peer;
+                    k += 1;
+                });
             }
             for &peer in &drawn[..k] {
                 seen ^= self.slots[peer as usize].rng_ctr;
