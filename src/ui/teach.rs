@@ -94,9 +94,15 @@ fn input_value(e: &Event) -> String {
     t.and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok()).map(|a| a.value()).unwrap_or_default()
 }
 
-/// The text of the file at `url`.
-async fn fetch_text(url: &str) -> Result<String, String> {
-    let resp = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(url)).await.map_err(|_| {
+/// The text of the file at `url`. The request starts at the call, not at the
+/// first poll, so several can be under way at once.
+fn fetch_text(url: &str) -> impl std::future::Future<Output = Result<String, String>> {
+    let request = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(url));
+    async move { read_text(request).await }
+}
+
+async fn read_text(request: wasm_bindgen_futures::JsFuture) -> Result<String, String> {
+    let resp = request.await.map_err(|_| {
         "the address could not be reached (is it online, and does its server let other sites read it, CORS?)"
             .to_string()
     })?;
@@ -121,11 +127,13 @@ fn fetch_lesson(link: Scope<App>, url: String) {
 /// Fetch the built-in lessons from `lessons/` beside the page (they are not
 /// compiled in, to keep the page light); they come back as `TeachMsg::BuiltIn`.
 pub(super) fn fetch_built_in(link: Scope<App>) {
+    // All ten requests go out at once; their answers are read in course order.
+    let requests: Vec<_> = BUILT_IN.iter().map(|(_, file)| (file, fetch_text(&format!("lessons/{file}")))).collect();
     wasm_bindgen_futures::spawn_local(async move {
         let mut texts = Vec::with_capacity(BUILT_IN.len());
         let mut result = Ok(());
-        for (_, file) in BUILT_IN {
-            match fetch_text(&format!("lessons/{file}")).await {
+        for (file, request) in requests {
+            match request.await {
                 Ok(t) => texts.push(t),
                 Err(e) => {
                     result = Err(format!("lessons/{file}: {e}"));
