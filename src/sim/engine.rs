@@ -345,6 +345,8 @@ impl<P: Protocol> Sim<P> {
         let full = matches!(self.sampler, PeerSampler::Full { .. });
         let predict = crate::sim::mem::PREFETCH && full;
         let peers_ahead = self.scenario.fanout.min(8);
+        // The network and the recording settings only change between rounds.
+        let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0);
         for i in 0..self.order.len() {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
@@ -364,7 +366,10 @@ impl<P: Protocol> Sim<P> {
             let node = self.order[i];
             let slot = &self.slots[node as usize];
             if slot.status == Status::Up && !self.proto.idle(&slot.hot) {
-                self.tick(node);
+                match fast_mtu {
+                    Some(mtu) => self.tick_fast(node, mtu),
+                    None => self.tick(node),
+                }
             }
         }
         // End of round: deliver the one-way pushes of this round. Pushes sent while
@@ -375,8 +380,16 @@ impl<P: Protocol> Sim<P> {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead.to as usize));
             }
             self.stats.in_flight -= 1;
-            self.deliver(o.from, o.to, o.msg.clone());
-            self.flush();
+            match fast_mtu {
+                Some(mtu) => {
+                    self.deliver_in::<true>(o.from, o.to, o.msg.clone());
+                    self.flush_fast(mtu);
+                }
+                None => {
+                    self.deliver(o.from, o.to, o.msg.clone());
+                    self.flush();
+                }
+            }
         }
         pending.clear();
         pending.append(&mut self.deferred);
@@ -504,6 +517,15 @@ impl<P: Protocol> Sim<P> {
         self.flush();
     }
 
+    /// `tick` in a round that can use `flush_fast`.
+    fn tick_fast(&mut self, node: NodeId, mtu: u32) {
+        let mut cx = ctx!(self, node);
+        self.proto.on_tick(&mut cx);
+        self.arm_timers(node);
+        self.drain_events();
+        self.flush_fast(mtu);
+    }
+
     /// Queue the timers the last callback of `node` set. They carry the node's
     /// epoch, so a crash in between makes them stale.
     #[inline]
@@ -541,75 +563,123 @@ impl<P: Protocol> Sim<P> {
     /// Hand every queued message to the network, in order. In rounds, requests
     /// and replies are delivered at once, which may queue more (bounded).
     fn flush(&mut self) {
-        let timed = self.scenario.timing == Timing::Timed;
+        let mut i = 0;
+        while i < self.outbox.len() {
+            assert!(i < MAX_CHAIN, "a protocol produced more than {MAX_CHAIN} messages in one exchange");
+            let o = self.outbox[i].clone();
+            i += 1;
+            self.send_one(o);
+        }
+        self.outbox.clear();
+    }
+
+    /// `flush` for a round on a perfect network (`mtu`: see `Network::perfect_mtu`)
+    /// with no trace and no edges recorded: what every message of a large run
+    /// costs, so it is kept to the counters, the trace hash and the delivery. The
+    /// run and its trace are the same as `flush` gives.
+    #[inline(always)]
+    fn flush_fast(&mut self, mtu: u32) {
         let mut i = 0;
         while i < self.outbox.len() {
             assert!(i < MAX_CHAIN, "a protocol produced more than {MAX_CHAIN} messages in one exchange");
             let o = self.outbox[i].clone();
             i += 1;
             let size = self.proto.wire_size(&o.msg);
-            self.stats.sent += 1;
-            self.stats.bytes += u64::from(size);
-            self.slots[o.from as usize].msgs += 1;
-            self.slots[o.from as usize].bytes += u64::from(size);
-            self.hash.word(0x5e4d ^ (u64::from(o.from) << 16) ^ (u64::from(o.to) << 40));
-            self.hash.word(self.now_us ^ (u64::from(size) << 48));
-            if let Some(t) = self.trace.as_mut() {
-                t(&TraceEvent::Send {
-                    t_us: self.now_us,
-                    from: o.from,
-                    to: o.to,
-                    msg: self.proto.msg_kind(&o.msg),
-                    bytes: size,
-                });
+            if size > mtu {
+                self.send_one(o);
+                continue;
             }
-            match self.net.transmit(o.from, o.to, size, timed) {
-                Fate::Lost(reason) => {
-                    self.record_edge(o.from, o.to, u64::MAX);
-                    self.drop_msg(o.from, o.to, &o.msg, reason);
-                }
-                Fate::Arrives { delay_us, copies } => {
-                    self.stats.duplicated += u64::from(copies) - 1;
-                    if timed {
-                        self.record_edge(o.from, o.to, self.now_us + delay_us);
-                        for c in 0..copies {
-                            self.stats.in_flight += 1;
-                            // A duplicate trails the original by a latency of its own.
-                            let extra = if c == 0 { 0 } else { self.net.latency_us() };
-                            let kind = EvKind::Deliver { from: o.from, to: o.to, msg: o.msg.clone() };
-                            self.push_event(self.now_us + delay_us + extra, kind);
-                        }
-                    } else {
-                        self.record_edge(o.from, o.to, self.now_us);
-                        for _ in 0..copies {
-                            if o.delivery == Delivery::Push {
-                                self.stats.in_flight += 1;
-                                self.deferred.push(o.clone());
-                            } else {
-                                self.deliver(o.from, o.to, o.msg.clone());
-                            }
-                        }
-                    }
-                }
+            self.count_send(o.from, o.to, size);
+            if o.delivery == Delivery::Push {
+                self.stats.in_flight += 1;
+                self.deferred.push(o);
+            } else {
+                self.deliver_in::<true>(o.from, o.to, o.msg);
             }
         }
         self.outbox.clear();
     }
 
+    /// Count a message of `size` bytes sent now, and hash it into the trace.
+    #[inline(always)]
+    fn count_send(&mut self, from: NodeId, to: NodeId, size: u32) {
+        self.stats.sent += 1;
+        self.stats.bytes += u64::from(size);
+        let slot = &mut self.slots[from as usize];
+        slot.msgs += 1;
+        slot.bytes += u64::from(size);
+        self.hash.word(0x5e4d ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
+        self.hash.word(self.now_us ^ (u64::from(size) << 48));
+    }
+
+    /// Hand one message to the network: drop it, queue it, or (a request or a
+    /// reply, in rounds) deliver it now.
+    fn send_one(&mut self, o: Outgoing<P::Msg>) {
+        let timed = self.scenario.timing == Timing::Timed;
+        let size = self.proto.wire_size(&o.msg);
+        self.count_send(o.from, o.to, size);
+        if let Some(t) = self.trace.as_mut() {
+            t(&TraceEvent::Send {
+                t_us: self.now_us,
+                from: o.from,
+                to: o.to,
+                msg: self.proto.msg_kind(&o.msg),
+                bytes: size,
+            });
+        }
+        match self.net.transmit(o.from, o.to, size, timed) {
+            Fate::Lost(reason) => {
+                self.record_edge(o.from, o.to, u64::MAX);
+                self.drop_msg(o.from, o.to, &o.msg, reason);
+            }
+            Fate::Arrives { delay_us, copies } => {
+                self.stats.duplicated += u64::from(copies) - 1;
+                if timed {
+                    self.record_edge(o.from, o.to, self.now_us + delay_us);
+                    for c in 0..copies {
+                        self.stats.in_flight += 1;
+                        // A duplicate trails the original by a latency of its own.
+                        let extra = if c == 0 { 0 } else { self.net.latency_us() };
+                        let kind = EvKind::Deliver { from: o.from, to: o.to, msg: o.msg.clone() };
+                        self.push_event(self.now_us + delay_us + extra, kind);
+                    }
+                } else {
+                    self.record_edge(o.from, o.to, self.now_us);
+                    for _ in 0..copies {
+                        if o.delivery == Delivery::Push {
+                            self.stats.in_flight += 1;
+                            self.deferred.push(o.clone());
+                        } else {
+                            self.deliver(o.from, o.to, o.msg.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     fn deliver(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
+        self.deliver_in::<false>(from, to, msg)
+    }
+
+    /// Deliver a message now. `FAST`: in a round of `flush_fast`, where there is
+    /// no trace to write and no link that could have been cut.
+    #[inline(always)]
+    fn deliver_in<const FAST: bool>(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
         if self.slots[to as usize].status != Status::Up {
             return self.drop_msg(from, to, &msg, DropReason::Down);
         }
         // In rounds the network was asked an instant ago; in timed mode the link may
         // have been cut while the message was in flight.
-        if self.scenario.timing == Timing::Timed && !self.net.reachable(from, to) {
-            // The link was cut while the message was in flight.
+        if !FAST && self.scenario.timing == Timing::Timed && !self.net.reachable(from, to) {
             return self.drop_msg(from, to, &msg, DropReason::Partition);
         }
         self.stats.delivered += 1;
         self.hash.word(0xde11 ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
-        if let Some(t) = self.trace.as_mut() {
-            t(&TraceEvent::Deliver { t_us: self.now_us, from, to, msg: self.proto.msg_kind(&msg) });
+        if !FAST {
+            if let Some(t) = self.trace.as_mut() {
+                t(&TraceEvent::Deliver { t_us: self.now_us, from, to, msg: self.proto.msg_kind(&msg) });
+            }
         }
         let mut cx = ctx!(self, to);
         self.proto.on_message(from, msg, &mut cx);

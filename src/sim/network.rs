@@ -142,6 +142,17 @@ impl Network {
         }
     }
 
+    /// In rounds: the MTU, if this network is perfect now: datagrams, no loss, no
+    /// duplicates, no partition and no cut link, so every message within the MTU
+    /// arrives at once and nothing is drawn. Only faults change it (between rounds).
+    pub fn perfect_mtu(&self) -> Option<u32> {
+        let perfect = self.transport == Transport::Udp
+            && self.loss_rate == 0.0
+            && self.duplicate_rate == 0.0
+            && !self.is_partitioned();
+        perfect.then_some(self.mtu_bytes)
+    }
+
     /// Decide the fate of a message of `size` bytes. `timed` selects whether latency matters.
     // Inlined where speed is all (native); one copy in the page, whose size is budgeted.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
