@@ -275,6 +275,7 @@ impl Rumor {
         bits(active).filter(|&u| cx.can_act_on(self.arrived(cx.hot, cx.node, u))).fold(0, |m, u| m | (1 << u))
     }
 
+    #[inline]
     fn learn(&mut self, mut rumors: Mask, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         if let Some(f) = self.forged {
@@ -315,6 +316,7 @@ impl Rumor {
     }
 
     /// Apply the stop rule to update `u` after a contact; `knew` is the feedback.
+    #[inline]
     fn after_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         if self.active(cx.hot) & (1 << u) == 0 {
@@ -384,6 +386,7 @@ impl Protocol for Rumor {
         h
     }
 
+    #[inline(always)]
     fn on_tick(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         let known = self.known(cx.hot);
@@ -444,6 +447,7 @@ impl Protocol for Rumor {
             && self.backup_interval == 0
     }
 
+    #[inline(always)]
     fn on_message(&mut self, from: NodeId, msg: RumorMsg, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         match msg {

@@ -67,7 +67,7 @@ impl PeerSampler {
     }
 
     /// An independent random peer of `node` (never `node` itself).
-    #[inline]
+    #[inline(always)]
     pub fn get_peer<R: RngCore>(&self, node: NodeId, rng: &mut R) -> Option<NodeId> {
         match self {
             PeerSampler::Full { ids } => {
@@ -77,15 +77,7 @@ impl PeerSampler {
                 let r = rng::index(rng, ids - 1);
                 Some(if r >= node { r + 1 } else { r })
             }
-            PeerSampler::Partial(p) => {
-                let slots = p.slots(node);
-                // Views are kept compact: filled slots first.
-                let len = slots.iter().position(|&x| x == EMPTY).unwrap_or(slots.len());
-                if len == 0 {
-                    return None;
-                }
-                Some(slots[rng::index(rng, len as u32) as usize])
-            }
+            PeerSampler::Partial(p) => p.get_peer(node, rng),
         }
     }
 
@@ -138,6 +130,17 @@ impl PeerSampler {
 }
 
 impl PartialViews {
+    #[inline(never)]
+    fn get_peer<R: RngCore>(&self, node: NodeId, rng: &mut R) -> Option<NodeId> {
+        let slots = self.slots(node);
+        // Views are kept compact: filled slots first.
+        let len = slots.iter().position(|&x| x == EMPTY).unwrap_or(slots.len());
+        if len == 0 {
+            return None;
+        }
+        Some(slots[rng::index(rng, len as u32) as usize])
+    }
+
     fn slots(&self, n: NodeId) -> &[NodeId] {
         &self.view[n as usize * self.c..(n as usize + 1) * self.c]
     }
