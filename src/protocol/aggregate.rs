@@ -274,7 +274,7 @@ impl Protocol for Aggregate {
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, AggMsg, Hot>) {
         let n = cx.node;
-        let epoch = self.current_epoch(cx.round);
+        let epoch = self.current_epoch(cx.round());
         self.align(cx.hot, n, epoch);
         if self.is_malicious(n) {
             return;
@@ -355,7 +355,7 @@ impl Protocol for Aggregate {
         let n = cx.node;
         // A restarted node (or a joiner) starts from its local value in the current epoch.
         // Without epochs its mass joins a sum that has already mixed: another source of bias.
-        let epoch = self.current_epoch(cx.round);
+        let epoch = self.current_epoch(cx.round());
         *cx.hot = self.start(n, epoch);
         self.up[n as usize] = true;
         self.live += 1;

@@ -183,13 +183,13 @@ impl AntiEntropy {
         }
         let got: Vec<usize> = self.updates_of(k, old, v).collect();
         for u in got {
-            self.ledger.deliver(u, cx.now_us, cx.live);
+            self.ledger.deliver(u, cx.now_us(), cx.live());
             self.held[n] += 1;
         }
-        if cx.can_act_on(cx.now_us) {
-            self.apply(n, k, v, cx.now_us);
+        if cx.can_act_on(cx.now_us()) {
+            self.apply(n, k, v, cx.now_us());
         } else {
-            self.staged[n].push((k, v, cx.now_us));
+            self.staged[n].push((k, v, cx.now_us()));
         }
         true
     }
@@ -388,7 +388,7 @@ impl Protocol for AntiEntropy {
                 },
                 Reconcile::Checksum | Reconcile::Recent => {
                     let recent = if self.reconcile == Reconcile::Recent && self.push_ok() {
-                        self.recent_of(n, cx.now_us)
+                        self.recent_of(n, cx.now_us())
                     } else {
                         Vec::new()
                     };
@@ -425,7 +425,7 @@ impl Protocol for AntiEntropy {
                 let reply = if mine == checksum {
                     AeMsg::Same
                 } else if self.reconcile == Reconcile::Recent && self.pull_ok() {
-                    let recent = self.recent_of(n, cx.now_us);
+                    let recent = self.recent_of(n, cx.now_us());
                     AeMsg::Digest { checksum: mine, recent, answer: false }
                 } else {
                     match self.spread {
@@ -439,7 +439,7 @@ impl Protocol for AntiEntropy {
             AeMsg::Digest { checksum, recent, answer: false } => {
                 // Back at the initiator (recent, pull or push-pull): the receiver's checksum with ours applied.
                 let mine = self.checksum_with(n, &recent);
-                let sent = if self.push_ok() { self.recent_of(n, cx.now_us) } else { Vec::new() };
+                let sent = if self.push_ok() { self.recent_of(n, cx.now_us()) } else { Vec::new() };
                 let agree = mine == checksum && self.checksum_with(n, &sent) == self.checksum[n as usize];
                 self.merge(&recent, cx);
                 if !agree {
@@ -467,13 +467,13 @@ impl Protocol for AntiEntropy {
         let old = self.newest(cx.node, k);
         let superseded: Vec<usize> = self.updates_of(k, old, v - 1).collect();
         for w in superseded {
-            self.ledger.deliver(w, cx.now_us, cx.live);
+            self.ledger.deliver(w, cx.now_us(), cx.live());
             self.held[n] += 1;
         }
-        self.ledger.write(cx.node, cx.now_us, cx.live);
+        self.ledger.write(cx.node, cx.now_us(), cx.live());
         self.held[n] += 1;
         self.settle(cx);
-        self.apply(n, k, v, cx.now_us);
+        self.apply(n, k, v, cx.now_us());
         cx.emit(EventKind::Informed);
         true
     }
@@ -487,7 +487,7 @@ impl Protocol for AntiEntropy {
 
     fn on_restart(&mut self, cx: &mut Ctx<'_, AeMsg>) {
         for u in self.held_updates(cx.node) {
-            self.ledger.gain(u, cx.now_us, cx.live);
+            self.ledger.gain(u, cx.now_us(), cx.live());
         }
     }
 

@@ -195,7 +195,7 @@ impl Broadcast {
         }
         self.have[c] |= bit;
         if self.k > 0 && !self.is_malicious(n) {
-            self.hot[n as usize].push((item, self.k, cx.now_us));
+            self.hot[n as usize].push((item, self.k, cx.now_us()));
         }
         if bit == HELD {
             self.held[n as usize].push(idx as u32);
@@ -292,9 +292,9 @@ impl Broadcast {
         }
         if self.up[n as usize] {
             if n == meta.sender {
-                self.ledger.gain(m, cx.now_us, cx.live);
+                self.ledger.gain(m, cx.now_us(), cx.live());
             } else {
-                self.ledger.deliver(m, cx.now_us, cx.live);
+                self.ledger.deliver(m, cx.now_us(), cx.live());
             }
         }
     }
@@ -359,7 +359,7 @@ impl Protocol for Broadcast {
                 }
             }
         }
-        if self.backup_interval > 0 && cx.round % self.backup_interval == 0 && !self.msgs.is_empty() {
+        if self.backup_interval > 0 && cx.round() % self.backup_interval == 0 && !self.msgs.is_empty() {
             if let Some(p) = cx.peer() {
                 cx.request(p, BcastMsg::Digest { have: self.digest(n) });
             }
@@ -417,7 +417,7 @@ impl Protocol for Broadcast {
             .map(|(t, &c)| (t, c))
             .collect();
         self.msgs.push(Meta { sender: n, sidx, seq: self.sender_seq[sidx], deps, rank: None });
-        let m = self.ledger.announce(n, cx.now_us);
+        let m = self.ledger.announce(n, cx.now_us());
         debug_assert_eq!(m + 1, self.msgs.len());
         self.receive(n, m as u32, cx);
         true
@@ -444,7 +444,7 @@ impl Protocol for Broadcast {
         self.held_now += self.held[n].len() as u64;
         for m in 0..self.msgs.len() {
             if self.have[self.cell(cx.node, m)] & DELIVERED != 0 {
-                self.ledger.gain(m, cx.now_us, cx.live);
+                self.ledger.gain(m, cx.now_us(), cx.live());
             }
         }
     }

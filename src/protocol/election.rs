@@ -181,18 +181,18 @@ impl Protocol for Election {
     type Hot = ();
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, ElectMsg>) {
-        self.now_us = self.now_us.max(cx.now_us);
+        self.now_us = self.now_us.max(cx.now_us());
         self.membership(cx, |m, inner| m.on_tick(inner));
-        self.decide(cx.node, cx.now_us);
+        self.decide(cx.node, cx.now_us());
         self.wrap_out(cx);
-        self.check_agreement(cx.now_us);
+        self.check_agreement(cx.now_us());
     }
 
     fn on_message(&mut self, from: NodeId, msg: ElectMsg, cx: &mut Ctx<'_, ElectMsg>) {
         let o = cx.node;
         self.membership(cx, |m, inner| m.on_message(from, msg.inner, inner));
         if msg.term > self.claim[o as usize].0 {
-            self.set_claim(o, (msg.term, msg.leader), cx.now_us);
+            self.set_claim(o, (msg.term, msg.leader), cx.now_us());
         }
         self.wrap_out(cx);
     }

@@ -453,7 +453,7 @@ impl Membership {
 
     /// Apply a delta at the node of `cx`.
     fn apply(&mut self, d: &Delta, cx: &mut Ctx<'_, MemberMsg>) {
-        let (o, p, now) = (cx.node, d.endpoint, cx.now_us);
+        let (o, p, now) = (cx.node, d.endpoint, cx.now_us());
         if p == o {
             return; // nobody knows me better than I do
         }
@@ -523,7 +523,7 @@ impl Membership {
         }
         self.set_view(o, p, v);
         if d.generation == self.generation[p as usize] && self.up[p as usize] {
-            self.check_rejoin(p, now, cx.live);
+            self.check_rejoin(p, now, cx.live());
         }
     }
 
@@ -532,7 +532,7 @@ impl Membership {
         if let Some(ws) = self.writes.get(&(p, generation, key)) {
             let ids: Vec<usize> = ws.iter().filter(|w| w.0 > old && w.0 <= new).map(|w| w.1).collect();
             for id in ids {
-                self.ledger.deliver(id, cx.now_us, cx.live);
+                self.ledger.deliver(id, cx.now_us(), cx.live());
             }
         }
     }
@@ -569,7 +569,7 @@ impl Membership {
 
     /// Run o's failure detector over every peer it believes alive.
     fn detect(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
-        let (o, now) = (cx.node, cx.now_us);
+        let (o, now) = (cx.node, cx.now_us());
         for p in 0..self.cap as NodeId {
             if p == o {
                 continue;
@@ -595,7 +595,7 @@ impl Membership {
                 self.false_positives += 1;
                 self.suspicions.insert((o, p), now);
             } else {
-                self.detections.detected(p, now, self.dead_votes[p as usize], cx.live);
+                self.detections.detected(p, now, self.dead_votes[p as usize], cx.live());
             }
         }
     }
@@ -673,7 +673,7 @@ impl Membership {
     /// A malicious node's lie this tick: a forged version of an honest node's
     /// key, or a heartbeat for a node that has gone silent (to keep it alive).
     fn attack(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
-        let (o, now) = (cx.node, cx.now_us);
+        let (o, now) = (cx.node, cx.now_us());
         match self.attack {
             Attack::ForgeVersion if self.app_keys > 0 => {
                 let known: Vec<NodeId> = (0..self.cap as NodeId)
@@ -770,7 +770,7 @@ impl Protocol for Membership {
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
         let o = cx.node;
-        let now = cx.now_us;
+        let now = cx.now_us();
         self.now_us = self.now_us.max(now);
         // Heartbeat: the next version of my own state.
         let v = self.next_version(o);
@@ -783,7 +783,7 @@ impl Protocol for Membership {
             self.attack(cx);
         }
         if self.key_rate_per_tick > 0.0 && rng::chance(&mut cx.rng, self.key_rate_per_tick.min(1.0)) {
-            self.write_key(o, None, false, now, cx.live);
+            self.write_key(o, None, false, now, cx.live());
         }
         self.collect_tombstones(o, now);
         self.detect(cx);
@@ -854,7 +854,7 @@ impl Protocol for Membership {
         if self.app_keys == 0 {
             return false;
         }
-        self.write_key(cx.node, key, delete, cx.now_us, cx.live);
+        self.write_key(cx.node, key, delete, cx.now_us(), cx.live());
         cx.emit(EventKind::Informed);
         true
     }
@@ -893,12 +893,12 @@ impl Protocol for Membership {
         let g = self.generation[n as usize];
         self.recount_peer(n, |m| m.up[n as usize] = true);
         // Its volatile membership table is gone: it knows itself and the seeds again.
-        self.boot(n, cx.now_us);
+        self.boot(n, cx.now_us());
         self.count_observer(n, 1);
         if !fresh {
-            self.rejoins.push((n, cx.now_us, g, None));
+            self.rejoins.push((n, cx.now_us(), g, None));
         }
-        self.log(n, cx.now_us, n, if fresh { "join" } else { "restart" }, u64::from(g));
+        self.log(n, cx.now_us(), n, if fresh { "join" } else { "restart" }, u64::from(g));
     }
 
     fn wire_size(&self, msg: &MemberMsg) -> u32 {

@@ -187,28 +187,62 @@ impl Detections {
     }
 }
 
-/// The protocol's window on the world during one callback.
-pub struct Ctx<'a, M, H = ()> {
-    /// The node being called.
-    pub node: NodeId,
+/// What every callback shares while the engine runs: the clock, and where
+/// events and timers go. One per engine; a [`Ctx`] borrows it, so building a
+/// context per callback costs a few words (millions of callbacks per second).
+#[derive(Debug)]
+pub struct Env {
     /// Virtual time, microseconds since the start.
     pub now_us: u64,
     /// The round (timed: the index of the current interval).
     pub round: u32,
     pub timing: Timing,
-    /// Live nodes in the cluster now (for the metrics' coverage thresholds, not for protocol decisions).
+    /// Live nodes in the cluster now.
     pub live: u64,
+    pub(crate) events: Vec<NodeEvent>,
+    /// Timers set during the current callback: (delay, token).
+    pub(crate) timers: Vec<(u64, u64)>,
+}
+
+impl Env {
+    pub(crate) fn new(timing: Timing, live: u64) -> Self {
+        Env { now_us: 0, round: 0, timing, live, events: Vec::with_capacity(64), timers: Vec::new() }
+    }
+}
+
+/// The protocol's window on the world during one callback.
+pub struct Ctx<'a, M, H = ()> {
+    /// The node being called.
+    pub node: NodeId,
     /// This node's own random stream.
     pub rng: NodeRng<'a>,
     /// This node's hot state ([`Protocol::Hot`]).
     pub hot: &'a mut H,
+    pub(crate) env: &'a mut Env,
     pub(crate) out: &'a mut Vec<Outgoing<M>>,
-    pub(crate) events: &'a mut Vec<NodeEvent>,
     pub(crate) sampler: &'a PeerSampler,
-    pub(crate) timers: &'a mut Vec<(u64, u64)>,
 }
 
 impl<M, H> Ctx<'_, M, H> {
+    /// Virtual time, microseconds since the start.
+    #[inline(always)]
+    pub fn now_us(&self) -> u64 {
+        self.env.now_us
+    }
+    /// The round (timed: the index of the current interval).
+    #[inline(always)]
+    pub fn round(&self) -> u32 {
+        self.env.round
+    }
+    #[inline(always)]
+    pub fn timing(&self) -> Timing {
+        self.env.timing
+    }
+    /// Live nodes in the cluster now (for the metrics' coverage thresholds, not for protocol decisions).
+    #[inline(always)]
+    pub fn live(&self) -> u64 {
+        self.env.live
+    }
     /// Run a wrapped protocol's callback (election runs membership inside): it
     /// sees the same node, time, random stream, peers, timers and events, and
     /// its messages are left in `out` for the wrapper to send. The wrapped
@@ -217,16 +251,11 @@ impl<M, H> Ctx<'_, M, H> {
         let mut none = ();
         let mut inner = Ctx {
             node: self.node,
-            now_us: self.now_us,
-            round: self.round,
-            timing: self.timing,
-            live: self.live,
             rng: self.rng.reborrow(),
             hot: &mut none,
+            env: &mut *self.env,
             out,
-            events: &mut *self.events,
             sampler: self.sampler,
-            timers: &mut *self.timers,
         };
         f(&mut inner)
     }
@@ -255,12 +284,12 @@ impl<M, H> Ctx<'_, M, H> {
     /// a crash makes a node's pending timers stale and they are dropped, never run.
     #[inline]
     pub fn schedule(&mut self, after_us: u64, token: u64) {
-        self.timers.push((after_us, token));
+        self.env.timers.push((after_us, token));
     }
     /// Report an event of this node.
     #[inline]
     pub fn emit(&mut self, kind: EventKind) {
-        self.events.push(NodeEvent { node: self.node, kind });
+        self.env.events.push(NodeEvent { node: self.node, kind });
     }
     /// A random peer from this node's view (never itself), or None if it knows nobody.
     #[inline]
@@ -271,9 +300,9 @@ impl<M, H> Ctx<'_, M, H> {
     /// node acts on news from the next round on; in timed mode, at once.
     #[inline]
     pub fn can_act_on(&self, learned_us: u64) -> bool {
-        match self.timing {
-            Timing::Rounds => learned_us < self.now_us,
-            Timing::Timed => learned_us <= self.now_us,
+        match self.env.timing {
+            Timing::Rounds => learned_us < self.env.now_us,
+            Timing::Timed => learned_us <= self.env.now_us,
         }
     }
 }

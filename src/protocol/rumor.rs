@@ -295,13 +295,13 @@ impl Rumor {
         }
         let dropper = self.drop && self.is_malicious(n);
         for u in bits(new) {
-            self.mark(cx.hot, n, u, cx.now_us);
+            self.mark(cx.hot, n, u, cx.now_us());
             if dropper {
                 self.clear_active(cx.hot, u); // it will never pass it on
             } else {
                 self.active_pairs += 1;
             }
-            self.ledger.deliver(u, cx.now_us, cx.live);
+            self.ledger.deliver(u, cx.now_us(), cx.live());
         }
         cx.emit(EventKind::Informed);
     }
@@ -390,7 +390,7 @@ impl Protocol for Rumor {
     fn on_tick(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         let known = self.known(cx.hot);
-        if self.backup_interval > 0 && cx.round > 0 && cx.round % self.backup_interval == 0 {
+        if self.backup_interval > 0 && cx.round() > 0 && cx.round() % self.backup_interval == 0 {
             if let Some(peer) = cx.peer() {
                 cx.request(peer, RumorMsg::BackupSyn { known });
             }
@@ -452,7 +452,7 @@ impl Protocol for Rumor {
         let n = cx.node;
         match msg {
             RumorMsg::Push { rumors } => {
-                if self.accept(n, cx.round) {
+                if self.accept(n, cx.round()) {
                     self.learn(rumors, cx);
                 }
             }
@@ -468,7 +468,7 @@ impl Protocol for Rumor {
                 }
             }
             RumorMsg::Offer { rumors, known } => {
-                if !self.accept(n, cx.round) {
+                if !self.accept(n, cx.round()) {
                     return cx.reply(from, RumorMsg::Busy);
                 }
                 // "Knew" means knew before this round: in rounds every contact of a round
@@ -494,7 +494,7 @@ impl Protocol for Rumor {
                 }
             }
             RumorMsg::Pull { known } => {
-                if !self.accept(n, cx.round) {
+                if !self.accept(n, cx.round()) {
                     return cx.reply(from, RumorMsg::Busy);
                 }
                 let give = self.ready(cx) & !known;
@@ -532,9 +532,9 @@ impl Protocol for Rumor {
         if self.ledger.len() >= self.r - usize::from(self.forged.is_some()) {
             return false;
         }
-        let u = self.ledger.write(cx.node, cx.now_us, cx.live);
+        let u = self.ledger.write(cx.node, cx.now_us(), cx.live());
         self.written |= 1 << u;
-        self.mark(cx.hot, cx.node, u, cx.now_us);
+        self.mark(cx.hot, cx.node, u, cx.now_us());
         self.active_pairs += 1;
         cx.emit(EventKind::Informed);
         true
@@ -699,8 +699,18 @@ mod tests {
     /// neither the node nor the protocol's totals.
     #[test]
     fn idle_ticks_do_nothing() {
-        use crate::protocol::{NodeEvent, Outgoing};
+        use crate::protocol::{Env, Outgoing};
         use crate::sim::sampler::PeerSampler;
+        fn ctx<'a>(
+            node: NodeId,
+            ctr: &'a mut u32,
+            hot: &'a mut Hot,
+            env: &'a mut Env,
+            out: &'a mut Vec<Outgoing<RumorMsg>>,
+            sampler: &'a PeerSampler,
+        ) -> Ctx<'a, RumorMsg, Hot> {
+            Ctx { node, rng: crate::sim::rng::NodeRng::new(7, node, ctr), hot, env, out, sampler }
+        }
         let sampler = PeerSampler::full(100);
         let (mut idle, mut busy) = (0, 0);
         for spread in ["push", "pull", "push-pull"] {
@@ -718,26 +728,15 @@ mod tests {
                     sc.apply_pairs(pairs.iter().map(String::as_str)).unwrap();
                     sc.validate().unwrap();
                     let mut r = Rumor::new(&sc);
-                    let (mut out, mut events, mut timers) =
-                        (Vec::<Outgoing<RumorMsg>>::new(), Vec::<NodeEvent>::new(), Vec::new());
+                    let mut out = Vec::<Outgoing<RumorMsg>>::new();
+                    let mut env = Env::new(crate::scenario::Timing::Rounds, 100);
                     let mut writer = r.hot_init(0);
                     let mut ctr = 0;
                     // Node 0 writes one update in round 0 (the others arrive later in a run).
-                    let mut cx = Ctx {
-                        node: 0,
-                        now_us: 0,
-                        round: 0,
-                        timing: crate::scenario::Timing::Rounds,
-                        live: 100,
-                        rng: crate::sim::rng::NodeRng::new(7, 0, &mut ctr),
-                        hot: &mut writer,
-                        out: &mut out,
-                        events: &mut events,
-                        sampler: &sampler,
-                        timers: &mut timers,
-                    };
+                    let mut cx = ctx(0, &mut ctr, &mut writer, &mut env, &mut out, &sampler);
                     assert!(r.on_update(&mut cx));
-                    events.clear();
+                    env.events.clear();
+                    (env.now_us, env.round) = (10_000_000, 10);
                     // Hot states: the writer's, empty, and (several updates) every known/active pair of masks of 2 bits.
                     let mut states = vec![writer, r.empty_hot(), [5_000_000, 0], [5_000_000, 1 << 63 | 2]];
                     if r.r > 1 {
@@ -754,22 +753,10 @@ mod tests {
                             let mut h = start;
                             let before = (r.progress(), r.polluted, r.rejected);
                             let mut ctr = 0;
-                            let mut cx = Ctx {
-                                node,
-                                now_us: 10_000_000,
-                                round: 10,
-                                timing: crate::scenario::Timing::Rounds,
-                                live: 100,
-                                rng: crate::sim::rng::NodeRng::new(7, node, &mut ctr),
-                                hot: &mut h,
-                                out: &mut out,
-                                events: &mut events,
-                                sampler: &sampler,
-                                timers: &mut timers,
-                            };
+                            let mut cx = ctx(node, &mut ctr, &mut h, &mut env, &mut out, &sampler);
                             r.on_tick(&mut cx);
                             let what = format!("{spread} {stop} updates={updates} node {node} hot {start:?}");
-                            assert!(out.is_empty() && events.is_empty() && timers.is_empty(), "{what}: acted");
+                            assert!(out.is_empty() && env.events.is_empty() && env.timers.is_empty(), "{what}: acted");
                             assert_eq!(ctr, 0, "{what}: drew");
                             assert_eq!(h, start, "{what}: changed");
                             assert_eq!((r.progress(), r.polluted, r.rejected), before, "{what}: totals changed");

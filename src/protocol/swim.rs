@@ -272,7 +272,7 @@ impl Swim {
         if !newer {
             return;
         }
-        self.set_status(o, p, status, inc, cx.now_us, cx.live);
+        self.set_status(o, p, status, inc, cx.now_us(), cx.live());
         self.gossip(o, (p, status, inc));
     }
 
@@ -327,12 +327,12 @@ impl Protocol for Swim {
     type Hot = ();
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, SwimMsg>) {
-        let (o, now) = (cx.node, cx.now_us);
+        let (o, now) = (cx.node, cx.now_us());
         // Suspects whose time is up are declared dead.
         for p in 0..self.cap as NodeId {
             let v = self.views[self.vi(o, p)];
             if p != o && v.status == Status::Suspect && now >= v.since_us + self.suspicion_us {
-                self.set_status(o, p, Status::Dead, v.incarnation, now, cx.live);
+                self.set_status(o, p, Status::Dead, v.incarnation, now, cx.live());
                 self.gossip(o, (p, Status::Dead, v.incarnation));
             }
         }
@@ -382,7 +382,7 @@ impl Protocol for Swim {
                 self.probe[o as usize].active = false;
                 let v = self.views[self.vi(o, probe.target)];
                 if v.status == Status::Alive {
-                    self.set_status(o, probe.target, Status::Suspect, v.incarnation, cx.now_us, cx.live);
+                    self.set_status(o, probe.target, Status::Suspect, v.incarnation, cx.now_us(), cx.live());
                     self.gossip(o, (probe.target, Status::Suspect, v.incarnation));
                 }
             }
@@ -457,7 +457,7 @@ impl Protocol for Swim {
         self.count_observer(n, 1);
         self.gossip(n, (n, Status::Alive, inc));
         if !fresh {
-            self.rejoins.push((n, cx.now_us, inc, None));
+            self.rejoins.push((n, cx.now_us(), inc, None));
         }
     }
 

@@ -24,7 +24,7 @@ use crate::protocol::election::Election;
 use crate::protocol::membership::Membership;
 use crate::protocol::rumor::Rumor;
 use crate::protocol::swim::Swim;
-use crate::protocol::{Ctx, Delivery, NodeEvent, NodeId, NodeState, Outgoing, Protocol};
+use crate::protocol::{Ctx, Delivery, Env, NodeId, NodeState, Outgoing, Protocol};
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
 use crate::sim::faults::Fault;
 use crate::sim::network::{DropReason, Fate, Network};
@@ -154,16 +154,11 @@ macro_rules! ctx {
         let slot = &mut $sim.slots[node as usize];
         Ctx {
             node,
-            now_us: $sim.now_us,
-            round: $sim.round,
-            timing: $sim.scenario.timing,
-            live: $sim.live,
             rng: NodeRng::new($sim.rng_key, node, &mut slot.rng_ctr),
             hot: &mut slot.hot,
+            env: &mut $sim.env,
             out: &mut $sim.outbox,
-            events: &mut $sim.events,
             sampler: &$sim.sampler,
-            timers: &mut $sim.new_timers,
         }
     }};
 }
@@ -181,14 +176,13 @@ pub struct Sim<P: Protocol> {
     rng_sampler: Rng,
     interval_us: u64,
     max_time_us: u64,
-    now_us: u64,
-    round: u32,
+    /// The clock, the live count, and the events and timers of the current callback.
+    env: Env,
     /// Hot per-node state in one cache line slot: status, traffic counters, the
     /// node's random stream and the protocol's hot state.
     slots: Vec<NodeSlot<P::Hot>>,
     generation: Vec<u32>,
     tick_epoch: Vec<u32>,
-    live: u64,
     /// Ids allocated so far (initial nodes plus joins).
     ids: u32,
     order: Vec<NodeId>,
@@ -196,9 +190,6 @@ pub struct Sim<P: Protocol> {
     queue: BinaryHeap<Ev<P::Msg>>,
     seq: u64,
     outbox: Vec<Outgoing<P::Msg>>,
-    events: Vec<NodeEvent>,
-    /// Timers set during the current callback: (delay, token).
-    new_timers: Vec<(u64, u64)>,
     /// Rounds mode: pending timers, earliest first.
     round_timers: BinaryHeap<std::cmp::Reverse<RoundTimer>>,
     faults: Vec<(u64, Fault)>,
@@ -262,20 +253,16 @@ impl<P: Protocol> Sim<P> {
             rng_sampler,
             interval_us: u64::from(s.interval_ms) * 1000,
             max_time_us: s.max_time_us(),
-            now_us: 0,
-            round: 0,
+            env: Env::new(s.timing, u64::from(s.nodes)),
             slots,
             generation: vec![1; capacity as usize],
             tick_epoch: vec![0; capacity as usize],
-            live: u64::from(s.nodes),
             ids: s.nodes,
             order: Vec::with_capacity(capacity as usize),
             deferred: Vec::new(),
             queue: BinaryHeap::new(),
             seq: 0,
             outbox: Vec::with_capacity(64),
-            events: Vec::with_capacity(64),
-            new_timers: Vec::new(),
             round_timers: BinaryHeap::new(),
             faults,
             next_fault: 0,
@@ -324,19 +311,19 @@ impl<P: Protocol> Sim<P> {
         // where a command from the page lands, so a recorded schedule replays it.
         self.apply_due_faults();
         self.drain_events();
-        self.round += 1;
-        self.now_us = u64::from(self.round) * self.interval_us;
+        self.env.round += 1;
+        self.env.now_us = u64::from(self.env.round) * self.interval_us;
         self.apply_churn();
         self.shuffle_views();
         while let Some(&std::cmp::Reverse((due, _, node, epoch, token))) = self.round_timers.peek() {
-            if due > self.now_us {
+            if due > self.env.now_us {
                 break;
             }
             self.round_timers.pop();
             self.fire_timer(node, epoch, token);
         }
         // A fresh random order of the ids, computed in sequence; down ids are skipped.
-        let perm = rng::Permutation::new(self.ids, rng::derive(self.order_key, u64::from(self.round)));
+        let perm = rng::Permutation::new(self.ids, rng::derive(self.order_key, u64::from(self.env.round)));
         self.order.clear();
         self.order.extend((0..self.ids).map(|i| perm.at(i)));
         // Status only changes between rounds. A million nodes do not fit in cache:
@@ -465,17 +452,17 @@ impl<P: Protocol> Sim<P> {
             let next_fault = self.faults.get(self.next_fault).map_or(u64::MAX, |f| f.0);
             let t = next_ev.min(next_fault).min(self.next_sample_us);
             if t > until_us {
-                self.now_us = self.now_us.max(until_us);
+                self.env.now_us = self.env.now_us.max(until_us);
                 if until_us >= self.max_time_us {
                     self.finished = true;
                 }
                 return;
             }
-            self.now_us = t;
+            self.env.now_us = t;
             // At equal times: the sample first, then events, then faults. A fault
             // at t thus lands after everything due at t, as a command given at t does.
             if self.next_sample_us <= next_ev && self.next_sample_us <= next_fault {
-                self.round += 1;
+                self.env.round += 1;
                 self.record_sample();
                 self.next_sample_us += self.interval_us;
                 self.apply_churn();
@@ -530,7 +517,7 @@ impl<P: Protocol> Sim<P> {
     /// epoch, so a crash in between makes them stale.
     #[inline]
     fn arm_timers(&mut self, node: NodeId) {
-        if !self.new_timers.is_empty() {
+        if !self.env.timers.is_empty() {
             self.arm_new_timers(node);
         }
     }
@@ -538,8 +525,8 @@ impl<P: Protocol> Sim<P> {
     #[cold]
     fn arm_new_timers(&mut self, node: NodeId) {
         let epoch = self.tick_epoch[node as usize];
-        for (after, token) in std::mem::take(&mut self.new_timers) {
-            let due = self.now_us + after;
+        for (after, token) in std::mem::take(&mut self.env.timers) {
+            let due = self.env.now_us + after;
             self.seq += 1;
             match self.scenario.timing {
                 Timing::Timed => self.push_event(due, EvKind::Timer { node, epoch, token }),
@@ -609,7 +596,7 @@ impl<P: Protocol> Sim<P> {
         slot.msgs += 1;
         slot.bytes += u64::from(size);
         self.hash.word(0x5e4d ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
-        self.hash.word(self.now_us ^ (u64::from(size) << 48));
+        self.hash.word(self.env.now_us ^ (u64::from(size) << 48));
     }
 
     /// Hand one message to the network: drop it, queue it, or (a request or a
@@ -620,7 +607,7 @@ impl<P: Protocol> Sim<P> {
         self.count_send(o.from, o.to, size);
         if let Some(t) = self.trace.as_mut() {
             t(&TraceEvent::Send {
-                t_us: self.now_us,
+                t_us: self.env.now_us,
                 from: o.from,
                 to: o.to,
                 msg: self.proto.msg_kind(&o.msg),
@@ -635,16 +622,16 @@ impl<P: Protocol> Sim<P> {
             Fate::Arrives { delay_us, copies } => {
                 self.stats.duplicated += u64::from(copies) - 1;
                 if timed {
-                    self.record_edge(o.from, o.to, self.now_us + delay_us);
+                    self.record_edge(o.from, o.to, self.env.now_us + delay_us);
                     for c in 0..copies {
                         self.stats.in_flight += 1;
                         // A duplicate trails the original by a latency of its own.
                         let extra = if c == 0 { 0 } else { self.net.latency_us() };
                         let kind = EvKind::Deliver { from: o.from, to: o.to, msg: o.msg.clone() };
-                        self.push_event(self.now_us + delay_us + extra, kind);
+                        self.push_event(self.env.now_us + delay_us + extra, kind);
                     }
                 } else {
-                    self.record_edge(o.from, o.to, self.now_us);
+                    self.record_edge(o.from, o.to, self.env.now_us);
                     for _ in 0..copies {
                         if o.delivery == Delivery::Push {
                             self.stats.in_flight += 1;
@@ -678,7 +665,7 @@ impl<P: Protocol> Sim<P> {
         self.hash.word(0xde11 ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
         if !FAST {
             if let Some(t) = self.trace.as_mut() {
-                t(&TraceEvent::Deliver { t_us: self.now_us, from, to, msg: self.proto.msg_kind(&msg) });
+                t(&TraceEvent::Deliver { t_us: self.env.now_us, from, to, msg: self.proto.msg_kind(&msg) });
             }
         }
         let mut cx = ctx!(self, to);
@@ -691,22 +678,22 @@ impl<P: Protocol> Sim<P> {
         self.stats.dropped[reason as usize] += 1;
         self.hash.word(0xd509 ^ (reason as u64) ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
         if let Some(t) = self.trace.as_mut() {
-            t(&TraceEvent::Drop { t_us: self.now_us, from, to, msg: self.proto.msg_kind(msg), reason: reason.word() });
+            t(&TraceEvent::Drop { t_us: self.env.now_us, from, to, msg: self.proto.msg_kind(msg), reason: reason.word() });
         }
     }
 
     #[inline]
     fn drain_events(&mut self) {
-        if !self.events.is_empty() {
+        if !self.env.events.is_empty() {
             self.hash_events();
         }
     }
 
     fn hash_events(&mut self) {
-        for e in self.events.drain(..) {
+        for e in self.env.events.drain(..) {
             self.hash.word(0xe7e7 ^ (e.kind.code() << 8) ^ (u64::from(e.node) << 32));
             if let Some(t) = self.trace.as_mut() {
-                t(&TraceEvent::State { t_us: self.now_us, node: e.node, state: e.kind.word() });
+                t(&TraceEvent::State { t_us: self.env.now_us, node: e.node, state: e.kind.word() });
             }
         }
     }
@@ -719,7 +706,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn push_edge(&mut self, from: NodeId, to: NodeId, arrive_us: u64) {
-        let e = Edge { from, to, sent_us: self.now_us, arrive_us };
+        let e = Edge { from, to, sent_us: self.env.now_us, arrive_us };
         if self.edges.len() < self.edges_cap {
             self.edges.push(e);
         } else {
@@ -730,7 +717,7 @@ impl<P: Protocol> Sim<P> {
 
     fn apply_due_faults(&mut self) {
         while let Some((at, _)) = self.faults.get(self.next_fault) {
-            if *at > self.now_us {
+            if *at > self.env.now_us {
                 break;
             }
             let fault = self.faults[self.next_fault].1.clone();
@@ -741,9 +728,9 @@ impl<P: Protocol> Sim<P> {
 
     /// Apply one fault now (from the schedule, or a command from the page).
     pub fn apply_fault(&mut self, fault: &Fault) {
-        self.hash.word(0xfa17 ^ self.now_us);
+        self.hash.word(0xfa17 ^ self.env.now_us);
         if let Some(t) = self.trace.as_mut() {
-            t(&TraceEvent::Fault { t_us: self.now_us, fault: fault.to_string() });
+            t(&TraceEvent::Fault { t_us: self.env.now_us, fault: fault.to_string() });
         }
         let cap = self.slots.len() as u32;
         match fault {
@@ -784,9 +771,9 @@ impl<P: Protocol> Sim<P> {
     fn crash(&mut self, n: NodeId, to: Status) {
         let st = self.slots[n as usize].status;
         if st == Status::Up {
-            self.live -= 1;
+            self.env.live -= 1;
             self.tick_epoch[n as usize] += 1;
-            self.proto.on_crash(n, self.now_us, &mut self.slots[n as usize].hot);
+            self.proto.on_crash(n, self.env.now_us, &mut self.slots[n as usize].hot);
             self.net.reset_node(n);
         }
         if st != Status::Absent && st != Status::Left {
@@ -799,7 +786,7 @@ impl<P: Protocol> Sim<P> {
             return;
         }
         self.slots[n as usize].status = Status::Up;
-        self.live += 1;
+        self.env.live += 1;
         self.generation[n as usize] += 1;
         self.tick_epoch[n as usize] += 1;
         self.sampler.restart_node(n, &mut self.rng_sampler);
@@ -810,7 +797,7 @@ impl<P: Protocol> Sim<P> {
         self.flush();
         if self.scenario.timing == Timing::Timed {
             let phase = rng::unit(&mut self.rng_sched) * self.interval_us as f64;
-            self.schedule_tick(n, self.now_us + phase as u64);
+            self.schedule_tick(n, self.env.now_us + phase as u64);
         }
     }
 
@@ -843,14 +830,14 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn record_sample(&mut self) {
-        self.proto.on_sample(self.round, Hots(&self.slots));
+        self.proto.on_sample(self.env.round, Hots(&self.slots));
         let p = self.proto.progress();
         self.series.push(SeriesPoint {
-            round: self.round,
-            t_ms: self.now_us as f64 / 1000.0,
-            coverage: p.coverage(self.live),
+            round: self.env.round,
+            t_ms: self.env.now_us as f64 / 1000.0,
+            coverage: p.coverage(self.env.live),
             active: p.active,
-            live: self.live,
+            live: self.env.live,
             msgs: self.stats.sent,
             bytes: self.stats.bytes,
         });
@@ -859,10 +846,10 @@ impl<P: Protocol> Sim<P> {
     fn check_done(&mut self) {
         // A run is not over while its schedule still has something to do.
         let pending = self.next_fault < self.faults.len();
-        if (self.proto.done(self.live) && !pending) || self.now_us >= self.max_time_us {
+        if (self.proto.done(self.env.live) && !pending) || self.env.now_us >= self.max_time_us {
             if !self.finished
                 && self.scenario.timing == Timing::Timed
-                && self.series.last_t_ms() < self.now_us as f64 / 1000.0
+                && self.series.last_t_ms() < self.env.now_us as f64 / 1000.0
             {
                 self.record_sample();
             }
@@ -952,7 +939,7 @@ impl<P: Protocol> Runner for Sim<P> {
     fn advance_to(&mut self, t_us: u64) {
         match self.scenario.timing {
             Timing::Rounds => {
-                while !self.finished && u64::from(self.round + 1) * self.interval_us <= t_us {
+                while !self.finished && u64::from(self.env.round + 1) * self.interval_us <= t_us {
                     self.step_round();
                 }
             }
@@ -966,10 +953,10 @@ impl<P: Protocol> Runner for Sim<P> {
         self.finished
     }
     fn now_us(&self) -> u64 {
-        self.now_us
+        self.env.now_us
     }
     fn round(&self) -> u32 {
-        self.round
+        self.env.round
     }
     fn metrics(&self) -> RunMetrics {
         let sampler = match &self.sampler {
@@ -984,12 +971,12 @@ impl<P: Protocol> Runner for Sim<P> {
             &self.proto.progress(),
             &self.stats,
             &self.series,
-            self.live,
-            self.now_us,
+            self.env.live,
+            self.env.now_us,
             sampler,
             self.hash.hex(),
-            self.proto.updates(self.live),
-            self.proto.extra(self.live, Hots(&self.slots)),
+            self.proto.updates(self.env.live),
+            self.proto.extra(self.env.live, Hots(&self.slots)),
             self.proto.series(),
         )
     }
@@ -1000,7 +987,7 @@ impl<P: Protocol> Runner for Sim<P> {
         self.stats
     }
     fn live(&self) -> u64 {
-        self.live
+        self.env.live
     }
     fn ids(&self) -> u32 {
         self.ids
@@ -1101,13 +1088,13 @@ mod tests {
         type Hot = ();
         fn on_tick(&mut self, cx: &mut Ctx<'_, ()>) {
             if self.set[cx.node as usize].is_none() {
-                self.set[cx.node as usize] = Some(cx.now_us);
+                self.set[cx.node as usize] = Some(cx.now_us());
                 cx.schedule(self.after_us, u64::from(cx.node) + 100);
             }
         }
         fn on_message(&mut self, _from: NodeId, _msg: (), _cx: &mut Ctx<'_, ()>) {}
         fn on_timer(&mut self, token: u64, cx: &mut Ctx<'_, ()>) {
-            self.fired.push((cx.node, token, cx.now_us));
+            self.fired.push((cx.node, token, cx.now_us()));
         }
         fn on_crash(&mut self, _node: NodeId, _now_us: u64, _hot: &mut ()) {}
         fn on_restart(&mut self, _cx: &mut Ctx<'_, ()>) {}
