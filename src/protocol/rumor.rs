@@ -275,8 +275,16 @@ impl Rumor {
         bits(active).filter(|&u| cx.can_act_on(self.arrived(cx.hot, cx.node, u))).fold(0, |m, u| m | (1 << u))
     }
 
-    #[inline]
-    fn learn(&mut self, mut rumors: Mask, cx: &mut Ctx<'_, RumorMsg, Hot>) {
+    /// Node `cx.node` receives `rumors`. Most receipts bring nothing new (and no
+    /// forged rumor to count): that check is inlined into every handler.
+    #[inline(always)]
+    fn learn(&mut self, rumors: Mask, cx: &mut Ctx<'_, RumorMsg, Hot>) {
+        if rumors & !self.known(cx.hot) != 0 || (self.forged.is_some() && rumors != 0) {
+            self.learn_any(rumors, cx);
+        }
+    }
+
+    fn learn_any(&mut self, mut rumors: Mask, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         if let Some(f) = self.forged {
             if rumors & (1 << f) != 0 && !self.is_malicious(n) {
