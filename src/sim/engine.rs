@@ -678,7 +678,13 @@ impl<P: Protocol> Sim<P> {
         self.stats.dropped[reason as usize] += 1;
         self.hash.word(0xd509 ^ (reason as u64) ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
         if let Some(t) = self.trace.as_mut() {
-            t(&TraceEvent::Drop { t_us: self.env.now_us, from, to, msg: self.proto.msg_kind(msg), reason: reason.word() });
+            t(&TraceEvent::Drop {
+                t_us: self.env.now_us,
+                from,
+                to,
+                msg: self.proto.msg_kind(msg),
+                reason: reason.word(),
+            });
         }
     }
 

@@ -223,7 +223,9 @@ mod tests {
     /// many values from the stream, for small, large and awkward n.
     #[test]
     fn index_matches_rand() {
-        for (seed, n) in [(1u64, 1u32), (2, 2), (3, 7), (4, 1000), (5, 999_999), (6, 1 << 31), (7, u32::MAX), (8, 3_000_000_019)] {
+        for (seed, n) in
+            [(1u64, 1u32), (2, 2), (3, 7), (4, 1000), (5, 999_999), (6, 1 << 31), (7, u32::MAX), (8, 3_000_000_019)]
+        {
             let (mut a, mut b) = (stream(seed, Stream::Protocol), stream(seed, Stream::Protocol));
             for _ in 0..20_000 {
                 assert_eq!(index(&mut a, n), b.random_range(0..n), "n = {n}");
