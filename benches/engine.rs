@@ -105,7 +105,7 @@ fn bare_push_pull<S>(n: u32, new: impl Fn(usize) -> S, state: impl Fn(&mut S, us
     *state(&mut s, 0) = 1;
     let (mut informed, mut round) = (1u32, 1u8);
     let peer = |v: u32, r: u8| {
-        let p = ((node_draw(7, v, u32::from(r)) >> 32) * u64::from(n - 1) >> 32) as u32;
+        let p = (((node_draw(7, v, u32::from(r)) >> 32) * u64::from(n - 1)) >> 32) as u32;
         if p >= v {
             p + 1
         } else {

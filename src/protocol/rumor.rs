@@ -28,12 +28,23 @@ use crate::sim::rng;
 /// so the million-node runs stream little memory.
 pub type Mask = u32;
 
-/// A node's hot words, kept in the engine's node slot so that a contact touches
-/// one cache line per node. With one update (the classic case, and the
-/// million-node one): when it arrived (NEVER if it has not), and the active
-/// flag (top bit) with the counter. With several: the known mask and the
-/// active mask (the rest is in `Rumor::cold`).
-pub type Hot = [u64; 2];
+/// A node's hot word, kept in the engine's node slot so that a contact touches
+/// one cache line per node, and a slot stays within 32 bytes. With one update
+/// (the classic case, and the million-node one): when it arrived in the low
+/// [`TIME_BITS`] bits (all ones if it has not), the counter above, the active
+/// flag on top. With several: the known mask in the low half and the active
+/// mask in the high half (the rest is in `Rumor::cold`).
+pub type Hot = u64;
+
+/// Bits of the arrival time in the one-update [`Hot`] word: 2^52 us is 142
+/// years, beyond any run's time limit (a test checks the scenario's bound).
+pub const TIME_BITS: u32 = 52;
+const TIME_MASK: u64 = (1 << TIME_BITS) - 1;
+/// The arrival time of a node that has not received the update.
+const NOT_YET: u64 = TIME_MASK;
+const ACTIVE: u64 = 1 << 63;
+/// The counter's bits in the one-update [`Hot`] word (k is at most 1000).
+const COUNTER_MASK: u64 = 0x7ff;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RumorMsg {
@@ -177,35 +188,35 @@ impl Rumor {
     fn cold_base(&self, n: NodeId) -> usize {
         n as usize * self.cold_stride
     }
-    /// The hot words of a node that holds nothing.
+    /// The hot word of a node that holds nothing.
     fn empty_hot(&self) -> Hot {
         if self.r == 1 {
-            [NEVER, 0]
+            NOT_YET
         } else {
-            [0, 0]
+            0
         }
     }
     #[inline]
     fn known(&self, h: &Hot) -> Mask {
         if self.r == 1 {
-            Mask::from(h[0] != NEVER)
+            Mask::from(h & TIME_MASK != NOT_YET)
         } else {
-            h[0] as Mask
+            *h as Mask
         }
     }
     #[inline]
     fn active(&self, h: &Hot) -> Mask {
         if self.r == 1 {
-            (h[1] >> 63) as Mask
+            (h >> 63) as Mask
         } else {
-            h[1] as Mask
+            (h >> 32) as Mask
         }
     }
-    /// When node `n` (hot words `h`) received update `u`.
+    /// When node `n` (hot word `h`) received update `u`, which it knows.
     #[inline]
     fn arrived(&self, h: &Hot, n: NodeId, u: usize) -> u64 {
         if self.r == 1 {
-            h[0]
+            h & TIME_MASK
         } else {
             self.cold[self.cold_base(n) + u]
         }
@@ -213,29 +224,30 @@ impl Rumor {
     #[inline]
     fn counter(&self, h: &Hot, n: NodeId, u: usize) -> u32 {
         if self.r == 1 {
-            h[1] as u32
+            ((h >> TIME_BITS) & COUNTER_MASK) as u32
         } else {
             (self.cold[self.cold_base(n) + self.r + u / 2] >> (32 * (u % 2))) as u32
         }
     }
     #[inline]
     fn set_counter(&mut self, h: &mut Hot, n: NodeId, u: usize, v: u32) {
-        let (w, shift) = if self.r == 1 {
-            (&mut h[1], 0)
-        } else {
-            let i = self.cold_base(n) + self.r + u / 2;
-            (&mut self.cold[i], 32 * (u % 2))
-        };
+        if self.r == 1 {
+            debug_assert!(u64::from(v) <= COUNTER_MASK);
+            *h = (*h & !(COUNTER_MASK << TIME_BITS)) | (u64::from(v) << TIME_BITS);
+            return;
+        }
+        let (i, shift) = (self.cold_base(n) + self.r + u / 2, 32 * (u % 2));
+        let w = &mut self.cold[i];
         *w = (*w & !(0xffff_ffff << shift)) | (u64::from(v) << shift);
     }
     /// Node `n` holds update `u` from `t` on, spreading it, its counter at zero.
     #[inline]
     fn mark(&mut self, h: &mut Hot, n: NodeId, u: usize, t: u64) {
         if self.r == 1 {
-            *h = [t, 1 << 63];
+            debug_assert!(t < NOT_YET);
+            *h = t | ACTIVE;
         } else {
-            h[0] |= 1 << u;
-            h[1] |= 1 << u;
+            *h |= (1 << u) | (1 << (32 + u));
             let b = self.cold_base(n);
             self.cold[b + u] = t;
             self.set_counter(h, n, u, 0);
@@ -248,9 +260,9 @@ impl Rumor {
             return false;
         }
         if self.r == 1 {
-            h[1] &= !(1 << 63);
+            *h &= !ACTIVE;
         } else {
-            h[1] &= !(1 << u);
+            *h &= !(1 << (32 + u));
         }
         true
     }
@@ -385,11 +397,7 @@ impl Protocol for Rumor {
         let mut h = self.empty_hot();
         if let Some(f) = self.forged.filter(|_| self.is_malicious(node)) {
             // A colluding malicious node holds the rumor it invented, from the start (its time is in `new`).
-            if self.r == 1 {
-                h = [0, 1 << 63];
-            } else {
-                h = [1 << f, 1 << f];
-            }
+            h = if self.r == 1 { ACTIVE } else { (1 << f) | (1 << (32 + f)) };
         }
         h
     }
@@ -642,7 +650,7 @@ impl Protocol for Rumor {
         };
         if self.r == 1 {
             let t = self.arrived(hot, node, 0);
-            let informed = if t == NEVER {
+            let informed = if self.known(hot) == 0 {
                 "not yet".to_string()
             } else if self.ledger.origin(0) == node && self.ledger.written_at(0) == t {
                 format!("wrote it (origin) at {:.1} ms", t as f64 / 1000.0)
@@ -746,9 +754,9 @@ mod tests {
                     env.events.clear();
                     (env.now_us, env.round) = (10_000_000, 10);
                     // Hot states: the writer's, empty, and (several updates) every known/active pair of masks of 2 bits.
-                    let mut states = vec![writer, r.empty_hot(), [5_000_000, 0], [5_000_000, 1 << 63 | 2]];
+                    let mut states = vec![writer, r.empty_hot(), 5_000_000, 5_000_000 | ACTIVE | 2 << TIME_BITS];
                     if r.r > 1 {
-                        states.extend((0..4u64).flat_map(|k| (0..4u64).map(move |a| [k, a & k])));
+                        states.extend((0..4u64).flat_map(|k| (0..4u64).map(move |a| k | (a & k) << 32)));
                     }
                     for (i, start) in states.into_iter().enumerate() {
                         let node = 1 + i as NodeId; // honest nodes; the malicious ones are 90-99
@@ -774,6 +782,20 @@ mod tests {
             }
         }
         assert!(idle > 50 && busy > 50, "idle {idle}, busy {busy}: both kinds must be exercised");
+    }
+
+    /// The one-update hot word holds every time and counter a valid scenario can
+    /// reach: the longest run (the largest time limit, or the most rounds of the
+    /// longest interval) ends before 2^52 us, and k fits the counter's bits.
+    #[test]
+    fn hot_word_bounds() {
+        let spec = |key: &str| match crate::scenario::spec(key).unwrap().kind {
+            crate::scenario::Kind::Int { max, .. } => max,
+            _ => unreachable!("{key} is a whole number"),
+        };
+        let longest_us = (spec("max_time_ms") * 1000).max(spec("max_rounds") * spec("interval_ms") * 1000);
+        assert!(longest_us < NOT_YET, "{longest_us} us does not fit {TIME_BITS} bits");
+        assert!(spec("k") <= COUNTER_MASK, "k up to {} does not fit the counter", spec("k"));
     }
 
     /// In rounds, push with fanout 1 at most doubles the informed set each round,
