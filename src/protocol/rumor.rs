@@ -289,7 +289,7 @@ impl Rumor {
 
     /// Node `cx.node` receives `rumors`. Most receipts bring nothing new (and no
     /// forged rumor to count): that check is inlined into every handler.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn learn(&mut self, rumors: Mask, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         if rumors & !self.known(cx.hot) != 0 || (self.forged.is_some() && rumors != 0) {
             self.learn_any(rumors, cx);
@@ -402,7 +402,7 @@ impl Protocol for Rumor {
         h
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn on_tick(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         let known = self.known(cx.hot);
@@ -463,7 +463,7 @@ impl Protocol for Rumor {
             && self.backup_interval == 0
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn on_message(&mut self, from: NodeId, msg: RumorMsg, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         match msg {

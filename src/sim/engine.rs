@@ -140,6 +140,12 @@ type RoundTimer = (u64, u64, NodeId, u32, u64);
 /// Initiators warmed per burst where there is no prefetch instruction (see `Sim::warm`).
 const WARM_BATCH: usize = 32;
 
+/// Whether rounds on a perfect network send through `flush_fast`. Not in the
+/// page, whose size is budgeted: the lane's own copy of the delivery path and
+/// of every protocol's message handler costs 2.6 KB gzipped there, for a gain
+/// within the noise (10^5 push-pull 143-157 ms either way).
+const FAST_LANE: bool = !cfg!(target_arch = "wasm32");
+
 /// Bound on messages produced by one callback chain: a protocol bug, not a workload.
 const MAX_CHAIN: usize = 1 << 24;
 
@@ -336,7 +342,7 @@ impl<P: Protocol> Sim<P> {
         let predict = crate::sim::mem::PREFETCH && full;
         let peers_ahead = self.scenario.fanout.min(8);
         // The network and the recording settings only change between rounds.
-        let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0);
+        let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0 && FAST_LANE);
         for i in 0..self.order.len() {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
@@ -356,10 +362,7 @@ impl<P: Protocol> Sim<P> {
             let node = self.order[i];
             let slot = &self.slots[node as usize];
             if slot.status == Status::Up && !self.proto.idle(&slot.hot) {
-                match fast_mtu {
-                    Some(mtu) => self.tick_fast(node, mtu),
-                    None => self.tick(node),
-                }
+                self.tick(node, fast_mtu);
             }
         }
         // End of round: deliver the one-way pushes of this round. Pushes sent while
@@ -478,7 +481,7 @@ impl<P: Protocol> Sim<P> {
                 match ev.kind {
                     EvKind::Tick { node, epoch } => {
                         if epoch == self.tick_epoch[node as usize] && self.slots[node as usize].status == Status::Up {
-                            self.tick(node);
+                            self.tick(node, None);
                             let j = self.scenario.jitter;
                             let factor = 1.0 + j * (rng::unit(&mut self.rng_sched) - 0.5);
                             let next = t + ((self.interval_us as f64 * factor) as u64).max(1);
@@ -499,21 +502,17 @@ impl<P: Protocol> Sim<P> {
 
     // ----- shared -----------------------------------------------------------
 
-    fn tick(&mut self, node: NodeId) {
+    /// The node's periodic action, and what it sends; `fast_mtu`: in a round that
+    /// can send through `flush_fast`.
+    fn tick(&mut self, node: NodeId, fast_mtu: Option<u32>) {
         let mut cx = ctx!(self, node);
         self.proto.on_tick(&mut cx);
         self.arm_timers(node);
         self.drain_events();
-        self.flush();
-    }
-
-    /// `tick` in a round that can use `flush_fast`.
-    fn tick_fast(&mut self, node: NodeId, mtu: u32) {
-        let mut cx = ctx!(self, node);
-        self.proto.on_tick(&mut cx);
-        self.arm_timers(node);
-        self.drain_events();
-        self.flush_fast(mtu);
+        match fast_mtu {
+            Some(mtu) => self.flush_fast(mtu),
+            None => self.flush(),
+        }
     }
 
     /// Queue the timers the last callback of `node` set. They carry the node's
@@ -567,7 +566,7 @@ impl<P: Protocol> Sim<P> {
     /// with no trace and no edges recorded: what every message of a large run
     /// costs, so it is kept to the counters, the trace hash and the delivery. The
     /// run and its trace are the same as `flush` gives.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn flush_fast(&mut self, mtu: u32) {
         let mut i = 0;
         while i < self.outbox.len() {
@@ -591,7 +590,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     /// Count a message of `size` bytes sent now, and hash it into the trace.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn count_send(&mut self, from: NodeId, to: NodeId, size: u32) {
         self.stats.sent += 1;
         self.stats.bytes += u64::from(size);
@@ -654,7 +653,7 @@ impl<P: Protocol> Sim<P> {
 
     /// Deliver a message now. `FAST`: in a round of `flush_fast`, where there is
     /// no trace to write and no link that could have been cut.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn deliver_in<const FAST: bool>(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
         if self.slots[to as usize].status != Status::Up {
             return self.drop_msg(from, to, &msg, DropReason::Down);

@@ -60,7 +60,7 @@ pub fn trial_seed(seed: u64, i: u32) -> u64 {
 /// high half of a 32 × 32-bit product, with a second draw only when the low half
 /// could carry, about n / 2^32 of the time), written out so that it inlines into
 /// the peer choice of every exchange. A test checks it against rand.
-#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 pub fn index<R: RngCore>(rng: &mut R, n: u32) -> u32 {
     debug_assert!(n > 0);
     let m = u64::from(rng.next_u32()) * u64::from(n);

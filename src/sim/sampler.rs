@@ -67,7 +67,7 @@ impl PeerSampler {
     }
 
     /// An independent random peer of `node` (never `node` itself).
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn get_peer<R: RngCore>(&self, node: NodeId, rng: &mut R) -> Option<NodeId> {
         match self {
             PeerSampler::Full { ids } => {
