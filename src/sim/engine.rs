@@ -504,6 +504,7 @@ impl<P: Protocol> Sim<P> {
 
     /// The node's periodic action, and what it sends; `fast_mtu`: in a round that
     /// can send through `flush_fast`.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn tick(&mut self, node: NodeId, fast_mtu: Option<u32>) {
         let mut cx = ctx!(self, node);
         self.proto.on_tick(&mut cx);
