@@ -74,3 +74,42 @@ fn metrics_in_range() {
     assert!(m.traffic <= m.msgs_per_node);
     assert!(m.t_avg.unwrap() <= m.t_last.unwrap());
 }
+
+/// The engine's fast lane (rounds on a perfect network, nothing recorded) is the
+/// general path made cheaper, not another model: with a trace sink or an edge
+/// recorder attached, either of which turns the lane off, every protocol gives
+/// the same run and the same trace hash. The scenarios include messages over the
+/// MTU (which leave the lane one by one) and a partition (the lane is off while
+/// it lasts).
+#[test]
+fn fast_lane_changes_nothing() {
+    let cases: &[&[&str]] = &[
+        &["nodes=500", "spread=push-pull", "fanout=2"],
+        &["nodes=500", "spread=push", "stop=feedback-counter", "k=2"],
+        &["nodes=500", "spread=pull", "updates=3", "update_every=2"],
+        &["nodes=300", "spread=push", "conn_limit=1", "fanout=3"],
+        &["nodes=300", "spread=push-pull", "malicious=0.1", "attack=fake-rumor"],
+        &["nodes=300", "spread=push-pull", "updates=4", "payload_bytes=600", "mtu_bytes=1400", "oversize=drop"],
+        &["nodes=300", "spread=push-pull", "faults=partition:0-99@3r,heal@6r,crash:7@4r,restart:7@8r"],
+        &["nodes=300", "protocol=aggregate", "max_rounds=20"],
+        &["nodes=200", "protocol=membership", "max_rounds=20", "faults=crash:5@5r"],
+        &["nodes=200", "protocol=anti-entropy", "max_rounds=20"],
+        &["nodes=200", "protocol=broadcast", "max_rounds=20"],
+        &["nodes=200", "protocol=election", "max_rounds=30"],
+    ];
+    for pairs in cases {
+        let s = scenario(pairs);
+        let fast = gossip_lab::run(&s).unwrap();
+        let events = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let seen = events.clone();
+        let mut traced = gossip_lab::sim::build(&s).unwrap();
+        traced.set_trace_sink(Box::new(move |_| seen.set(seen.get() + 1)));
+        traced.run_to_end();
+        assert!(events.get() > fast.sent, "{pairs:?}: the sink saw {} events", events.get());
+        assert_eq!(traced.metrics(), fast, "{pairs:?}: a traced run differs");
+        let mut drawn = gossip_lab::sim::build(&s).unwrap();
+        drawn.record_edges(64);
+        drawn.run_to_end();
+        assert_eq!(drawn.metrics(), fast, "{pairs:?}: a run recording edges differs");
+    }
+}
