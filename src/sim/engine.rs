@@ -6,7 +6,7 @@
 //!   (an exchange is atomic); one-way pushes are delivered at the end of the
 //!   round, so what a node learns in round r it acts on from round r+1.
 //!   Natively, a round on a perfect network with nothing recorded sends through
-//!   a fast lane (`flush_fast`) that gives the same run and trace.
+//!   a fast lane (see `flush`) that gives the same run and trace.
 //! - `timing=timed`: a binary heap of events ordered by (time, sequence number),
 //!   never by memory order. Each node ticks every interval (with jitter, first
 //!   tick at a random phase); each message takes a latency from the network.
@@ -143,7 +143,7 @@ type RoundTimer = (u64, u64, NodeId, u32, u64);
 /// Initiators warmed per burst where there is no prefetch instruction (see `Sim::warm`).
 const WARM_BATCH: usize = 32;
 
-/// Whether rounds on a perfect network send through `flush_fast`. Not in the
+/// Whether rounds on a perfect network send through the fast lane of `flush`. Not in the
 /// page, whose size is budgeted: the lane's own copy of the delivery path and
 /// of every protocol's message handler costs 2.6 KB gzipped there, for a gain
 /// within the noise (10^5 push-pull 143-157 ms either way).
@@ -345,7 +345,7 @@ impl<P: Protocol> Sim<P> {
         let predict = crate::sim::mem::PREFETCH && full;
         let peers_ahead = self.scenario.fanout.min(8);
         // The network and the recording settings only change between rounds.
-        let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0 && FAST_LANE);
+        let fast_mtu = self.net.perfect_mtu().filter(|_| FAST_LANE && self.trace.is_none() && self.edges_cap == 0);
         for i in 0..self.order.len() {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
@@ -377,15 +377,10 @@ impl<P: Protocol> Sim<P> {
             }
             self.stats.in_flight -= 1;
             match fast_mtu {
-                Some(mtu) => {
-                    self.deliver_in::<true>(o.from, o.to, o.msg.clone());
-                    self.flush_fast(mtu);
-                }
-                None => {
-                    self.deliver(o.from, o.to, o.msg.clone());
-                    self.flush();
-                }
+                Some(_) => self.deliver_in::<true>(o.from, o.to, o.msg.clone()),
+                None => self.deliver(o.from, o.to, o.msg.clone()),
             }
+            self.flush(fast_mtu);
         }
         pending.clear();
         pending.append(&mut self.deferred);
@@ -494,7 +489,7 @@ impl<P: Protocol> Sim<P> {
                     EvKind::Deliver { from, to, msg } => {
                         self.stats.in_flight -= 1;
                         self.deliver(from, to, msg);
-                        self.flush();
+                        self.flush(None);
                     }
                     EvKind::Timer { node, epoch, token } => self.fire_timer(node, epoch, token),
                 }
@@ -505,18 +500,14 @@ impl<P: Protocol> Sim<P> {
 
     // ----- shared -----------------------------------------------------------
 
-    /// The node's periodic action, and what it sends; `fast_mtu`: in a round that
-    /// can send through `flush_fast`.
+    /// The node's periodic action, and what it sends (`fast_mtu`: see `flush`).
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn tick(&mut self, node: NodeId, fast_mtu: Option<u32>) {
         let mut cx = ctx!(self, node);
         self.proto.on_tick(&mut cx);
         self.arm_timers(node);
         self.drain_events();
-        match fast_mtu {
-            Some(mtu) => self.flush_fast(mtu),
-            None => self.flush(),
-        }
+        self.flush(fast_mtu);
     }
 
     /// Queue the timers the last callback of `node` set. They carry the node's
@@ -550,36 +541,25 @@ impl<P: Protocol> Sim<P> {
         self.proto.on_timer(token, &mut cx);
         self.arm_timers(node);
         self.drain_events();
-        self.flush();
+        self.flush(None);
     }
 
     /// Hand every queued message to the network, in order. In rounds, requests
     /// and replies are delivered at once, which may queue more (bounded).
-    fn flush(&mut self) {
-        let mut i = 0;
-        while i < self.outbox.len() {
-            assert!(i < MAX_CHAIN, "a protocol produced more than {MAX_CHAIN} messages in one exchange");
-            let o = self.outbox[i].clone();
-            i += 1;
-            self.send_one(o);
-        }
-        self.outbox.clear();
-    }
-
-    /// `flush` for a round on a perfect network (`mtu`: see `Network::perfect_mtu`)
-    /// with no trace and no edges recorded: what every message of a large run
-    /// costs, so it is kept to the counters, the trace hash and the delivery. The
-    /// run and its trace are the same as `flush` gives.
+    /// `fast_mtu`: a round on a perfect network with nothing recorded (see
+    /// `Network::perfect_mtu` and [`FAST_LANE`]), where a message within the MTU
+    /// costs only the counters, the trace hash and its delivery. The run and its
+    /// trace are the same as the general path gives.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn flush_fast(&mut self, mtu: u32) {
+    fn flush(&mut self, fast_mtu: Option<u32>) {
         let mut i = 0;
         while i < self.outbox.len() {
             assert!(i < MAX_CHAIN, "a protocol produced more than {MAX_CHAIN} messages in one exchange");
             let o = self.outbox[i].clone();
             i += 1;
             let size = self.proto.wire_size(&o.msg);
-            if size > mtu {
-                self.send_one(o);
+            if !FAST_LANE || fast_mtu.is_none_or(|mtu| size > mtu) {
+                self.send_one(o, size);
                 continue;
             }
             self.count_send(o.from, o.to, size);
@@ -605,11 +585,10 @@ impl<P: Protocol> Sim<P> {
         self.hash.word(self.env.now_us ^ (u64::from(size) << 48));
     }
 
-    /// Hand one message to the network: drop it, queue it, or (a request or a
-    /// reply, in rounds) deliver it now.
-    fn send_one(&mut self, o: Outgoing<P::Msg>) {
+    /// Hand one message of `size` bytes to the network: drop it, queue it, or (a
+    /// request or a reply, in rounds) deliver it now.
+    fn send_one(&mut self, o: Outgoing<P::Msg>, size: u32) {
         let timed = self.scenario.timing == Timing::Timed;
-        let size = self.proto.wire_size(&o.msg);
         self.count_send(o.from, o.to, size);
         if let Some(t) = self.trace.as_mut() {
             t(&TraceEvent::Send {
@@ -655,8 +634,8 @@ impl<P: Protocol> Sim<P> {
         self.deliver_in::<false>(from, to, msg)
     }
 
-    /// Deliver a message now. `FAST`: in a round of `flush_fast`, where there is
-    /// no trace to write and no link that could have been cut.
+    /// Deliver a message now. `FAST`: in the fast lane of a round (see `flush`),
+    /// where there is no trace to write and no link that could have been cut.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn deliver_in<const FAST: bool>(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
         if self.slots[to as usize].status != Status::Up {
@@ -773,7 +752,7 @@ impl<P: Protocol> Sim<P> {
                         self.proto.on_write(&mut cx, *key, delete);
                         self.arm_timers(n);
                         self.drain_events();
-                        self.flush();
+                        self.flush(None);
                     }
                 }
             }
@@ -806,7 +785,7 @@ impl<P: Protocol> Sim<P> {
         self.proto.on_restart(&mut cx);
         self.arm_timers(n);
         self.drain_events();
-        self.flush();
+        self.flush(None);
         if self.scenario.timing == Timing::Timed {
             let phase = rng::unit(&mut self.rng_sched) * self.interval_us as f64;
             self.schedule_tick(n, self.env.now_us + phase as u64);

@@ -158,12 +158,7 @@ impl Network {
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn transmit(&mut self, from: NodeId, to: NodeId, size: u32, timed: bool) -> Fate {
         // The common case of a large run in rounds: a perfect datagram network draws nothing.
-        let perfect = !timed
-            && self.transport == Transport::Udp
-            && self.loss_rate == 0.0
-            && self.duplicate_rate == 0.0
-            && size <= self.mtu_bytes;
-        if perfect && self.reachable(from, to) {
+        if !timed && self.perfect_mtu().is_some_and(|mtu| size <= mtu) {
             return Fate::Arrives { delay_us: 0, copies: 1 };
         }
         self.transmit_any(from, to, size, timed)
