@@ -174,6 +174,18 @@ pub struct App {
     metric_names: Vec<String>,
 }
 
+/// The value of the input, select or text area an event came from ("" if none).
+fn input_value(e: &Event) -> String {
+    let t = e.target();
+    if let Some(i) = t.clone().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+        return i.value();
+    }
+    if let Some(s) = t.clone().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()) {
+        return s.value();
+    }
+    t.and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok()).map(|a| a.value()).unwrap_or_default()
+}
+
 fn window() -> web_sys::Window {
     web_sys::window().expect("a browser window")
 }
@@ -420,25 +432,11 @@ impl App {
         let value =
             typed.or_else(|| draft.cloned()).unwrap_or_else(|| self.model.scenario.get(key).unwrap_or_default());
         let invalid = draft.is_some();
-        let text = |e: &InputEvent| {
-            e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value()).unwrap_or_default()
-        };
-        let on_input = ctx.link().callback(move |e: Event| {
-            let v =
-                e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value()).unwrap_or_default();
-            Msg::SetParam(key, v)
-        });
-        let on_typing = ctx.link().callback(move |e: InputEvent| Msg::TypeParam(key, text(&e)));
+        let on_input = ctx.link().callback(move |e: Event| Msg::SetParam(key, input_value(&e)));
+        let on_typing = ctx.link().callback(move |e: InputEvent| Msg::TypeParam(key, input_value(&e)));
         let control = match p.kind {
             Kind::Choice(words) => {
-                let on_select = ctx.link().callback(move |e: Event| {
-                    let v = e
-                        .target()
-                        .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
-                        .map(|s| s.value())
-                        .unwrap_or_default();
-                    Msg::SetParam(key, v)
-                });
+                let on_select = ctx.link().callback(move |e: Event| Msg::SetParam(key, input_value(&e)));
                 html! {
                     <select id={id.clone()} data-testid={testid} onchange={on_select}>
                         { for words.iter().map(|w| html! { <option value={*w} selected={*w == value}>{ *w }</option> }) }
@@ -477,11 +475,7 @@ impl App {
     }
 
     fn view_controls(&self, ctx: &Context<Self>) -> Html {
-        let on_preset = ctx.link().callback(|e: Event| {
-            let v =
-                e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
-            Msg::Preset(v.parse().unwrap_or(0))
-        });
+        let on_preset = ctx.link().callback(|e: Event| Msg::Preset(input_value(&e).parse().unwrap_or(0)));
         html! {
             <aside class="controls" aria-label="Settings">
                 <div class="param wide">
@@ -507,11 +501,7 @@ impl App {
 
     fn view_toolbar(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let on_speed = link.callback(|e: Event| {
-            let v =
-                e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
-            Msg::Speed(v)
-        });
+        let on_speed = link.callback(|e: Event| Msg::Speed(input_value(&e)));
         let playing = self.model.playing;
         html! {
             <div class="toolbar" role="toolbar" aria-label="Run">
@@ -587,11 +577,7 @@ impl App {
         let now_ms = m.sim.now_us() as f64 / 1000.0;
         let step =
             if m.scenario.timing == Timing::Rounds { m.scenario.interval_ms.to_string() } else { "1".to_string() };
-        let on_seek = ctx.link().callback(|e: InputEvent| {
-            let v =
-                e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value()).unwrap_or_default();
-            Msg::Seek(v.parse().unwrap_or(0.0))
-        });
+        let on_seek = ctx.link().callback(|e: InputEvent| Msg::Seek(input_value(&e).parse().unwrap_or(0.0)));
         html! {
             <label class="timeline" title="Scrub back to any earlier moment of this run; the run replays exactly">
                 <span>{ "Time" }</span>
@@ -629,8 +615,7 @@ impl App {
                         if self.model.scenario.gossips_membership() {
                             <label class="key-choice">{ "key " }
                                 <select data-testid="inspector-key" aria-label="Key to set or delete" onchange={ctx.link().callback(|e: Event| {
-                                    let v = e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
-                                    Msg::KeyChoice(v.parse().unwrap_or(0))
+                                    Msg::KeyChoice(input_value(&e).parse().unwrap_or(0))
                                 })}>
                                     { for (0..self.model.scenario.app_keys as u16).map(|k| html! {
                                         <option value={k.to_string()} selected={k == self.key_choice}>{ k }</option>
@@ -796,11 +781,7 @@ impl App {
     /// Layout, zoom, and the partition tools, above the graph.
     fn view_viewbar(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let on_layout = link.callback(|e: Event| {
-            let v =
-                e.target().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default();
-            Msg::Layout(v)
-        });
+        let on_layout = link.callback(|e: Event| Msg::Layout(input_value(&e)));
         html! {
             <div class="viewbar" role="toolbar" aria-label="View">
                 <label>{ "Layout " }

@@ -2,11 +2,10 @@
 //! and their messages. A child of `app`, so it works on the `App` directly.
 
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::html::Scope;
 use yew::prelude::*;
 
-use super::{download_text, window, App, Msg};
+use super::{download_text, input_value, window, App, Msg};
 use crate::lessons::{render, CheckKind, Lesson, Md, BUILT_IN, LOOK_VIEWS};
 use crate::scenario::{Kind, PARAMS};
 use crate::sweep::Sweep;
@@ -81,17 +80,6 @@ fn storage() -> Option<web_sys::Storage> {
 
 pub fn load_saved() -> Saved {
     read_saved(storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()).as_deref())
-}
-
-fn input_value(e: &Event) -> String {
-    let t = e.target();
-    if let Some(i) = t.clone().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
-        return i.value();
-    }
-    if let Some(s) = t.clone().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()) {
-        return s.value();
-    }
-    t.and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok()).map(|a| a.value()).unwrap_or_default()
 }
 
 /// The text of the file at `url`. The request starts at the call, not at the
