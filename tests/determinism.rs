@@ -75,6 +75,37 @@ fn metrics_in_range() {
     assert!(m.t_avg.unwrap() <= m.t_last.unwrap());
 }
 
+/// Natively a one-update rumor run is compiled for that layout (`Rumor<true>`,
+/// no layout tests on the hot path); the page runs the general code. Both must
+/// give the same run and trace for every stop rule, spread, timing and fault.
+#[test]
+fn one_update_layout_changes_nothing() {
+    use gossip_lab::protocol::rumor::Rumor;
+    use gossip_lab::sim::{Runner, Sim};
+    let cases: &[&[&str]] = &[
+        &["nodes=400", "spread=push-pull"],
+        &["nodes=400", "spread=push"],
+        &["nodes=400", "spread=pull"],
+        &["nodes=400", "spread=push", "stop=feedback-counter", "k=2"],
+        &["nodes=400", "spread=push-pull", "stop=feedback-coin", "k=3"],
+        &["nodes=400", "spread=push", "stop=blind-counter", "k=3"],
+        &["nodes=400", "spread=push", "stop=blind-coin", "k=2", "backup_interval=3"],
+        &["nodes=400", "spread=push-pull", "stop=rounds", "k=4", "fanout=2"],
+        &["nodes=300", "spread=push", "conn_limit=1", "fanout=3"],
+        &["nodes=300", "spread=push-pull", "malicious=0.1", "attack=drop"],
+        &["nodes=300", "spread=push-pull", "faults=partition:0-99@3r,heal@6r,crash:7@4r,restart:7@8r"],
+        &["nodes=300", "spread=push-pull", "timing=timed", "loss_rate=0.1", "max_time_ms=20000"],
+    ];
+    for pairs in cases {
+        let s = scenario(pairs);
+        assert_eq!(s.total_updates(), 1, "{pairs:?}");
+        let one = gossip_lab::run(&s).unwrap();
+        let mut general = Sim::new(s.clone(), Rumor::<false>::new(&s));
+        general.run_to_end();
+        assert_eq!(general.metrics(), one, "{pairs:?}: the one-update layout changes the run");
+    }
+}
+
 /// The engine's fast lane (rounds on a perfect network, nothing recorded) is the
 /// general path made cheaper, not another model: with a trace sink or an edge
 /// recorder attached, either of which turns the lane off, every protocol gives

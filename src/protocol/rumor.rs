@@ -85,7 +85,7 @@ fn bits(mut m: Mask) -> impl Iterator<Item = usize> {
     })
 }
 
-pub struct Rumor {
+pub struct Rumor<const ONE: bool = false> {
     spread: Spread,
     fanout: u32,
     stop: StopRule,
@@ -121,17 +121,29 @@ pub struct Rumor {
     honest: u64,
 }
 
-impl Rumor {
+impl<const ONE: bool> Rumor<ONE> {
+    /// Update slots a run of `s` needs: its updates, and the forged one of a fake-rumor attack.
+    fn slots(s: &Scenario) -> usize {
+        let fake = s.malicious_count() > 0 && s.attack == crate::scenario::Attack::FakeRumor;
+        (s.total_updates() as usize + usize::from(fake)).clamp(1, crate::scenario::RUMOR_UPDATES_MAX as usize)
+    }
+
+    /// Whether a run of `s` fits this layout (any run fits `Rumor<false>`).
+    pub fn fits(s: &Scenario) -> bool {
+        !ONE || Self::slots(s) == 1
+    }
+
     pub fn new(s: &Scenario) -> Self {
         let cap = s.capacity() as usize;
         let fake = s.malicious_count() > 0 && s.attack == crate::scenario::Attack::FakeRumor;
-        let r = (s.total_updates() as usize + usize::from(fake)).clamp(1, crate::scenario::RUMOR_UPDATES_MAX as usize);
+        let r = Self::slots(s);
         let cold_stride = if r == 1 { 0 } else { r + r.div_ceil(2) };
         let mut cold = crate::sim::mem::big_vec(cap * cold_stride, 0u64);
         for node in cold.chunks_mut(cold_stride.max(1)) {
             node[..r].fill(NEVER);
         }
         let malicious = crate::protocol::malicious(s);
+        assert!(!ONE || r == 1, "Rumor<true> is the one-update layout");
         let mut rumor = Rumor {
             spread: s.spread,
             fanout: s.fanout,
@@ -171,6 +183,21 @@ impl Rumor {
         rumor
     }
 
+    /// The updates in `m`, lowest first. With one update a mask is 0 or 1, and the
+    /// loop is a single test.
+    #[inline(always)]
+    fn each(&self, m: Mask) -> impl Iterator<Item = usize> {
+        bits(if ONE { m & 1 } else { m })
+    }
+
+    /// The one-update layout (see [`Hot`]): known at compile time in `Rumor<true>`,
+    /// which the engine builds natively for runs of one update, so that the hot
+    /// path of a million-node run carries no layout tests.
+    #[inline(always)]
+    fn one(&self) -> bool {
+        ONE || self.r == 1
+    }
+
     fn is_malicious(&self, n: NodeId) -> bool {
         self.malicious.contains(&n)
     }
@@ -190,7 +217,7 @@ impl Rumor {
     }
     /// The hot word of a node that holds nothing.
     fn empty_hot(&self) -> Hot {
-        if self.r == 1 {
+        if self.one() {
             NOT_YET
         } else {
             0
@@ -198,7 +225,7 @@ impl Rumor {
     }
     #[inline]
     fn known(&self, h: &Hot) -> Mask {
-        if self.r == 1 {
+        if self.one() {
             Mask::from(h & TIME_MASK != NOT_YET)
         } else {
             *h as Mask
@@ -206,7 +233,7 @@ impl Rumor {
     }
     #[inline]
     fn active(&self, h: &Hot) -> Mask {
-        if self.r == 1 {
+        if self.one() {
             (h >> 63) as Mask
         } else {
             (h >> 32) as Mask
@@ -215,7 +242,7 @@ impl Rumor {
     /// When node `n` (hot word `h`) received update `u`, which it knows.
     #[inline]
     fn arrived(&self, h: &Hot, n: NodeId, u: usize) -> u64 {
-        if self.r == 1 {
+        if self.one() {
             h & TIME_MASK
         } else {
             self.cold[self.cold_base(n) + u]
@@ -223,7 +250,7 @@ impl Rumor {
     }
     #[inline]
     fn counter(&self, h: &Hot, n: NodeId, u: usize) -> u32 {
-        if self.r == 1 {
+        if self.one() {
             ((h >> TIME_BITS) & COUNTER_MASK) as u32
         } else {
             (self.cold[self.cold_base(n) + self.r + u / 2] >> (32 * (u % 2))) as u32
@@ -231,7 +258,7 @@ impl Rumor {
     }
     #[inline]
     fn set_counter(&mut self, h: &mut Hot, n: NodeId, u: usize, v: u32) {
-        if self.r == 1 {
+        if self.one() {
             debug_assert!(u64::from(v) <= COUNTER_MASK);
             *h = (*h & !(COUNTER_MASK << TIME_BITS)) | (u64::from(v) << TIME_BITS);
             return;
@@ -243,7 +270,7 @@ impl Rumor {
     /// Node `n` holds update `u` from `t` on, spreading it, its counter at zero.
     #[inline]
     fn mark(&mut self, h: &mut Hot, n: NodeId, u: usize, t: u64) {
-        if self.r == 1 {
+        if self.one() {
             debug_assert!(t < NOT_YET);
             *h = t | ACTIVE;
         } else {
@@ -259,7 +286,7 @@ impl Rumor {
         if self.active(h) & (1 << u) == 0 {
             return false;
         }
-        if self.r == 1 {
+        if self.one() {
             *h &= !ACTIVE;
         } else {
             *h &= !(1 << (32 + u));
@@ -284,7 +311,7 @@ impl Rumor {
         if active == 0 {
             return 0;
         }
-        bits(active).filter(|&u| cx.can_act_on(self.arrived(cx.hot, cx.node, u))).fold(0, |m, u| m | (1 << u))
+        self.each(active).filter(|&u| cx.can_act_on(self.arrived(cx.hot, cx.node, u))).fold(0, |m, u| m | (1 << u))
     }
 
     /// Node `cx.node` receives `rumors`. Most receipts bring nothing new (and no
@@ -314,7 +341,7 @@ impl Rumor {
             return;
         }
         let dropper = self.drop && self.is_malicious(n);
-        for u in bits(new) {
+        for u in self.each(new) {
             self.mark(cx.hot, n, u, cx.now_us());
             if dropper {
                 self.clear_active(cx.hot, u); // it will never pass it on
@@ -336,8 +363,15 @@ impl Rumor {
     }
 
     /// Apply the stop rule to update `u` after a contact; `knew` is the feedback.
-    #[inline]
+    /// The rules that count no contacts (never, rounds) cost nothing here.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn after_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg, Hot>) {
+        if !matches!(self.stop, StopRule::Never | StopRule::Rounds) {
+            self.count_contact(u, knew, cx);
+        }
+    }
+
+    fn count_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         if self.active(cx.hot) & (1 << u) == 0 {
             return;
@@ -385,11 +419,11 @@ impl Rumor {
 
     /// A digest is sent beside the updates only when a run has more than one.
     fn digest(&self) -> u32 {
-        u32::from(self.r > 1)
+        u32::from(!self.one())
     }
 }
 
-impl Protocol for Rumor {
+impl<const ONE: bool> Protocol for Rumor<ONE> {
     type Msg = RumorMsg;
     type Hot = Hot;
 
@@ -397,7 +431,7 @@ impl Protocol for Rumor {
         let mut h = self.empty_hot();
         if let Some(f) = self.forged.filter(|_| self.is_malicious(node)) {
             // A colluding malicious node holds the rumor it invented, from the start (its time is in `new`).
-            h = if self.r == 1 { ACTIVE } else { (1 << f) | (1 << (32 + f)) };
+            h = if self.one() { ACTIVE } else { (1 << f) | (1 << (32 + f)) };
         }
         h
     }
@@ -432,12 +466,12 @@ impl Protocol for Rumor {
                     cx.request(peer, RumorMsg::Pull { known: self.known(cx.hot) });
                     continue;
                 }
-                self.ledger.carry(bits(ready));
+                self.ledger.carry(self.each(ready));
                 if self.spread == Spread::PushPull || self.feedback() {
                     cx.request(peer, RumorMsg::Offer { rumors: ready, known: self.known(cx.hot) });
                 } else {
                     cx.send(peer, RumorMsg::Push { rumors: ready });
-                    for u in bits(ready) {
+                    for u in self.each(ready) {
                         self.after_contact(u, false, cx);
                     }
                 }
@@ -445,7 +479,7 @@ impl Protocol for Rumor {
         }
         // The rounds rule: each update is forwarded for k rounds after it could first be.
         if self.stop == StopRule::Rounds {
-            for u in bits(start) {
+            for u in self.each(start) {
                 let c = self.counter(cx.hot, n, u) + 1;
                 self.set_counter(cx.hot, n, u, c);
                 if c >= self.k {
@@ -489,23 +523,24 @@ impl Protocol for Rumor {
                 }
                 // "Knew" means knew before this round: in rounds every contact of a round
                 // meets the state at its start, as in the synchronous model of the papers.
-                let knew = bits(rumors & self.known(cx.hot))
+                let knew = self
+                    .each(rumors & self.known(cx.hot))
                     .filter(|&u| cx.can_act_on(self.arrived(cx.hot, n, u)))
                     .fold(0, |m, u| m | (1 << u));
                 self.learn(rumors, cx);
                 let give = if self.spread == Spread::PushPull { self.ready(cx) & !known & !rumors } else { 0 };
                 if give != 0 {
-                    self.ledger.carry(bits(give));
+                    self.ledger.carry(self.each(give));
                 }
                 cx.reply(from, RumorMsg::Ack { offered: rumors, knew, give });
-                for u in bits(give) {
+                for u in self.each(give) {
                     self.after_contact(u, false, cx);
                 }
             }
             RumorMsg::Ack { offered, knew, give } => {
                 self.learn(give, cx);
                 // Blind rules count every contact; feedback rules only those with nodes that knew.
-                for u in bits(offered) {
+                for u in self.each(offered) {
                     self.after_contact(u, knew & (1 << u) != 0, cx);
                 }
             }
@@ -515,11 +550,11 @@ impl Protocol for Rumor {
                 }
                 let give = self.ready(cx) & !known;
                 if give != 0 {
-                    self.ledger.carry(bits(give));
+                    self.ledger.carry(self.each(give));
                 }
                 cx.reply(from, RumorMsg::Give { rumors: give });
                 // The requester lacked them: feedback rules see a useful contact.
-                for u in bits(give) {
+                for u in self.each(give) {
                     self.after_contact(u, false, cx);
                 }
             }
@@ -528,7 +563,7 @@ impl Protocol for Rumor {
                 let mine = self.known(cx.hot);
                 let give = mine & !known;
                 if give != 0 {
-                    self.ledger.carry(bits(give));
+                    self.ledger.carry(self.each(give));
                 }
                 cx.reply(from, RumorMsg::BackupAck { give, want: known & !mine });
             }
@@ -537,7 +572,7 @@ impl Protocol for Rumor {
                 self.learn(give, cx);
                 let data = want & self.known(cx.hot);
                 if data != 0 {
-                    self.ledger.carry(bits(data));
+                    self.ledger.carry(self.each(data));
                     cx.reply(from, RumorMsg::BackupData { rumors: data });
                 }
             }
@@ -565,7 +600,7 @@ impl Protocol for Rumor {
         if !self.is_malicious(node) {
             self.honest -= 1;
         }
-        for u in bits(self.known(hot)) {
+        for u in self.each(self.known(hot)) {
             self.ledger.lose(u);
         }
         self.active_pairs -= u64::from(self.active(hot).count_ones());
@@ -613,7 +648,8 @@ impl Protocol for Rumor {
             RumorMsg::BackupAck { give, .. } => (give, 1),
             RumorMsg::Busy => (0, 0),
         };
-        let c = carried.count_ones();
+        // (With one update a mask is 0 or 1: no population count, which x86_64's baseline lacks.)
+        let c = if ONE { carried & 1 } else { carried.count_ones() };
         IP_UDP_HEADER + GOSSIP_HEADER + ID_BYTES * (c + digests).max(1) + self.payload_bytes * c
     }
 
@@ -648,7 +684,7 @@ impl Protocol for Rumor {
             StopRule::Never => "contacts",
             _ => "contacts counted",
         };
-        if self.r == 1 {
+        if self.one() {
             let t = self.arrived(hot, node, 0);
             let informed = if self.known(hot) == 0 {
                 "not yet".to_string()
@@ -664,7 +700,7 @@ impl Protocol for Rumor {
             ];
         }
         let list = |m: Mask| {
-            let v: Vec<String> = bits(m).map(|u| u.to_string()).collect();
+            let v: Vec<String> = self.each(m).map(|u| u.to_string()).collect();
             if v.is_empty() {
                 "none".to_string()
             } else {
@@ -743,7 +779,7 @@ mod tests {
                     let mut sc = Scenario::default();
                     sc.apply_pairs(pairs.iter().map(String::as_str)).unwrap();
                     sc.validate().unwrap();
-                    let mut r = Rumor::new(&sc);
+                    let mut r = Rumor::<false>::new(&sc);
                     let mut out = Vec::<Outgoing<RumorMsg>>::new();
                     let mut env = Env::new(crate::scenario::Timing::Rounds, 100);
                     let mut writer = r.hot_init(0);
