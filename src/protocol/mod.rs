@@ -259,6 +259,20 @@ impl<M, H> Ctx<'_, M, H> {
         };
         f(&mut inner)
     }
+    /// The same context, borrowed into a new value: for handing to a function that
+    /// is not inlined (a rare path), so that the caller's context never has its
+    /// address taken and stays in registers on the hot path.
+    #[inline(always)]
+    pub fn reborrow(&mut self) -> Ctx<'_, M, H> {
+        Ctx {
+            node: self.node,
+            rng: self.rng.reborrow(),
+            hot: &mut *self.hot,
+            env: &mut *self.env,
+            out: &mut *self.out,
+            sampler: self.sampler,
+        }
+    }
     /// Queue a message as it is (a wrapper passing on a wrapped protocol's message).
     #[inline]
     pub fn push(&mut self, o: Outgoing<M>) {

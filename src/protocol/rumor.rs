@@ -31,8 +31,8 @@ pub type Mask = u32;
 /// A node's hot word, kept in the engine's node slot so that a contact touches
 /// one cache line per node, and a slot stays within 32 bytes. With one update
 /// (the classic case, and the million-node one): when it arrived in the low
-/// [`TIME_BITS`] bits (all ones if it has not), the counter above, the active
-/// flag on top. With several: the known mask in the low half and the active
+/// [`TIME_BITS`] bits, the counter above, then the known flag and the active
+/// flag on top, so that a node that holds nothing has the word 0. With several: the known mask in the low half and the active
 /// mask in the high half (the rest is in `Rumor::cold`).
 pub type Hot = u64;
 
@@ -40,11 +40,11 @@ pub type Hot = u64;
 /// years, beyond any run's time limit (a test checks the scenario's bound).
 pub const TIME_BITS: u32 = 52;
 const TIME_MASK: u64 = (1 << TIME_BITS) - 1;
-/// The arrival time of a node that has not received the update.
-const NOT_YET: u64 = TIME_MASK;
+/// The node holds the update (the flag is one shift away: no 52-bit constant to compare with).
+const KNOWN: u64 = 1 << 62;
 const ACTIVE: u64 = 1 << 63;
 /// The counter's bits in the one-update [`Hot`] word (k is at most 1000).
-const COUNTER_MASK: u64 = 0x7ff;
+const COUNTER_MASK: u64 = 0x3ff;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RumorMsg {
@@ -105,6 +105,9 @@ pub struct Rumor<const ONE: bool = false> {
     conn: Vec<u64>,
     ledger: Ledger,
     written: Mask,
+    /// One-update layout: a node is idle when its hot word masked with the
+    /// first equals the second (see `refresh_idle`).
+    idle_test: (Hot, Hot),
     active_pairs: u64,
     /// Malicious node ids.
     malicious: std::ops::Range<NodeId>,
@@ -159,6 +162,7 @@ impl<const ONE: bool> Rumor<ONE> {
             conn: if s.conn_limit > 0 { vec![0; cap] } else { Vec::new() },
             ledger: Ledger::default(),
             written: 0,
+            idle_test: (0, 0),
             active_pairs: 0,
             malicious: malicious.clone(),
             drop: s.malicious_count() > 0 && s.attack == crate::scenario::Attack::Drop,
@@ -180,6 +184,7 @@ impl<const ONE: bool> Rumor<ONE> {
                 rumor.active_pairs += 1;
             }
         }
+        rumor.refresh_idle();
         rumor
     }
 
@@ -215,18 +220,12 @@ impl<const ONE: bool> Rumor<ONE> {
     fn cold_base(&self, n: NodeId) -> usize {
         n as usize * self.cold_stride
     }
-    /// The hot word of a node that holds nothing.
-    fn empty_hot(&self) -> Hot {
-        if self.one() {
-            NOT_YET
-        } else {
-            0
-        }
-    }
+    /// The hot word of a node that holds nothing, in either layout.
+    const EMPTY: Hot = 0;
     #[inline]
     fn known(&self, h: &Hot) -> Mask {
         if self.one() {
-            Mask::from(h & TIME_MASK != NOT_YET)
+            ((h >> 62) & 1) as Mask
         } else {
             *h as Mask
         }
@@ -271,8 +270,8 @@ impl<const ONE: bool> Rumor<ONE> {
     #[inline]
     fn mark(&mut self, h: &mut Hot, n: NodeId, u: usize, t: u64) {
         if self.one() {
-            debug_assert!(t < NOT_YET);
-            *h = t | ACTIVE;
+            debug_assert!(t <= TIME_MASK);
+            *h = t | KNOWN | ACTIVE;
         } else {
             *h |= (1 << u) | (1 << (32 + u));
             let b = self.cold_base(n);
@@ -295,7 +294,7 @@ impl<const ONE: bool> Rumor<ONE> {
     }
     /// Node `n` forgets everything.
     fn wipe(&mut self, h: &mut Hot, n: NodeId) {
-        *h = self.empty_hot();
+        *h = Self::EMPTY;
         let b = self.cold_base(n);
         let cold = &mut self.cold[b..b + self.cold_stride];
         if !cold.is_empty() {
@@ -305,7 +304,7 @@ impl<const ONE: bool> Rumor<ONE> {
     }
 
     /// The hot rumors the called node can pass on now (in rounds, not those that arrived this round).
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn ready(&self, cx: &Ctx<'_, RumorMsg, Hot>) -> Mask {
         let active = self.active(cx.hot);
         if active == 0 {
@@ -319,11 +318,11 @@ impl<const ONE: bool> Rumor<ONE> {
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn learn(&mut self, rumors: Mask, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         if rumors & !self.known(cx.hot) != 0 || (self.forged.is_some() && rumors != 0) {
-            self.learn_any(rumors, cx);
+            self.learn_any(rumors, cx.reborrow());
         }
     }
 
-    fn learn_any(&mut self, mut rumors: Mask, cx: &mut Ctx<'_, RumorMsg, Hot>) {
+    fn learn_any(&mut self, mut rumors: Mask, mut cx: Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         if let Some(f) = self.forged {
             if rumors & (1 << f) != 0 && !self.is_malicious(n) {
@@ -353,7 +352,7 @@ impl<const ONE: bool> Rumor<ONE> {
         cx.emit(EventKind::Informed);
     }
 
-    fn deactivate(&mut self, u: usize, cx: &mut Ctx<'_, RumorMsg, Hot>) {
+    fn deactivate(&mut self, u: usize, mut cx: Ctx<'_, RumorMsg, Hot>) {
         if self.clear_active(cx.hot, u) {
             self.active_pairs -= 1;
             if self.active(cx.hot) == 0 {
@@ -367,11 +366,11 @@ impl<const ONE: bool> Rumor<ONE> {
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn after_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         if !matches!(self.stop, StopRule::Never | StopRule::Rounds) {
-            self.count_contact(u, knew, cx);
+            self.count_contact(u, knew, cx.reborrow());
         }
     }
 
-    fn count_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg, Hot>) {
+    fn count_contact(&mut self, u: usize, knew: bool, mut cx: Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         if self.active(cx.hot) & (1 << u) == 0 {
             return;
@@ -395,6 +394,14 @@ impl<const ONE: bool> Rumor<ONE> {
         if stop {
             self.deactivate(u, cx);
         }
+    }
+
+    /// `idle` as one mask and compare, for the one-update layout, from the rule
+    /// of the general one: not spreading, and holding the update if this spread
+    /// pulls and it has been written; never with backup rounds.
+    fn refresh_idle(&mut self) {
+        let need = if self.spread != Spread::Push && self.written != 0 { KNOWN } else { 0 };
+        self.idle_test = if self.backup_interval > 0 { (0, 1) } else { (ACTIVE | need, need) };
     }
 
     fn feedback(&self) -> bool {
@@ -428,10 +435,10 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
     type Hot = Hot;
 
     fn hot_init(&self, node: NodeId) -> Hot {
-        let mut h = self.empty_hot();
+        let mut h = Self::EMPTY;
         if let Some(f) = self.forged.filter(|_| self.is_malicious(node)) {
             // A colluding malicious node holds the rumor it invented, from the start (its time is in `new`).
-            h = if self.one() { ACTIVE } else { (1 << f) | (1 << (32 + f)) };
+            h = if self.one() { KNOWN | ACTIVE } else { (1 << f) | (1 << (32 + f)) };
         }
         h
     }
@@ -483,7 +490,7 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
                 let c = self.counter(cx.hot, n, u) + 1;
                 self.set_counter(cx.hot, n, u, c);
                 if c >= self.k {
-                    self.deactivate(u, cx);
+                    self.deactivate(u, cx.reborrow());
                 }
             }
         }
@@ -491,6 +498,9 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
 
     #[inline]
     fn idle(&self, hot: &Hot) -> bool {
+        if self.one() {
+            return hot & self.idle_test.0 == self.idle_test.1;
+        }
         // Nothing to spread, nothing to pull (or pulling is not this rule's), no backup round.
         self.active(hot) == 0
             && (self.spread == Spread::Push || self.known(hot) & self.written == self.written)
@@ -585,6 +595,7 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
         }
         let u = self.ledger.write(cx.node, cx.now_us(), cx.live());
         self.written |= 1 << u;
+        self.refresh_idle();
         self.mark(cx.hot, cx.node, u, cx.now_us());
         self.active_pairs += 1;
         cx.emit(EventKind::Informed);
@@ -790,7 +801,12 @@ mod tests {
                     env.events.clear();
                     (env.now_us, env.round) = (10_000_000, 10);
                     // Hot states: the writer's, empty, and (several updates) every known/active pair of masks of 2 bits.
-                    let mut states = vec![writer, r.empty_hot(), 5_000_000, 5_000_000 | ACTIVE | 2 << TIME_BITS];
+                    let mut states = vec![
+                        writer,
+                        Rumor::<false>::EMPTY,
+                        5_000_000 | KNOWN,
+                        5_000_000 | KNOWN | ACTIVE | 2 << TIME_BITS,
+                    ];
                     if r.r > 1 {
                         states.extend((0..4u64).flat_map(|k| (0..4u64).map(move |a| k | (a & k) << 32)));
                     }
@@ -830,7 +846,7 @@ mod tests {
             _ => unreachable!("{key} is a whole number"),
         };
         let longest_us = (spec("max_time_ms") * 1000).max(spec("max_rounds") * spec("interval_ms") * 1000);
-        assert!(longest_us < NOT_YET, "{longest_us} us does not fit {TIME_BITS} bits");
+        assert!(longest_us <= TIME_MASK, "{longest_us} us does not fit {TIME_BITS} bits");
         assert!(spec("k") <= COUNTER_MASK, "k up to {} does not fit the counter", spec("k"));
     }
 
