@@ -213,6 +213,10 @@ pub struct Sim<P: Protocol> {
     edges_head: usize,
     series: Series,
     finished: bool,
+    /// Whether the last round sent anything other than one-way pushes: only then
+    /// is the peer an initiator will pick worth fetching ahead (a push reaches
+    /// its peer at the end of the round, when the line is long gone).
+    exchanges: bool,
 }
 
 /// Build the protocol of the scenario and wrap it in an engine.
@@ -290,6 +294,7 @@ impl<P: Protocol> Sim<P> {
             edges_head: 0,
             series: Series::default(),
             finished: false,
+            exchanges: true,
             proto,
             scenario,
         };
@@ -345,7 +350,8 @@ impl<P: Protocol> Sim<P> {
         // (10^6 push 1.25-1.41 s, against 1.06-1.15 s at 32; 64 gains nothing more).
         const AHEAD: usize = 32;
         let full = matches!(self.sampler, PeerSampler::Full { .. });
-        let predict = crate::sim::mem::PREFETCH && full;
+        let predict = crate::sim::mem::PREFETCH && full && self.exchanges;
+        let (sent_before, pushes_before) = (self.stats.sent, self.deferred.len());
         let peers_ahead = self.scenario.fanout.min(8);
         // The network and the recording settings only change between rounds.
         let fast_mtu = self.net.perfect_mtu().filter(|_| FAST_LANE && self.trace.is_none() && self.edges_cap == 0);
@@ -374,6 +380,7 @@ impl<P: Protocol> Sim<P> {
         // End of round: deliver the one-way pushes of this round. Pushes sent while
         // delivering wait for the next round; the buffer's capacity is kept.
         let mut pending = std::mem::take(&mut self.deferred);
+        self.exchanges = self.stats.sent - sent_before > (pending.len() - pushes_before) as u64;
         for (i, o) in pending.iter().enumerate() {
             if let Some(ahead) = pending.get(i + AHEAD / 2) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead.to as usize));
