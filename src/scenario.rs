@@ -645,17 +645,34 @@ impl Scenario {
         Ok(())
     }
 
+    /// An error as the page reports it: a node count over the page's limit names
+    /// the page's range, even where it is also over the command line's.
+    pub fn for_page(e: ScenarioError) -> ScenarioError {
+        match e {
+            ScenarioError::Invalid { field, value, .. }
+                if field == "nodes" && value.trim().parse::<f64>().is_ok_and(|v| v > f64::from(PAGE_NODES_MAX)) =>
+            {
+                Self::page_nodes_error(value)
+            }
+            e => e,
+        }
+    }
+
+    fn page_nodes_error(value: String) -> ScenarioError {
+        ScenarioError::Invalid {
+            field: "nodes".into(),
+            value,
+            allowed: format!(
+                "the page runs at most {PAGE_NODES_MAX} nodes (allowed 2 to {PAGE_NODES_MAX}); run larger clusters with the command line"
+            ),
+        }
+    }
+
     /// Checks for the page: the same as `validate`, with the page's node limit.
     pub fn validate_for_page(&self) -> Result<(), ScenarioError> {
-        self.validate()?;
+        self.validate().map_err(Self::for_page)?;
         if self.capacity() > PAGE_NODES_MAX {
-            return Err(ScenarioError::Invalid {
-                field: "nodes".into(),
-                value: self.capacity().to_string(),
-                allowed: format!(
-                    "the page runs at most {PAGE_NODES_MAX} nodes (allowed 2 to {PAGE_NODES_MAX}); run larger clusters with the command line"
-                ),
-            });
+            return Err(Self::page_nodes_error(self.capacity().to_string()));
         }
         self.check_state_size(PAGE_STATE_CELLS_MAX, " the page")?;
         if self.membership_like() && self.capacity() > PAGE_MEMBERSHIP_NODES_MAX {

@@ -316,7 +316,7 @@ impl Playground {
             &main.join("&"),
             &["speed", "embed", "layout", "controls", "lesson", "step", "lesson_url"],
         );
-        let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let mut errors: Vec<String> = errors.into_iter().map(|e| Scenario::for_page(e).to_string()).collect();
         if let Err(e) = scenario.validate_for_page() {
             errors.push(e.to_string());
             scenario = Scenario::default();
@@ -461,7 +461,7 @@ impl Playground {
     /// Change one setting. A refused value leaves the run as it was and explains why.
     pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
         let mut next = self.scenario.clone();
-        let checked = next.set(key, value).and_then(|_| next.validate_for_page());
+        let checked = next.set(key, value).map_err(Scenario::for_page).and_then(|_| next.validate_for_page());
         match checked {
             Ok(()) => {
                 self.drafts.remove(key);
@@ -894,9 +894,16 @@ mod tests {
         let p = Playground::from_fragment("#nodes=-5&fanout=3&loss_rate=2");
         assert_eq!(p.scenario.fanout, 3);
         assert_eq!(p.errors.len(), 2, "{:?}", p.errors);
-        let p = Playground::from_fragment("#nodes=900000");
-        assert_eq!(p.scenario.nodes, 200);
-        assert!(p.errors[0].contains("100000"));
+        // Over the page's limit, and over the command line's too: the page names its own range either way.
+        for big in ["900000", "99999999"] {
+            let p = Playground::from_fragment(&format!("#nodes={big}"));
+            assert_eq!(p.scenario.nodes, 200);
+            assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+            assert!(p.errors[0].contains("allowed 2 to 100000"), "{:?}", p.errors);
+            let mut q = Playground::from_fragment("");
+            let e = q.set_param("nodes", big).unwrap_err().to_string();
+            assert!(e.contains("allowed 2 to 100000"), "{e}");
+        }
     }
 
     /// A crash by click lands in the fault schedule, so the share link replays it.
