@@ -32,8 +32,9 @@ pub type Mask = u32;
 /// one cache line per node, and a slot stays within 32 bytes. With one update
 /// (the classic case, and the million-node one): when it arrived in the low
 /// [`TIME_BITS`] bits, the counter above, then the known flag and the active
-/// flag on top, so that a node that holds nothing has the word 0. With several: the known mask in the low half and the active
-/// mask in the high half (the rest is in `Rumor::cold`).
+/// flag on top, so that a node that holds nothing has the word 0. With several:
+/// the known mask in the low half and the active mask in the high half (the
+/// rest is in `Rumor::cold`).
 pub type Hot = u64;
 
 /// Bits of the arrival time in the one-update [`Hot`] word: 2^52 us is 142
@@ -225,7 +226,7 @@ impl<const ONE: bool> Rumor<ONE> {
     #[inline]
     fn known(&self, h: &Hot) -> Mask {
         if self.one() {
-            ((h >> 62) & 1) as Mask
+            Mask::from(h & KNOWN != 0)
         } else {
             *h as Mask
         }
