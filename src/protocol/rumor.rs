@@ -126,10 +126,15 @@ pub struct Rumor<const ONE: bool = false> {
 }
 
 impl<const ONE: bool> Rumor<ONE> {
+    /// Whether malicious nodes of a run of `s` invent a rumor of their own.
+    fn forges(s: &Scenario) -> bool {
+        s.malicious_count() > 0 && s.attack == crate::scenario::Attack::FakeRumor
+    }
+
     /// Update slots a run of `s` needs: its updates, and the forged one of a fake-rumor attack.
     fn slots(s: &Scenario) -> usize {
-        let fake = s.malicious_count() > 0 && s.attack == crate::scenario::Attack::FakeRumor;
-        (s.total_updates() as usize + usize::from(fake)).clamp(1, crate::scenario::RUMOR_UPDATES_MAX as usize)
+        (s.total_updates() as usize + usize::from(Self::forges(s)))
+            .clamp(1, crate::scenario::RUMOR_UPDATES_MAX as usize)
     }
 
     /// Whether a run of `s` fits this layout (any run fits `Rumor<false>`).
@@ -139,7 +144,6 @@ impl<const ONE: bool> Rumor<ONE> {
 
     pub fn new(s: &Scenario) -> Self {
         let cap = s.capacity() as usize;
-        let fake = s.malicious_count() > 0 && s.attack == crate::scenario::Attack::FakeRumor;
         let r = Self::slots(s);
         let cold_stride = if r == 1 { 0 } else { r + r.div_ceil(2) };
         let mut cold = crate::sim::mem::big_vec(cap * cold_stride, 0u64);
@@ -167,7 +171,7 @@ impl<const ONE: bool> Rumor<ONE> {
             active_pairs: 0,
             malicious: malicious.clone(),
             drop: s.malicious_count() > 0 && s.attack == crate::scenario::Attack::Drop,
-            forged: fake.then_some(r - 1),
+            forged: Self::forges(s).then_some(r - 1),
             verify: s.verify == crate::scenario::Verify::Signatures,
             polluted: 0,
             rejected: 0,
@@ -178,7 +182,7 @@ impl<const ONE: bool> Rumor<ONE> {
             // The colluding malicious nodes all hold the invented rumor from the start, and spread it.
             // (Their hot words get it in `hot_init`; here the time it arrived, in the cold words.)
             for n in malicious {
-                if rumor.r > 1 {
+                if !rumor.one() {
                     let b = rumor.cold_base(n);
                     rumor.cold[b + f] = 0;
                 }
