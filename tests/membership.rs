@@ -333,6 +333,35 @@ fn crash_is_drawn_unnoticed_then_down() {
 /// SWIM colours a member "suspected" while most of its observers suspect it: a member
 /// cut off for a few periods (shorter than the suspicion timeout) is suspected, then
 /// refutes and is drawn alive again.
+/// SWIM with Lifeguard's buddy system: a member cut off for 15 s, longer than the
+/// news of its suspicion stays in piggyback buffers, still hears of it from the next
+/// ping once the partition heals, refutes, and is drawn alive to most within 5 s,
+/// well before the 30 s suspicions time out. 10 seeds.
+#[test]
+fn swim_refutes_after_a_long_partition() {
+    use gossip_lab::protocol::NodeState;
+    for seed in 0..10 {
+        let sc = scenario(&[
+            "protocol=swim",
+            "nodes=30",
+            "timing=timed",
+            "max_rounds=40",
+            "suspicion_ms=30000",
+            "faults=partition:5@5s,heal@20s",
+            &format!("seed={seed}"),
+        ]);
+        let mut s = gossip_lab::sim::engine::Sim::new(sc.clone(), gossip_lab::protocol::swim::Swim::new(&sc));
+        let mut states = Vec::new();
+        s.advance_to(20_000_000);
+        s.node_states(&mut states);
+        assert_eq!(states[5], NodeState::Suspected as u8, "seed {seed}: node 5 suspected when the partition heals");
+        s.advance_to(25_000_000);
+        s.node_states(&mut states);
+        assert_eq!(states[5], NodeState::Removed as u8, "seed {seed}: node 5 alive to most 5 s after the heal");
+        assert!(extra(&s.metrics(), "refutations").unwrap() > 0.0, "seed {seed}");
+    }
+}
+
 #[test]
 fn swim_draws_suspects() {
     use gossip_lab::protocol::NodeState;

@@ -9,7 +9,9 @@
 //! hears it is suspected refutes by raising its incarnation number and
 //! spreading `alive`. Each update (alive, suspect, dead, with an incarnation)
 //! rides on the next pings, acks and ping-reqs, at most `lambda` x log2(n + 1)
-//! times, the least-sent first, as many as fit in the MTU.
+//! times, the least-sent first, as many as fit in the MTU. A ping to a member
+//! held suspect always carries that suspicion (Lifeguard's buddy system), so a
+//! member cut off for longer than the news lasts still hears of it and refutes.
 //!
 //! Precedence (from the paper): alive(i) overrides suspect(j) and alive(j) for
 //! i > j; suspect(i) overrides alive(j) for i >= j and suspect(j) for i > j;
@@ -296,6 +298,22 @@ impl Swim {
         }
     }
 
+    /// The verdict on `o`'s probe at the end of its period: unacknowledged, even
+    /// through others, its target becomes a suspect.
+    fn conclude_probe(&mut self, o: NodeId, now: u64, live: u64) {
+        let probe = &mut self.probe[o as usize];
+        probe.active = false;
+        if probe.acked {
+            return;
+        }
+        let target = probe.target;
+        let v = self.views[self.vi(o, target)];
+        if v.status == Status::Alive {
+            self.set_status(o, target, Status::Suspect, v.incarnation, now, live);
+            self.gossip(o, (target, Status::Suspect, v.incarnation));
+        }
+    }
+
     fn learn_all(&mut self, from: NodeId, updates: &[Update], cx: &mut Ctx<'_, SwimMsg>) {
         // A message from an unknown node introduces it.
         let o = cx.node;
@@ -348,11 +366,24 @@ impl Protocol for Swim {
             }
             return;
         }
+        // The last period's probe, if its verdict has not come yet: with jitter a period
+        // can end before the timer set for just before its end.
+        if self.probe[o as usize].active {
+            self.conclude_probe(o, now, cx.live());
+        }
         let target = members[rng::index(&mut cx.rng, members.len() as u32) as usize];
         self.next_seq[o as usize] += 1;
         let seq = self.next_seq[o as usize];
         self.probe[o as usize] = Probe { seq, target, acked: false, active: true };
-        let updates = self.piggyback(o);
+        let mut updates = self.piggyback(o);
+        // Lifeguard's buddy system: a ping to a suspect tells it so, even after that news
+        // has left the piggyback buffers, so that a member that was cut off can refute.
+        let v = self.views[self.vi(o, target)];
+        if v.status == Status::Suspect && !updates.iter().any(|u| u.0 == target) {
+            let room = (self.mtu_bytes.saturating_sub(IP_UDP_HEADER + HEADER + 8) / UPDATE) as usize;
+            updates.truncate(room.saturating_sub(1));
+            updates.insert(0, (target, Status::Suspect, v.incarnation));
+        }
         cx.send(target, SwimMsg::Ping { seq, updates });
         cx.schedule(self.ack_timeout_us, T_ACK | (u64::from(seq) << 8));
         // Just before the next period: the probe's verdict.
@@ -378,14 +409,7 @@ impl Protocol for Swim {
                     cx.send(h, SwimMsg::PingReq { seq, target: probe.target, updates });
                 }
             }
-            _ => {
-                self.probe[o as usize].active = false;
-                let v = self.views[self.vi(o, probe.target)];
-                if v.status == Status::Alive {
-                    self.set_status(o, probe.target, Status::Suspect, v.incarnation, cx.now_us(), cx.live());
-                    self.gossip(o, (probe.target, Status::Suspect, v.incarnation));
-                }
-            }
+            _ => self.conclude_probe(o, cx.now_us(), cx.live()),
         }
     }
 

@@ -26,9 +26,13 @@ pub enum Stream {
     Trial = 1 << 32,
 }
 
-/// SplitMix64 finaliser: a bijective mix of 64 bits, used to derive seeds.
+/// SplitMix64's increment (the golden ratio in 64 bits).
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64 step and finaliser: a bijective mix of 64 bits, used to derive seeds.
+#[inline]
 pub fn mix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = z.wrapping_add(GAMMA);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -169,9 +173,11 @@ impl Permutation {
     }
 }
 
-/// A node's own random stream, counter-based: draw k of node v is
-/// `mix64(key ^ mix64(v << 32 | k))` (the SplitMix64 finaliser, which passes
-/// BigCrush on a counter). Each node's choices are independent of the order in
+/// A node's own random stream, counter-based: draw k of node v is output
+/// number `v << 32 | k` of the SplitMix64 generator seeded with the run's key
+/// (which passes BigCrush): one multiply to find the generator's state there,
+/// then its finaliser. Nodes thus own disjoint stretches of one well-tested
+/// stream, 2^32 draws each. Each node's choices are independent of the order in
 /// which nodes run and of how many nodes there are, and the engine can compute
 /// a node's next draw without taking it (to prefetch the peer it will pick).
 /// The counter is the node's; it wraps after 2^32 draws.
@@ -194,7 +200,8 @@ impl<'a> NodeRng<'a> {
 /// The value of draw `ctr` of `node`'s stream.
 #[inline]
 pub fn node_draw(key: u64, node: u32, ctr: u32) -> u64 {
-    mix64(key ^ mix64((u64::from(node) << 32) | u64::from(ctr)))
+    // SplitMix64's state after i steps is key + i × gamma; `mix64` adds the last gamma.
+    mix64(key.wrapping_add(((u64::from(node) << 32) | u64::from(ctr)).wrapping_mul(GAMMA)))
 }
 
 impl RngCore for NodeRng<'_> {
@@ -260,6 +267,19 @@ mod tests {
             }
             assert_eq!(a.next_u64(), b.next_u64(), "n = {n}: the streams drifted apart");
         }
+    }
+
+    /// A node's stream is its stretch of the SplitMix64 generator seeded with the key.
+    #[test]
+    fn node_streams_are_splitmix64() {
+        let key = derive(11, Stream::Protocol as u64);
+        let mut reference = rand_xoshiro::SplitMix64::from_seed(key.to_le_bytes());
+        let first: Vec<u64> = (0..5).map(|_| reference.next_u64()).collect();
+        assert_eq!(first, (0..5).map(|k| node_draw(key, 0, k)).collect::<Vec<_>>());
+        // Node 3 starts 3 << 32 outputs in: where the generator's state is key + (3 << 32) × gamma.
+        let mut at =
+            rand_xoshiro::SplitMix64::from_seed(key.wrapping_add((3u64 << 32).wrapping_mul(GAMMA)).to_le_bytes());
+        assert_eq!(at.next_u64(), node_draw(key, 3, 0));
     }
 
     /// Node streams: independent of each other, repeatable, and uniform.

@@ -1,6 +1,9 @@
 //! The event trace: every send, delivery, drop and state change, folded into a
 //! 64-bit hash (`trace_hash`) that names a run, and optionally written out as
-//! JSON lines by `gossip-lab trace`.
+//! JSON lines by `gossip-lab trace`. In rounds a delivery follows from its send
+//! (at once, or at the end of the round in the order of sending) unless it is
+//! dropped, so the hash takes the sends, the drops and the number of copies,
+//! and deliveries only in timed runs.
 
 use serde::Serialize;
 

@@ -1060,7 +1060,11 @@ mod tests {
             sent = sent.max(p.sim.stats().sent);
         }
         assert!(sent > 0, "forty events and no message");
-        p.select(Some(0));
+        // A node that took part in one of those messages.
+        let mut edges = Vec::new();
+        p.sim.recent_edges(&mut edges);
+        let node = edges.last().expect("a message was sent, so it was recorded").from;
+        p.select(Some(node));
         let rows = p.inspect().unwrap();
         let last = rows.iter().find(|(k, _)| *k == "last messages").unwrap();
         assert!(last.1.contains(" at ") && (last.1.contains('→') || last.1.contains('←')), "{}", last.1);
