@@ -154,6 +154,9 @@ const FAST_LANE: bool = !cfg!(target_arch = "wasm32");
 /// costs 9.7 KB gzipped there, more than the page's budget has left.
 const RUMOR_ONE_UPDATE: bool = !cfg!(target_arch = "wasm32");
 
+/// Tag of the tick streams' keys (see `Sim::tick`).
+const TICK_STREAMS: u64 = 0x7469_636b;
+
 /// Bound on messages produced by one callback chain: a protocol bug, not a workload.
 const MAX_CHAIN: usize = 1 << 24;
 
@@ -162,14 +165,24 @@ pub type TraceSink = Box<dyn FnMut(&TraceEvent)>;
 
 /// The protocol's context for a callback on `node`: borrows the engine's fields
 /// one by one, so the protocol can be called while the context is alive.
+/// The random stream is the node's own (`NodeRng`), or one given, keyed by `$key`
+/// and counted in `$ctr` (a tick in rounds: see `Sim::tick`).
 macro_rules! ctx {
     ($sim:ident, $node:expr) => {{
         let node: NodeId = $node;
         let slot = &mut $sim.slots[node as usize];
+        ctx!($sim, node, slot, $sim.rng_key, &mut slot.rng_ctr)
+    }};
+    ($sim:ident, $node:expr, $key:expr, $ctr:expr) => {{
+        let node: NodeId = $node;
+        let slot = &mut $sim.slots[node as usize];
+        ctx!($sim, node, slot, $key, $ctr)
+    }};
+    ($sim:ident, $node:ident, $slot:ident, $key:expr, $ctr:expr) => {{
         Ctx {
-            node,
-            rng: NodeRng::new($sim.rng_key, node, &mut slot.rng_ctr),
-            hot: &mut slot.hot,
+            node: $node,
+            rng: NodeRng::new($key, $node, $ctr),
+            hot: &mut $slot.hot,
             env: &mut $sim.env,
             out: &mut $sim.outbox,
             sampler: &$sim.sampler,
@@ -356,20 +369,21 @@ impl<P: Protocol> Sim<P> {
         let predict = crate::sim::mem::PREFETCH && full && self.exchanges;
         let (sent_before, pushes_before) = (self.stats.sent, self.deferred.len());
         let peers_ahead = self.scenario.fanout.min(8);
+        let tick_key = self.tick_key();
         // The network and the recording settings only change between rounds.
         let fast_mtu = self.net.perfect_mtu().filter(|_| FAST_LANE && self.trace.is_none() && self.edges_cap == 0);
         for i in 0..self.order.len() {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
             if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
-                std::hint::black_box(self.warm(i..(i + WARM_BATCH).min(self.order.len()), full, peers_ahead));
+                std::hint::black_box(self.warm(i..(i + WARM_BATCH).min(self.order.len()), full, peers_ahead, tick_key));
             }
             if let Some(&next) = self.order.get(i + AHEAD) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
             }
             if predict {
                 if let Some(&next) = self.order.get(i + AHEAD / 2) {
-                    self.predicted_peers(next, peers_ahead, |peer| {
+                    self.predicted_peers(next, peers_ahead, tick_key, |peer| {
                         crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize))
                     });
                 }
@@ -377,7 +391,7 @@ impl<P: Protocol> Sim<P> {
             let node = self.order[i];
             let slot = &self.slots[node as usize];
             if slot.status == Status::Up && !self.proto.idle(&slot.hot) {
-                self.tick(node, fast_mtu);
+                self.tick(node, fast_mtu, Some(tick_key));
             }
         }
         // End of round: deliver the one-way pushes of this round. Pushes sent while
@@ -402,18 +416,20 @@ impl<P: Protocol> Sim<P> {
         self.check_done();
     }
 
-    /// The first `draws` peers live node `n` will pick this round, computed without
-    /// taking them (its random stream is counter-based): one per unit of fanout, for
-    /// the rumor and aggregation protocols that draw nothing else first. None for a
-    /// node that is down or idle. Only a hint for fetching memory ahead.
+    /// The key of this round's tick streams (see `tick`).
+    fn tick_key(&self) -> u64 {
+        rng::derive(self.rng_key ^ TICK_STREAMS, u64::from(self.env.round))
+    }
+
+    /// The first `draws` peers live node `n` will pick in its tick this round (from
+    /// the round's tick streams, `key`): one per unit of fanout, for the rumor and
+    /// aggregation protocols that draw nothing else first. Only a hint for fetching
+    /// memory ahead: computed without reading the node's state, so also for nodes
+    /// that will not tick (down or idle).
     #[inline]
-    fn predicted_peers(&self, n: NodeId, draws: u32, mut f: impl FnMut(NodeId)) {
-        let slot = &self.slots[n as usize];
-        if slot.status != Status::Up || self.proto.idle(&slot.hot) {
-            return;
-        }
-        let mut ctr = slot.rng_ctr;
-        let mut probe = NodeRng::new(self.rng_key, n, &mut ctr);
+    fn predicted_peers(&self, n: NodeId, draws: u32, key: u64, mut f: impl FnMut(NodeId)) {
+        let mut ctr = 0;
+        let mut probe = NodeRng::new(key, n, &mut ctr);
         for _ in 0..draws {
             if let Some(peer) = self.sampler.get_peer(n, &mut probe) {
                 f(peer);
@@ -426,7 +442,7 @@ impl<P: Protocol> Sim<P> {
     /// burst of cache misses is served in parallel, where a target has no
     /// prefetch instruction. Returns a value made of what was loaded, for
     /// `black_box`, so that the loads stay.
-    fn warm(&self, range: std::ops::Range<usize>, full: bool, peers: u32) -> u32 {
+    fn warm(&self, range: std::ops::Range<usize>, full: bool, peers: u32, key: u64) -> u32 {
         let order = &self.order[range];
         let mut seen = 0u32;
         for &n in order {
@@ -437,7 +453,11 @@ impl<P: Protocol> Sim<P> {
             let mut drawn = [0 as NodeId; WARM_BATCH * 4];
             let mut k = 0;
             for &n in order {
-                self.predicted_peers(n, peers.min(4), |peer| {
+                let slot = &self.slots[n as usize];
+                if slot.status != Status::Up || self.proto.idle(&slot.hot) {
+                    continue;
+                }
+                self.predicted_peers(n, peers.min(4), key, |peer| {
                     drawn[k] = peer;
                     k += 1;
                 });
@@ -492,7 +512,7 @@ impl<P: Protocol> Sim<P> {
                 match ev.kind {
                     EvKind::Tick { node, epoch } => {
                         if epoch == self.tick_epoch[node as usize] && self.slots[node as usize].status == Status::Up {
-                            self.tick(node, None);
+                            self.tick(node, None, None);
                             let j = self.scenario.jitter;
                             let factor = 1.0 + j * (rng::unit(&mut self.rng_sched) - 0.5);
                             let next = t + ((self.interval_us as f64 * factor) as u64).max(1);
@@ -514,9 +534,17 @@ impl<P: Protocol> Sim<P> {
     // ----- shared -----------------------------------------------------------
 
     /// The node's periodic action, and what it sends (`fast_mtu`: see `flush`).
+    /// `round_key`: in rounds, a tick draws from a stream of its own for the node
+    /// and the round (`tick_key`), not from the node's running one, so that the
+    /// engine knows which peers the tick will pick without reading the node's
+    /// state first, and draws ahead only what it fetches.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn tick(&mut self, node: NodeId, fast_mtu: Option<u32>) {
-        let mut cx = ctx!(self, node);
+    fn tick(&mut self, node: NodeId, fast_mtu: Option<u32>, round_key: Option<u64>) {
+        let mut draws = 0;
+        let mut cx = match round_key {
+            Some(key) => ctx!(self, node, key, &mut draws),
+            None => ctx!(self, node),
+        };
         self.proto.on_tick(&mut cx);
         self.arm_timers(node);
         self.drain_events();
