@@ -202,11 +202,14 @@ pub struct Env {
     pub(crate) events: Vec<NodeEvent>,
     /// Timers set during the current callback: (delay, token).
     pub(crate) timers: Vec<(u64, u64)>,
+    /// Whether a callback queued an event or a timer since the engine last took
+    /// them: one flag to test after each callback, where most queue neither.
+    pub(crate) posted: bool,
 }
 
 impl Env {
     pub(crate) fn new(timing: Timing, live: u64) -> Self {
-        Env { now_us: 0, round: 0, timing, live, events: Vec::with_capacity(64), timers: Vec::new() }
+        Env { now_us: 0, round: 0, timing, live, events: Vec::with_capacity(64), timers: Vec::new(), posted: false }
     }
 }
 
@@ -299,11 +302,13 @@ impl<M, H> Ctx<'_, M, H> {
     #[inline]
     pub fn schedule(&mut self, after_us: u64, token: u64) {
         self.env.timers.push((after_us, token));
+        self.env.posted = true;
     }
     /// Report an event of this node.
     #[inline]
     pub fn emit(&mut self, kind: EventKind) {
         self.env.events.push(NodeEvent { node: self.node, kind });
+        self.env.posted = true;
     }
     /// A random peer from this node's view (never itself), or None if it knows nobody.
     #[inline]

@@ -546,21 +546,27 @@ impl<P: Protocol> Sim<P> {
             None => ctx!(self, node),
         };
         self.proto.on_tick(&mut cx);
-        self.arm_timers(node);
-        self.drain_events();
+        self.after_callback(node);
         self.flush(fast_mtu);
     }
 
-    /// Queue the timers the last callback of `node` set. They carry the node's
-    /// epoch, so a crash in between makes them stale.
-    #[inline]
-    fn arm_timers(&mut self, node: NodeId) {
-        if !self.env.timers.is_empty() {
-            self.arm_new_timers(node);
+    /// Take what the last callback of `node` queued: its timers (armed with the
+    /// node's epoch, so that a crash in between makes them stale), then its
+    /// events (hashed). Most callbacks queue neither: one flag to test.
+    #[inline(always)]
+    fn after_callback(&mut self, node: NodeId) {
+        if self.env.posted {
+            self.take_posted(node);
         }
     }
 
     #[cold]
+    fn take_posted(&mut self, node: NodeId) {
+        self.env.posted = false;
+        self.arm_new_timers(node);
+        self.drain_events();
+    }
+
     fn arm_new_timers(&mut self, node: NodeId) {
         let epoch = self.tick_epoch[node as usize];
         for (after, token) in std::mem::take(&mut self.env.timers) {
@@ -580,8 +586,7 @@ impl<P: Protocol> Sim<P> {
         self.hash.word(0x7173 ^ token ^ (u64::from(node) << 32));
         let mut cx = ctx!(self, node);
         self.proto.on_timer(token, &mut cx);
-        self.arm_timers(node);
-        self.drain_events();
+        self.after_callback(node);
         self.flush(None);
     }
 
@@ -704,8 +709,7 @@ impl<P: Protocol> Sim<P> {
         }
         let mut cx = ctx!(self, to);
         self.proto.on_message(from, msg, &mut cx);
-        self.arm_timers(to);
-        self.drain_events();
+        self.after_callback(to);
     }
 
     fn drop_msg(&mut self, from: NodeId, to: NodeId, msg: &P::Msg, reason: DropReason) {
@@ -799,8 +803,7 @@ impl<P: Protocol> Sim<P> {
                     if self.slots[n as usize].status == Status::Up {
                         let mut cx = ctx!(self, n);
                         self.proto.on_write(&mut cx, *key, delete);
-                        self.arm_timers(n);
-                        self.drain_events();
+                        self.after_callback(n);
                         self.flush(None);
                     }
                 }
@@ -832,8 +835,7 @@ impl<P: Protocol> Sim<P> {
         self.sampler.restart_node(n, &mut self.rng_sampler);
         let mut cx = ctx!(self, n);
         self.proto.on_restart(&mut cx);
-        self.arm_timers(n);
-        self.drain_events();
+        self.after_callback(n);
         self.flush(None);
         if self.scenario.timing == Timing::Timed {
             let phase = rng::unit(&mut self.rng_sched) * self.interval_us as f64;
