@@ -237,6 +237,21 @@ pub struct Sim<P: Protocol> {
     exchanges: bool,
 }
 
+/// The first `draws` peers node `n` will pick in its tick this round, from a full
+/// view of `ids` nodes (at least 2) and the round's tick streams (`key`): one per
+/// unit of fanout, for the rumor and aggregation protocols that draw nothing
+/// else first. `PeerSampler::get_peer` without the rare second draw of
+/// `rng::index` (about once in 2^32): only a hint for fetching memory ahead,
+/// computed without reading the node's state, so also for nodes that will not
+/// tick (down or idle).
+#[inline(always)]
+fn predicted_peers(n: NodeId, draws: u32, key: u64, ids: u32, mut f: impl FnMut(NodeId)) {
+    for k in 0..draws {
+        let r = (((rng::node_draw(key, n, k) >> 32) * u64::from(ids - 1)) >> 32) as u32;
+        f(if r >= n { r + 1 } else { r });
+    }
+}
+
 /// Build the protocol of the scenario and wrap it in an engine.
 pub fn build(s: &Scenario) -> Result<Box<dyn Runner>, ScenarioError> {
     s.validate()?;
@@ -365,8 +380,11 @@ impl<P: Protocol> Sim<P> {
         // a push run) still leaves a memory access time to land: 16 was too close
         // (10^6 push 1.25-1.41 s, against 1.06-1.15 s at 32; 64 gains nothing more).
         const AHEAD: usize = 32;
-        let full = matches!(self.sampler, PeerSampler::Full { .. });
-        let predict = crate::sim::mem::PREFETCH && full && self.exchanges;
+        let full_ids = match self.sampler {
+            PeerSampler::Full { ids } if ids >= 2 => Some(ids),
+            _ => None,
+        };
+        let predict = crate::sim::mem::PREFETCH && self.exchanges;
         let (sent_before, pushes_before) = (self.stats.sent, self.deferred.len());
         let peers_ahead = self.scenario.fanout.min(8);
         let tick_key = self.tick_key();
@@ -376,17 +394,20 @@ impl<P: Protocol> Sim<P> {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
             if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
-                std::hint::black_box(self.warm(i..(i + WARM_BATCH).min(self.order.len()), full, peers_ahead, tick_key));
+                std::hint::black_box(self.warm(
+                    i..(i + WARM_BATCH).min(self.order.len()),
+                    full_ids,
+                    peers_ahead,
+                    tick_key,
+                ));
             }
             if let Some(&next) = self.order.get(i + AHEAD) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
             }
-            if predict {
-                if let Some(&next) = self.order.get(i + AHEAD / 2) {
-                    self.predicted_peers(next, peers_ahead, tick_key, |peer| {
-                        crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize))
-                    });
-                }
+            if let (true, Some(ids), Some(&next)) = (predict, full_ids, self.order.get(i + AHEAD / 2)) {
+                predicted_peers(next, peers_ahead, tick_key, ids, |peer| {
+                    crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize))
+                });
             }
             let node = self.order[i];
             let slot = &self.slots[node as usize];
@@ -421,34 +442,18 @@ impl<P: Protocol> Sim<P> {
         rng::derive(self.rng_key ^ TICK_STREAMS, u64::from(self.env.round))
     }
 
-    /// The first `draws` peers live node `n` will pick in its tick this round (from
-    /// the round's tick streams, `key`): one per unit of fanout, for the rumor and
-    /// aggregation protocols that draw nothing else first. Only a hint for fetching
-    /// memory ahead: computed without reading the node's state, so also for nodes
-    /// that will not tick (down or idle).
-    #[inline]
-    fn predicted_peers(&self, n: NodeId, draws: u32, key: u64, mut f: impl FnMut(NodeId)) {
-        let mut ctr = 0;
-        let mut probe = NodeRng::new(key, n, &mut ctr);
-        for _ in 0..draws {
-            if let Some(peer) = self.sampler.get_peer(n, &mut probe) {
-                f(peer);
-            }
-        }
-    }
-
     /// Load the slots of the initiators at `range` of this round's order, then
     /// (full views) of the peers each will draw: loads that nothing waits on, so a
     /// burst of cache misses is served in parallel, where a target has no
     /// prefetch instruction. Returns a value made of what was loaded, for
     /// `black_box`, so that the loads stay.
-    fn warm(&self, range: std::ops::Range<usize>, full: bool, peers: u32, key: u64) -> u32 {
+    fn warm(&self, range: std::ops::Range<usize>, full_ids: Option<u32>, peers: u32, key: u64) -> u32 {
         let order = &self.order[range];
         let mut seen = 0u32;
         for &n in order {
             seen ^= self.slots[n as usize].rng_ctr;
         }
-        if full {
+        if let Some(ids) = full_ids {
             // Draw the peers first, then load them in a tight loop, so that the loads are in flight together.
             let mut drawn = [0 as NodeId; WARM_BATCH * 4];
             let mut k = 0;
@@ -457,7 +462,7 @@ impl<P: Protocol> Sim<P> {
                 if slot.status != Status::Up || self.proto.idle(&slot.hot) {
                     continue;
                 }
-                self.predicted_peers(n, peers.min(4), key, |peer| {
+                predicted_peers(n, peers.min(4), key, ids, |peer| {
                     drawn[k] = peer;
                     k += 1;
                 });
@@ -1117,6 +1122,24 @@ impl<P: Protocol> Runner for Sim<P> {
 mod tests {
     use super::*;
     use crate::protocol::Progress;
+
+    /// The peers the engine fetches ahead are the peers ticks draw: the first
+    /// `fanout` draws of a full view, for every node of several cluster sizes.
+    #[test]
+    fn predicted_peers_are_the_draws() {
+        for ids in [2u32, 3, 10, 1000, 65_537] {
+            let sampler = PeerSampler::full(ids);
+            for n in 0..ids.min(500) {
+                let key = rng::derive(u64::from(ids), 9);
+                let mut ctr = 0;
+                let mut stream = NodeRng::new(key, n, &mut ctr);
+                let drawn: Vec<NodeId> = (0..3).map(|_| sampler.get_peer(n, &mut stream).unwrap()).collect();
+                let mut predicted = Vec::new();
+                predicted_peers(n, 3, key, ids, |p| predicted.push(p));
+                assert_eq!(predicted, drawn, "ids {ids}, node {n}");
+            }
+        }
+    }
 
     /// A protocol that sets one timer on its first tick and records when timers fire.
     struct Alarm {
