@@ -5,7 +5,7 @@
 //!   tick in a fresh random order; requests and replies are delivered at once
 //!   (an exchange is atomic); one-way pushes are delivered at the end of the
 //!   round, so what a node learns in round r it acts on from round r+1.
-//!   Natively, a round on a perfect network with nothing recorded sends through
+//!   A round on a perfect network with nothing recorded sends through
 //!   a fast lane (see `flush`) that gives the same run and trace.
 //! - `timing=timed`: a binary heap of events ordered by (time, sequence number),
 //!   never by memory order. Each node ticks every interval (with jitter, first
@@ -142,12 +142,6 @@ type RoundTimer = (u64, u64, NodeId, u32, u64);
 
 /// Initiators warmed per burst where there is no prefetch instruction (see `Sim::warm`).
 const WARM_BATCH: usize = 32;
-
-/// Whether rounds on a perfect network send through the fast lane of `flush`. Not in the
-/// page, whose size is budgeted: the lane's own copy of the delivery path and
-/// of every protocol's message handler costs 2.6 KB gzipped there, for a gain
-/// within the noise (10^5 push-pull 143-157 ms either way).
-const FAST_LANE: bool = !cfg!(target_arch = "wasm32");
 
 /// Whether a rumor run of one update runs the code compiled for that layout
 /// (`Rumor<true>`). Not in the page: a second copy of the engine around rumor
@@ -389,7 +383,7 @@ impl<P: Protocol> Sim<P> {
         let peers_ahead = self.scenario.fanout.min(8);
         let tick_key = self.tick_key();
         // The network and the recording settings only change between rounds.
-        let fast_mtu = self.net.perfect_mtu().filter(|_| FAST_LANE && self.trace.is_none() && self.edges_cap == 0);
+        let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0);
         for i in 0..self.order.len() {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
@@ -598,7 +592,7 @@ impl<P: Protocol> Sim<P> {
     /// Hand every queued message to the network, in order. In rounds, requests
     /// and replies are delivered at once, which may queue more (bounded).
     /// `fast_mtu`: a round on a perfect network with nothing recorded (see
-    /// `Network::perfect_mtu` and [`FAST_LANE`]), where a message within the MTU
+    /// `Network::perfect_mtu`), where a message within the MTU
     /// costs only the counters, the trace hash and its delivery. The run and its
     /// trace are the same as the general path gives.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
@@ -609,7 +603,7 @@ impl<P: Protocol> Sim<P> {
             let o = self.outbox[i].clone();
             i += 1;
             let size = self.proto.wire_size(&o.msg);
-            if !FAST_LANE || fast_mtu.is_none_or(|mtu| size > mtu) {
+            if fast_mtu.is_none_or(|mtu| size > mtu) {
                 self.send_one(o, size);
                 continue;
             }

@@ -177,11 +177,12 @@ impl Permutation {
 /// number `v << 32 | k` of the SplitMix64 generator seeded with the run's key
 /// (which passes BigCrush): one multiply to find the generator's state there,
 /// then its finaliser. Nodes thus own disjoint stretches of one well-tested
-/// stream, 2^32 draws each. (In rounds, a node's tick draws from a stream
-/// keyed by the round instead, counted from 0: see `Sim::tick`.) Each node's choices are independent of the order in
-/// which nodes run and of how many nodes there are, and the engine can compute
-/// a node's next draw without taking it (to prefetch the peer it will pick).
-/// The counter is the node's; it wraps after 2^32 draws.
+/// stream, 2^32 draws each. Each node's choices are independent of the order
+/// in which nodes run and of how many nodes there are. In rounds, a tick draws
+/// from a stream keyed by the round instead, counted from 0 (see `Sim::tick`),
+/// so that the engine knows the peers a tick will pick before it runs, and
+/// fetches their memory ahead. The counter is the node's; it wraps after 2^32
+/// draws.
 pub struct NodeRng<'a> {
     key: u64,
     node: u32,
