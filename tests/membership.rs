@@ -330,9 +330,6 @@ fn crash_is_drawn_unnoticed_then_down() {
     assert_eq!(states[4], NodeState::Down as u8);
 }
 
-/// SWIM colours a member "suspected" while most of its observers suspect it: a member
-/// cut off for a few periods (shorter than the suspicion timeout) is suspected, then
-/// refutes and is drawn alive again.
 /// SWIM with Lifeguard's buddy system: a member cut off for 15 s, longer than the
 /// news of its suspicion stays in piggyback buffers, still hears of it from the next
 /// ping once the partition heals, refutes, and is drawn alive to most within 5 s,
@@ -362,6 +359,9 @@ fn swim_refutes_after_a_long_partition() {
     }
 }
 
+/// SWIM colours a member "suspected" while most of its observers suspect it: a member
+/// cut off for a few periods (shorter than the suspicion timeout) is suspected, then
+/// refutes and is drawn alive again.
 #[test]
 fn swim_draws_suspects() {
     use gossip_lab::protocol::NodeState;
