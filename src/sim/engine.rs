@@ -384,28 +384,37 @@ impl<P: Protocol> Sim<P> {
         let tick_key = self.tick_key();
         // The network and the recording settings only change between rounds.
         let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0);
-        for i in 0..self.order.len() {
-            // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
-            // slots and then their peers' in two bursts, so that the misses of a burst overlap.
-            if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
-                std::hint::black_box(self.warm(
-                    i..(i + WARM_BATCH).min(self.order.len()),
-                    full_ids,
-                    peers_ahead,
-                    tick_key,
-                ));
+        // Peers are drawn ahead only from a full view, and only after a round with exchanges.
+        let predict_ids = full_ids.filter(|_| predict);
+        let (mut i, len) = (0, self.order.len());
+        while i < len {
+            // Step over the nodes with nothing to do (most of a push run's steps) in a loop
+            // of its own, which keeps its state in registers, fetching ahead as it goes.
+            let mut next_up = None;
+            while i < len {
+                // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
+                // slots and then their peers' in two bursts, so that the misses of a burst overlap.
+                if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
+                    let batch = &self.order[i..(i + WARM_BATCH).min(len)];
+                    std::hint::black_box(self.warm(batch, full_ids, peers_ahead, tick_key));
+                }
+                if let Some(&next) = self.order.get(i + AHEAD) {
+                    crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
+                }
+                if let (Some(ids), Some(&next)) = (predict_ids, self.order.get(i + AHEAD / 2)) {
+                    predicted_peers(next, peers_ahead, tick_key, ids, |peer| {
+                        crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize))
+                    });
+                }
+                let node = self.order[i];
+                let slot = &self.slots[node as usize];
+                i += 1;
+                if slot.status == Status::Up && !self.proto.idle(&slot.hot) {
+                    next_up = Some(node);
+                    break;
+                }
             }
-            if let Some(&next) = self.order.get(i + AHEAD) {
-                crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
-            }
-            if let (true, Some(ids), Some(&next)) = (predict, full_ids, self.order.get(i + AHEAD / 2)) {
-                predicted_peers(next, peers_ahead, tick_key, ids, |peer| {
-                    crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize))
-                });
-            }
-            let node = self.order[i];
-            let slot = &self.slots[node as usize];
-            if slot.status == Status::Up && !self.proto.idle(&slot.hot) {
+            if let Some(node) = next_up {
                 self.tick(node, fast_mtu, Some(tick_key));
             }
         }
@@ -436,13 +445,12 @@ impl<P: Protocol> Sim<P> {
         rng::derive(self.rng_key ^ TICK_STREAMS, u64::from(self.env.round))
     }
 
-    /// Load the slots of the initiators at `range` of this round's order, then
+    /// Load the slots of the initiators `order` (a stretch of this round's), then
     /// (full views) of the peers each will draw: loads that nothing waits on, so a
     /// burst of cache misses is served in parallel, where a target has no
     /// prefetch instruction. Returns a value made of what was loaded, for
     /// `black_box`, so that the loads stay.
-    fn warm(&self, range: std::ops::Range<usize>, full_ids: Option<u32>, peers: u32, key: u64) -> u32 {
-        let order = &self.order[range];
+    fn warm(&self, order: &[NodeId], full_ids: Option<u32>, peers: u32, key: u64) -> u32 {
         let mut seen = 0u32;
         for &n in order {
             seen ^= self.slots[n as usize].rng_ctr;
