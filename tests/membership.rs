@@ -330,6 +330,20 @@ fn crash_is_drawn_unnoticed_then_down() {
     assert_eq!(states[4], NodeState::Down as u8);
 }
 
+/// 30 SWIM members, suspicion timeout 30 s, node 5 cut off from 5 s to 20 s.
+fn swim_with_node_5_cut_off(seed: u64) -> gossip_lab::sim::engine::Sim<gossip_lab::protocol::swim::Swim> {
+    let sc = scenario(&[
+        "protocol=swim",
+        "nodes=30",
+        "timing=timed",
+        "max_rounds=40",
+        "suspicion_ms=30000",
+        "faults=partition:5@5s,heal@20s",
+        &format!("seed={seed}"),
+    ]);
+    gossip_lab::sim::engine::Sim::new(sc.clone(), gossip_lab::protocol::swim::Swim::new(&sc))
+}
+
 /// SWIM with Lifeguard's buddy system: a member cut off for 15 s, longer than the
 /// news of its suspicion stays in piggyback buffers, still hears of it from the next
 /// ping once the partition heals, refutes, and is drawn alive to most within 5 s,
@@ -338,16 +352,7 @@ fn crash_is_drawn_unnoticed_then_down() {
 fn swim_refutes_after_a_long_partition() {
     use gossip_lab::protocol::NodeState;
     for seed in 0..10 {
-        let sc = scenario(&[
-            "protocol=swim",
-            "nodes=30",
-            "timing=timed",
-            "max_rounds=40",
-            "suspicion_ms=30000",
-            "faults=partition:5@5s,heal@20s",
-            &format!("seed={seed}"),
-        ]);
-        let mut s = gossip_lab::sim::engine::Sim::new(sc.clone(), gossip_lab::protocol::swim::Swim::new(&sc));
+        let mut s = swim_with_node_5_cut_off(seed);
         let mut states = Vec::new();
         s.advance_to(20_000_000);
         s.node_states(&mut states);
@@ -365,16 +370,7 @@ fn swim_refutes_after_a_long_partition() {
 #[test]
 fn swim_draws_suspects() {
     use gossip_lab::protocol::NodeState;
-    let sc = scenario(&[
-        "protocol=swim",
-        "nodes=30",
-        "timing=timed",
-        "max_rounds=40",
-        "suspicion_ms=30000",
-        "faults=partition:5@5s,heal@20s",
-        "seed=15",
-    ]);
-    let mut s = gossip_lab::sim::engine::Sim::new(sc.clone(), gossip_lab::protocol::swim::Swim::new(&sc));
+    let mut s = swim_with_node_5_cut_off(15);
     let mut states = Vec::new();
     let mut seen = false;
     for t in 6..20 {

@@ -230,9 +230,14 @@ impl Swim {
         b.push((u, 0));
     }
 
+    /// How many updates fit in one message within the MTU.
+    fn room(&self) -> usize {
+        (self.mtu_bytes.saturating_sub(IP_UDP_HEADER + HEADER + 8) / UPDATE) as usize
+    }
+
     /// The updates that ride on the next message from o: the least-sent first, as many as fit.
     fn piggyback(&mut self, o: NodeId) -> Vec<Update> {
-        let room = (self.mtu_bytes.saturating_sub(IP_UDP_HEADER + HEADER + 8) / UPDATE) as usize;
+        let room = self.room();
         let limit = self.retransmit;
         let b = &mut self.buffer[o as usize];
         b.sort_by_key(|(u, sent)| (*sent, u.0));
@@ -380,8 +385,7 @@ impl Protocol for Swim {
         // has left the piggyback buffers, so that a member that was cut off can refute.
         let v = self.views[self.vi(o, target)];
         if v.status == Status::Suspect && !updates.iter().any(|u| u.0 == target) {
-            let room = (self.mtu_bytes.saturating_sub(IP_UDP_HEADER + HEADER + 8) / UPDATE) as usize;
-            updates.truncate(room.saturating_sub(1));
+            updates.truncate(self.room().saturating_sub(1));
             updates.insert(0, (target, Status::Suspect, v.incarnation));
         }
         cx.send(target, SwimMsg::Ping { seq, updates });

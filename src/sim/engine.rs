@@ -242,7 +242,7 @@ pub struct Sim<P: Protocol> {
 fn predicted_peers(n: NodeId, draws: u32, key: u64, ids: u32, mut f: impl FnMut(NodeId)) {
     for k in 0..draws {
         let r = (((rng::node_draw(key, n, k) >> 32) * u64::from(ids - 1)) >> 32) as u32;
-        f(if r >= n { r + 1 } else { r });
+        f(crate::sim::sampler::other_than(n, r));
     }
 }
 
@@ -378,14 +378,13 @@ impl<P: Protocol> Sim<P> {
             PeerSampler::Full { ids } if ids >= 2 => Some(ids),
             _ => None,
         };
-        let predict = crate::sim::mem::PREFETCH && self.exchanges;
         let (sent_before, pushes_before) = (self.stats.sent, self.deferred.len());
         let peers_ahead = self.scenario.fanout.min(8);
         let tick_key = self.tick_key();
         // The network and the recording settings only change between rounds.
         let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0);
         // Peers are drawn ahead only from a full view, and only after a round with exchanges.
-        let predict_ids = full_ids.filter(|_| predict);
+        let predict_ids = full_ids.filter(|_| crate::sim::mem::PREFETCH && self.exchanges);
         let (mut i, len) = (0, self.order.len());
         while i < len {
             // Step over the nodes with nothing to do (most of a push run's steps) in a loop
@@ -409,7 +408,7 @@ impl<P: Protocol> Sim<P> {
                 let node = self.order[i];
                 let slot = &self.slots[node as usize];
                 i += 1;
-                if slot.status == Status::Up && !self.proto.idle(&slot.hot) {
+                if self.acts(slot) {
                     next_up = Some(node);
                     break;
                 }
@@ -440,6 +439,12 @@ impl<P: Protocol> Sim<P> {
         self.check_done();
     }
 
+    /// Whether the node of `slot` acts this round: up, and not idle (`Protocol::idle`).
+    #[inline(always)]
+    fn acts(&self, slot: &NodeSlot<P::Hot>) -> bool {
+        slot.status == Status::Up && !self.proto.idle(&slot.hot)
+    }
+
     /// The key of this round's tick streams (see `tick`).
     fn tick_key(&self) -> u64 {
         rng::derive(self.rng_key ^ TICK_STREAMS, u64::from(self.env.round))
@@ -460,8 +465,7 @@ impl<P: Protocol> Sim<P> {
             let mut drawn = [0 as NodeId; WARM_BATCH * 4];
             let mut k = 0;
             for &n in order {
-                let slot = &self.slots[n as usize];
-                if slot.status != Status::Up || self.proto.idle(&slot.hot) {
+                if !self.acts(&self.slots[n as usize]) {
                     continue;
                 }
                 predicted_peers(n, peers.min(4), key, ids, |peer| {

@@ -34,6 +34,16 @@ pub struct PartialViews {
 /// Bytes of one view entry on the wire: id (4) + address and port (6) + age (2).
 const ENTRY_BYTES: u32 = 12;
 
+/// Node `r` of the ids other than `node` (r in 0..ids - 1): a full view's peer.
+#[inline(always)]
+pub fn other_than(node: NodeId, r: u32) -> NodeId {
+    if r >= node {
+        r + 1
+    } else {
+        r
+    }
+}
+
 impl PeerSampler {
     pub fn full(ids: u32) -> Self {
         PeerSampler::Full { ids }
@@ -74,8 +84,7 @@ impl PeerSampler {
                 if *ids < 2 {
                     return None;
                 }
-                let r = rng::index(rng, ids - 1);
-                Some(if r >= node { r + 1 } else { r })
+                Some(other_than(node, rng::index(rng, ids - 1)))
             }
             PeerSampler::Partial(p) => p.get_peer(node, rng),
         }
