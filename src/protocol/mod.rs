@@ -25,7 +25,7 @@ use crate::scenario::Timing;
 use crate::sim::rng::NodeRng;
 use crate::sim::sampler::PeerSampler;
 
-pub use crate::sim::engine::Hots;
+pub use crate::sim::engine::{Hots, Lane};
 
 pub type NodeId = u32;
 
@@ -378,6 +378,16 @@ pub trait Protocol {
     /// most rounds). False is always safe.
     #[inline]
     fn idle(&self, _hot: &Self::Hot) -> bool {
+        false
+    }
+    /// Run this round's ticks, and deliver its one-way messages at its end, in
+    /// a loop of the protocol's own: the fast lane of `timing=rounds` (a perfect
+    /// network, nothing recorded), where the engine's general path of messages,
+    /// queues and callbacks is most of the cost. The run and its trace must be
+    /// exactly those of the general path (tests compare them). False, before
+    /// touching anything, when the protocol has no such loop for its settings:
+    /// the engine then runs the round the general way.
+    fn fast_round(&mut self, _lane: &mut Lane<'_, Self::Hot>) -> bool {
         false
     }
     /// A message from `from` arrived at `cx.node`.

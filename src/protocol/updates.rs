@@ -137,6 +137,14 @@ impl Ledger {
         self.update_msgs += u64::from(any);
     }
 
+    /// `msgs` messages carried update `u` (and no other).
+    pub fn carried_by(&mut self, u: usize, msgs: u64) {
+        if u < self.len() {
+            self.carried[u] += msgs;
+            self.update_msgs += msgs;
+        }
+    }
+
     /// Every written update is held by every live node.
     pub fn complete(&self, live: u64) -> bool {
         self.covered >= live * self.len() as u64

@@ -26,7 +26,7 @@ use crate::protocol::election::Election;
 use crate::protocol::membership::Membership;
 use crate::protocol::rumor::Rumor;
 use crate::protocol::swim::Swim;
-use crate::protocol::{Ctx, Delivery, Env, NodeId, NodeState, Outgoing, Protocol};
+use crate::protocol::{Ctx, Delivery, Env, EventKind, NodeId, NodeState, Outgoing, Protocol};
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
 use crate::sim::faults::Fault;
 use crate::sim::network::{DropReason, Fate, Network};
@@ -208,6 +208,8 @@ pub struct Sim<P: Protocol> {
     ids: u32,
     order: Vec<NodeId>,
     deferred: Vec<Outgoing<P::Msg>>,
+    /// The one-way messages of a round in a `Lane`: (from, to).
+    pushes: Vec<(NodeId, NodeId)>,
     queue: BinaryHeap<Ev<P::Msg>>,
     seq: u64,
     outbox: Vec<Outgoing<P::Msg>>,
@@ -244,6 +246,248 @@ fn predicted_peers(n: NodeId, draws: u32, key: u64, ids: u32, mut f: impl FnMut(
         let r = (((rng::node_draw(key, n, k) >> 32) * u64::from(ids - 1)) >> 32) as u32;
         f(crate::sim::sampler::other_than(n, r));
     }
+}
+
+/// The walk through a round's order of initiators: it steps over the nodes
+/// that do not act in a loop of its own (most steps of a push run), which keeps
+/// its state in registers, and fetches ahead as it goes, the initiators' slots
+/// and (full views) the peers they will draw. Shared by the general round and
+/// the protocols' own (`Lane`).
+struct Walk {
+    i: usize,
+    /// The ids of a full view of at least 2 nodes, else None.
+    full_ids: Option<u32>,
+    /// Whether to draw the peers ahead (a full view, after a round with exchanges).
+    predict: bool,
+    /// Peers drawn ahead per initiator: its fanout, at most 8.
+    peers_ahead: u32,
+    tick_key: u64,
+}
+
+impl Walk {
+    /// Far enough ahead that an idle node's short step still leaves a memory access
+    /// time to land: 16 was too close (10^6 push 1.25-1.41 s, against 1.06-1.15 s at 32;
+    /// 64 gains nothing more).
+    const AHEAD: usize = 32;
+
+    /// The next initiator that acts this round (`acts`: up and not idle), if any.
+    #[inline(always)]
+    fn next<H>(
+        &mut self,
+        order: &[NodeId],
+        slots: &[NodeSlot<H>],
+        acts: impl Fn(&NodeSlot<H>) -> bool,
+    ) -> Option<NodeId> {
+        let (mut i, len) = (self.i, order.len());
+        let predict_ids = self.full_ids.filter(|_| crate::sim::mem::PREFETCH && self.predict);
+        let mut next_up = None;
+        while i < len {
+            // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
+            // slots and then their peers' in two bursts, so that the misses of a burst overlap.
+            if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
+                let batch = &order[i..(i + WARM_BATCH).min(len)];
+                std::hint::black_box(self.warm(batch, slots, &acts));
+            }
+            if let Some(&next) = order.get(i + Self::AHEAD) {
+                crate::sim::mem::prefetch(slots.as_ptr().wrapping_add(next as usize));
+            }
+            if let (Some(ids), Some(&next)) = (predict_ids, order.get(i + Self::AHEAD / 2)) {
+                predicted_peers(next, self.peers_ahead, self.tick_key, ids, |peer| {
+                    crate::sim::mem::prefetch(slots.as_ptr().wrapping_add(peer as usize))
+                });
+            }
+            let node = order[i];
+            i += 1;
+            if acts(&slots[node as usize]) {
+                next_up = Some(node);
+                break;
+            }
+        }
+        self.i = i;
+        next_up
+    }
+
+    /// Load the slots of the initiators `order` (a stretch of this round's), then
+    /// (full views) of the peers each will draw: loads that nothing waits on, so a
+    /// burst of cache misses is served in parallel, where a target has no
+    /// prefetch instruction. Returns a value made of what was loaded, for
+    /// `black_box`, so that the loads stay.
+    fn warm<H>(&self, order: &[NodeId], slots: &[NodeSlot<H>], acts: impl Fn(&NodeSlot<H>) -> bool) -> u32 {
+        let mut seen = 0u32;
+        for &n in order {
+            seen ^= slots[n as usize].rng_ctr;
+        }
+        if let Some(ids) = self.full_ids {
+            // Draw the peers first, then load them in a tight loop, so that the loads are in flight together.
+            let mut drawn = [0 as NodeId; WARM_BATCH * 4];
+            let mut k = 0;
+            for &n in order {
+                if !acts(&slots[n as usize]) {
+                    continue;
+                }
+                predicted_peers(n, self.peers_ahead.min(4), self.tick_key, ids, |peer| {
+                    drawn[k] = peer;
+                    k += 1;
+                });
+            }
+            for &peer in &drawn[..k] {
+                seen ^= slots[peer as usize].rng_ctr;
+            }
+        }
+        seen
+    }
+}
+
+/// A round of ticks in the fast lane (rounds, a perfect network, nothing
+/// recorded), lent to a protocol that runs it as a loop of its own
+/// ([`Protocol::fast_round`]): no message is built, queued or matched, and the
+/// engine's bookkeeping is a few methods here. Walking the order, counting,
+/// hashing and dropping are the engine's own code, shared with the general
+/// path, so that the run and its trace are the same.
+pub struct Lane<'a, H> {
+    slots: &'a mut [NodeSlot<H>],
+    order: &'a [NodeId],
+    walk: Walk,
+    sampler: &'a PeerSampler,
+    stats: &'a mut NetStats,
+    hash: &'a mut TraceHash,
+    /// One-way messages of the round, (from, to), delivered at its end.
+    pushes: &'a mut Vec<(NodeId, NodeId)>,
+    now_us: u64,
+    live: u64,
+    rng_key: u64,
+    mtu: u32,
+    /// One-way messages sent this round.
+    pushed: u64,
+}
+
+impl<H: Copy> Lane<'_, H> {
+    /// The next node of the round's order that is up and for which `acts` holds
+    /// (`acts` is given its hot state: `!Protocol::idle`).
+    #[inline(always)]
+    pub fn next_actor(&mut self, acts: impl Fn(&H) -> bool) -> Option<NodeId> {
+        self.walk.next(self.order, self.slots, |s| s.status == Status::Up && acts(&s.hot))
+    }
+    /// The node's hot state and the count of draws taken from its own stream,
+    /// copied out: give them back with `store`.
+    #[inline(always)]
+    pub fn load(&self, n: NodeId) -> (H, u32) {
+        let s = &self.slots[n as usize];
+        (s.hot, s.rng_ctr)
+    }
+    #[inline(always)]
+    pub fn store(&mut self, n: NodeId, hot: H, rng_ctr: u32) {
+        let s = &mut self.slots[n as usize];
+        s.hot = hot;
+        s.rng_ctr = rng_ctr;
+    }
+    /// The node's own random stream, its draws counted in `ctr` (from `load`).
+    #[inline(always)]
+    pub fn rng<'c>(&self, n: NodeId, ctr: &'c mut u32) -> NodeRng<'c> {
+        NodeRng::new(self.rng_key, n, ctr)
+    }
+    /// The stream of the node's tick this round, its draws counted in `ctr` from 0 (see `Sim::tick`).
+    #[inline(always)]
+    pub fn tick_rng<'c>(&self, n: NodeId, ctr: &'c mut u32) -> NodeRng<'c> {
+        NodeRng::new(self.walk.tick_key, n, ctr)
+    }
+    /// A random peer of `n`, as `Ctx::peer` draws it.
+    #[inline(always)]
+    pub fn peer(&self, n: NodeId, rng: &mut NodeRng<'_>) -> Option<NodeId> {
+        self.sampler.get_peer(n, rng)
+    }
+    pub fn now_us(&self) -> u64 {
+        self.now_us
+    }
+    pub fn live(&self) -> u64 {
+        self.live
+    }
+    /// Messages up to this size take the lane; a protocol whose messages may be
+    /// larger runs the round the general way.
+    pub fn mtu(&self) -> u32 {
+        self.mtu
+    }
+    /// A message of `size` bytes (at most the MTU) sent now: counted and hashed.
+    #[inline(always)]
+    pub fn send(&mut self, from: NodeId, to: NodeId, size: u32) {
+        debug_assert!(size <= self.mtu);
+        count_send(self.stats, self.slots, self.hash, self.now_us, from, to, size);
+    }
+    /// A request or a reply just sent arrives: false (the message dropped, and
+    /// the drop hashed) if the receiver is down.
+    #[inline(always)]
+    pub fn arrive(&mut self, from: NodeId, to: NodeId) -> bool {
+        if self.slots[to as usize].status != Status::Up {
+            self.stats.dropped[DropReason::Down as usize] += 1;
+            self.hash.word(drop_word(from, to, DropReason::Down));
+            return false;
+        }
+        self.stats.delivered += 1;
+        true
+    }
+    /// A one-way message just sent: it arrives at the end of the round (`take_pushes`).
+    #[inline(always)]
+    pub fn push(&mut self, from: NodeId, to: NodeId) {
+        self.stats.in_flight += 1;
+        self.pushed += 1;
+        self.pushes.push((from, to));
+    }
+    /// The round's one-way messages, in the order they were sent, to deliver
+    /// now that its ticks are over (each with `deliver_push`).
+    pub fn take_pushes(&mut self) -> Vec<(NodeId, NodeId)> {
+        std::mem::take(self.pushes)
+    }
+    /// Deliver push number `i` of `pushes` (from `take_pushes`): false if its
+    /// receiver is down. Fetches the receivers of later ones ahead.
+    #[inline(always)]
+    pub fn deliver_push(&mut self, pushes: &[(NodeId, NodeId)], i: usize) -> bool {
+        if let Some(&(_, ahead)) = pushes.get(i + Walk::AHEAD / 2) {
+            crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead as usize));
+        }
+        self.stats.in_flight -= 1;
+        let (from, to) = pushes[i];
+        self.arrive(from, to)
+    }
+    /// Give back the buffer of `take_pushes`, delivered, for its capacity.
+    pub fn done_pushes(&mut self, mut pushes: Vec<(NodeId, NodeId)>) {
+        pushes.clear();
+        *self.pushes = pushes;
+    }
+    /// An event of `node` (hashed; nothing is recorded in the lane).
+    #[inline(always)]
+    pub fn emit(&mut self, node: NodeId, kind: EventKind) {
+        self.hash.word(event_word(node, kind));
+    }
+}
+
+/// Count a message of `size` bytes sent at `now_us`, and hash it into the trace.
+#[inline(always)]
+fn count_send<H>(
+    stats: &mut NetStats,
+    slots: &mut [NodeSlot<H>],
+    hash: &mut TraceHash,
+    now_us: u64,
+    from: NodeId,
+    to: NodeId,
+    size: u32,
+) {
+    stats.sent += 1;
+    stats.bytes += u64::from(size);
+    let slot = &mut slots[from as usize];
+    slot.msgs += 1;
+    slot.bytes += u64::from(size);
+    hash.word(0x5e4d ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
+    hash.word(now_us ^ (u64::from(size) << 48));
+}
+
+/// The trace word of a message dropped.
+fn drop_word(from: NodeId, to: NodeId, reason: DropReason) -> u64 {
+    0xd509 ^ (reason as u64) ^ (u64::from(from) << 16) ^ (u64::from(to) << 40)
+}
+
+/// The trace word of a node's event.
+fn event_word(node: NodeId, kind: EventKind) -> u64 {
+    0xe7e7 ^ (kind.code() << 8) ^ (u64::from(node) << 32)
 }
 
 /// Build the protocol of the scenario and wrap it in an engine.
@@ -303,6 +547,7 @@ impl<P: Protocol> Sim<P> {
             ids: s.nodes,
             order: Vec::with_capacity(capacity as usize),
             deferred: Vec::new(),
+            pushes: Vec::new(),
             queue: BinaryHeap::new(),
             seq: 0,
             outbox: Vec::with_capacity(64),
@@ -369,60 +614,58 @@ impl<P: Protocol> Sim<P> {
         // A fresh random order of the ids, computed in sequence; down ids are skipped.
         rng::Permutation::new(self.ids, rng::derive(self.order_key, u64::from(self.env.round))).fill(&mut self.order);
         // Status only changes between rounds. A million nodes do not fit in cache:
-        // fetch the state of the initiators a few steps ahead, and of the peer each
-        // will pick. Far enough ahead that an idle node's short step (most steps of
-        // a push run) still leaves a memory access time to land: 16 was too close
-        // (10^6 push 1.25-1.41 s, against 1.06-1.15 s at 32; 64 gains nothing more).
-        const AHEAD: usize = 32;
+        // the walk fetches the state of the initiators a few steps ahead, and of
+        // the peer each will pick.
         let full_ids = match self.sampler {
             PeerSampler::Full { ids } if ids >= 2 => Some(ids),
             _ => None,
         };
         let (sent_before, pushes_before) = (self.stats.sent, self.deferred.len());
-        let peers_ahead = self.scenario.fanout.min(8);
         let tick_key = self.tick_key();
+        let mut walk = Walk {
+            i: 0,
+            full_ids,
+            // Peers are drawn ahead only after a round with exchanges.
+            predict: self.exchanges,
+            peers_ahead: self.scenario.fanout.min(8),
+            tick_key,
+        };
         // The network and the recording settings only change between rounds.
         let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0);
-        // Peers are drawn ahead only from a full view, and only after a round with exchanges.
-        let predict_ids = full_ids.filter(|_| crate::sim::mem::PREFETCH && self.exchanges);
-        let (mut i, len) = (0, self.order.len());
-        while i < len {
-            // Step over the nodes with nothing to do (most of a push run's steps) in a loop
-            // of its own, which keeps its state in registers, fetching ahead as it goes.
-            let mut next_up = None;
-            while i < len {
-                // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
-                // slots and then their peers' in two bursts, so that the misses of a burst overlap.
-                if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
-                    let batch = &self.order[i..(i + WARM_BATCH).min(len)];
-                    std::hint::black_box(self.warm(batch, full_ids, peers_ahead, tick_key));
-                }
-                if let Some(&next) = self.order.get(i + AHEAD) {
-                    crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(next as usize));
-                }
-                if let (Some(ids), Some(&next)) = (predict_ids, self.order.get(i + AHEAD / 2)) {
-                    predicted_peers(next, peers_ahead, tick_key, ids, |peer| {
-                        crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(peer as usize))
-                    });
-                }
-                let node = self.order[i];
-                let slot = &self.slots[node as usize];
-                i += 1;
-                if self.acts(slot) {
-                    next_up = Some(node);
-                    break;
-                }
+        if let Some(mtu) = fast_mtu.filter(|_| self.deferred.is_empty()) {
+            let mut lane = Lane {
+                slots: &mut self.slots,
+                order: &self.order,
+                walk,
+                sampler: &self.sampler,
+                stats: &mut self.stats,
+                hash: &mut self.hash,
+                pushes: &mut self.pushes,
+                now_us: self.env.now_us,
+                live: self.env.live,
+                rng_key: self.rng_key,
+                mtu,
+                pushed: 0,
+            };
+            let handled = self.proto.fast_round(&mut lane);
+            let pushed = lane.pushed;
+            walk = lane.walk;
+            if handled {
+                self.exchanges = self.stats.sent - sent_before > pushed;
+                self.record_sample();
+                self.check_done();
+                return;
             }
-            if let Some(node) = next_up {
-                self.tick(node, fast_mtu, Some(tick_key));
-            }
+        }
+        while let Some(node) = walk.next(&self.order, &self.slots, |s| self.acts(s)) {
+            self.tick(node, fast_mtu, Some(tick_key));
         }
         // End of round: deliver the one-way pushes of this round. Pushes sent while
         // delivering wait for the next round; the buffer's capacity is kept.
         let mut pending = std::mem::take(&mut self.deferred);
         self.exchanges = self.stats.sent - sent_before > (pending.len() - pushes_before) as u64;
         for (i, o) in pending.iter().enumerate() {
-            if let Some(ahead) = pending.get(i + AHEAD / 2) {
+            if let Some(ahead) = pending.get(i + Walk::AHEAD / 2) {
                 crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead.to as usize));
             }
             self.stats.in_flight -= 1;
@@ -448,36 +691,6 @@ impl<P: Protocol> Sim<P> {
     /// The key of this round's tick streams (see `tick`).
     fn tick_key(&self) -> u64 {
         rng::derive(self.rng_key ^ TICK_STREAMS, u64::from(self.env.round))
-    }
-
-    /// Load the slots of the initiators `order` (a stretch of this round's), then
-    /// (full views) of the peers each will draw: loads that nothing waits on, so a
-    /// burst of cache misses is served in parallel, where a target has no
-    /// prefetch instruction. Returns a value made of what was loaded, for
-    /// `black_box`, so that the loads stay.
-    fn warm(&self, order: &[NodeId], full_ids: Option<u32>, peers: u32, key: u64) -> u32 {
-        let mut seen = 0u32;
-        for &n in order {
-            seen ^= self.slots[n as usize].rng_ctr;
-        }
-        if let Some(ids) = full_ids {
-            // Draw the peers first, then load them in a tight loop, so that the loads are in flight together.
-            let mut drawn = [0 as NodeId; WARM_BATCH * 4];
-            let mut k = 0;
-            for &n in order {
-                if !self.acts(&self.slots[n as usize]) {
-                    continue;
-                }
-                predicted_peers(n, peers.min(4), key, ids, |peer| {
-                    drawn[k] = peer;
-                    k += 1;
-                });
-            }
-            for &peer in &drawn[..k] {
-                seen ^= self.slots[peer as usize].rng_ctr;
-            }
-        }
-        seen
     }
 
     // ----- timed ------------------------------------------------------------
@@ -633,13 +846,7 @@ impl<P: Protocol> Sim<P> {
     /// Count a message of `size` bytes sent now, and hash it into the trace.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn count_send(&mut self, from: NodeId, to: NodeId, size: u32) {
-        self.stats.sent += 1;
-        self.stats.bytes += u64::from(size);
-        let slot = &mut self.slots[from as usize];
-        slot.msgs += 1;
-        slot.bytes += u64::from(size);
-        self.hash.word(0x5e4d ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
-        self.hash.word(self.env.now_us ^ (u64::from(size) << 48));
+        count_send(&mut self.stats, &mut self.slots, &mut self.hash, self.env.now_us, from, to, size);
     }
 
     /// Hand one message of `size` bytes to the network: drop it, queue it, or (a
@@ -725,7 +932,7 @@ impl<P: Protocol> Sim<P> {
 
     fn drop_msg(&mut self, from: NodeId, to: NodeId, msg: &P::Msg, reason: DropReason) {
         self.stats.dropped[reason as usize] += 1;
-        self.hash.word(0xd509 ^ (reason as u64) ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
+        self.hash.word(drop_word(from, to, reason));
         if let Some(t) = self.trace.as_mut() {
             t(&TraceEvent::Drop {
                 t_us: self.env.now_us,
@@ -746,7 +953,7 @@ impl<P: Protocol> Sim<P> {
 
     fn hash_events(&mut self) {
         for e in self.env.events.drain(..) {
-            self.hash.word(0xe7e7 ^ (e.kind.code() << 8) ^ (u64::from(e.node) << 32));
+            self.hash.word(event_word(e.node, e.kind));
             if let Some(t) = self.trace.as_mut() {
                 t(&TraceEvent::State { t_us: self.env.now_us, node: e.node, state: e.kind.word() });
             }
