@@ -106,6 +106,38 @@ fn one_update_layout_changes_nothing() {
     }
 }
 
+/// A one-update rumor round in the fast lane is the protocol's own loop
+/// (`Rumor::fast_round`), walked in memory order where the outcome cannot depend
+/// on the order (push; pull without a stop rule). With a trace sink attached,
+/// the engine runs the general path instead, in the model's random order: every
+/// spread, stop rule and fanout gives the same run and trace both ways, crashed
+/// peers (dropped messages) and restarts included.
+#[test]
+fn rumor_lane_is_the_general_path() {
+    for spread in ["push", "pull", "push-pull"] {
+        for stop in ["never", "rounds", "feedback-counter", "feedback-coin", "blind-counter", "blind-coin"] {
+            for fanout in ["1", "3"] {
+                let pairs = [
+                    "nodes=300",
+                    &format!("spread={spread}"),
+                    &format!("stop={stop}"),
+                    "k=2",
+                    &format!("fanout={fanout}"),
+                    "max_rounds=60",
+                    "faults=crash:3+9+40-60@2r,restart:3+41@5r",
+                ];
+                let s = scenario(&pairs);
+                let lane = gossip_lab::run(&s).unwrap();
+                let mut general = gossip_lab::sim::build(&s).unwrap();
+                general.set_trace_sink(Box::new(|_| {}));
+                general.run_to_end();
+                assert!(lane.sent > 0 && lane.coverage > 0.0, "{pairs:?}: {lane:?}");
+                assert_eq!(general.metrics(), lane, "{pairs:?}: the lane differs from the general path");
+            }
+        }
+    }
+}
+
 /// The engine's fast lane (rounds on a perfect network, nothing recorded) is the
 /// general path made cheaper, not another model: with a trace sink or an edge
 /// recorder attached, either of which turns the lane off, every protocol gives

@@ -807,6 +807,14 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
 
     fn fast_round(&mut self, lane: &mut Lane<'_, Hot>) -> bool {
         let Some(rules) = self.lane_rules(lane) else { return false };
+        // Push: every delivery that could change a node waits for the round's end (an
+        // offer finds its receiver either knowing, and unchanged, or unable to act
+        // before the next round anyway). Pull without a stop rule: a holder gives from
+        // what it held before the round, and only pullers learn. In both, a round's
+        // outcome cannot depend on the order of its initiators.
+        let order_matters =
+            !(rules.spread == Spread::Push || (rules.spread == Spread::Pull && rules.stop == StopRule::Never));
+        lane.walk_order(order_matters);
         let mut tally = LaneTally { queue: std::mem::take(&mut self.lane_queue), ..LaneTally::default() };
         let idle = self.idle_test;
         while let Some(n) = lane.next_actor(|h| h & idle.0 != idle.1) {

@@ -255,6 +255,8 @@ fn predicted_peers(n: NodeId, draws: u32, key: u64, ids: u32, mut f: impl FnMut(
 /// the protocols' own (`Lane`).
 struct Walk {
     i: usize,
+    /// Ids in use.
+    ids: u32,
     /// The ids of a full view of at least 2 nodes, else None.
     full_ids: Option<u32>,
     /// Whether to draw the peers ahead (a full view, after a round with exchanges).
@@ -270,33 +272,35 @@ impl Walk {
     /// 64 gains nothing more).
     const AHEAD: usize = 32;
 
-    /// The next initiator that acts this round (`acts`: up and not idle), if any.
+    /// The next initiator that acts this round (`acts`: up and not idle), if any,
+    /// from `order`, or (`IDS`) from the ids in memory order (`order` is then empty).
     #[inline(always)]
-    fn next<H>(
+    fn next<H, const IDS: bool>(
         &mut self,
         order: &[NodeId],
         slots: &[NodeSlot<H>],
         acts: impl Fn(&NodeSlot<H>) -> bool,
     ) -> Option<NodeId> {
-        let (mut i, len) = (self.i, order.len());
+        let (mut i, len) = (self.i, if IDS { self.ids as usize } else { order.len() });
         let predict_ids = self.full_ids.filter(|_| crate::sim::mem::PREFETCH && self.predict);
         let mut next_up = None;
         while i < len {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
-            if !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
+            if !IDS && !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
                 let batch = &order[i..(i + WARM_BATCH).min(len)];
                 std::hint::black_box(self.warm(batch, slots, &acts));
             }
-            if let Some(&next) = order.get(i + Self::AHEAD) {
+            let at = |j: usize| if IDS { (j < len).then_some(j as NodeId) } else { order.get(j).copied() };
+            if let (false, Some(next)) = (IDS, at(i + Self::AHEAD)) {
                 crate::sim::mem::prefetch(slots.as_ptr().wrapping_add(next as usize));
             }
-            if let (Some(ids), Some(&next)) = (predict_ids, order.get(i + Self::AHEAD / 2)) {
+            if let (Some(ids), Some(next)) = (predict_ids, at(i + Self::AHEAD / 2)) {
                 predicted_peers(next, self.peers_ahead, self.tick_key, ids, |peer| {
                     crate::sim::mem::prefetch(slots.as_ptr().wrapping_add(peer as usize))
                 });
             }
-            let node = order[i];
+            let node = if IDS { i as NodeId } else { order[i] };
             i += 1;
             if acts(&slots[node as usize]) {
                 next_up = Some(node);
@@ -346,7 +350,11 @@ impl Walk {
 /// path, so that the run and its trace are the same.
 pub struct Lane<'a, H> {
     slots: &'a mut [NodeSlot<H>],
-    order: &'a [NodeId],
+    order: &'a mut Vec<NodeId>,
+    /// The key of the round's random order.
+    order_key: u64,
+    /// How the walk goes: not yet chosen (None), in memory order, or in the round's random order.
+    in_id_order: Option<bool>,
     walk: Walk,
     sampler: &'a PeerSampler,
     stats: &'a mut NetStats,
@@ -362,11 +370,28 @@ pub struct Lane<'a, H> {
 }
 
 impl<H: Copy> Lane<'_, H> {
-    /// The next node of the round's order that is up and for which `acts` holds
-    /// (`acts` is given its hot state: `!Protocol::idle`).
+    /// Choose how this round walks its initiators, before the first `next_actor`:
+    /// in a fresh random order, as the model has it (`order_matters`); or, when
+    /// nothing in the round's outcome can depend on the order (each tick reads only
+    /// state from before the round, and every delivery that could change it waits
+    /// for the round's end), in memory order: the same run, and the same trace,
+    /// whose rounds hash as multisets (see `TraceHash`), for a fraction of the cost.
+    pub fn walk_order(&mut self, order_matters: bool) {
+        if order_matters {
+            fill_order(self.order, self.walk.ids, self.order_key);
+        }
+        self.in_id_order = Some(!order_matters);
+    }
+    /// The next node of the walk that is up and for which `acts` holds (`acts`
+    /// is given its hot state: `!Protocol::idle`).
     #[inline(always)]
     pub fn next_actor(&mut self, acts: impl Fn(&H) -> bool) -> Option<NodeId> {
-        self.walk.next(self.order, self.slots, |s| s.status == Status::Up && acts(&s.hot))
+        let acts = |s: &NodeSlot<H>| s.status == Status::Up && acts(&s.hot);
+        match self.in_id_order {
+            Some(true) => self.walk.next::<H, true>(&[], self.slots, acts),
+            Some(false) => self.walk.next::<H, false>(self.order, self.slots, acts),
+            None => panic!("Lane::walk_order comes first"),
+        }
     }
     /// The node's hot state and the count of draws taken from its own stream,
     /// copied out: give them back with `store`.
@@ -419,7 +444,7 @@ impl<H: Copy> Lane<'_, H> {
     pub fn arrive(&mut self, from: NodeId, to: NodeId) -> bool {
         if self.slots[to as usize].status != Status::Up {
             self.stats.dropped[DropReason::Down as usize] += 1;
-            self.hash.word(drop_word(from, to, DropReason::Down));
+            self.hash.add(drop_word(from, to, DropReason::Down));
             return false;
         }
         self.stats.delivered += 1;
@@ -456,7 +481,7 @@ impl<H: Copy> Lane<'_, H> {
     /// An event of `node` (hashed; nothing is recorded in the lane).
     #[inline(always)]
     pub fn emit(&mut self, node: NodeId, kind: EventKind) {
-        self.hash.word(event_word(node, kind));
+        self.hash.add(event_word(node, kind));
     }
 }
 
@@ -476,8 +501,12 @@ fn count_send<H>(
     let slot = &mut slots[from as usize];
     slot.msgs += 1;
     slot.bytes += u64::from(size);
-    hash.word(0x5e4d ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
-    hash.word(now_us ^ (u64::from(size) << 48));
+    hash.send(from, to, size, now_us);
+}
+
+/// The round's random order of the ids `0..ids` (down ids included: the walk skips them).
+fn fill_order(order: &mut Vec<NodeId>, ids: u32, key: u64) {
+    rng::Permutation::new(ids, key).fill(order);
 }
 
 /// The trace word of a message dropped.
@@ -557,7 +586,7 @@ impl<P: Protocol> Sim<P> {
             churn: 0.0,
             next_sample_us: 0,
             stats: NetStats::default(),
-            hash: TraceHash::default(),
+            hash: TraceHash::new(s.timing == Timing::Rounds),
             trace: None,
             edges: Vec::new(),
             edges_cap: 0,
@@ -611,8 +640,6 @@ impl<P: Protocol> Sim<P> {
             self.round_timers.pop();
             self.fire_timer(node, epoch, token);
         }
-        // A fresh random order of the ids, computed in sequence; down ids are skipped.
-        rng::Permutation::new(self.ids, rng::derive(self.order_key, u64::from(self.env.round))).fill(&mut self.order);
         // Status only changes between rounds. A million nodes do not fit in cache:
         // the walk fetches the state of the initiators a few steps ahead, and of
         // the peer each will pick.
@@ -622,8 +649,10 @@ impl<P: Protocol> Sim<P> {
         };
         let (sent_before, pushes_before) = (self.stats.sent, self.deferred.len());
         let tick_key = self.tick_key();
+        let order_key = rng::derive(self.order_key, u64::from(self.env.round));
         let mut walk = Walk {
             i: 0,
+            ids: self.ids,
             full_ids,
             // Peers are drawn ahead only after a round with exchanges.
             predict: self.exchanges,
@@ -635,7 +664,9 @@ impl<P: Protocol> Sim<P> {
         if let Some(mtu) = fast_mtu.filter(|_| self.deferred.is_empty()) {
             let mut lane = Lane {
                 slots: &mut self.slots,
-                order: &self.order,
+                order: &mut self.order,
+                order_key,
+                in_id_order: None,
                 walk,
                 sampler: &self.sampler,
                 stats: &mut self.stats,
@@ -649,15 +680,19 @@ impl<P: Protocol> Sim<P> {
             };
             let handled = self.proto.fast_round(&mut lane);
             let pushed = lane.pushed;
+            debug_assert!(!handled || lane.in_id_order.is_some());
             walk = lane.walk;
             if handled {
                 self.exchanges = self.stats.sent - sent_before > pushed;
+                self.hash.seal();
                 self.record_sample();
                 self.check_done();
                 return;
             }
         }
-        while let Some(node) = walk.next(&self.order, &self.slots, |s| self.acts(s)) {
+        // A fresh random order of the ids, computed in sequence; down ids are skipped.
+        fill_order(&mut self.order, self.ids, order_key);
+        while let Some(node) = walk.next::<_, false>(&self.order, &self.slots, |s| self.acts(s)) {
             self.tick(node, fast_mtu, Some(tick_key));
         }
         // End of round: deliver the one-way pushes of this round. Pushes sent while
@@ -678,6 +713,7 @@ impl<P: Protocol> Sim<P> {
         pending.clear();
         pending.append(&mut self.deferred);
         self.deferred = pending;
+        self.hash.seal();
         self.record_sample();
         self.check_done();
     }
@@ -807,7 +843,7 @@ impl<P: Protocol> Sim<P> {
         if epoch != self.tick_epoch[node as usize] || self.slots[node as usize].status != Status::Up {
             return; // stale: the node crashed (and maybe restarted) since
         }
-        self.hash.word(0x7173 ^ token ^ (u64::from(node) << 32));
+        self.hash.note(0x7173 ^ token ^ (u64::from(node) << 32));
         let mut cx = ctx!(self, node);
         self.proto.on_timer(token, &mut cx);
         self.after_callback(node);
@@ -883,7 +919,7 @@ impl<P: Protocol> Sim<P> {
                     self.record_edge(o.from, o.to, self.env.now_us);
                     if copies > 1 {
                         // Deliveries are not hashed in rounds (see `deliver_in`): their number is.
-                        self.hash.word(0xd0b1 ^ u64::from(copies));
+                        self.hash.note(0xd0b1 ^ u64::from(copies));
                     }
                     for _ in 0..copies {
                         if o.delivery == Delivery::Push {
@@ -932,7 +968,7 @@ impl<P: Protocol> Sim<P> {
 
     fn drop_msg(&mut self, from: NodeId, to: NodeId, msg: &P::Msg, reason: DropReason) {
         self.stats.dropped[reason as usize] += 1;
-        self.hash.word(drop_word(from, to, reason));
+        self.hash.note(drop_word(from, to, reason));
         if let Some(t) = self.trace.as_mut() {
             t(&TraceEvent::Drop {
                 t_us: self.env.now_us,
@@ -953,7 +989,7 @@ impl<P: Protocol> Sim<P> {
 
     fn hash_events(&mut self) {
         for e in self.env.events.drain(..) {
-            self.hash.word(event_word(e.node, e.kind));
+            self.hash.note(event_word(e.node, e.kind));
             if let Some(t) = self.trace.as_mut() {
                 t(&TraceEvent::State { t_us: self.env.now_us, node: e.node, state: e.kind.word() });
             }
