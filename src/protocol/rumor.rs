@@ -522,8 +522,9 @@ impl LaneMsg {
 
 /// What the lane needs of a run for one round, copied out of [`Rumor`]: a value
 /// that nothing in the loop writes to, so its fields stay in registers.
+/// `NEVER`: the rule is `stop=never` (the classic case), known at compile time.
 #[derive(Clone, Copy, Debug)]
-struct LaneRules {
+struct LaneRules<const NEVER: bool> {
     spread: Spread,
     stop: StopRule,
     fanout: u32,
@@ -549,7 +550,7 @@ struct LaneTally {
 impl<const ONE: bool> Rumor<ONE> {
     /// The rules of this round in the lane, if this run can take it: one update,
     /// none of the rules that need the general path, every message within the MTU.
-    fn lane_rules(&self, lane: &Lane<'_, Hot>) -> Option<LaneRules> {
+    fn lane_rules<const NEVER: bool>(&self, lane: &Lane<'_, Hot>) -> Option<LaneRules<NEVER>> {
         let sizes = [
             LaneMsg::Push,
             LaneMsg::Offer,
@@ -577,7 +578,44 @@ impl<const ONE: bool> Rumor<ONE> {
     }
 }
 
-impl LaneRules {
+impl<const ONE: bool> Rumor<ONE> {
+    /// `fast_round`, compiled for `stop=never` (`NEVER`) or the other rules.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn lane_round<const NEVER: bool>(&mut self, lane: &mut Lane<'_, Hot>) -> bool {
+        let Some(rules) = self.lane_rules::<NEVER>(lane) else { return false };
+        // Push: every delivery that could change a node waits for the round's end (an
+        // offer finds its receiver either knowing, and unchanged, or unable to act
+        // before the next round anyway). Pull without a stop rule: a holder gives from
+        // what it held before the round, and only pullers learn. In both, a round's
+        // outcome cannot depend on the order of its initiators.
+        let order_matters =
+            !(rules.spread == Spread::Push || (rules.spread == Spread::Pull && rules.stop == StopRule::Never));
+        lane.walk_order(order_matters);
+        let mut tally = LaneTally { queue: std::mem::take(&mut self.lane_queue), ..LaneTally::default() };
+        let idle = self.idle_test;
+        while let Some(n) = lane.next_actor(|h| h & idle.0 != idle.1) {
+            rules.tick(n, &mut tally, lane);
+        }
+        let pushes = lane.take_pushes();
+        for (i, &(_, to)) in pushes.iter().enumerate() {
+            if lane.deliver_push(&pushes, i) {
+                rules.receive(to, LaneMsg::Push, &mut tally, lane);
+            }
+        }
+        lane.done_pushes(pushes);
+        // The ledger and the totals, which nothing reads within a round, once at its end.
+        let (now, live) = (lane.now_us(), lane.live());
+        self.ledger.carried_by(0, tally.carried);
+        for _ in 0..tally.learned {
+            self.ledger.deliver(0, now, live);
+        }
+        self.active_pairs = self.active_pairs + tally.learned - tally.stopped;
+        self.lane_queue = tally.queue;
+        true
+    }
+}
+
+impl<const NEVER: bool> LaneRules<NEVER> {
     fn size(&self, m: LaneMsg) -> u32 {
         self.sizes[match m {
             LaneMsg::Push => 0,
@@ -609,7 +647,17 @@ impl LaneRules {
             Spread::Pull => lacks,
             Spread::PushPull => start || lacks,
         };
-        t.queue.clear();
+        // With a fanout of 1 (most runs), the one request needs no queue.
+        let mut single = None;
+        macro_rules! request {
+            ($peer:expr, $msg:expr) => {
+                if self.fanout == 1 {
+                    single = Some(($peer, $msg));
+                } else {
+                    t.queue.push((n, $peer, $msg));
+                }
+            };
+        }
         if initiates {
             for _ in 0..self.fanout {
                 let Some(peer) = lane.peer(n, &mut rng) else { break };
@@ -617,20 +665,20 @@ impl LaneRules {
                     if !lacks || self.spread == Spread::Push {
                         break;
                     }
-                    t.queue.push((n, peer, LaneMsg::Pull));
+                    request!(peer, LaneMsg::Pull);
                     continue;
                 }
                 t.carried += 1;
-                if self.spread == Spread::PushPull || self.feedback {
-                    t.queue.push((n, peer, LaneMsg::Offer));
+                if self.spread == Spread::PushPull || (!NEVER && self.feedback) {
+                    request!(peer, LaneMsg::Offer);
                 } else {
-                    t.queue.push((n, peer, LaneMsg::Push));
+                    request!(peer, LaneMsg::Push);
                     self.contact(&mut h, n, false, &mut rng, t, lane);
                 }
             }
         }
         // The rounds rule: forwarded for k rounds after it could first be.
-        if self.stop == StopRule::Rounds && start {
+        if !NEVER && self.stop == StopRule::Rounds && start {
             let c = one::counter(h) + 1;
             one::set_counter(&mut h, c);
             if c >= self.k {
@@ -638,17 +686,41 @@ impl LaneRules {
             }
         }
         lane.store(n, h, ctr);
+        if let Some((peer, msg)) = single {
+            if let Some(reply) = self.transmit(n, peer, msg, t, lane) {
+                self.transmit(peer, n, reply, t, lane);
+            }
+            return;
+        }
         let mut i = 0;
         while let Some(&(from, to, msg)) = t.queue.get(i) {
             i += 1;
-            lane.send(from, to, self.size(msg));
-            if msg == LaneMsg::Push {
-                lane.push(from, to);
-            } else if lane.arrive(from, to) {
-                if let Some(reply) = self.receive(to, msg, t, lane) {
-                    t.queue.push((to, from, reply));
-                }
+            if let Some(reply) = self.transmit(from, to, msg, t, lane) {
+                t.queue.push((to, from, reply));
             }
+        }
+        t.queue.clear();
+    }
+
+    /// Send `msg` from `from` to `to`: a push waits for the round's end; a request
+    /// or a reply is delivered at once, and what the receiver answers is returned.
+    #[inline(always)]
+    fn transmit(
+        &self,
+        from: NodeId,
+        to: NodeId,
+        msg: LaneMsg,
+        t: &mut LaneTally,
+        lane: &mut Lane<'_, Hot>,
+    ) -> Option<LaneMsg> {
+        lane.send(from, to, self.size(msg));
+        if msg == LaneMsg::Push {
+            lane.push(from, to);
+            None
+        } else if lane.arrive(from, to) {
+            self.receive(to, msg, t, lane)
+        } else {
+            None
         }
     }
 
@@ -706,7 +778,7 @@ impl LaneRules {
         t: &mut LaneTally,
         lane: &mut Lane<'_, Hot>,
     ) {
-        if matches!(self.stop, StopRule::Never | StopRule::Rounds) || one::active(*h) == 0 {
+        if NEVER || matches!(self.stop, StopRule::Never | StopRule::Rounds) || one::active(*h) == 0 {
             return;
         }
         let (counter, stop) = verdict(self.stop, self.k, one::counter(*h), knew, rng);
@@ -806,36 +878,11 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
     }
 
     fn fast_round(&mut self, lane: &mut Lane<'_, Hot>) -> bool {
-        let Some(rules) = self.lane_rules(lane) else { return false };
-        // Push: every delivery that could change a node waits for the round's end (an
-        // offer finds its receiver either knowing, and unchanged, or unable to act
-        // before the next round anyway). Pull without a stop rule: a holder gives from
-        // what it held before the round, and only pullers learn. In both, a round's
-        // outcome cannot depend on the order of its initiators.
-        let order_matters =
-            !(rules.spread == Spread::Push || (rules.spread == Spread::Pull && rules.stop == StopRule::Never));
-        lane.walk_order(order_matters);
-        let mut tally = LaneTally { queue: std::mem::take(&mut self.lane_queue), ..LaneTally::default() };
-        let idle = self.idle_test;
-        while let Some(n) = lane.next_actor(|h| h & idle.0 != idle.1) {
-            rules.tick(n, &mut tally, lane);
+        if self.stop == StopRule::Never {
+            self.lane_round::<true>(lane)
+        } else {
+            self.lane_round::<false>(lane)
         }
-        let pushes = lane.take_pushes();
-        for (i, &(_, to)) in pushes.iter().enumerate() {
-            if lane.deliver_push(&pushes, i) {
-                rules.receive(to, LaneMsg::Push, &mut tally, lane);
-            }
-        }
-        lane.done_pushes(pushes);
-        // The ledger and the totals, which nothing reads within a round, once at its end.
-        let (now, live) = (lane.now_us(), lane.live());
-        self.ledger.carried_by(0, tally.carried);
-        for _ in 0..tally.learned {
-            self.ledger.deliver(0, now, live);
-        }
-        self.active_pairs = self.active_pairs + tally.learned - tally.stopped;
-        self.lane_queue = tally.queue;
-        true
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
