@@ -436,7 +436,8 @@ impl<H: Copy> Lane<'_, H> {
     #[inline(always)]
     pub fn send(&mut self, from: NodeId, to: NodeId, size: u32) {
         debug_assert!(size <= self.mtu);
-        count_send(self.stats, self.slots, self.hash, self.now_us, from, to, size);
+        count(self.stats, self.slots, from, size);
+        self.hash.add_send(from, to, size);
     }
     /// A request or a reply just sent arrives: false (the message dropped, and
     /// the drop hashed) if the receiver is down.
@@ -496,12 +497,18 @@ fn count_send<H>(
     to: NodeId,
     size: u32,
 ) {
+    count(stats, slots, from, size);
+    hash.send(from, to, size, now_us);
+}
+
+/// Count a message of `size` bytes sent by `from`.
+#[inline(always)]
+fn count<H>(stats: &mut NetStats, slots: &mut [NodeSlot<H>], from: NodeId, size: u32) {
     stats.sent += 1;
     stats.bytes += u64::from(size);
     let slot = &mut slots[from as usize];
     slot.msgs += 1;
     slot.bytes += u64::from(size);
-    hash.send(from, to, size, now_us);
 }
 
 /// The round's random order of the ids `0..ids` (down ids included: the walk skips them).

@@ -66,12 +66,17 @@ impl TraceHash {
     #[inline(always)]
     pub fn send(&mut self, from: u32, to: u32, size: u32, now_us: u64) {
         if self.rounds {
-            let pair = u64::from(from) | (u64::from(to) << 32);
-            self.add(pair.wrapping_add(u64::from(size).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+            self.add_send(from, to, size);
         } else {
             self.word(0x5e4d ^ (u64::from(from) << 16) ^ (u64::from(to) << 40));
             self.word(now_us ^ (u64::from(size) << 48));
         }
+    }
+    /// A send of `size` bytes in the current round (rounds only).
+    #[inline(always)]
+    pub fn add_send(&mut self, from: u32, to: u32, size: u32) {
+        let pair = u64::from(from) | (u64::from(to) << 32);
+        self.add(pair.wrapping_add(u64::from(size).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
     }
     /// The end of a round: its multiset joins the chain.
     pub fn seal(&mut self) {
