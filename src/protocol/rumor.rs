@@ -73,6 +73,12 @@ mod one {
         debug_assert!(u64::from(v) <= COUNTER_MASK);
         *h = (*h & !(COUNTER_MASK << TIME_BITS)) | (u64::from(v) << TIME_BITS);
     }
+    /// Whether the word has `flag` (KNOWN or ACTIVE), and the update arrived before `now`:
+    /// one comparison.
+    #[inline(always)]
+    pub fn before(h: Hot, flag: u64, now: u64) -> bool {
+        (h & (flag | TIME_MASK)).wrapping_sub(flag) < now
+    }
     /// Holds the update from `t` on, spreading it, its counter at zero.
     #[inline(always)]
     pub fn mark(h: &mut Hot, t: u64) {
@@ -495,27 +501,37 @@ fn verdict(stop: StopRule, k: u32, counter: u32, knew: bool, rng: &mut impl rng:
 // run sends; a test runs every spread, stop rule and fanout both ways and
 // compares the runs and their traces.
 
-/// A message of the lane: a [`RumorMsg`] of a one-update run, reduced to what can differ.
+/// A message of the lane: a [`RumorMsg`] of a one-update run, reduced to what can
+/// differ. The discriminant indexes the table of wire sizes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 enum LaneMsg {
     Push,
     Offer,
-    /// Whether the receiver of the offer knew the update.
-    Ack(bool),
+    /// The receiver of the offer did not know the update.
+    Ack,
+    /// The receiver of the offer knew it.
+    AckKnew,
     Pull,
-    /// Whether the reply carries the update.
-    Give(bool),
+    /// The answer to a pull, without the update.
+    Nothing,
+    Give,
 }
 
 impl LaneMsg {
+    const ALL: [LaneMsg; 7] =
+        [LaneMsg::Push, LaneMsg::Offer, LaneMsg::Ack, LaneMsg::AckKnew, LaneMsg::Pull, LaneMsg::Nothing, LaneMsg::Give];
+
     /// The general path's message.
     fn general(self) -> RumorMsg {
         match self {
             LaneMsg::Push => RumorMsg::Push { rumors: 1 },
             LaneMsg::Offer => RumorMsg::Offer { rumors: 1, known: 1 },
-            LaneMsg::Ack(knew) => RumorMsg::Ack { offered: 1, knew: Mask::from(knew), give: 0 },
+            LaneMsg::Ack => RumorMsg::Ack { offered: 1, knew: 0, give: 0 },
+            LaneMsg::AckKnew => RumorMsg::Ack { offered: 1, knew: 1, give: 0 },
             LaneMsg::Pull => RumorMsg::Pull { known: 0 },
-            LaneMsg::Give(rumor) => RumorMsg::Give { rumors: Mask::from(rumor) },
+            LaneMsg::Nothing => RumorMsg::Give { rumors: 0 },
+            LaneMsg::Give => RumorMsg::Give { rumors: 1 },
         }
     }
 }
@@ -533,8 +549,8 @@ struct LaneRules<const NEVER: bool> {
     written: bool,
     feedback: bool,
     now_us: u64,
-    /// Wire sizes: push, offer, ack, pull, empty give, give.
-    sizes: [u32; 6],
+    /// Wire sizes, by `LaneMsg`.
+    sizes: [u32; 7],
 }
 
 /// What a round in the lane changes beyond the hot words and the engine's counters,
@@ -551,15 +567,7 @@ impl<const ONE: bool> Rumor<ONE> {
     /// The rules of this round in the lane, if this run can take it: one update,
     /// none of the rules that need the general path, every message within the MTU.
     fn lane_rules<const NEVER: bool>(&self, lane: &Lane<'_, Hot>) -> Option<LaneRules<NEVER>> {
-        let sizes = [
-            LaneMsg::Push,
-            LaneMsg::Offer,
-            LaneMsg::Ack(true),
-            LaneMsg::Pull,
-            LaneMsg::Give(false),
-            LaneMsg::Give(true),
-        ]
-        .map(|m| self.wire_size(&m.general()));
+        let sizes = LaneMsg::ALL.map(|m| self.wire_size(&m.general()));
         let fits = self.one()
             && self.conn_limit == 0
             && self.backup_interval == 0
@@ -616,21 +624,15 @@ impl<const ONE: bool> Rumor<ONE> {
 }
 
 impl<const NEVER: bool> LaneRules<NEVER> {
+    #[inline(always)]
     fn size(&self, m: LaneMsg) -> u32 {
-        self.sizes[match m {
-            LaneMsg::Push => 0,
-            LaneMsg::Offer => 1,
-            LaneMsg::Ack(_) => 2,
-            LaneMsg::Pull => 3,
-            LaneMsg::Give(false) => 4,
-            LaneMsg::Give(true) => 5,
-        }]
+        self.sizes[m as usize]
     }
 
     /// `Rumor::ready`: the node spreads the update, which it learned before this round.
     #[inline(always)]
     fn ready(&self, h: Hot) -> bool {
-        one::active(h) != 0 && one::arrived(h) < self.now_us
+        one::before(h, ACTIVE, self.now_us)
     }
 
     /// `on_tick`, then its messages sent in order: each request delivered at once,
@@ -659,9 +661,11 @@ impl<const NEVER: bool> LaneRules<NEVER> {
             };
         }
         if initiates {
-            for _ in 0..self.fanout {
+            for i in 0..self.fanout {
                 let Some(peer) = lane.peer(n, &mut rng) else { break };
-                if self.spread == Spread::Pull || !self.ready(h) {
+                // Only this tick's own contacts (a blind push rule) change it after the first request.
+                let ready = if i == 0 { start } else { self.ready(h) };
+                if self.spread == Spread::Pull || !ready {
                     if !lacks || self.spread == Spread::Push {
                         break;
                     }
@@ -729,18 +733,19 @@ impl<const NEVER: bool> LaneRules<NEVER> {
     fn receive(&self, to: NodeId, msg: LaneMsg, t: &mut LaneTally, lane: &mut Lane<'_, Hot>) -> Option<LaneMsg> {
         let (mut h, mut ctr) = lane.load(to);
         let reply = match msg {
-            LaneMsg::Push | LaneMsg::Give(true) => {
+            LaneMsg::Push | LaneMsg::Give => {
                 self.learn(&mut h, to, t, lane);
                 None
             }
-            LaneMsg::Give(false) => None,
+            LaneMsg::Nothing => None,
             LaneMsg::Offer => {
                 // "Knew" means knew before this round (see `on_message`).
-                let knew = one::known(h) != 0 && one::arrived(h) < self.now_us;
+                let knew = one::before(h, KNOWN, self.now_us);
                 self.learn(&mut h, to, t, lane);
-                Some(LaneMsg::Ack(knew))
+                Some(if knew { LaneMsg::AckKnew } else { LaneMsg::Ack })
             }
-            LaneMsg::Ack(knew) => {
+            LaneMsg::Ack | LaneMsg::AckKnew => {
+                let knew = msg == LaneMsg::AckKnew;
                 self.contact(&mut h, to, knew, &mut lane.rng(to, &mut ctr), t, lane);
                 None
             }
@@ -750,7 +755,7 @@ impl<const NEVER: bool> LaneRules<NEVER> {
                     t.carried += 1;
                     self.contact(&mut h, to, false, &mut lane.rng(to, &mut ctr), t, lane);
                 }
-                Some(LaneMsg::Give(give))
+                Some(if give { LaneMsg::Give } else { LaneMsg::Nothing })
             }
         };
         lane.store(to, h, ctr);
