@@ -104,6 +104,17 @@ impl NetStats {
     pub fn dropped_total(&self) -> u64 {
         self.dropped.iter().sum()
     }
+    /// Add the counts of `d` (in flight: what it left in flight).
+    fn add(&mut self, d: &NetStats) {
+        self.sent += d.sent;
+        self.bytes += d.bytes;
+        self.delivered += d.delivered;
+        self.duplicated += d.duplicated;
+        for (a, b) in self.dropped.iter_mut().zip(d.dropped) {
+            *a += b;
+        }
+        self.in_flight += d.in_flight;
+    }
 }
 
 enum EvKind<M> {
@@ -357,7 +368,8 @@ pub struct Lane<'a, H> {
     in_id_order: Option<bool>,
     walk: Walk,
     sampler: &'a PeerSampler,
-    stats: &'a mut NetStats,
+    /// What the round adds to the engine's counters, kept here (in registers) and added at its end.
+    stats: NetStats,
     hash: &'a mut TraceHash,
     /// One-way messages of the round, (from, to), delivered at its end.
     pushes: &'a mut Vec<(NodeId, NodeId)>,
@@ -419,7 +431,11 @@ impl<H: Copy> Lane<'_, H> {
     /// A random peer of `n`, as `Ctx::peer` draws it.
     #[inline(always)]
     pub fn peer(&self, n: NodeId, rng: &mut NodeRng<'_>) -> Option<NodeId> {
-        self.sampler.get_peer(n, rng)
+        match self.walk.full_ids {
+            // A full view of at least 2, known here.
+            Some(ids) => Some(crate::sim::sampler::full_view_peer(n, ids, rng)),
+            None => self.sampler.get_peer(n, rng),
+        }
     }
     pub fn now_us(&self) -> u64 {
         self.now_us
@@ -436,7 +452,7 @@ impl<H: Copy> Lane<'_, H> {
     #[inline(always)]
     pub fn send(&mut self, from: NodeId, to: NodeId, size: u32) {
         debug_assert!(size <= self.mtu);
-        count(self.stats, self.slots, from, size);
+        count(&mut self.stats, self.slots, from, size);
         self.hash.add_send(from, to, size);
     }
     /// A request or a reply just sent arrives: false (the message dropped, and
@@ -676,7 +692,7 @@ impl<P: Protocol> Sim<P> {
                 in_id_order: None,
                 walk,
                 sampler: &self.sampler,
-                stats: &mut self.stats,
+                stats: NetStats::default(),
                 hash: &mut self.hash,
                 pushes: &mut self.pushes,
                 now_us: self.env.now_us,
@@ -686,9 +702,10 @@ impl<P: Protocol> Sim<P> {
                 pushed: 0,
             };
             let handled = self.proto.fast_round(&mut lane);
-            let pushed = lane.pushed;
+            let (pushed, added) = (lane.pushed, lane.stats);
             debug_assert!(!handled || lane.in_id_order.is_some());
             walk = lane.walk;
+            self.stats.add(&added);
             if handled {
                 self.exchanges = self.stats.sent - sent_before > pushed;
                 self.hash.seal();

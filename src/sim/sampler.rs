@@ -44,6 +44,12 @@ pub fn other_than(node: NodeId, r: u32) -> NodeId {
     }
 }
 
+/// A uniform peer of `node` other than itself, from a full view of `ids` nodes (at least 2).
+#[inline]
+pub fn full_view_peer<R: RngCore>(node: NodeId, ids: u32, rng: &mut R) -> NodeId {
+    other_than(node, rng::index(rng, ids - 1))
+}
+
 impl PeerSampler {
     pub fn full(ids: u32) -> Self {
         PeerSampler::Full { ids }
@@ -84,7 +90,7 @@ impl PeerSampler {
                 if *ids < 2 {
                     return None;
                 }
-                Some(other_than(node, rng::index(rng, ids - 1)))
+                Some(full_view_peer(node, *ids, rng))
             }
             PeerSampler::Partial(p) => p.get_peer(node, rng),
         }
