@@ -640,8 +640,8 @@ impl<const NEVER: bool> LaneRules<NEVER> {
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn tick(&self, n: NodeId, t: &mut LaneTally, lane: &mut Lane<'_, Hot>) {
         let (mut h, ctr) = lane.load(n);
+        // Draws taken from the tick's stream (see `Lane::tick_rng`).
         let mut draws = 0;
-        let mut rng = lane.tick_rng(n, &mut draws);
         let start = self.ready(h);
         let lacks = self.written && one::known(h) == 0;
         let initiates = match self.spread {
@@ -662,7 +662,8 @@ impl<const NEVER: bool> LaneRules<NEVER> {
         }
         if initiates {
             for i in 0..self.fanout {
-                let Some(peer) = lane.peer(n, &mut rng) else { break };
+                let peer = if i == 0 { lane.first_peer(n, &mut draws) } else { lane.peer(n, &mut lane.tick_rng(n, &mut draws)) };
+                let Some(peer) = peer else { break };
                 // Only this tick's own contacts (a blind push rule) change it after the first request.
                 let ready = if i == 0 { start } else { self.ready(h) };
                 if self.spread == Spread::Pull || !ready {
@@ -677,7 +678,7 @@ impl<const NEVER: bool> LaneRules<NEVER> {
                     request!(peer, LaneMsg::Offer);
                 } else {
                     request!(peer, LaneMsg::Push);
-                    self.contact(&mut h, n, false, &mut rng, t, lane);
+                    self.contact(&mut h, n, false, &mut lane.tick_rng(n, &mut draws), t, lane);
                 }
             }
         }

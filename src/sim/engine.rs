@@ -428,6 +428,21 @@ impl<H: Copy> Lane<'_, H> {
     pub fn tick_rng<'c>(&self, n: NodeId, ctr: &'c mut u32) -> NodeRng<'c> {
         NodeRng::new(self.walk.tick_key, n, ctr)
     }
+    /// The first peer of the tick of `n` this round, as `peer` draws it from the
+    /// tick's stream (see `tick_rng`), whose draws are counted in `draws` (from
+    /// 0). With a full view, without a stream: a function of the node and the round.
+    #[inline(always)]
+    pub fn first_peer(&self, n: NodeId, draws: &mut u32) -> Option<NodeId> {
+        debug_assert_eq!(*draws, 0);
+        if let Some(ids) = self.walk.full_ids {
+            let x = (rng::node_draw(self.walk.tick_key, n, 0) >> 32) as u32;
+            if let Some(r) = rng::index_of_draw(x, ids - 1) {
+                *draws = 1;
+                return Some(crate::sim::sampler::other_than(n, r));
+            }
+        }
+        self.peer(n, &mut self.tick_rng(n, draws))
+    }
     /// A random peer of `n`, as `Ctx::peer` draws it.
     #[inline(always)]
     pub fn peer(&self, n: NodeId, rng: &mut NodeRng<'_>) -> Option<NodeId> {

@@ -75,6 +75,14 @@ pub fn index<R: RngCore>(rng: &mut R, n: u32) -> u32 {
     hi
 }
 
+/// The index in `0..n` that [`index`] takes from its first draw being `x`,
+/// if it takes no second draw (all but about n / 2^32 of the time).
+#[inline(always)]
+pub fn index_of_draw(x: u32, n: u32) -> Option<u32> {
+    let m = u64::from(x) * u64::from(n);
+    (m as u32 <= n.wrapping_neg()).then_some((m >> 32) as u32)
+}
+
 /// The rare second draw of [`index`]: 1 if the low half carries into the result.
 #[cold]
 fn index_carry<R: RngCore>(rng: &mut R, n: u32, lo: u32) -> u32 {
