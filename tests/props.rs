@@ -122,3 +122,20 @@ proptest! {
         prop_assert_eq!(back, s);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// The engine's fast lane, and the protocols' own rounds in it (the rumor
+    /// lane, walked in memory order where the order cannot matter), give the same
+    /// run and trace as the general path, which a trace sink turns on.
+    #[test]
+    fn fast_lane_is_the_general_path(s in scenario()) {
+        prop_assume!(s.validate().is_ok());
+        let fast = gossip_lab::run(&s).unwrap();
+        let mut general = gossip_lab::sim::build(&s).unwrap();
+        general.set_trace_sink(Box::new(|_| {}));
+        general.run_to_end();
+        prop_assert_eq!(general.metrics(), fast);
+    }
+}

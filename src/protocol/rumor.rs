@@ -662,7 +662,11 @@ impl<const NEVER: bool> LaneRules<NEVER> {
         }
         if initiates {
             for i in 0..self.fanout {
-                let peer = if i == 0 { lane.first_peer(n, &mut draws) } else { lane.peer(n, &mut lane.tick_rng(n, &mut draws)) };
+                let peer = if i == 0 {
+                    lane.first_peer(n, &mut draws)
+                } else {
+                    lane.peer(n, &mut lane.tick_rng(n, &mut draws))
+                };
                 let Some(peer) = peer else { break };
                 // Only this tick's own contacts (a blind push rule) change it after the first request.
                 let ready = if i == 0 { start } else { self.ready(h) };
