@@ -284,26 +284,28 @@ impl Walk {
     const AHEAD: usize = 32;
 
     /// The next initiator that acts this round (`acts`: up and not idle), if any,
-    /// from `order`, or (`IDS`) from the ids in memory order (`order` is then empty).
-    #[inline(always)]
-    fn next<H, const IDS: bool>(
+    /// from `order`, or (`in_ids`) from the ids in memory order (`order` is then empty).
+    /// Natively each caller's copy is compiled for its order; the page has one.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn next<H>(
         &mut self,
+        in_ids: bool,
         order: &[NodeId],
         slots: &[NodeSlot<H>],
         acts: impl Fn(&NodeSlot<H>) -> bool,
     ) -> Option<NodeId> {
-        let (mut i, len) = (self.i, if IDS { self.ids as usize } else { order.len() });
+        let (mut i, len) = (self.i, if in_ids { self.ids as usize } else { order.len() });
         let predict_ids = self.full_ids.filter(|_| crate::sim::mem::PREFETCH && self.predict);
         let mut next_up = None;
         while i < len {
             // Where there is no prefetch instruction (wasm): every WARM_BATCH initiators, load their
             // slots and then their peers' in two bursts, so that the misses of a burst overlap.
-            if !IDS && !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
+            if !in_ids && !crate::sim::mem::PREFETCH && i % WARM_BATCH == 0 {
                 let batch = &order[i..(i + WARM_BATCH).min(len)];
                 std::hint::black_box(self.warm(batch, slots, &acts));
             }
-            let at = |j: usize| if IDS { (j < len).then_some(j as NodeId) } else { order.get(j).copied() };
-            if let (false, Some(next)) = (IDS, at(i + Self::AHEAD)) {
+            let at = |j: usize| if in_ids { (j < len).then_some(j as NodeId) } else { order.get(j).copied() };
+            if let (false, Some(next)) = (in_ids, at(i + Self::AHEAD)) {
                 crate::sim::mem::prefetch(slots.as_ptr().wrapping_add(next as usize));
             }
             if let (Some(ids), Some(next)) = (predict_ids, at(i + Self::AHEAD / 2)) {
@@ -311,7 +313,7 @@ impl Walk {
                     crate::sim::mem::prefetch(slots.as_ptr().wrapping_add(peer as usize))
                 });
             }
-            let node = if IDS { i as NodeId } else { order[i] };
+            let node = if in_ids { i as NodeId } else { order[i] };
             i += 1;
             if acts(&slots[node as usize]) {
                 next_up = Some(node);
@@ -400,8 +402,8 @@ impl<H: Copy> Lane<'_, H> {
     pub fn next_actor(&mut self, acts: impl Fn(&H) -> bool) -> Option<NodeId> {
         let acts = |s: &NodeSlot<H>| s.status == Status::Up && acts(&s.hot);
         match self.in_id_order {
-            Some(true) => self.walk.next::<H, true>(&[], self.slots, acts),
-            Some(false) => self.walk.next::<H, false>(self.order, self.slots, acts),
+            Some(true) => self.walk.next(true, &[], self.slots, acts),
+            Some(false) => self.walk.next(false, self.order, self.slots, acts),
             None => panic!("Lane::walk_order comes first"),
         }
     }
@@ -731,7 +733,7 @@ impl<P: Protocol> Sim<P> {
         }
         // A fresh random order of the ids, computed in sequence; down ids are skipped.
         fill_order(&mut self.order, self.ids, order_key);
-        while let Some(node) = walk.next::<_, false>(&self.order, &self.slots, |s| self.acts(s)) {
+        while let Some(node) = walk.next(false, &self.order, &self.slots, |s| self.acts(s)) {
             self.tick(node, fast_mtu, Some(tick_key));
         }
         // End of round: deliver the one-way pushes of this round. Pushes sent while
