@@ -380,6 +380,8 @@ pub trait Protocol {
     fn idle(&self, _hot: &Self::Hot) -> bool {
         false
     }
+    /// Whether `fast_round` may run a round (the engine builds a `Lane` only then).
+    const FAST_ROUND: bool = false;
     /// Run this round's ticks, and deliver its one-way messages at its end, in
     /// a loop of the protocol's own: the fast lane of `timing=rounds` (a perfect
     /// network, nothing recorded), where the engine's general path of messages,

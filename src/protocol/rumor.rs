@@ -887,6 +887,8 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
             && self.backup_interval == 0
     }
 
+    const FAST_ROUND: bool = true;
+
     fn fast_round(&mut self, lane: &mut Lane<'_, Hot>) -> bool {
         // The page has one copy, for every rule: its weight is budgeted.
         if !cfg!(target_arch = "wasm32") && self.stop == StopRule::Never {

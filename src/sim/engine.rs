@@ -544,6 +544,17 @@ fn count<H>(stats: &mut NetStats, slots: &mut [NodeSlot<H>], from: NodeId, size:
     slot.bytes += u64::from(size);
 }
 
+/// Hash the events the last callback queued (and trace them), and clear them:
+/// the same for every protocol, so one copy.
+fn hash_events(env: &mut Env, hash: &mut TraceHash, trace: &mut Option<TraceSink>) {
+    for e in env.events.drain(..) {
+        hash.note(event_word(e.node, e.kind));
+        if let Some(t) = trace.as_mut() {
+            t(&TraceEvent::State { t_us: env.now_us, node: e.node, state: e.kind.word() });
+        }
+    }
+}
+
 /// The round's random order of the ids `0..ids` (down ids included: the walk skips them).
 fn fill_order(order: &mut Vec<NodeId>, ids: u32, key: u64) {
     rng::Permutation::new(ids, key).fill(order);
@@ -701,7 +712,7 @@ impl<P: Protocol> Sim<P> {
         };
         // The network and the recording settings only change between rounds.
         let fast_mtu = self.net.perfect_mtu().filter(|_| self.trace.is_none() && self.edges_cap == 0);
-        if let Some(mtu) = fast_mtu.filter(|_| self.deferred.is_empty()) {
+        if let Some(mtu) = fast_mtu.filter(|_| P::FAST_ROUND && self.deferred.is_empty()) {
             let mut lane = Lane {
                 slots: &mut self.slots,
                 order: &mut self.order,
@@ -1029,12 +1040,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn hash_events(&mut self) {
-        for e in self.env.events.drain(..) {
-            self.hash.note(event_word(e.node, e.kind));
-            if let Some(t) = self.trace.as_mut() {
-                t(&TraceEvent::State { t_us: self.env.now_us, node: e.node, state: e.kind.word() });
-            }
-        }
+        hash_events(&mut self.env, &mut self.hash, &mut self.trace);
     }
 
     #[inline]
