@@ -584,9 +584,7 @@ impl<const ONE: bool> Rumor<ONE> {
             sizes,
         })
     }
-}
 
-impl<const ONE: bool> Rumor<ONE> {
     /// `fast_round`, compiled for `stop=never` (`NEVER`) or the other rules.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn lane_round<const NEVER: bool>(&mut self, lane: &mut Lane<'_, Hot>) -> bool {
