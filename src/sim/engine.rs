@@ -6,7 +6,10 @@
 //!   (an exchange is atomic); one-way pushes are delivered at the end of the
 //!   round, so what a node learns in round r it acts on from round r+1.
 //!   A round on a perfect network with nothing recorded sends through
-//!   a fast lane (see `flush`) that gives the same run and trace.
+//!   a fast lane (see `flush`) that gives the same run and trace; a protocol
+//!   may run such a round as a loop of its own (`Protocol::fast_round`, `Lane`),
+//!   in memory order where the round's outcome cannot depend on the order.
+//!   The trace hashes each round's events as a multiset (see `TraceHash`).
 //! - `timing=timed`: a binary heap of events ordered by (time, sequence number),
 //!   never by memory order. Each node ticks every interval (with jitter, first
 //!   tick at a random phase); each message takes a latency from the network.
