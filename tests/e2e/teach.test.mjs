@@ -106,17 +106,41 @@ test('lesson navigation, scenario loading and saved progress', async () => {
   await page.close();
 });
 
+// A find check over 100,000-node runs: many frames of work, whatever the engine's speed.
+const HEAVY = [
+  '---', 'title: At scale', '---', '## A deadline for 100,000 nodes',
+  '```scenario', 'nodes=100000&fanout=1', '```',
+  '```check', 'kind: find',
+  'question: What is the smallest fanout that reaches all 100,000 nodes within 9 rounds in at least 90% of 20 runs?',
+  'param: fanout', 'metric: t100', 'op: <=', 'value: 9', 'share: 0.9', 'trials: 20', 'goal: smallest', '```', '',
+].join('\n');
+
 // A "find" check runs trials in the page without freezing it, and judges the
 // boundary: 4 is the smallest fanout for the deadline, 3 is not.
 test('a find check runs trials and names the evidence', async () => {
+  // While a long check runs, the page answers: the progress line shows and the step button works.
+  const heavy = await open(chrome.browser, `${srv.url}/`);
+  await heavy.page.click('[data-testid=lessons]');
+  await heavy.page.click('[data-testid=lesson-picker] summary');
+  await heavy.page.fill('[data-testid=lesson-paste]', HEAVY);
+  await heavy.page.press('[data-testid=lesson-paste]', 'Tab');
+  await heavy.page.click('[data-testid=lesson-paste-load]');
+  await heavy.page.fill('[data-testid=lesson-answer]', '3');
+  await heavy.page.press('[data-testid=lesson-answer]', 'Tab');
+  await heavy.page.click('[data-testid=lesson-check-run]');
+  await heavy.page.waitForSelector('[data-testid=lesson-running]');
+  await heavy.page.click('[data-testid=step]');
+  assert.equal(await heavy.page.textContent('[data-testid=round]'), '1');
+  assert.ok(await heavy.page.isVisible('[data-testid=lesson-running]'), 'the check is still running after a step');
+  await heavy.page.waitForSelector('[data-testid=lesson-verdict]', { timeout: 120000 });
+  assert.match(await heavy.page.textContent('[data-testid=lesson-verdict]'), /fanout = 3: \d+ of 20 runs had t100 ≤ 9/);
+  assert.deepEqual(heavy.problems, []);
+  await heavy.page.close();
+
   const { page, problems } = await open(chrome.browser, `${srv.url}/#lesson=fanout&step=2`);
   await page.fill('[data-testid=lesson-answer]', '3');
   await page.press('[data-testid=lesson-answer]', 'Tab');
   await page.click('[data-testid=lesson-check-run]');
-  // While it runs, the page answers: the progress line updates and the play button works.
-  await page.waitForSelector('[data-testid=lesson-running]');
-  await page.click('[data-testid=step]');
-  assert.equal(await page.textContent('[data-testid=round]'), '1');
   await page.waitForSelector('[data-testid=lesson-verdict]', { timeout: 120000 });
   const wrong = await page.textContent('[data-testid=lesson-verdict]');
   assert.match(wrong, /fanout = 3: \d+ of 20 runs had t100 ≤ 8/);
