@@ -351,17 +351,11 @@ impl<const ONE: bool> Rumor<ONE> {
     /// The hot rumors the called node can pass on now (in rounds, not those that arrived this round).
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn ready(&self, cx: &Ctx<'_, RumorMsg, Hot>) -> Mask {
-        self.ready_at(cx.hot, cx.node, |t| cx.can_act_on(t))
-    }
-
-    /// The hot rumors of node `n` (hot word `h`) that it can act on now (`can_act_on` its arrival time).
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn ready_at(&self, h: &Hot, n: NodeId, can_act_on: impl Fn(u64) -> bool) -> Mask {
-        let active = self.active(h);
+        let active = self.active(cx.hot);
         if active == 0 {
             return 0;
         }
-        self.each(active).filter(|&u| can_act_on(self.arrived(h, n, u))).fold(0, |m, u| m | (1 << u))
+        self.each(active).filter(|&u| cx.can_act_on(self.arrived(cx.hot, cx.node, u))).fold(0, |m, u| m | (1 << u))
     }
 
     /// Node `cx.node` receives `rumors`. Most receipts bring nothing new (and no
@@ -602,13 +596,9 @@ impl<const ONE: bool> Rumor<ONE> {
         while let Some(n) = lane.next_actor(|h| h & idle.0 != idle.1) {
             rules.tick(n, &mut tally, lane);
         }
-        let pushes = lane.take_pushes();
-        for (i, &(_, to)) in pushes.iter().enumerate() {
-            if lane.deliver_push(&pushes, i) {
-                rules.receive(to, LaneMsg::Push, &mut tally, lane);
-            }
-        }
-        lane.done_pushes(pushes);
+        lane.deliver_pushes(|lane, to| {
+            rules.receive(to, LaneMsg::Push, &mut tally, lane);
+        });
         // The ledger and the totals, which nothing reads within a round, once at its end.
         let (now, live) = (lane.now_us(), lane.live());
         self.ledger.carried_by(0, tally.carried);

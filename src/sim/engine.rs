@@ -257,9 +257,17 @@ pub struct Sim<P: Protocol> {
 #[inline(always)]
 fn predicted_peers(n: NodeId, draws: u32, key: u64, ids: u32, mut f: impl FnMut(NodeId)) {
     for k in 0..draws {
-        let r = (((rng::node_draw(key, n, k) >> 32) * u64::from(ids - 1)) >> 32) as u32;
-        f(crate::sim::sampler::other_than(n, r));
+        f(tick_peer(n, k, key, ids).0);
     }
+}
+
+/// The peer that draw `k` of node `n`'s tick stream this round (`key`) picks from
+/// a full view of `ids` nodes (at least 2), as `PeerSampler::get_peer` would,
+/// and whether that is final: whether `rng::index` takes no second draw.
+#[inline(always)]
+fn tick_peer(n: NodeId, k: u32, key: u64, ids: u32) -> (NodeId, bool) {
+    let (r, exact) = rng::index_of_draw((rng::node_draw(key, n, k) >> 32) as u32, ids - 1);
+    (crate::sim::sampler::other_than(n, r), exact)
 }
 
 /// The walk through a round's order of initiators: it steps over the nodes
@@ -440,10 +448,9 @@ impl<H: Copy> Lane<'_, H> {
     pub fn first_peer(&self, n: NodeId, draws: &mut u32) -> Option<NodeId> {
         debug_assert_eq!(*draws, 0);
         if let Some(ids) = self.walk.full_ids {
-            let x = (rng::node_draw(self.walk.tick_key, n, 0) >> 32) as u32;
-            if let Some(r) = rng::index_of_draw(x, ids - 1) {
+            if let (peer, true) = tick_peer(n, 0, self.walk.tick_key, ids) {
                 *draws = 1;
-                return Some(crate::sim::sampler::other_than(n, r));
+                return Some(peer);
             }
         }
         self.peer(n, &mut self.tick_rng(n, draws))
@@ -487,31 +494,29 @@ impl<H: Copy> Lane<'_, H> {
         self.stats.delivered += 1;
         true
     }
-    /// A one-way message just sent: it arrives at the end of the round (`take_pushes`).
+    /// A one-way message just sent: it arrives at the end of the round (`deliver_pushes`).
     #[inline(always)]
     pub fn push(&mut self, from: NodeId, to: NodeId) {
         self.stats.in_flight += 1;
         self.pushed += 1;
         self.pushes.push((from, to));
     }
-    /// The round's one-way messages, in the order they were sent, to deliver
-    /// now that its ticks are over (each with `deliver_push`).
-    pub fn take_pushes(&mut self) -> Vec<(NodeId, NodeId)> {
-        std::mem::take(self.pushes)
-    }
-    /// Deliver push number `i` of `pushes` (from `take_pushes`): false if its
-    /// receiver is down. Fetches the receivers of later ones ahead.
+    /// Now that the round's ticks are over, deliver its one-way messages in the
+    /// order they were sent: `receive(lane, to)` for each that finds its receiver
+    /// up (the others are dropped), fetching the receivers of later ones ahead.
     #[inline(always)]
-    pub fn deliver_push(&mut self, pushes: &[(NodeId, NodeId)], i: usize) -> bool {
-        if let Some(&(_, ahead)) = pushes.get(i + Walk::AHEAD / 2) {
-            crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead as usize));
+    pub fn deliver_pushes(&mut self, mut receive: impl FnMut(&mut Self, NodeId)) {
+        let mut pushes = std::mem::take(self.pushes);
+        for (i, &(from, to)) in pushes.iter().enumerate() {
+            if let Some(&(_, ahead)) = pushes.get(i + Walk::AHEAD / 2) {
+                crate::sim::mem::prefetch(self.slots.as_ptr().wrapping_add(ahead as usize));
+            }
+            self.stats.in_flight -= 1;
+            if self.arrive(from, to) {
+                receive(self, to);
+            }
         }
-        self.stats.in_flight -= 1;
-        let (from, to) = pushes[i];
-        self.arrive(from, to)
-    }
-    /// Give back the buffer of `take_pushes`, delivered, for its capacity.
-    pub fn done_pushes(&mut self, mut pushes: Vec<(NodeId, NodeId)>) {
+        // The buffer is kept for its capacity.
         pushes.clear();
         *self.pushes = pushes;
     }
@@ -520,21 +525,6 @@ impl<H: Copy> Lane<'_, H> {
     pub fn emit(&mut self, node: NodeId, kind: EventKind) {
         self.hash.add(event_word(node, kind));
     }
-}
-
-/// Count a message of `size` bytes sent at `now_us`, and hash it into the trace.
-#[inline(always)]
-fn count_send<H>(
-    stats: &mut NetStats,
-    slots: &mut [NodeSlot<H>],
-    hash: &mut TraceHash,
-    now_us: u64,
-    from: NodeId,
-    to: NodeId,
-    size: u32,
-) {
-    count(stats, slots, from, size);
-    hash.send(from, to, size, now_us);
 }
 
 /// Count a message of `size` bytes sent by `from`.
@@ -937,7 +927,8 @@ impl<P: Protocol> Sim<P> {
     /// Count a message of `size` bytes sent now, and hash it into the trace.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn count_send(&mut self, from: NodeId, to: NodeId, size: u32) {
-        count_send(&mut self.stats, &mut self.slots, &mut self.hash, self.env.now_us, from, to, size);
+        count(&mut self.stats, &mut self.slots, from, size);
+        self.hash.send(from, to, size, self.env.now_us);
     }
 
     /// Hand one message of `size` bytes to the network: drop it, queue it, or (a
@@ -1038,12 +1029,8 @@ impl<P: Protocol> Sim<P> {
     #[inline]
     fn drain_events(&mut self) {
         if !self.env.events.is_empty() {
-            self.hash_events();
+            hash_events(&mut self.env, &mut self.hash, &mut self.trace);
         }
-    }
-
-    fn hash_events(&mut self) {
-        hash_events(&mut self.env, &mut self.hash, &mut self.trace);
     }
 
     #[inline]

@@ -67,20 +67,20 @@ pub fn trial_seed(seed: u64, i: u32) -> u64 {
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 pub fn index<R: RngCore>(rng: &mut R, n: u32) -> u32 {
     debug_assert!(n > 0);
-    let m = u64::from(rng.next_u32()) * u64::from(n);
-    let (hi, lo) = ((m >> 32) as u32, m as u32);
-    if lo > n.wrapping_neg() {
-        return hi + index_carry(rng, n, lo);
+    let x = rng.next_u32();
+    match index_of_draw(x, n) {
+        (hi, true) => hi,
+        (hi, false) => hi + index_carry(rng, n, x.wrapping_mul(n)),
     }
-    hi
 }
 
-/// The index in `0..n` that [`index`] takes from its first draw being `x`,
-/// if it takes no second draw (all but about n / 2^32 of the time).
+/// What [`index`] makes of its first draw being `x`: the index in `0..n` before
+/// any carry, and whether that is final, with no second draw (all but about
+/// n / 2^32 of the time).
 #[inline(always)]
-pub fn index_of_draw(x: u32, n: u32) -> Option<u32> {
+pub fn index_of_draw(x: u32, n: u32) -> (u32, bool) {
     let m = u64::from(x) * u64::from(n);
-    (m as u32 <= n.wrapping_neg()).then_some((m >> 32) as u32)
+    ((m >> 32) as u32, m as u32 <= n.wrapping_neg())
 }
 
 /// The rare second draw of [`index`]: 1 if the low half carries into the result.
