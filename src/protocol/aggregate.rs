@@ -11,10 +11,17 @@
 //! - `min`, `max`: s = value; an exchange keeps the extreme (no mass to conserve).
 //!
 //! - `exchange=push-pull`: pairwise averaging. A node sends its pair to a random
-//!   peer, which answers with its own; both take the mean. In `timing=rounds`
-//!   the exchange is atomic and initiators go in a random order, the setting of
-//!   Jelasity et al., where the variance of the estimates falls by a factor
-//!   1/(2 sqrt e) ~ 0.303 per round (fanout 1).
+//!   peer, which answers with its own; both take the mean. An exchange is
+//!   atomic: a node with `fanout` exchanges per tick runs them one after
+//!   another, each opened with the pair the last one left (sending the same
+//!   pair to several peers at once and averaging in every answer counts the
+//!   node's own mass several times). In `timing=rounds` exchanges complete at
+//!   once and initiators go in a random order, the setting of Jelasity et al.,
+//!   where the variance of the estimates falls by a factor 1/(2 sqrt e) ~ 0.303
+//!   per round (fanout 1); a lost message ends the node's exchanges for the
+//!   round (it would wait out a timeout). In `timing=timed` a node awaiting an
+//!   answer refuses other exchanges (`Busy`) rather than mix with them, and
+//!   gives up after `exchange_timeout_us`; a late answer is ignored.
 //! - `exchange=push-sum`: a node keeps 1/(fanout + 1) of its pair and pushes an
 //!   equal share to each of `fanout` random peers.
 //!
@@ -33,16 +40,33 @@ use crate::sim::rng;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AggMsg {
-    /// A push-pull exchange opens with the initiator's pair.
-    Pair { s: f64, w: f64, epoch: u32 },
+    /// A push-pull exchange opens with the initiator's pair; `seq` names the exchange.
+    Pair { s: f64, w: f64, epoch: u32, seq: u32 },
     /// The responder's pair, from before it averaged.
-    Reply { s: f64, w: f64, epoch: u32 },
+    Reply { s: f64, w: f64, epoch: u32, seq: u32 },
+    /// The responder is in an exchange of its own (timed only): nothing was mixed.
+    Busy { seq: u32 },
     /// A push-sum share.
     Share { s: f64, w: f64, epoch: u32 },
 }
 
-/// Header: type (1), flags (1), sender (4), sequence (4); then s and w (8 each) and the epoch (4).
-const WIRE: u32 = 10 + 16 + 4 + IP_UDP_HEADER;
+/// Header: type (1), flags (1), sender (4), sequence (4).
+const HEADER: u32 = 10 + IP_UDP_HEADER;
+/// A pair: the header, s and w (8 each) and the epoch (4).
+const WIRE: u32 = HEADER + 16 + 4;
+
+/// How long a node in `timing=timed` waits for the answer to an exchange before
+/// it gives up and opens the next: four one-way latencies of the slowest kind
+/// (a round trip with room for the tail of an exponential or log-normal
+/// latency, or a held-back message), plus two retransmission timeouts over TCP;
+/// at least 1 ms, at most one interval.
+pub fn exchange_timeout_us(s: &Scenario) -> u64 {
+    let mut ms = 4.0 * s.latency_ms_max;
+    if s.transport == crate::scenario::Transport::Tcp {
+        ms += 2.0 * f64::from(s.tcp_rto_ms);
+    }
+    ((ms * 1000.0) as u64).clamp(1000, u64::from(s.interval_ms) * 1000)
+}
 
 /// Rounds of variance history kept for the series (the page draws them; the CLI prints them).
 const HISTORY_MAX: usize = 100_000;
@@ -86,13 +110,19 @@ pub fn local_value(dist: ValueDist, seed: u64, origin: NodeId, nodes: u32, node:
     }
 }
 
-/// One node's hot state, kept in the engine's node slot: its pair and its epoch.
-/// An exchange then touches one cache line per node.
+/// One node's hot state, kept in the engine's node slot: its pair, its epoch
+/// and the exchange it is in. An exchange then touches one cache line per node.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Hot {
     s: f64,
     w: f64,
     epoch: u32,
+    /// The number of the node's latest exchange (the answer must carry it).
+    seq: u32,
+    /// Exchanges still to open in this tick after the pending one.
+    left: u32,
+    /// Whether the exchange `seq` awaits its answer.
+    pending: bool,
 }
 
 pub struct Aggregate {
@@ -112,6 +142,13 @@ pub struct Aggregate {
     malicious: std::ops::Range<NodeId>,
     /// Messages of an older epoch that were ignored.
     stale: u64,
+    /// Timed only: the answer awaited (`exchange_timeout_us`), and the exchanges given up,
+    /// refused as busy, and answered too late.
+    timeout_us: u64,
+    timed: bool,
+    timed_out: u64,
+    refused: u64,
+    late: u64,
     /// Sum over live nodes of their local values, and their count.
     live_value_sum: f64,
     live_min_max: Option<(f64, f64)>,
@@ -147,6 +184,11 @@ impl Aggregate {
             up: vec![false; cap],
             malicious: crate::protocol::malicious(s),
             stale: 0,
+            timeout_us: exchange_timeout_us(s),
+            timed: s.timing == crate::scenario::Timing::Timed,
+            timed_out: 0,
+            refused: 0,
+            late: 0,
             live_value_sum: 0.0,
             live_min_max: None,
             live: 0,
@@ -169,15 +211,47 @@ impl Aggregate {
     }
 
     /// The pair a node starts an epoch with.
-    fn start(&self, n: NodeId, epoch: u32) -> Hot {
+    fn start(&self, n: NodeId) -> (f64, f64) {
         let v = self.values[n as usize];
         let holder = n == self.origin;
-        let (s, w) = match self.function {
+        match self.function {
             AggFunction::Avg | AggFunction::Min | AggFunction::Max => (v, 1.0),
             AggFunction::Sum => (v, if holder { 1.0 } else { 0.0 }),
             AggFunction::Count => (1.0, if holder { 1.0 } else { 0.0 }),
-        };
-        Hot { s, w, epoch }
+        }
+    }
+
+    /// A node's state when it (re)starts in `epoch`: its starting pair, in no exchange.
+    fn fresh(&self, n: NodeId, epoch: u32) -> Hot {
+        let (s, w) = self.start(n);
+        Hot { s, w, epoch, ..Hot::default() }
+    }
+
+    /// Open the node's next exchange of this tick, if it has one left: a pair to a
+    /// random peer, answered before the one after is opened.
+    fn open_next(&mut self, cx: &mut Ctx<'_, AggMsg, Hot>) {
+        let h = &mut *cx.hot;
+        if h.left == 0 {
+            return;
+        }
+        h.left -= 1;
+        let Some(p) = cx.peer() else { return };
+        let h = &mut *cx.hot;
+        h.seq = h.seq.wrapping_add(1);
+        h.pending = true;
+        let (s, w, epoch, seq) = (h.s, h.w, h.epoch, h.seq);
+        cx.request(p, AggMsg::Pair { s, w, epoch, seq });
+        if self.timed {
+            cx.schedule(self.timeout_us, u64::from(seq));
+        }
+    }
+
+    /// The answer to exchange `seq` (a reply, a refusal or a timeout): true if it
+    /// is the one the node awaits, which then closes.
+    fn close(&mut self, h: &mut Hot, seq: u32) -> bool {
+        let awaited = h.pending && h.seq == seq;
+        h.pending &= !awaited;
+        awaited
     }
 
     /// The function is an extreme (min or max), whose truth is the live extreme.
@@ -246,7 +320,9 @@ impl Aggregate {
     fn align(&self, h: &mut Hot, n: NodeId, epoch: u32) -> bool {
         let mine = h.epoch;
         if epoch > mine {
-            *h = self.start(n, epoch);
+            // The exchange in progress goes on: its answer is then of the new epoch too.
+            (h.s, h.w) = self.start(n);
+            h.epoch = epoch;
         }
         epoch >= mine
     }
@@ -269,7 +345,7 @@ impl Protocol for Aggregate {
     type Hot = Hot;
 
     fn hot_init(&self, node: NodeId) -> Hot {
-        self.start(node, 0)
+        self.fresh(node, 0)
     }
 
     fn on_tick(&mut self, cx: &mut Ctx<'_, AggMsg, Hot>) {
@@ -281,10 +357,15 @@ impl Protocol for Aggregate {
         }
         match self.exchange {
             Exchange::PushPull => {
-                for _ in 0..self.fanout {
-                    let Some(p) = cx.peer() else { return };
-                    let h = *cx.hot;
-                    cx.request(p, AggMsg::Pair { s: h.s, w: h.w, epoch: h.epoch });
+                let h = &mut *cx.hot;
+                // In rounds an exchange ends within its tick: one still pending was lost.
+                h.pending &= self.timed;
+                if h.pending {
+                    // Still in the last tick's exchange (timed): this tick's follow it.
+                    h.left = self.fanout - 1;
+                } else {
+                    h.left = self.fanout;
+                    self.open_next(cx);
                 }
             }
             Exchange::PushSum => {
@@ -310,20 +391,50 @@ impl Protocol for Aggregate {
             // Swallowed: a push-sum share's mass is gone, a push-pull initiator waits in vain.
             return;
         }
-        let (AggMsg::Pair { epoch, .. } | AggMsg::Reply { epoch, .. } | AggMsg::Share { epoch, .. }) = msg;
+        let epoch = match msg {
+            AggMsg::Pair { epoch, .. } | AggMsg::Reply { epoch, .. } | AggMsg::Share { epoch, .. } => epoch,
+            AggMsg::Busy { seq } => {
+                if self.close(cx.hot, seq) {
+                    self.refused += 1;
+                    self.open_next(cx);
+                }
+                return;
+            }
+        };
+        // An answer closes the exchange it answers, whatever its epoch; one the
+        // node no longer awaits (it timed out) is ignored, and its peer's half of
+        // the exchange is lost as if the answer had been.
+        if let AggMsg::Reply { seq, .. } = msg {
+            if !self.close(cx.hot, seq) {
+                self.late += 1;
+                return;
+            }
+        }
         // A message from a newer epoch restarts this node first (its own pair is then
         // fresh); one from an older epoch is ignored.
         if !self.align(cx.hot, n, epoch) {
             self.stale += 1;
+            if matches!(msg, AggMsg::Reply { .. }) {
+                self.open_next(cx);
+            }
             return;
         }
         match msg {
-            AggMsg::Pair { s, w, .. } => {
+            AggMsg::Pair { s, w, seq, .. } => {
                 let h = *cx.hot;
-                cx.reply(from, AggMsg::Reply { s: h.s, w: h.w, epoch: h.epoch });
+                if h.pending && self.timed {
+                    // Mixing now would break this node's own exchange in flight.
+                    cx.reply(from, AggMsg::Busy { seq });
+                    return;
+                }
+                cx.reply(from, AggMsg::Reply { s: h.s, w: h.w, epoch: h.epoch, seq });
                 self.mix_in(cx.hot, (s, w));
             }
-            AggMsg::Reply { s, w, .. } => self.mix_in(cx.hot, (s, w)),
+            AggMsg::Reply { s, w, .. } => {
+                self.mix_in(cx.hot, (s, w));
+                self.open_next(cx);
+            }
+            AggMsg::Busy { .. } => unreachable!("answered above"),
             AggMsg::Share { s, w, .. } => {
                 let h = &mut *cx.hot;
                 match self.function {
@@ -335,6 +446,13 @@ impl Protocol for Aggregate {
                     }
                 }
             }
+        }
+    }
+
+    fn on_timer(&mut self, token: u64, cx: &mut Ctx<'_, AggMsg, Hot>) {
+        if self.close(cx.hot, token as u32) {
+            self.timed_out += 1;
+            self.open_next(cx);
         }
     }
 
@@ -356,7 +474,7 @@ impl Protocol for Aggregate {
         // A restarted node (or a joiner) starts from its local value in the current epoch.
         // Without epochs its mass joins a sum that has already mixed: another source of bias.
         let epoch = self.current_epoch(cx.round());
-        *cx.hot = self.start(n, epoch);
+        *cx.hot = self.fresh(n, epoch);
         self.up[n as usize] = true;
         self.live += 1;
         self.live_value_sum += self.values[n as usize];
@@ -476,11 +594,17 @@ impl Protocol for Aggregate {
             ("mean_rel_error", self.mean_error.last().copied()),
             ("rounds_to_error", self.rounds_to_error.map(f64::from)),
             ("stale_messages", Some(self.stale as f64)),
+            ("exchanges_timed_out", self.timed.then_some(self.timed_out as f64)),
+            ("exchanges_refused", self.timed.then_some(self.refused as f64)),
+            ("late_replies", self.timed.then_some(self.late as f64)),
         ]
     }
 
-    fn wire_size(&self, _msg: &AggMsg) -> u32 {
-        WIRE
+    fn wire_size(&self, msg: &AggMsg) -> u32 {
+        match msg {
+            AggMsg::Busy { .. } => HEADER,
+            _ => WIRE,
+        }
     }
 
     fn msg_kind(&self, msg: &AggMsg) -> &'static str {
@@ -488,6 +612,7 @@ impl Protocol for Aggregate {
             AggMsg::Pair { .. } => "pair",
             AggMsg::Reply { .. } => "reply",
             AggMsg::Share { .. } => "share",
+            AggMsg::Busy { .. } => "busy",
         }
     }
 
