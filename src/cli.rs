@@ -1,7 +1,8 @@
 //! The command line: `gossip-lab run | sweep | merge | trace | theory | params`.
 //!
 //! Settings are `key=value` pairs (the same keys as the URL fragment and the
-//! scenario file). Errors go to stderr with exit code 2 and name the field, the
+//! scenario file), or a page link, whole or its fragment, as one argument: it
+//! runs as the page runs it, with the page's trace hash. Errors go to stderr with exit code 2 and name the field, the
 //! value and the allowed range.
 
 use std::io::{IsTerminal, Write};
@@ -141,7 +142,13 @@ fn load(settings: &[String], file: Option<&PathBuf>) -> Result<Scenario, CliErro
         }
         None => Scenario::default(),
     };
-    s.apply_pairs(settings.iter().map(String::as_str))?;
+    let skipped = s.apply_link_args(settings.iter().map(String::as_str))?;
+    if !skipped.is_empty() {
+        eprintln!(
+            "note: not settings of a run, ignored: {} (how the page shows it; an A/B link's vs. keys are its variant A, this runs B)",
+            skipped.join(" ")
+        );
+    }
     s.validate()?;
     Ok(s)
 }

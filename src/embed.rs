@@ -21,9 +21,9 @@ fn error(message: impl std::fmt::Display) -> JsValue {
 
 /// Check a fragment as the page would: every bad field is an Error naming it and its range.
 fn check(fragment: &str) -> Result<Scenario, JsValue> {
-    let (s, errors) = Scenario::from_fragment(fragment, &["speed", "embed", "layout", "controls"]);
-    if let Some(e) = errors.first() {
-        return Err(error(e));
+    let (s, errors) = Scenario::from_fragment(fragment, &[]);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(error(Scenario::for_page(e)));
     }
     s.validate_for_page().map_err(error)?;
     Ok(s)

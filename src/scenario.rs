@@ -41,6 +41,46 @@ pub const PAGE_MEMBERSHIP_NODES_MAX: u32 = 500;
 /// Version of the URL fragment format, written as `v=1`.
 pub const URL_VERSION: u32 = 1;
 
+/// Keys of a page link that say how the page shows a run, not what runs: the
+/// speed, the embed and its controls, the graph's layout, an open lesson.
+pub const VIEW_KEYS: [&str; 7] = ["speed", "embed", "layout", "controls", "lesson", "step", "lesson_url"];
+
+/// Prefix of variant A's settings in an A/B link: `#spread=push-pull&vs.spread=push`.
+pub const VS_PREFIX: &str = "vs.";
+
+/// One `key=value` pair of a link, read.
+pub enum LinkPair {
+    /// `v=`: the link's version, checked.
+    Version(Result<(), ScenarioError>),
+    /// A key of [`VIEW_KEYS`] or of variant A (`vs.`): not a setting of this scenario.
+    View(String),
+    Setting(String, String),
+}
+
+impl LinkPair {
+    /// Read one pair of a link, percent-decoded.
+    pub fn read(pair: &str) -> LinkPair {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (key, value) = (percent_decode(key.trim()), percent_decode(value));
+        if key == "v" {
+            let ok = value.parse::<u32>().is_ok_and(|v| (1..=URL_VERSION).contains(&v));
+            return LinkPair::Version(if ok {
+                Ok(())
+            } else {
+                Err(ScenarioError::Invalid {
+                    field: "v".into(),
+                    value,
+                    allowed: format!("link versions 1 to {URL_VERSION}"),
+                })
+            });
+        }
+        if VIEW_KEYS.contains(&key.as_str()) || key.starts_with(VS_PREFIX) {
+            return LinkPair::View(format!("{key}={value}"));
+        }
+        LinkPair::Setting(key, value)
+    }
+}
+
 /// What went wrong with a setting. The message always names the field.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScenarioError {
@@ -645,12 +685,15 @@ impl Scenario {
         Ok(())
     }
 
-    /// An error as the page reports it: a node count over the page's limit names
-    /// the page's range, even where it is also over the command line's.
+    /// An error as the page reports it: a node count out of the command line's
+    /// range (too small, too large, not a number) names the page's range instead.
     pub fn for_page(e: ScenarioError) -> ScenarioError {
+        let cli_range = PARAMS.iter().find(|p| p.key == "nodes").map(|p| p.kind.allowed());
         match e {
-            ScenarioError::Invalid { field, value, .. }
-                if field == "nodes" && value.trim().parse::<f64>().is_ok_and(|v| v > f64::from(PAGE_NODES_MAX)) =>
+            ScenarioError::Invalid { field, value, allowed }
+                if field == "nodes"
+                    && (Some(&allowed) == cli_range.as_ref()
+                        || value.trim().parse::<f64>().is_ok_and(|v| v > f64::from(PAGE_NODES_MAX))) =>
             {
                 Self::page_nodes_error(value)
             }
@@ -863,6 +906,34 @@ impl Scenario {
         Ok(())
     }
 
+    /// Apply settings as the command line takes them: `key=value` pairs, or a
+    /// page link (a whole address, or its fragment: `v=1&nodes=500&layout=force`)
+    /// as one argument. A link runs as the page runs it: its pairs are
+    /// percent-decoded, `v` is checked, and the view keys and an A/B link's
+    /// variant A (`vs.`) are not settings of this run: they come back, to be
+    /// named in a note. The first bad pair is the error.
+    pub fn apply_link_args<'a>(
+        &mut self,
+        args: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<String>, ScenarioError> {
+        let mut skipped = Vec::new();
+        for arg in args {
+            if !arg.contains('&') && !arg.contains('#') && !arg.starts_with("v=") {
+                self.apply_pairs([arg])?;
+                continue;
+            }
+            let body = arg.rsplit_once('#').map_or(arg, |(_, f)| f);
+            for pair in body.split('&').filter(|p| !p.is_empty()) {
+                match LinkPair::read(pair) {
+                    LinkPair::Version(r) => r?,
+                    LinkPair::View(kv) => skipped.push(kv),
+                    LinkPair::Setting(k, v) => self.set(&k, &v)?,
+                }
+            }
+        }
+        Ok(skipped)
+    }
+
     /// Read a scenario file (JSON). Unknown keys and out-of-range values are errors.
     pub fn from_json(text: &str) -> Result<Self, ScenarioError> {
         let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
@@ -893,31 +964,26 @@ impl Scenario {
     }
 
     /// Read a URL fragment or query (`#nodes=500&fanout=3`). Keys that are not
-    /// settings of the scenario (`v`, and any in `ignore`) are skipped. Every bad
+    /// settings of the scenario (`v`, [`VIEW_KEYS`], variant A's `vs.` keys and
+    /// any in `ignore`) are skipped. Every bad
     /// field is reported; the scenario keeps its defaults for those.
     pub fn from_fragment(fragment: &str, ignore: &[&str]) -> (Scenario, Vec<ScenarioError>) {
         let mut s = Scenario::default();
         let mut errors = Vec::new();
         let body = fragment.trim_start_matches(['#', '?']);
         for pair in body.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let key = percent_decode(key);
-            let value = percent_decode(value);
-            if key == "v" {
-                if value.parse::<u32>().map_or(true, |v| v > URL_VERSION) {
-                    errors.push(ScenarioError::Invalid {
-                        field: "v".into(),
-                        value,
-                        allowed: format!("this page reads link versions 1 to {URL_VERSION}"),
-                    });
+            match LinkPair::read(pair) {
+                LinkPair::Version(Err(e)) => errors.push(e),
+                LinkPair::Version(Ok(())) => {}
+                LinkPair::View(_) => {}
+                LinkPair::Setting(key, value) => {
+                    if ignore.contains(&key.as_str()) {
+                        continue;
+                    }
+                    if let Err(e) = s.set(&key, &value) {
+                        errors.push(e);
+                    }
                 }
-                continue;
-            }
-            if ignore.contains(&key.as_str()) {
-                continue;
-            }
-            if let Err(e) = s.set(&key, &value) {
-                errors.push(e);
             }
         }
         if let Err(e) = s.validate() {

@@ -12,6 +12,39 @@ fn cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A page link runs as is: its fragment (or the whole address) as one argument,
+/// `v=` and the view keys (`layout`, `speed`, …) accepted, the view keys named in
+/// a note; the trace hash is the one the page's engine gives for that scenario.
+#[test]
+fn a_page_link_runs_as_is() {
+    let fragment = "v=1&nodes=500&fanout=3&loss_rate=0.1&faults=crash:0-9%402r&layout=force&speed=4&vs.fanout=2";
+    let (s, errors) = gossip_lab::scenario::Scenario::from_fragment(fragment, &[]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let page_hash = gossip_lab::run(&s).unwrap().trace_hash;
+    for arg in [fragment.to_string(), format!("https://example.org/lab/#{fragment}")] {
+        let (code, out, err) = cli(&["run", &arg, "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["trace_hash"].as_str(), Some(page_hash.as_str()));
+        assert!(err.contains("layout=force") && err.contains("speed=4") && err.contains("vs.fanout=2"), "{err}");
+    }
+    // Key by key, the same run; a later pair overrides the link.
+    let (_, out, _) = cli(&["run", "nodes=500", "fanout=3", "loss_rate=0.1", "faults=crash:0-9@2r", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["trace_hash"].as_str(), Some(page_hash.as_str()));
+    let (code, _, err) = cli(&["run", "v=9&nodes=500"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("v:") && err.contains("1 to 1"), "{err}");
+}
+
+/// A fault time without a unit is refused, naming the field and the forms.
+#[test]
+fn a_time_without_a_unit_is_refused() {
+    let (code, _, err) = cli(&["run", "faults=crash:7@1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("faults") && err.contains("1ms, 1s or 1r"), "{err}");
+}
+
 /// `run --json` prints one object with the documented metric fields as numbers.
 #[test]
 fn run_json_has_metrics() {

@@ -171,7 +171,8 @@ impl FromStr for At {
             }
             return Ok(At::Ms((v * 1000.0).round() as u64));
         }
-        s.parse().map(At::Ms).map_err(|_| bad())
+        // A bare number is refused: 1 could be a round, a second or a millisecond.
+        Err(if s.parse::<f64>().is_ok() { format!("'{s}' has no unit (write {s}ms, {s}s or {s}r)") } else { bad() })
     }
 }
 
@@ -453,6 +454,9 @@ mod tests {
         assert!("loss:2@1s".parse::<FaultSchedule>().unwrap_err().contains("probability"));
         assert!("crash:9-3@1s".parse::<FaultSchedule>().unwrap_err().contains("backwards"));
         assert!("crash:x@1s".parse::<FaultSchedule>().unwrap_err().contains("node id"));
+        // A time without a unit is refused, with the forms it could take.
+        let e = "crash:7@1".parse::<FaultSchedule>().unwrap_err();
+        assert!(e.contains("'1' has no unit") && e.contains("1ms, 1s or 1r"), "{e}");
     }
 
     /// Scenario files may hold the schedule as a list or as one string.

@@ -248,8 +248,7 @@ pub fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
     }
 }
 
-/// Key prefix of variant A's settings in a link: `#spread=push-pull&vs.spread=push`.
-pub const VS_PREFIX: &str = "vs.";
+pub use crate::scenario::VS_PREFIX;
 
 /// Variant A of a comparison: `main` with the `vs.key=value` pairs of a link
 /// applied, checked against the page's limits. Every bad pair is named.
@@ -312,10 +311,7 @@ impl Playground {
     pub fn from_fragment(fragment: &str) -> Self {
         let body = fragment.trim_start_matches(['#', '?']);
         let (vs, main): (Vec<&str>, Vec<&str>) = body.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
-        let (mut scenario, errors) = Scenario::from_fragment(
-            &main.join("&"),
-            &["speed", "embed", "layout", "controls", "lesson", "step", "lesson_url"],
-        );
+        let (mut scenario, errors) = Scenario::from_fragment(&main.join("&"), &[]);
         let mut errors: Vec<String> = errors.into_iter().map(|e| Scenario::for_page(e).to_string()).collect();
         if let Err(e) = scenario.validate_for_page() {
             errors.push(e.to_string());
@@ -894,8 +890,9 @@ mod tests {
         let p = Playground::from_fragment("#nodes=-5&fanout=3&loss_rate=2");
         assert_eq!(p.scenario.fanout, 3);
         assert_eq!(p.errors.len(), 2, "{:?}", p.errors);
-        // Over the page's limit, and over the command line's too: the page names its own range either way.
-        for big in ["900000", "99999999"] {
+        // Under the range, over the page's limit, over the command line's too, not a
+        // number: the page names its own range every time.
+        for big in ["-5", "0", "1", "abc", "900000", "99999999"] {
             let p = Playground::from_fragment(&format!("#nodes={big}"));
             assert_eq!(p.scenario.nodes, 200);
             assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
