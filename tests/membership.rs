@@ -384,3 +384,26 @@ fn swim_draws_suspects() {
     assert_eq!(states[5], NodeState::Removed as u8, "node 5 is alive to most again");
     assert!(extra(&s.metrics(), "refutations").unwrap() > 0.0);
 }
+
+/// A false positive always has a duration: under 20% loss, for SWIM and both
+/// heartbeat detectors, `false_positive_s` is reported beside `false_positives`,
+/// is positive whenever a live node was marked dead (a verdict still standing at
+/// the end counts to the end), and is at most the run's length times the count.
+#[test]
+fn every_false_positive_has_a_duration() {
+    for proto in ["protocol=swim", "protocol=membership&detector=timeout", "protocol=membership&detector=phi"] {
+        let mut found = false;
+        for seed in 0..6 {
+            let seed = format!("seed={seed}");
+            let mut pairs = vec!["nodes=100", "timing=timed", "max_rounds=60", "loss_rate=0.2", &seed];
+            pairs.extend(proto.split('&'));
+            let m = run(&pairs);
+            let (n, s) = (extra(&m, "false_positives"), extra(&m, "false_positive_s"));
+            let (n, s) = (n.expect("false_positives"), s.unwrap_or_else(|| panic!("{proto}: false_positive_s absent")));
+            assert_eq!(n > 0.0, s > 0.0, "{proto} {seed}: {n} false positives for {s} s");
+            assert!(s <= n * m.time_ms / 1000.0, "{proto} {seed}: {s} s over {n} false positives");
+            found |= n > 0.0;
+        }
+        assert!(found, "{proto}: no false positive at 20% loss, nothing checked");
+    }
+}

@@ -546,7 +546,7 @@ impl Protocol for Aggregate {
         ]
     }
 
-    fn extra(&self, live: u64, hot: Hots<'_, Hot>) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, live: u64, _now_us: u64, hot: Hots<'_, Hot>) -> Vec<(&'static str, Option<f64>)> {
         let truth = self.truth();
         let (mut sum, mut cnt) = (0.0, 0u64);
         for n in 0..hot.len() as NodeId {

@@ -463,7 +463,7 @@ impl Protocol for Broadcast {
         vec![("held_back", self.held_series.iter().map(|&x| Some(x)).collect())]
     }
 
-    fn extra(&self, _live: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, _live: u64, _now_us: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
         let total = self.total_order_violations();
         let chosen = match self.order {
             Order::None | Order::Causal => self.causal_violations,

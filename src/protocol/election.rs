@@ -242,8 +242,8 @@ impl Protocol for Election {
         self.m.event_log(node)
     }
 
-    fn extra(&self, live: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
-        let mut out = self.m.extra(live, _hot);
+    fn extra(&self, live: u64, now_us: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
+        let mut out = self.m.extra(live, now_us, _hot);
         // A split that still stands counts up to the newest tick seen.
         let standing = if self.self_leaders >= 2 { self.now_us.saturating_sub(self.changed_us) } else { 0 };
         out.extend([

@@ -168,10 +168,7 @@ pub struct Membership {
     /// The next key each node writes.
     next_key: Vec<u16>,
     detections: crate::protocol::Detections,
-    /// Open false suspicions: (observer, peer) -> since.
-    suspicions: BTreeMap<(NodeId, NodeId), u64>,
-    false_positives: u64,
-    false_positive_us: u64,
+    false_positives: crate::protocol::FalsePositives,
     /// Restarts: (node, at, generation, all live see it alive at).
     rejoins: Vec<(NodeId, u64, u32, Option<u64>)>,
     /// View agreement: (observer, peer) pairs whose status matches the truth.
@@ -219,9 +216,7 @@ impl Membership {
             writes: BTreeMap::new(),
             next_key: vec![0; cap],
             detections: crate::protocol::Detections::default(),
-            suspicions: BTreeMap::new(),
-            false_positives: 0,
-            false_positive_us: 0,
+            false_positives: crate::protocol::FalsePositives::default(),
             rejoins: Vec::new(),
             agree: 0,
             deltas_cut: 0,
@@ -514,9 +509,7 @@ impl Membership {
             if v.status == Status::Dead {
                 v.status = Status::Alive;
                 self.log(o, now, p, "alive", 0);
-                if let Some(since) = self.suspicions.remove(&(o, p)) {
-                    self.false_positive_us += now - since;
-                }
+                self.false_positives.cleared(o, p, now);
             } else if v.status == Status::Unknown {
                 v.status = Status::Alive;
             }
@@ -592,8 +585,7 @@ impl Membership {
                 continue;
             }
             if self.up[p as usize] {
-                self.false_positives += 1;
-                self.suspicions.insert((o, p), now);
+                self.false_positives.marked(o, p, now);
             } else {
                 self.detections.detected(p, now, self.dead_votes[p as usize], cx.live());
             }
@@ -875,12 +867,8 @@ impl Protocol for Membership {
         }
         self.recount_peer(node, |m| m.up[node as usize] = false);
         self.detections.crashed(node, now_us);
-        // Suspicions by the crashed node end with it.
-        let open: Vec<(NodeId, NodeId)> = self.suspicions.keys().filter(|k| k.0 == node).copied().collect();
-        for key in open {
-            let since = self.suspicions.remove(&key).expect("listed");
-            self.false_positive_us += now_us - since;
-        }
+        // False positives by the crashed node, and about it, end.
+        self.false_positives.crashed(node, now_us);
     }
 
     fn on_restart(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
@@ -1006,7 +994,8 @@ impl Protocol for Membership {
         self.detections.delays_ms()
     }
 
-    fn extra(&self, live: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, live: u64, now_us: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
+        let [fp, fp_s] = self.false_positives.figures(now_us);
         let ms = |us: u64| us as f64 / 1000.0;
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
         let (first, all) = self.detections.first_and_all_ms();
@@ -1017,8 +1006,8 @@ impl Protocol for Membership {
             ("detect_first_ms", first),
             ("detect_all_ms", all),
             ("rejoin_all_ms", rejoin),
-            ("false_positives", Some(self.false_positives as f64)),
-            ("false_positive_s", Some(self.false_positive_us as f64 / 1e6)),
+            fp,
+            fp_s,
             ("state_converge_ms", converge),
             ("state_writes", Some(self.ledger.len() as f64)),
             ("state_coverage", Some(if self.ledger.is_empty() { 1.0 } else { self.ledger.progress(0).coverage(live) })),

@@ -187,6 +187,46 @@ impl Detections {
     }
 }
 
+/// False positives kept by membership and SWIM: a live node marked dead by an
+/// observer, and for how long, until the observer hears it alive again, either
+/// of them crashes (the belief is then moot), or the run ends.
+#[derive(Clone, Debug, Default)]
+pub struct FalsePositives {
+    count: u64,
+    /// Open ones: (observer, peer) -> since.
+    open: std::collections::BTreeMap<(NodeId, NodeId), u64>,
+    closed_us: u64,
+}
+
+impl FalsePositives {
+    /// `observer` marked live `peer` dead at `now_us`.
+    pub fn marked(&mut self, observer: NodeId, peer: NodeId, now_us: u64) {
+        self.count += 1;
+        self.open.entry((observer, peer)).or_insert(now_us);
+    }
+
+    /// `observer` holds `peer` alive again.
+    pub fn cleared(&mut self, observer: NodeId, peer: NodeId, now_us: u64) {
+        if let Some(since) = self.open.remove(&(observer, peer)) {
+            self.closed_us += now_us - since;
+        }
+    }
+
+    /// `node` crashed: its beliefs, and those about it, end.
+    pub fn crashed(&mut self, node: NodeId, now_us: u64) {
+        let ended: Vec<(NodeId, NodeId)> = self.open.keys().filter(|k| k.0 == node || k.1 == node).copied().collect();
+        for key in ended {
+            self.cleared(key.0, key.1, now_us);
+        }
+    }
+
+    /// `false_positives` and `false_positive_s` (the open ones counted to `now_us`).
+    pub fn figures(&self, now_us: u64) -> [(&'static str, Option<f64>); 2] {
+        let open: u64 = self.open.values().map(|&since| now_us.saturating_sub(since)).sum();
+        [("false_positives", Some(self.count as f64)), ("false_positive_s", Some((self.closed_us + open) as f64 / 1e6))]
+    }
+}
+
 /// What every callback shares while the engine runs: the clock, and where
 /// events and timers go. One per engine; a [`Ctx`] borrows it, so building a
 /// context per callback costs a few words (millions of callbacks per second).
@@ -419,7 +459,7 @@ pub trait Protocol {
         Vec::new()
     }
     /// Figures of this protocol beyond the common ones, by JSON key (None: not measured in this run).
-    fn extra(&self, _live: u64, _hot: Hots<'_, Self::Hot>) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, _live: u64, _now_us: u64, _hot: Hots<'_, Self::Hot>) -> Vec<(&'static str, Option<f64>)> {
         Vec::new()
     }
     /// Per-update figures, in the order the updates were written, given the live nodes now.

@@ -1018,7 +1018,7 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
         }
     }
 
-    fn extra(&self, _live: u64, _hot: Hots<'_, Hot>) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, _live: u64, _now_us: u64, _hot: Hots<'_, Hot>) -> Vec<(&'static str, Option<f64>)> {
         if self.malicious.is_empty() {
             return Vec::new();
         }

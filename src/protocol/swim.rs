@@ -116,7 +116,7 @@ pub struct Swim {
     agree: u64,
     detections: crate::protocol::Detections,
     rejoins: Vec<(NodeId, u64, u32, Option<u64>)>,
-    false_positives: u64,
+    false_positives: crate::protocol::FalsePositives,
     false_suspicions: u64,
     refutations: u64,
 }
@@ -146,7 +146,7 @@ impl Swim {
             agree: 0,
             detections: crate::protocol::Detections::default(),
             rejoins: Vec::new(),
-            false_positives: 0,
+            false_positives: crate::protocol::FalsePositives::default(),
             false_suspicions: 0,
             refutations: 0,
         };
@@ -285,9 +285,12 @@ impl Swim {
 
     fn set_status(&mut self, o: NodeId, p: NodeId, status: Status, inc: u32, now: u64, live: u64) {
         self.set_view(o, p, View { status, incarnation: inc, since_us: now });
+        if status != Status::Dead {
+            self.false_positives.cleared(o, p, now);
+        }
         if status == Status::Dead {
             if self.up[p as usize] {
-                self.false_positives += 1;
+                self.false_positives.marked(o, p, now);
             } else {
                 self.detections.detected(p, now, self.dead_votes[p as usize], live);
             }
@@ -463,6 +466,7 @@ impl Protocol for Swim {
         self.probe[node as usize].active = false;
         self.buffer[node as usize].clear();
         self.detections.crashed(node, now_us);
+        self.false_positives.crashed(node, now_us);
     }
 
     fn on_restart(&mut self, cx: &mut Ctx<'_, SwimMsg>) {
@@ -556,7 +560,8 @@ impl Protocol for Swim {
         self.detections.delays_ms()
     }
 
-    fn extra(&self, _live: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
+    fn extra(&self, _live: u64, now_us: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {
+        let [fp, fp_s] = self.false_positives.figures(now_us);
         let ms = |us: u64| us as f64 / 1000.0;
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
         let (first, all) = self.detections.first_and_all_ms();
@@ -564,7 +569,8 @@ impl Protocol for Swim {
             ("detect_first_ms", first),
             ("detect_all_ms", all),
             ("rejoin_all_ms", mean(self.rejoins.iter().filter_map(|r| r.3.map(|t| ms(t - r.1))).collect())),
-            ("false_positives", Some(self.false_positives as f64)),
+            fp,
+            fp_s,
             ("false_suspicions", Some(self.false_suspicions as f64)),
             ("refutations", Some(self.refutations as f64)),
         ]

@@ -1309,7 +1309,7 @@ impl<P: Protocol> Runner for Sim<P> {
             sampler,
             self.hash.hex(),
             self.proto.updates(self.env.live),
-            self.proto.extra(self.env.live, Hots(&self.slots)),
+            self.proto.extra(self.env.live, self.env.now_us, Hots(&self.slots)),
             self.proto.series(),
         )
     }
