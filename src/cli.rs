@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use rayon::prelude::*;
 
 use crate::metrics::{summarize, RunMetrics};
-use crate::scenario::{Group, Scenario, ScenarioError, PARAMS};
+use crate::scenario::{Group, ProtocolKind, Scenario, ScenarioError, PARAMS};
 use crate::sim::rng::trial_seed;
 use crate::sim::trace::TraceEvent;
 
@@ -318,23 +318,35 @@ fn run_cmd(s: &Scenario, json: bool, with_series: bool, events: Option<u32>) -> 
     Ok(())
 }
 
+/// The text summary: what every run has, the rumor figures where the protocol
+/// spreads updates, then the protocol's own figures (`-` where a figure has no
+/// value in this run, as `null` in JSON).
 fn print_human(s: &Scenario, m: &RunMetrics) {
     let opt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
     println!("{}", s.to_fragment());
     println!("  nodes {} (live {}), {} rounds, {:.0} ms virtual", m.nodes, m.live, m.rounds, m.time_ms);
-    println!("  coverage {:.4}  residue {:.4}", m.coverage, m.residue);
-    println!(
-        "  traffic {:.3} updates/node, {:.3} msgs/node, {:.1} bytes/node",
-        m.traffic, m.msgs_per_node, m.bytes_per_node
-    );
-    println!(
-        "  t_avg {} t_last {} (rounds); t50 {} t99 {} t100 {}",
-        opt(m.t_avg),
-        opt(m.t_last),
-        opt(m.t50),
-        opt(m.t99),
-        opt(m.t100)
-    );
+    println!("  coverage {:.4} ({})", m.coverage, s.coverage_meaning());
+    let spreads = matches!(s.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
+    if spreads {
+        println!("  residue {:.4}", m.residue);
+        println!(
+            "  traffic {:.3} updates/node, {:.3} msgs/node, {:.1} bytes/node",
+            m.traffic, m.msgs_per_node, m.bytes_per_node
+        );
+        println!(
+            "  t_avg {} t_last {} (rounds); t50 {} t99 {} t100 {}",
+            opt(m.t_avg),
+            opt(m.t_last),
+            opt(m.t50),
+            opt(m.t99),
+            opt(m.t100)
+        );
+    } else {
+        println!(
+            "  {:.3} msgs/node, {:.1} bytes/node ({:.1} bytes/node/s)",
+            m.msgs_per_node, m.bytes_per_node, m.bytes_per_node_per_s
+        );
+    }
     println!(
         "  sent {} delivered {} dropped {} (loss {}, partition {}, down {}, oversize {}) in flight {}",
         m.sent,
@@ -346,7 +358,10 @@ fn print_human(s: &Scenario, m: &RunMetrics) {
         m.dropped_oversize,
         m.in_flight
     );
-    if let Some(r) = crate::theory::mean_field_rounds(s) {
+    for (key, value) in &m.extra {
+        println!("  {key:22} {}", value.map_or("-".into(), six_digits));
+    }
+    if let Some(r) = crate::theory::mean_field_rounds(s).filter(|_| spreads) {
         println!(
             "  theory: mean-field {r} rounds; Pittel push {:.1}; push-pull {:.1}",
             crate::theory::pittel_push_rounds(s.nodes),
@@ -354,6 +369,23 @@ fn print_human(s: &Scenario, m: &RunMetrics) {
         );
     }
     println!("  trace_hash {}", m.trace_hash);
+}
+
+/// Six significant digits, more than any figure here is worth: plain between
+/// 0.001 and 10^7, in scientific notation beyond.
+fn six_digits(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || (1e-3..1e7).contains(&a) {
+        let decimals = (5 - a.log10().floor() as i32).clamp(0, 8) as usize;
+        let t = format!("{v:.decimals$}");
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t
+        }
+    } else {
+        format!("{v:.4e}")
+    }
 }
 
 fn trace_cmd(s: &Scenario) -> Result<(), CliError> {

@@ -755,6 +755,17 @@ impl Scenario {
         Ok(())
     }
 
+    /// What `coverage` measures for this protocol, completing "coverage 0.93 …".
+    pub fn coverage_meaning(&self) -> &'static str {
+        match self.protocol {
+            ProtocolKind::Election => "follow the leader",
+            ProtocolKind::Aggregate => "within the target",
+            ProtocolKind::Broadcast => "delivered in order",
+            _ if self.membership_like() => "of views agree",
+            _ => "informed",
+        }
+    }
+
     /// Membership, election and SWIM keep every node's view of every node, and measure view agreement.
     pub fn membership_like(&self) -> bool {
         matches!(self.protocol, ProtocolKind::Membership | ProtocolKind::Swim | ProtocolKind::Election)

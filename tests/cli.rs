@@ -37,6 +37,24 @@ fn a_page_link_runs_as_is() {
     assert!(err.contains("v:") && err.contains("1 to 1"), "{err}");
 }
 
+/// The text summary prints each protocol's own figures: an aggregation its
+/// estimate and mass, none of the rumor lines; a rumor its residue and theory.
+#[test]
+fn the_summary_prints_the_protocols_own_figures() {
+    let (code, out, _) = cli(&["run", "protocol=aggregate", "function=count", "nodes=1000"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("(within the target)"), "{out}");
+    for line in ["estimate_mean          1000", "truth                  1000", "mass                   1"] {
+        assert!(out.contains(line), "no '{line}' in {out}");
+    }
+    assert!(out.contains("exchanges_refused      -"), "{out}");
+    for absent in ["residue", "Pittel", "t_avg"] {
+        assert!(!out.contains(absent), "'{absent}' in {out}");
+    }
+    let (_, out, _) = cli(&["run", "nodes=1000"]);
+    assert!(out.contains("residue 0.0000") && out.contains("Pittel push 16.9") && out.contains("(informed)"), "{out}");
+}
+
 /// A fault time without a unit is refused, naming the field and the forms.
 #[test]
 fn a_time_without_a_unit_is_refused() {

@@ -547,13 +547,7 @@ impl App {
         };
         html! {
             <div class="stats" aria-live="polite">
-                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ match m.scenario.protocol {
-                    ProtocolKind::Election => " follow the leader",
-                    ProtocolKind::Aggregate => " within the target",
-                    ProtocolKind::Broadcast => " delivered in order",
-                    _ if m.scenario.membership_like() => " of views agree",
-                    _ => " informed",
-                } }</span>
+                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {}", m.scenario.coverage_meaning()) }</span>
                 <span class="stat"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
                 <span class="stat"><b>{ format_ms(t) }</b>{ " virtual" }</span>
                 <span class="stat"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
