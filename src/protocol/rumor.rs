@@ -1069,10 +1069,12 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
     }
 
     fn describe(&self, node: NodeId, hot: &Hot) -> Vec<(&'static str, String)> {
+        // Only the counting rules keep a counter; the coins and `never` keep none.
         let counter = match self.stop {
-            StopRule::Rounds => "rounds spreading",
-            StopRule::Never => "contacts",
-            _ => "contacts counted",
+            StopRule::Rounds => Some("rounds spreading"),
+            StopRule::FeedbackCounter => Some("contacts that knew it"),
+            StopRule::BlindCounter => Some("contacts"),
+            StopRule::Never | StopRule::FeedbackCoin | StopRule::BlindCoin => None,
         };
         if self.one() {
             let t = self.arrived(hot, node, 0);
@@ -1083,11 +1085,10 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
             } else {
                 format!("{:.1} ms", t as f64 / 1000.0)
             };
-            return vec![
-                ("rumor", informed),
-                ("spreading", if self.active(hot) != 0 { "yes" } else { "no" }.to_string()),
-                (counter, self.counter(hot, node, 0).to_string()),
-            ];
+            let mut rows =
+                vec![("rumor", informed), ("spreading", if self.active(hot) != 0 { "yes" } else { "no" }.to_string())];
+            rows.extend(counter.map(|c| (c, format!("{} of {}", self.counter(hot, node, 0), self.k))));
+            return rows;
         }
         let list = |m: Mask| {
             let v: Vec<String> = self.each(m).map(|u| u.to_string()).collect();
@@ -1133,6 +1134,39 @@ mod tests {
         s.apply_pairs(pairs.iter().copied()).unwrap();
         s.validate().unwrap();
         Sim::new(s.clone(), Rumor::new(&s))
+    }
+
+    /// The inspector shows a counter only where the stop rule keeps one, as "c of
+    /// k", and a node's counted contacts never exceed the messages it sent.
+    #[test]
+    fn the_inspector_shows_only_counters_that_count() {
+        for stop in ["never", "feedback-coin", "blind-coin", "feedback-counter", "blind-counter", "rounds"] {
+            let mut sim = sim(&["nodes=300", &format!("stop={stop}"), "k=3", "spread=push", "max_rounds=4"]);
+            sim.run_to_end();
+            let mut counted = 0;
+            for n in 0..300 {
+                let rows = sim.inspect(n);
+                let sent: u64 = rows.iter().find(|r| r.0 == "messages sent").unwrap().1.parse().unwrap();
+                let counter = rows.iter().find(|r| r.0.contains("contacts") || r.0.contains("rounds spreading"));
+                match (stop, counter) {
+                    ("never" | "feedback-coin" | "blind-coin", Some(r)) => panic!("{stop}: node {n} shows {r:?}"),
+                    ("never" | "feedback-coin" | "blind-coin", None) => {}
+                    (_, None) => panic!("{stop}: node {n} shows no counter: {rows:?}"),
+                    (_, Some((label, text))) => {
+                        let (c, k) = text.split_once(" of ").unwrap();
+                        let c: u64 = c.parse().unwrap();
+                        assert_eq!(k, "3");
+                        if label.contains("contacts") {
+                            assert!(c <= sent, "{stop}: node {n} counted {c} contacts of {sent} messages");
+                        }
+                        counted += c;
+                    }
+                }
+            }
+            if !matches!(stop, "never" | "feedback-coin" | "blind-coin") {
+                assert!(counted > 0, "{stop}: no counter moved");
+            }
+        }
     }
 
     /// `idle` may only say so of a node whose tick would do nothing: for every stop
