@@ -480,7 +480,7 @@ scenario! {
         malicious: f64 = 0.0, Kind::Float { min: 0.0, max: 0.9 }, "Malicious", "fraction";
         /// What malicious nodes do: forge higher versions of others' keys (membership), invent rumors (rumor), swallow messages (rumor, broadcast, aggregate), keep a dead node's heartbeat going (membership).
         attack: Attack = Attack::Drop, Kind::Choice(Attack::WORDS), "Attack", "";
-        /// Signatures: every datum is signed by its origin (ed25519) and checked once per receiver; forgeries are rejected and counted.
+        /// Signatures: every datum carries its origin's signature, checked once per receiver; forgeries are rejected and counted. A model: the signature is a keyed hash only the origin can make, sized as ed25519's 64 bytes on the wire.
         verify: Verify = Verify::None, Kind::Choice(Verify::WORDS), "Verify", "";
     }
     Workload {

@@ -55,6 +55,17 @@ fn the_summary_prints_the_protocols_own_figures() {
     assert!(out.contains("residue 0.0000") && out.contains("Pittel push 16.9") && out.contains("(informed)"), "{out}");
 }
 
+/// The settings list says what the signature check is: a keyed-hash model, sized as ed25519.
+#[test]
+fn params_name_the_signature_model() {
+    let (code, out, _) = cli(&["params"]);
+    assert_eq!(code, 0);
+    let verify = out.split("\n  verify=").nth(1).expect("verify listed");
+    let doc = verify.lines().nth(1).unwrap();
+    assert!(doc.contains("keyed hash") && doc.contains("64 bytes"), "{doc}");
+    assert!(!doc.contains("signed by its origin (ed25519)"), "{doc}");
+}
+
 /// A fault time without a unit is refused, naming the field and the forms.
 #[test]
 fn a_time_without_a_unit_is_refused() {
