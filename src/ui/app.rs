@@ -319,7 +319,7 @@ impl App {
         set("live", self.model.sim.live() as f64);
         set("msgs", last.map_or(0.0, |p| p.msgs as f64));
         set("bytes", last.map_or(0.0, |p| p.bytes as f64));
-        let finished = self.model.sim.finished();
+        let finished = self.model.all_finished();
         let _ = js_sys::Reflect::set(&obj, &JsValue::from_str("finished"), &JsValue::from_bool(finished));
         for (event, f) in listeners.iter() {
             let fire = event == "metrics" || (event == "finish" && finished && !self.finished_reported);
@@ -538,7 +538,7 @@ impl App {
         let stats = m.sim.stats();
         let t = m.sim.now_us() as f64 / 1000.0;
         let round_label = if m.scenario.timing == Timing::Rounds { "round" } else { "interval" };
-        let state = if m.sim.finished() {
+        let state = if m.all_finished() {
             "finished"
         } else if m.playing {
             "running"
@@ -568,7 +568,7 @@ impl App {
     fn view_timeline(&self, ctx: &Context<Self>) -> Html {
         let m = &self.model;
         let horizon_ms = m.horizon_us as f64 / 1000.0;
-        let now_ms = m.sim.now_us() as f64 / 1000.0;
+        let now_ms = m.timeline_us() as f64 / 1000.0;
         let step =
             if m.scenario.timing == Timing::Rounds { m.scenario.interval_ms.to_string() } else { "1".to_string() };
         let on_seek = ctx.link().callback(|e: InputEvent| Msg::Seek(input_value(&e).parse().unwrap_or(0.0)));

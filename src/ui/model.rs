@@ -430,12 +430,19 @@ impl Playground {
         }
     }
 
-    fn all_finished(&self) -> bool {
+    /// Both variants of a comparison (or the one run) are over.
+    pub fn all_finished(&self) -> bool {
         self.sim.finished() && self.compare.as_ref().is_none_or(|a| a.sim.finished())
     }
 
     fn now_us(&self) -> u64 {
         self.compare.as_ref().map_or(0, |a| a.sim.now_us()).max(self.sim.now_us())
+    }
+
+    /// The timeline's time: the later of the variants' clocks, so a comparison
+    /// plays and scrubs to the slower variant's end.
+    pub fn timeline_us(&self) -> u64 {
+        self.now_us()
     }
 
     /// Start the run again from its scenario (same seed: the same run).
@@ -796,7 +803,7 @@ impl Playground {
             }
         }
         self.sync_compare(t_us);
-        self.clock_us = self.sim.now_us() as f64;
+        self.clock_us = self.now_us() as f64;
         self.snapshot();
         self.horizon_us = self.horizon_us.max(horizon);
     }
@@ -1077,6 +1084,57 @@ mod tests {
             p.frame(20.0, 1e9, &no_clock);
         }
         assert_eq!(p.sim.round(), 3);
+    }
+
+    /// A comparison plays and scrubs to the slower variant's end, whichever
+    /// variant it is, at every speed and in both time models; the timeline's
+    /// time is the later of the two, and playing on from the middle ends there too.
+    #[test]
+    fn comparison_plays_and_scrubs_to_the_slower_end() {
+        for timing in ["rounds", "timed"] {
+            for (b, a) in [(4, 1), (1, 4)] {
+                for speed in [Speed::Times(20.0), Speed::Max] {
+                    let frag = format!("#nodes=500&timing={timing}&fanout={b}&vs.fanout={a}");
+                    let what = format!("{frag} {speed:?}");
+                    let mut p = Playground::from_fragment(&frag);
+                    p.speed = speed;
+                    let play_out = |p: &mut Playground| {
+                        p.play();
+                        for _ in 0..100_000 {
+                            if !p.playing {
+                                return;
+                            }
+                            p.frame(100.0, 1e9, &no_clock);
+                        }
+                        panic!("{what}: still playing");
+                    };
+                    play_out(&mut p);
+                    let ends = |p: &Playground| (p.compare.as_ref().unwrap().sim.now_us(), p.sim.now_us());
+                    let (a_end, b_end) = ends(&p);
+                    assert!(p.compare.as_ref().unwrap().sim.finished() && p.sim.finished(), "{what}");
+                    assert!((a_end > b_end) == (a < b), "{what}: A ends at {a_end}, B at {b_end}");
+                    let end = a_end.max(b_end);
+                    let (a_states, b_states) = (p.compare.as_ref().unwrap().states.clone(), p.states.clone());
+                    assert_eq!((p.horizon_us, p.timeline_us()), (end, end), "{what}");
+                    // Scrub to the middle: the slower variant is not at its end there.
+                    let mid = (end / 2).div_ceil(1_000_000) * 1_000_000;
+                    p.seek(mid);
+                    assert_eq!(p.timeline_us(), mid, "{what}");
+                    assert_eq!(p.horizon_us, end, "{what}");
+                    let slower_states = if a_end > b_end { &p.compare.as_ref().unwrap().states } else { &p.states };
+                    assert_ne!(slower_states, if a_end > b_end { &a_states } else { &b_states }, "{what}");
+                    // Scrub to the end: both final states, as played.
+                    p.seek(end);
+                    assert_eq!(ends(&p), (a_end, b_end), "{what}");
+                    assert_eq!((&p.compare.as_ref().unwrap().states, &p.states), (&a_states, &b_states), "{what}");
+                    assert_eq!(p.timeline_us(), end, "{what}");
+                    // Play on from the middle: to the slower end again.
+                    p.seek(mid);
+                    play_out(&mut p);
+                    assert_eq!(ends(&p), (a_end, b_end), "{what}");
+                }
+            }
+        }
     }
 
     /// A comparison runs A and B on the same seed side by side; the link carries A
