@@ -139,3 +139,55 @@ proptest! {
         prop_assert_eq!(general.metrics(), fast);
     }
 }
+
+/// Scenarios the fast lane runs, and only those: rumor in rounds on a perfect
+/// network, one update, any spread, stop rule, parameter and fanout, full or
+/// partial views, with crashes and restarts.
+fn lane_scenario() -> impl Strategy<Value = Scenario> {
+    (
+        (2u32..3000, 0u64..(1 << 53), 1u32..9, 0usize..3, 0usize..6, 1u32..6, 0usize..2),
+        proptest::collection::vec((0u32..3000, 0u32..12, 1u32..12), 0..4),
+    )
+        .prop_map(|((nodes, seed, fanout, spread, stop, k, view), crashes)| {
+            let spreads = ["push", "pull", "push-pull"];
+            let stops = ["never", "feedback-counter", "feedback-coin", "blind-counter", "blind-coin", "rounds"];
+            let faults: Vec<String> = crashes
+                .iter()
+                .map(|&(n, at, down)| format!("crash:{}@{at}r,restart:{}@{}r", n % nodes, n % nodes, at + down))
+                .collect();
+            let pairs = [
+                format!("nodes={nodes}"),
+                format!("seed={seed}"),
+                format!("fanout={fanout}"),
+                format!("spread={}", spreads[spread]),
+                format!("stop={}", stops[stop]),
+                format!("k={k}"),
+                format!("view={}", if nodes > 9 { ["full", "partial"][view] } else { "full" }),
+                "max_rounds=80".to_string(),
+                format!("faults={}", faults.join(",")),
+            ];
+            let mut s = Scenario::default();
+            s.apply_pairs(pairs.iter().map(String::as_str)).unwrap();
+            s
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The fast lane is the general path: over scenarios the lane runs, the lane
+    /// runs rounds (it is reached: `lane_rounds` counts them) and gives the same
+    /// metrics and trace hash as the general path, which a trace sink forces.
+    #[test]
+    fn the_lane_runs_and_equals_the_general_path(s in lane_scenario()) {
+        s.validate().unwrap();
+        let mut fast = gossip_lab::sim::build(&s).unwrap();
+        fast.run_to_end();
+        prop_assert!(fast.lane_rounds() > 0, "the lane ran no round of {}", s.to_fragment());
+        let mut general = gossip_lab::sim::build(&s).unwrap();
+        general.set_trace_sink(Box::new(|_| {}));
+        general.run_to_end();
+        prop_assert_eq!(general.lane_rounds(), 0);
+        prop_assert_eq!(general.metrics(), fast.metrics(), "{}", s.to_fragment());
+    }
+}

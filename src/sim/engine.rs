@@ -245,6 +245,8 @@ pub struct Sim<P: Protocol> {
     /// is the peer an initiator will pick worth fetching ahead (a push reaches
     /// its peer at the end of the round, when the line is long gone).
     exchanges: bool,
+    /// Rounds the protocol ran in the fast lane.
+    lane_rounds: u32,
 }
 
 /// The first `draws` peers node `n` will pick in its tick this round, from a full
@@ -638,6 +640,7 @@ impl<P: Protocol> Sim<P> {
             series: Series::default(),
             finished: false,
             exchanges: true,
+            lane_rounds: 0,
             proto,
             scenario,
         };
@@ -729,9 +732,8 @@ impl<P: Protocol> Sim<P> {
             self.stats.add(&added);
             if handled {
                 self.exchanges = self.stats.sent - sent_before > pushed;
-                self.hash.seal();
-                self.record_sample();
-                self.check_done();
+                self.lane_rounds += 1;
+                self.end_round();
                 return;
             }
         }
@@ -758,6 +760,20 @@ impl<P: Protocol> Sim<P> {
         pending.clear();
         pending.append(&mut self.deferred);
         self.deferred = pending;
+        self.end_round();
+    }
+
+    /// Close a round: every message sent is delivered, dropped or waiting in the
+    /// next round's pushes (checked in debug builds), then seal, sample, judge.
+    fn end_round(&mut self) {
+        let s = &self.stats;
+        debug_assert_eq!(
+            s.sent + s.duplicated,
+            s.delivered + s.dropped_total() + s.in_flight,
+            "round {}: messages not conserved",
+            self.env.round
+        );
+        debug_assert_eq!(s.in_flight, self.deferred.len() as u64, "round {}: in flight", self.env.round);
         self.hash.seal();
         self.record_sample();
         self.check_done();
@@ -1225,6 +1241,8 @@ pub trait Runner {
     fn metrics(&self) -> RunMetrics;
     fn series(&self) -> &Series;
     fn stats(&self) -> NetStats;
+    /// Rounds run in the fast lane (`Protocol::fast_round`); the rest took the general path.
+    fn lane_rounds(&self) -> u32;
     fn live(&self) -> u64;
     /// Node ids in use (initial nodes plus joins so far).
     fn ids(&self) -> u32;
@@ -1318,6 +1336,9 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn stats(&self) -> NetStats {
         self.stats
+    }
+    fn lane_rounds(&self) -> u32 {
+        self.lane_rounds
     }
     fn live(&self) -> u64 {
         self.env.live

@@ -213,6 +213,10 @@ test('native and browser runs are identical', async () => {
   const { page } = await open(chrome.browser, `${srv.url}/`);
   await page.waitForFunction(() => window.wasmBindings?.runScenario);
   const scenarios = [
+    // Lossless rounds: the fast lane (and rumor's own rounds in it) on both sides.
+    'nodes=20000&fanout=3',
+    'nodes=5000&spread=push-pull&stop=feedback-counter&k=2&faults=crash:1-99@2r,restart:1-49@5r',
+    'nodes=3000&spread=pull&stop=blind-coin&k=3&view=partial&view_size=8&seed=11',
     'nodes=2000&spread=push-pull&loss_rate=0.1&seed=7',
     'nodes=500&timing=timed&latency=lognormal&loss_rate=0.2&stop=feedback-coin&k=3&faults=crash:1-9@2s,restart:1-4@5s,partition:0-99@1s,heal@4s',
     'nodes=1000&view=partial&view_size=6&seeds=3&spread=pull&transport=tcp&timing=timed&loss_rate=0.3',
