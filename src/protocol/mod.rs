@@ -143,12 +143,20 @@ pub fn crashed_state(alive_votes: u32, dead_votes: u32) -> NodeState {
     }
 }
 
-/// One crash: node, crashed at, first detection, all detected (us).
-type CrashRecord = (NodeId, u64, Option<u64>, Option<u64>);
+/// One crash: the node, when it crashed, and when it was first suspected (SWIM),
+/// first marked dead, and marked dead by every live node (us).
+#[derive(Clone, Debug)]
+struct CrashRecord {
+    node: NodeId,
+    at_us: u64,
+    suspected: Option<u64>,
+    first: Option<u64>,
+    all: Option<u64>,
+}
 
 /// Crash detection figures kept by membership and SWIM: for each crash, when it
-/// happened and when the first and the last live node marked it dead, and the
-/// delay of every single detection.
+/// happened, when it was first suspected, when the first and the last live node
+/// marked it dead, and the delay of every single detection.
 #[derive(Clone, Debug, Default)]
 pub struct Detections {
     /// Newest last.
@@ -158,17 +166,29 @@ pub struct Detections {
 
 impl Detections {
     pub fn crashed(&mut self, node: NodeId, at_us: u64) {
-        self.crashes.push((node, at_us, None, None));
+        self.crashes.push(CrashRecord { node, at_us, suspected: None, first: None, all: None });
+    }
+
+    fn latest(&mut self, node: NodeId) -> Option<&mut CrashRecord> {
+        self.crashes.iter_mut().rev().find(|c| c.node == node)
+    }
+
+    /// An observer suspected crashed `node` at `now_us`.
+    pub fn suspected(&mut self, node: NodeId, now_us: u64) {
+        if let Some(c) = self.latest(node) {
+            c.suspected.get_or_insert(now_us);
+        }
     }
 
     /// An observer marked crashed `node` dead at `now_us`; `dead_votes` live nodes now hold it dead.
     pub fn detected(&mut self, node: NodeId, now_us: u64, dead_votes: u32, live: u64) {
-        if let Some(c) = self.crashes.iter_mut().rev().find(|c| c.0 == node) {
-            self.delays_us.push(now_us - c.1);
-            c.2.get_or_insert(now_us);
-            if c.3.is_none() && u64::from(dead_votes) >= live {
-                c.3 = Some(now_us);
+        if let Some(c) = self.latest(node) {
+            c.first.get_or_insert(now_us);
+            if c.all.is_none() && u64::from(dead_votes) >= live {
+                c.all = Some(now_us);
             }
+            let at = c.at_us;
+            self.delays_us.push(now_us - at);
         }
     }
 
@@ -177,13 +197,19 @@ impl Detections {
         self.delays_us.iter().map(|&d| d as f64 / 1000.0).collect()
     }
 
+    fn mean_ms(&self, pick: fn(&CrashRecord) -> Option<u64>) -> Option<f64> {
+        let xs: Vec<f64> = self.crashes.iter().filter_map(|c| pick(c).map(|t| (t - c.at_us) as f64 / 1000.0)).collect();
+        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+    }
+
     /// Mean delay (ms) from a crash to its first and to its last detection, over the crashes that got one.
     pub fn first_and_all_ms(&self) -> (Option<f64>, Option<f64>) {
-        let mean = |pick: fn(&CrashRecord) -> Option<u64>| {
-            let xs: Vec<f64> = self.crashes.iter().filter_map(|c| pick(c).map(|t| (t - c.1) as f64 / 1000.0)).collect();
-            (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
-        };
-        (mean(|c| c.2), mean(|c| c.3))
+        (self.mean_ms(|c| c.first), self.mean_ms(|c| c.all))
+    }
+
+    /// Mean delay (ms) from a crash to its first suspicion, over the crashes suspected.
+    pub fn first_suspicion_ms(&self) -> Option<f64> {
+        self.mean_ms(|c| c.suspected)
     }
 }
 

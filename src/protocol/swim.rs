@@ -119,6 +119,9 @@ pub struct Swim {
     false_positives: crate::protocol::FalsePositives,
     false_suspicions: u64,
     refutations: u64,
+    /// Probes of members that were up when the probe's period ended, and those without an ack.
+    live_probes: u64,
+    live_probes_failed: u64,
 }
 
 impl Swim {
@@ -149,6 +152,8 @@ impl Swim {
             false_positives: crate::protocol::FalsePositives::default(),
             false_suspicions: 0,
             refutations: 0,
+            live_probes: 0,
+            live_probes_failed: 0,
         };
         // The initial members know each other.
         w.up[..s.nodes as usize].fill(true);
@@ -294,7 +299,9 @@ impl Swim {
             } else {
                 self.detections.detected(p, now, self.dead_votes[p as usize], live);
             }
-        } else if status == Status::Suspect && self.up[p as usize] {
+        } else if status == Status::Suspect && !self.up[p as usize] {
+            self.detections.suspected(p, now);
+        } else if status == Status::Suspect {
             self.false_suspicions += 1;
         } else if status == Status::Alive && self.up[p as usize] {
             let g = self.incarnation[p as usize];
@@ -311,10 +318,14 @@ impl Swim {
     fn conclude_probe(&mut self, o: NodeId, now: u64, live: u64) {
         let probe = &mut self.probe[o as usize];
         probe.active = false;
-        if probe.acked {
+        let (acked, target) = (probe.acked, probe.target);
+        if self.up[target as usize] {
+            self.live_probes += 1;
+            self.live_probes_failed += u64::from(!acked);
+        }
+        if acked {
             return;
         }
-        let target = probe.target;
         let v = self.views[self.vi(o, target)];
         if v.status == Status::Alive {
             self.set_status(o, target, Status::Suspect, v.incarnation, now, live);
@@ -369,7 +380,7 @@ impl Protocol for Swim {
                 let s = rng::index(&mut cx.rng, self.seeds.min(self.cap as u32));
                 if s != o {
                     let updates = self.piggyback(o);
-                    cx.send(s, SwimMsg::Ping { seq: 0, updates });
+                    cx.request(s, SwimMsg::Ping { seq: 0, updates });
                 }
             }
             return;
@@ -391,7 +402,7 @@ impl Protocol for Swim {
             updates.truncate(self.room().saturating_sub(1));
             updates.insert(0, (target, Status::Suspect, v.incarnation));
         }
-        cx.send(target, SwimMsg::Ping { seq, updates });
+        cx.request(target, SwimMsg::Ping { seq, updates });
         cx.schedule(self.ack_timeout_us, T_ACK | (u64::from(seq) << 8));
         // Just before the next period: the probe's verdict.
         cx.schedule(self.interval_us.saturating_sub(1).max(1), T_PERIOD | (u64::from(seq) << 8));
@@ -413,7 +424,7 @@ impl Protocol for Swim {
                     let i = rng::index(&mut cx.rng, pool.len() as u32) as usize;
                     let h = pool.swap_remove(i);
                     let updates = self.piggyback(o);
-                    cx.send(h, SwimMsg::PingReq { seq, target: probe.target, updates });
+                    cx.request(h, SwimMsg::PingReq { seq, target: probe.target, updates });
                 }
             }
             _ => self.conclude_probe(o, cx.now_us(), cx.live()),
@@ -426,7 +437,7 @@ impl Protocol for Swim {
             SwimMsg::Ping { seq, updates } => {
                 self.learn_all(from, &updates, cx);
                 let updates = self.piggyback(o);
-                cx.send(from, SwimMsg::Ack { seq, updates });
+                cx.reply(from, SwimMsg::Ack { seq, updates });
             }
             SwimMsg::Ack { seq, updates } => {
                 self.learn_all(from, &updates, cx);
@@ -438,12 +449,12 @@ impl Protocol for Swim {
             SwimMsg::PingReq { seq, target, updates } => {
                 self.learn_all(from, &updates, cx);
                 let updates = self.piggyback(o);
-                cx.send(target, SwimMsg::RelayPing { seq, requester: from, updates });
+                cx.request(target, SwimMsg::RelayPing { seq, requester: from, updates });
             }
             SwimMsg::RelayPing { seq, requester, updates } => {
                 self.learn_all(from, &updates, cx);
                 let updates = self.piggyback(o);
-                cx.send(from, SwimMsg::RelayAck { seq, requester, target: o, updates });
+                cx.reply(from, SwimMsg::RelayAck { seq, requester, target: o, updates });
             }
             SwimMsg::RelayAck { seq, requester, target, updates } => {
                 self.learn_all(from, &updates, cx);
@@ -454,7 +465,7 @@ impl Protocol for Swim {
                     }
                 } else {
                     let updates = self.piggyback(o);
-                    cx.send(requester, SwimMsg::RelayAck { seq, requester, target, updates });
+                    cx.reply(requester, SwimMsg::RelayAck { seq, requester, target, updates });
                 }
             }
         }
@@ -566,6 +577,7 @@ impl Protocol for Swim {
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
         let (first, all) = self.detections.first_and_all_ms();
         vec![
+            ("suspect_first_ms", self.detections.first_suspicion_ms()),
             ("detect_first_ms", first),
             ("detect_all_ms", all),
             ("rejoin_all_ms", mean(self.rejoins.iter().filter_map(|r| r.3.map(|t| ms(t - r.1))).collect())),
@@ -573,6 +585,10 @@ impl Protocol for Swim {
             fp_s,
             ("false_suspicions", Some(self.false_suspicions as f64)),
             ("refutations", Some(self.refutations as f64)),
+            (
+                "probe_failure_rate",
+                (self.live_probes > 0).then(|| self.live_probes_failed as f64 / self.live_probes as f64),
+            ),
         ]
     }
 
