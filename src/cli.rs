@@ -1,4 +1,4 @@
-//! The command line: `gossip-lab run | sweep | merge | trace | theory | params`.
+//! The command line: `gossip-lab run | sweep | merge | trace | theory | params | reproduce | lesson`.
 //!
 //! Settings are `key=value` pairs (the same keys as the URL fragment and the
 //! scenario file), or a page link, whole or its fragment, as one argument: it
@@ -87,6 +87,19 @@ enum Cmd {
     },
     /// List every setting with its range, default and meaning.
     Params,
+    /// Reproduce the papers' classic results: each row gives the paper's number,
+    /// the scenario, the measured mean with its 95% interval over fixed seeds, and
+    /// a verdict. Without an id, every experiment; an id or a prefix (`demers-t1`) picks some.
+    Reproduce {
+        /// An experiment's id or a prefix of ids (`gossip-lab reproduce --list` names them).
+        id: Option<String>,
+        /// List the experiments and stop.
+        #[arg(long)]
+        list: bool,
+        /// Markdown table instead of plain text.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Check a lesson file (or a built-in lesson by id) and list its steps; with
     /// --step and --answer, run that step's check as the page would.
     Lesson {
@@ -205,6 +218,7 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
             Ok(())
         }
         Cmd::Lesson { file, step, answer } => lesson_cmd(&file, step, answer.as_deref()),
+        Cmd::Reproduce { id, list, markdown } => reproduce_cmd(id.as_deref(), list, markdown),
         Cmd::Params => {
             let d = Scenario::default();
             for g in Group::ALL {
@@ -218,6 +232,71 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+fn reproduce_cmd(id: Option<&str>, list: bool, markdown: bool) -> Result<(), CliError> {
+    use crate::papers::{experiments, outcome, select, Verdict};
+    let chosen = match id {
+        Some(id) => select(id).map_err(CliError)?,
+        None => experiments(),
+    };
+    if list {
+        for e in &chosen {
+            println!("{:32} {} — {} ({} trials of {})", e.id, e.paper.short(), e.source, e.trials, e.fragment);
+        }
+        return Ok(());
+    }
+    if markdown {
+        println!("| id | paper | where | quantity | paper's value | scenario | measured (95% CI, trials) | verdict |");
+        println!("|---|---|---|---|---|---|---|---|");
+    }
+    let mut differ = 0;
+    for e in &chosen {
+        let s = e.scenario()?;
+        let outcomes =
+            (0..e.trials).into_par_iter().map(|i| outcome(&s, i)).collect::<Result<Vec<_>, ScenarioError>>()?;
+        if !markdown {
+            println!("{} — {}, {}", e.id, e.paper.short(), e.source);
+            println!("  scenario: {} ({} trials)", e.fragment, e.trials);
+            if !e.note.is_empty() {
+                println!("  {}", e.note);
+            }
+        }
+        for m in e.judge(&outcomes) {
+            differ += usize::from(m.verdict != Verdict::Agrees);
+            let measured = m
+                .summary
+                .as_ref()
+                .map_or("-".into(), |x| format!("{} ± {} (n = {})", six_digits(x.mean), six_digits(x.ci95), x.n));
+            if markdown {
+                println!(
+                    "| {} | {} | {} | {} | {} | `{}` | {} | {} |",
+                    e.id,
+                    e.paper.short(),
+                    e.source,
+                    m.row.quantity,
+                    six_digits(m.row.paper),
+                    e.fragment,
+                    measured,
+                    m.verdict.word()
+                );
+            } else {
+                println!(
+                    "  {:48} paper {:>10}  measured {:>28}  {} (slack {}: {})",
+                    m.row.quantity,
+                    six_digits(m.row.paper),
+                    measured,
+                    m.verdict.word(),
+                    six_digits(m.row.slack),
+                    m.row.slack_why
+                );
+            }
+        }
+    }
+    if differ > 0 {
+        eprintln!("{differ} rows differ from their paper");
+    }
+    Ok(())
 }
 
 fn lesson_cmd(file: &str, step: Option<usize>, answer: Option<&str>) -> Result<(), CliError> {

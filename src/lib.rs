@@ -9,7 +9,8 @@
 //!   fault schedule, peer sampling and one seeded random stream per concern.
 //! - [`protocol`]: sans-IO state machines behind one trait; they see the world
 //!   only through a context (`now`, `rng`, `send`, `peer`, `emit`).
-//! - [`metrics`] and [`theory`]: what a run measured, and what the papers predict.
+//! - [`metrics`] and [`theory`]: what a run measured, and what the papers predict;
+//!   [`papers`]: the papers' tables as experiments, measured and judged.
 //! - `cli` (native) and `ui` / `embed` (wasm32): the two front ends. Nothing
 //!   outside them knows about a terminal or a browser.
 //!
@@ -19,6 +20,7 @@
 pub mod lessons;
 pub mod markdown;
 pub mod metrics;
+pub mod papers;
 pub mod protocol;
 pub mod scenario;
 pub mod sim;

@@ -355,6 +355,12 @@ word_enum! {
     }
 }
 word_enum! {
+    /// What a feedback counter counts: every contact that found the node knew
+    /// (`total`), or such contacts in a row, a useful contact setting it back
+    /// to 0 (`consecutive`, the rule that reproduces Demers et al.'s Table 1).
+    pub enum Counting { Total = "total", Consecutive = "consecutive" }
+}
+word_enum! {
     /// Synchronous rounds as in the classic papers, or timers and latencies in virtual milliseconds.
     pub enum Timing { Rounds = "rounds", Timed = "timed" }
 }
@@ -438,6 +444,8 @@ scenario! {
         stop: StopRule = StopRule::Never, Kind::Choice(StopRule::WORDS), "Stop rule", "";
         /// Rumor: parameter of the stop rule: contacts (counter), 1/probability (coin) or rounds. Raising it lowers the residue and raises traffic.
         k: u32 = 2, Kind::Int { min: 1, max: 1000 }, "k", "";
+        /// Rumor, stop=feedback-counter: count every contact that found the peer knew (total), or only those in a row: a useful contact sets the counter back to 0 (consecutive, Demers et al.'s Table 1: more traffic, a smaller residue).
+        counting: Counting = Counting::Total, Kind::Choice(Counting::WORDS), "Counting", "";
         /// Rumor: most contacts a node accepts per round (0: no limit); the rest are refused. A limit spreads load and slows the start.
         conn_limit: u32 = 0, Kind::Int { min: 0, max: 64 }, "Connection limit", "per round";
         /// Rumor: every this many rounds each node also runs one anti-entropy exchange (0: never), which drives the residue to zero.
@@ -853,6 +861,7 @@ impl Scenario {
             "k" if p == ProtocolKind::Broadcast => None,
             "k" if !rumor => Some("rumor and broadcast only"),
             "k" if self.stop == StopRule::Never => Some("not used by stop=never"),
+            "counting" if self.stop != StopRule::FeedbackCounter => Some("stop=feedback-counter only"),
             "reconcile" | "keys" | "recent_window" if p != ProtocolKind::AntiEntropy => Some("anti-entropy only"),
             "spread" if !matches!(p, ProtocolKind::Rumor | ProtocolKind::AntiEntropy) => {
                 Some("rumor and anti-entropy only")

@@ -68,8 +68,9 @@ pub struct SirPoint {
 /// - an infective's contact finds a node that knew with probability 1-s, and its
 ///   answer arrives with probability (1-p)²;
 /// - feedback-coin stops with 1/k per such answer, blind-coin with 1/k per
-///   contact, counters move up by the answers (feedback) or contacts (blind),
-///   and the rounds rule after k rounds.
+///   contact, counters move up by the answers (feedback; `counting=consecutive`
+///   sets the counter back to 0 on a useful one) or contacts (blind), and the
+///   rounds rule after k rounds.
 ///
 /// Pull nodes answer but do not initiate, so only the rounds rule ages them
 /// (only nodes that lack the update ask, so feedback never comes).
@@ -142,15 +143,20 @@ pub fn sir(sc: &Scenario, rounds: u32) -> Vec<SirPoint> {
                 }
             }
             StopRule::FeedbackCounter => {
-                // The answers that knew among m contacts are binomial(m, knew).
-                let m = pushes(0) as i32;
-                let pmf = |j: i32| binomial(m, j) * knew.powi(j) * (1.0 - knew).powi(m - j);
-                for (c, &x) in i.iter().enumerate() {
-                    for j in 0..=m {
-                        if c + (j as usize) < groups {
-                            next[c + j as usize] += x * pmf(j);
+                // Contact by contact: an answer that knew moves the counter up (at k
+                // the node stops); a useful one keeps it, or sets it back to 0 when
+                // the counting is consecutive.
+                let consecutive = sc.counting == crate::scenario::Counting::Consecutive;
+                next.copy_from_slice(&i);
+                for _ in 0..pushes(0) as usize {
+                    let mut after = vec![0.0; groups];
+                    for (c, &x) in next.iter().enumerate() {
+                        after[if consecutive { 0 } else { c }] += x * (1.0 - knew);
+                        if c + 1 < groups {
+                            after[c + 1] += x * knew;
                         }
                     }
+                    next = after;
                 }
             }
         }
@@ -160,10 +166,6 @@ pub fn sir(sc: &Scenario, rounds: u32) -> Vec<SirPoint> {
         out.push(SirPoint { coverage: 1.0 - s, active: i.iter().sum(), traffic });
     }
     out
-}
-
-fn binomial(m: i32, j: i32) -> f64 {
-    (0..j).fold(1.0, |acc, t| acc * f64::from(m - t) / f64::from(t + 1))
 }
 
 /// What the stop-rule model predicts at the end: residue and traffic, and the

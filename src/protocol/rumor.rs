@@ -131,6 +131,8 @@ pub struct Rumor<const ONE: bool = false> {
     fanout: u32,
     stop: StopRule,
     k: u32,
+    /// A feedback counter counts contacts that knew in a row only.
+    consecutive: bool,
     payload_bytes: u32,
     conn_limit: u32,
     backup_interval: u32,
@@ -199,6 +201,7 @@ impl<const ONE: bool> Rumor<ONE> {
             fanout: s.fanout,
             stop: s.stop,
             k: s.k,
+            consecutive: s.counting == crate::scenario::Counting::Consecutive,
             payload_bytes: s.payload_bytes,
             conn_limit: s.conn_limit,
             backup_interval: s.backup_interval,
@@ -427,7 +430,7 @@ impl<const ONE: bool> Rumor<ONE> {
     /// The stop rule's verdict on active update `u` of node `n` (hot word `h`)
     /// after a contact (`knew`: the feedback), its counter counted; coins from `rng`.
     fn stops(&mut self, h: &mut Hot, n: NodeId, u: usize, knew: bool, rng: &mut impl rng::RngCore) -> bool {
-        let (counter, stop) = verdict(self.stop, self.k, self.counter(h, n, u), knew, rng);
+        let (counter, stop) = verdict(self.stop, self.k, self.consecutive, self.counter(h, n, u), knew, rng);
         if let Some(c) = counter {
             self.set_counter(h, n, u, c);
         }
@@ -471,11 +474,23 @@ impl<const ONE: bool> Rumor<ONE> {
 /// The stop rule's verdict after a contact about an active update whose counter
 /// is `counter` (`knew`: the feedback): the counter's new value, if the rule
 /// counts, and whether the node stops spreading it. Coins come from `rng`.
-fn verdict(stop: StopRule, k: u32, counter: u32, knew: bool, rng: &mut impl rng::RngCore) -> (Option<u32>, bool) {
+/// `consecutive`: a useful contact sets a feedback counter back to 0.
+fn verdict(
+    stop: StopRule,
+    k: u32,
+    consecutive: bool,
+    counter: u32,
+    knew: bool,
+    rng: &mut impl rng::RngCore,
+) -> (Option<u32>, bool) {
     match stop {
         StopRule::Never | StopRule::Rounds => (None, false),
         StopRule::FeedbackCounter => {
-            let c = counter + u32::from(knew);
+            let c = match (knew, consecutive) {
+                (true, _) => counter + 1,
+                (false, true) => 0,
+                (false, false) => counter,
+            };
             (Some(c), c >= k)
         }
         StopRule::FeedbackCoin => (None, knew && rng::chance(rng, 1.0 / f64::from(k))),
@@ -539,6 +554,7 @@ struct LaneRules<const NEVER: bool> {
     stop: StopRule,
     fanout: u32,
     k: u32,
+    consecutive: bool,
     /// Whether the update has been written (a node that lacks it pulls).
     written: bool,
     feedback: bool,
@@ -572,6 +588,7 @@ impl<const ONE: bool> Rumor<ONE> {
             stop: self.stop,
             fanout: self.fanout,
             k: self.k,
+            consecutive: self.consecutive,
             written: self.written != 0,
             feedback: self.feedback(),
             now_us: lane.now_us(),
@@ -779,7 +796,7 @@ impl<const NEVER: bool> LaneRules<NEVER> {
         if NEVER || matches!(self.stop, StopRule::Never | StopRule::Rounds) || one::active(*h) == 0 {
             return;
         }
-        let (counter, stop) = verdict(self.stop, self.k, one::counter(*h), knew, rng);
+        let (counter, stop) = verdict(self.stop, self.k, self.consecutive, one::counter(*h), knew, rng);
         if let Some(c) = counter {
             one::set_counter(h, c);
         }
