@@ -75,6 +75,9 @@ pub struct Row {
     pub slack: f64,
     pub slack_why: &'static str,
     pub measure: fn(&Outcome) -> Option<f64>,
+    /// A difference we know of and could not trace to a variant of the rule, the
+    /// time model or the counting: the row is expected to differ, and says why.
+    pub known_difference: Option<&'static str>,
 }
 
 /// A paper's setting as a scenario, and the numbers it gives for it.
@@ -170,20 +173,48 @@ fn t100(o: &Outcome) -> Option<f64> {
     o.metrics.t100
 }
 
+/// Why Demers' t_ave is not reproduced.
+const T_AVE: &str = "The paper's t_ave is 1.2 to 2.7 cycles above the measured mean delay in Table 1 (rising with \
+    k while t_last, residue and traffic agree) and off in both directions in Table 2; no counting of cycles we tried \
+    (from 0 or 1, with or without the first site, sites that never hear counted at t_last, contacts judged at the \
+    cycle's start, sequential cycles) gives both tables' t_ave and t_last at once.";
+
 /// Demers' tables list residue, traffic, t_ave and t_last per k.
-fn demers_rows(values: [f64; 4], slack: [f64; 4]) -> Vec<Row> {
+fn demers_rows(values: [f64; 4], slack: [f64; 4], t_ave_differs: bool) -> Vec<Row> {
     let why_s = "the paper's printed digits and its own sampling noise";
     vec![
-        Row { quantity: "residue s", paper: values[0], slack: slack[0], slack_why: why_s, measure: residue },
+        Row {
+            quantity: "residue s",
+            paper: values[0],
+            slack: slack[0],
+            slack_why: why_s,
+            measure: residue,
+            known_difference: None,
+        },
         Row {
             quantity: "traffic m (updates sent per site)",
             paper: values[1],
             slack: slack[1],
             slack_why: why_s,
             measure: traffic,
+            known_difference: None,
         },
-        Row { quantity: "t_ave (cycles)", paper: values[2], slack: slack[2], slack_why: why_s, measure: t_avg },
-        Row { quantity: "t_last (cycles)", paper: values[3], slack: slack[3], slack_why: why_s, measure: t_last },
+        Row {
+            quantity: "t_ave (cycles)",
+            paper: values[2],
+            slack: slack[2],
+            slack_why: why_s,
+            measure: t_avg,
+            known_difference: t_ave_differs.then_some(T_AVE),
+        },
+        Row {
+            quantity: "t_last (cycles)",
+            paper: values[3],
+            slack: slack[3],
+            slack_why: why_s,
+            measure: t_last,
+            known_difference: None,
+        },
     ]
 }
 
@@ -212,7 +243,7 @@ pub fn experiments() -> Vec<Experiment> {
             fragment: format!("nodes=1000&fanout=1&stop=feedback-counter&k={k}&counting=consecutive"),
             trials: 200,
             note: "",
-            rows: demers_rows(*v, [0.15 * v[0].max(0.002), 0.05, 1.0, 1.0]),
+            rows: demers_rows(*v, [0.15 * v[0].max(0.002), 0.05, 0.5, 1.0], true),
         });
     }
     // Table 2: push rumor mongering, blind and coin.
@@ -232,7 +263,7 @@ pub fn experiments() -> Vec<Experiment> {
             fragment: format!("nodes=1000&fanout=1&stop=blind-coin&k={k}"),
             trials: 200,
             note: "",
-            rows: demers_rows(*v, [0.15 * v[0].max(0.002), 0.05, 1.5, 2.0]),
+            rows: demers_rows(*v, [0.15 * v[0].max(0.002), 0.05, 0.5, 2.0], k > 1),
         });
     }
     // Anti-entropy (Demers et al. §1.3): the residual p_i of sites without the update.
@@ -244,6 +275,7 @@ pub fn experiments() -> Vec<Experiment> {
         trials: 20,
         note: ANTI_ENTROPY,
         rows: vec![Row {
+            known_difference: None,
             quantity: "p_{i+1} / p_i² over cycles with 0.01 < p_i < 0.5",
             paper: 1.0,
             slack: 0.02,
@@ -264,6 +296,7 @@ pub fn experiments() -> Vec<Experiment> {
         trials: 20,
         note: ANTI_ENTROPY,
         rows: vec![Row {
+            known_difference: None,
             quantity: "p_{i+1} / p_i over cycles with 0.0005 < p_i < 0.05",
             paper: (-1.0f64).exp(),
             slack: 0.02,
@@ -287,6 +320,7 @@ pub fn experiments() -> Vec<Experiment> {
             trials: if n > 10_000 { 40 } else { 200 },
             note: "",
             rows: vec![Row {
+                known_difference: None,
                 quantity: "rounds until every node has it",
                 paper: nf.log2() + nf.ln(),
                 slack: 1.5,
@@ -306,6 +340,7 @@ pub fn experiments() -> Vec<Experiment> {
             trials: if n > 10_000 { 40 } else { 200 },
             note: "",
             rows: vec![Row {
+                known_difference: None,
                 quantity: "rounds until every node has it",
                 paper: nf.ln() / 3f64.ln() + nf.ln().ln(),
                 slack: 1.5,
@@ -323,6 +358,7 @@ pub fn experiments() -> Vec<Experiment> {
         trials: 40,
         note: "",
         rows: vec![Row {
+            known_difference: None,
             quantity: "variance ratio per cycle (geometric mean)",
             paper: 1.0 / (2.0 * 0.5f64.exp()),
             slack: 0.001,
@@ -339,6 +375,7 @@ pub fn experiments() -> Vec<Experiment> {
         trials: 1000,
         note: "A crash at a period's boundary; the period of the first probe of it ends in its suspicion.",
         rows: vec![Row {
+            known_difference: None,
             quantity: "periods from the crash to its first suspicion",
             paper: std::f64::consts::E / (std::f64::consts::E - 1.0),
             slack: 0.01,
@@ -360,11 +397,34 @@ pub fn experiments() -> Vec<Experiment> {
             trials: 100,
             note: "",
             rows: vec![Row {
+                known_difference: None,
                 quantity: "share of probes of live members without an ack",
                 paper: (1.0 - q * q) * (1.0 - q.powi(4)).powi(k as i32),
                 slack: 0.0,
                 slack_why: "none: the formula is exact for independent losses",
                 measure: |o| o.extra("probe_failure_rate"),
+            }],
+        });
+    }
+    // Hayashibara et al. 2004: suspect once phi = -log10 P_later(silence) reaches the threshold.
+    for threshold in [3u32, 8, 12] {
+        out.push(Experiment {
+            id: format!("phi-threshold{threshold}"),
+            paper: Paper::Hayashibara2004,
+            source: format!("§3: a process is suspected when φ reaches the threshold Φ = {threshold}"),
+            fragment: format!(
+                "nodes=40&protocol=membership&timing=timed&max_rounds=60&detector=phi&phi_threshold={threshold}&faults=crash:5@10s"
+            ),
+            trials: 20,
+            note: "Heartbeat inter-arrivals modelled as exponential with the observed mean (as Cassandra does): \
+                   φ = log10(e) × silence / mean gap, so the verdict comes Φ·ln 10 mean gaps after the last heartbeat.",
+            rows: vec![Row {
+                known_difference: None,
+                quantity: "φ when an observer marks the crashed node dead",
+                paper: f64::from(threshold),
+                slack: 0.45,
+                slack_why: "the detector runs once per interval: φ overshoots by up to log10(e) × interval / mean gap ≈ 0.43",
+                measure: |o| o.extra("phi_at_detection"),
             }],
         });
     }

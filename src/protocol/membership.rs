@@ -169,6 +169,8 @@ pub struct Membership {
     next_key: Vec<u16>,
     detections: crate::protocol::Detections,
     false_positives: crate::protocol::FalsePositives,
+    /// Sum and count of phi when a crashed peer was marked dead (detector=phi).
+    phi_at_detection: (f64, u32),
     /// Restarts: (node, at, generation, all live see it alive at).
     rejoins: Vec<(NodeId, u64, u32, Option<u64>)>,
     /// View agreement: (observer, peer) pairs whose status matches the truth.
@@ -217,6 +219,7 @@ impl Membership {
             next_key: vec![0; cap],
             detections: crate::protocol::Detections::default(),
             false_positives: crate::protocol::FalsePositives::default(),
+            phi_at_detection: (0.0, 0),
             rejoins: Vec::new(),
             agree: 0,
             deltas_cut: 0,
@@ -588,6 +591,10 @@ impl Membership {
                 self.false_positives.marked(o, p, now);
             } else {
                 self.detections.detected(p, now, self.dead_votes[p as usize], cx.live());
+                if self.detector == Detector::Phi {
+                    self.phi_at_detection.0 += self.phi(&v, now);
+                    self.phi_at_detection.1 += 1;
+                }
             }
         }
     }
@@ -1005,6 +1012,10 @@ impl Protocol for Membership {
         vec![
             ("detect_first_ms", first),
             ("detect_all_ms", all),
+            (
+                "phi_at_detection",
+                (self.phi_at_detection.1 > 0).then(|| self.phi_at_detection.0 / f64::from(self.phi_at_detection.1)),
+            ),
             ("rejoin_all_ms", rejoin),
             fp,
             fp_s,
