@@ -266,10 +266,11 @@ fn reproduce_cmd(id: Option<&str>, list: bool, markdown: bool) -> Result<(), Cli
             let known = m.row.known_difference.filter(|_| m.verdict == Verdict::Differs);
             differ += usize::from(m.verdict != Verdict::Agrees && known.is_none());
             let verdict = if known.is_some() { "differs (known)" } else { m.verdict.word() };
-            let measured = m
-                .summary
-                .as_ref()
-                .map_or("-".into(), |x| format!("{} ± {} (n = {})", six_digits(x.mean), six_digits(x.ci95), x.n));
+            let measured = m.summary.as_ref().map_or("-".into(), |x| {
+                // The interval to two significant digits, the mean to the same place.
+                let places = if x.ci95 > 0.0 { (1 - x.ci95.log10().floor() as i32).clamp(0, 9) as usize } else { 4 };
+                format!("{:.places$} ± {:.places$} (n = {})", x.mean, x.ci95, x.n)
+            });
             if markdown {
                 println!(
                     "| {} | {} | {} | {} | {} | `{}` | {} | {} |",
