@@ -157,6 +157,14 @@ pub fn outcome(s: &Scenario, i: u32) -> Result<Outcome, ScenarioError> {
     Ok(Outcome { metrics: sim.metrics(), series: sim.series().clone() })
 }
 
+/// The outcomes of a batch of one experiment's trials, run with its series
+/// (the page runs them a slice per frame; the seeds are `outcome`'s).
+pub fn outcomes_of(batch: &crate::sweep::Batch) -> Vec<Outcome> {
+    let runs = batch.results().first().map_or(&[][..], Vec::as_slice);
+    let series = batch.series().and_then(|s| s.first()).map_or(&[][..], Vec::as_slice);
+    runs.iter().zip(series).map(|(m, s)| Outcome { metrics: m.clone(), series: s.clone() }).collect()
+}
+
 fn residue(o: &Outcome) -> Option<f64> {
     Some(o.metrics.residue)
 }

@@ -112,6 +112,8 @@ pub fn csv(keys: &[String], rows: &[(usize, Vec<String>, &[RunMetrics])]) -> Str
 pub struct Batch {
     jobs: Vec<(Scenario, u32)>,
     results: Vec<Vec<RunMetrics>>,
+    /// Each run's series too, when asked for (`with_series`).
+    series: Option<Vec<Vec<crate::metrics::Series>>>,
     /// The job and trial being run, and its simulation.
     running: Option<(usize, u32, Box<dyn Runner>)>,
     done: u64,
@@ -123,7 +125,18 @@ impl Batch {
     pub fn new(jobs: Vec<(Scenario, u32)>) -> Self {
         let total = jobs.iter().map(|j| u64::from(j.1)).sum();
         let results = jobs.iter().map(|j| Vec::with_capacity(j.1 as usize)).collect();
-        Batch { jobs, results, running: None, done: 0, total }
+        Batch { jobs, results, series: None, running: None, done: 0, total }
+    }
+
+    /// Keep each run's series beside its metrics.
+    pub fn with_series(mut self) -> Self {
+        self.series = Some(self.jobs.iter().map(|j| Vec::with_capacity(j.1 as usize)).collect());
+        self
+    }
+
+    /// The series of each job's runs so far, if kept.
+    pub fn series(&self) -> Option<&[Vec<crate::metrics::Series>]> {
+        self.series.as_deref()
     }
 
     /// Trials finished and in all.
@@ -165,6 +178,9 @@ impl Batch {
             let (j, _, sim) = self.running.as_mut().expect("set above");
             if !sim.step() {
                 let m = sim.metrics();
+                if let Some(series) = &mut self.series {
+                    series[*j].push(sim.series().clone());
+                }
                 self.results[*j].push(m);
                 self.done += 1;
                 self.running = None;

@@ -13,6 +13,7 @@ use super::classroom::{Classroom, Saved, Source};
 use super::graph::{context, css, fit, Graph, Layout, FORCE_MAX, PALETTE};
 use super::model::{series_name, Playground, Speed, CLAIMS, PRESETS};
 use crate::lessons::Lesson;
+use crate::papers::Verdict;
 use crate::protocol::NodeState;
 use crate::scenario::{Group, Kind, ParamSpec, ProtocolKind, Scenario, Timing, PAGE_NODES_MAX, PARAMS};
 use crate::sweep::Sweep;
@@ -99,6 +100,10 @@ pub enum Msg {
     Export(String),
     /// Lessons and sweeps (see `teach`).
     Teach(TeachMsg),
+    /// Run the papers' experiment `i` over its seeds.
+    BenchRun(usize),
+    /// Open the papers' experiment `i` in the playground, to watch one run.
+    BenchOpen(usize),
 }
 
 /// A drag on the graph: where it started, where it is, whether it moved enough to count.
@@ -140,6 +145,8 @@ pub struct App {
     /// The claim being checked, and each claim's last measurement and verdict.
     claim: Option<usize>,
     claim_results: Vec<Option<(f64, bool)>>,
+    /// The papers' bench, under the claims.
+    bench: super::bench::BenchPanel,
     _frame: FrameLoop,
     _keys: Option<Closure<dyn FnMut(KeyboardEvent)>>,
     /// False once destroyed: the frame loop stops.
@@ -768,7 +775,62 @@ impl App {
                         }
                     }) }
                 </ol>
+                { self.view_bench(ctx) }
             </details>
+        }
+    }
+
+    /// The papers' numbers, each experiment with a button that runs its seeds and
+    /// one that opens its scenario; the rows show paper, measured and verdict.
+    fn view_bench(&self, ctx: &Context<Self>) -> Html {
+        let running = self.bench.running();
+        html! {
+            <section class="bench" data-testid="bench" aria-labelledby="bench-title">
+                <h3 id="bench-title">{ "The papers, reproduced" }</h3>
+                <p class="hint">{ "Each runs the paper's setting over fixed seeds, as " }<code>{ "gossip-lab reproduce" }</code>
+                    { " does: the paper's number beside the measured mean and its 95% interval." }</p>
+                <ul>
+                { for self.bench.experiments.iter().enumerate().map(|(i, e)| {
+                    let busy = running.filter(|r| r.0 == i);
+                    let rows = match (&self.bench.results[i], busy) {
+                        (_, Some((_, done, total))) => html! { <p class="running">{ format!("running… {done} of {total} seeds") }</p> },
+                        (Some(rows), None) => html! {
+                            <table class="bench-rows">
+                                <thead><tr><th scope="col">{ "measure" }</th><th scope="col">{ "paper" }</th><th scope="col">{ "measured" }</th><th scope="col">{ "verdict" }</th></tr></thead>
+                                <tbody>
+                                { for rows.iter().map(|r| {
+                                    let (word, class) = match (r.verdict, r.known) {
+                                        (Verdict::Agrees, _) => ("agrees", "holds"),
+                                        (_, Some(_)) => ("differs (known)", "known"),
+                                        (Verdict::Differs, None) => ("differs", "fails"),
+                                        (Verdict::NoValue, None) => ("no value", "fails"),
+                                    };
+                                    html! {
+                                        <tr title={r.known.unwrap_or_default()}>
+                                            <td>{ r.quantity }</td>
+                                            <td>{ fmt_measured(r.paper) }</td>
+                                            <td>{ r.summary.map_or("–".into(), |s| format!("{} ± {}", fmt_measured(s.mean), fmt_measured(s.ci95))) }</td>
+                                            <td class={classes!("verdict", class)}>{ word }</td>
+                                        </tr>
+                                    }
+                                }) }
+                                </tbody>
+                            </table>
+                        },
+                        (None, None) => html! {},
+                    };
+                    html! {
+                        <li data-testid={format!("bench-{}", e.id)}>
+                            <p>{ format!("{} — {}", e.paper.short(), e.source) }<br /><small>{ e.note }</small></p>
+                            <button onclick={ctx.link().callback(move |_| Msg::BenchRun(i))} disabled={busy.is_some()}
+                                data-testid={format!("bench-run-{}", e.id)}>{ format!("Run {} seeds", e.trials) }</button>
+                            <button onclick={ctx.link().callback(move |_| Msg::BenchOpen(i))} title={e.fragment.clone()}>{ "Open it" }</button>
+                            { rows }
+                        </li>
+                    }
+                }) }
+                </ul>
+            </section>
         }
     }
 
@@ -1086,6 +1148,7 @@ impl Component for App {
             snippet: None,
             claim: None,
             claim_results: vec![None; CLAIMS.len()],
+            bench: super::bench::BenchPanel::default(),
             _frame: frame,
             _keys: (!mounted).then_some(keys),
             alive,
@@ -1128,7 +1191,7 @@ impl Component for App {
                 self.last_ts = Some(ts);
                 self.model.frame(dt, FRAME_BUDGET_MS, &now_ms);
                 self.draw();
-                let taught = self.teach_frame(&now_ms);
+                let taught = self.teach_frame(&now_ms) | self.bench.work(teach::WORK_BUDGET_MS, &now_ms);
                 self.draw_sweep();
                 // Re-render the text only when something changed.
                 let changed = self.shown != self.model.version || taught;
@@ -1206,6 +1269,16 @@ impl Component for App {
                 let entropy =
                     if getrandom::fill(&mut buf).is_ok() { u64::from_le_bytes(buf) } else { now_ms().to_bits() };
                 self.model.new_seed(entropy);
+                self.write_url();
+            }
+            Msg::BenchRun(i) => {
+                if let Err(e) = self.bench.start(i) {
+                    self.model.errors.push(e);
+                }
+            }
+            Msg::BenchOpen(i) => {
+                let Some(f) = self.bench.experiments.get(i).map(|e| e.fragment.clone()) else { return false };
+                self.open(&f);
                 self.write_url();
             }
             Msg::Claim(i) => {

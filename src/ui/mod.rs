@@ -2,6 +2,7 @@
 //! nothing of the browser; `app` is the component that turns messages into
 //! model calls; `graph` and `chart` draw on canvases from snapshots.
 
+pub mod bench;
 pub mod classroom;
 pub mod model;
 
