@@ -460,7 +460,9 @@ fn print_human(s: &Scenario, m: &RunMetrics) {
 /// 0.001 and 10^7, in scientific notation beyond.
 fn six_digits(v: f64) -> String {
     let a = v.abs();
-    if a == 0.0 || (1e-3..1e7).contains(&a) {
+    if a == 0.0 {
+        "0".into()
+    } else if (1e-3..1e7).contains(&a) {
         let decimals = (5 - a.log10().floor() as i32).clamp(0, 8) as usize;
         let t = format!("{v:.decimals$}");
         if t.contains('.') {
