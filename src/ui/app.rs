@@ -638,8 +638,10 @@ impl App {
         let sc = &self.model.scenario;
         let plain = matches!(sc.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
         let finished = self.model.sim.finished();
+        // A rumor's residue and traffic are shown from the start ("–" until the end),
+        // so the line never grows when a run finishes and nothing below it moves.
         if plain && sc.malicious_count() == 0 && !finished {
-            return Vec::new();
+            return vec![("residue", "–".into(), "residue"), ("updates sent / node", "–".into(), "traffic")];
         }
         let m = self.model.sim.metrics();
         let get = |k: &str| m.extra.get(k).copied().flatten();
@@ -682,7 +684,10 @@ impl App {
                 // At the end: the residue (nodes that never heard) and the traffic, as Demers et al. report them.
                 if finished {
                     out.push(("residue", format!("{:.4}", m.residue), "residue"));
-                    out.push(("traffic (update msgs / node)", format!("{:.2}", m.traffic), "traffic"));
+                    out.push(("updates sent / node", format!("{:.2}", m.traffic), "traffic"));
+                } else {
+                    out.push(("residue", "–".into(), "residue"));
+                    out.push(("updates sent / node", "–".into(), "traffic"));
                 }
                 return out;
             }

@@ -43,9 +43,14 @@ test('page weight within budget', () => {
 test('play spreads the rumor to every node', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#speed=max`);
   assert.equal(await coverage(page), 0.5, 'one node of 200 at the start');
+  const graphBox = () => page.evaluate(() => JSON.stringify(document.querySelector('[data-testid=graph]').getBoundingClientRect()));
+  const before = await graphBox();
   await page.click('[data-testid=play]');
   await page.waitForFunction(() => document.querySelector('[data-testid=coverage]').textContent === '100.0%', null, { timeout: 20000 });
   await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished');
+  // A steady page: the figures that appear at the end do not push the graph down.
+  assert.equal(await graphBox(), before, 'the graph moved when the run finished');
+  assert.match(await page.textContent('[data-testid=residue]'), /^0\.0000/);
   assert.ok(await inkFraction(page, 'graph') > 0.01, 'graph canvas is blank');
   assert.ok(await inkFraction(page, 'chart-coverage') > 0.01, 'chart canvas is blank');
   // Bytes per round: bars, not just the axes.
