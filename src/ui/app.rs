@@ -539,6 +539,15 @@ impl App {
     }
 
     fn view_stats(&self) -> Html {
+        fn coverage_about(s: &Scenario) -> &'static str {
+            match s.protocol {
+                ProtocolKind::Rumor | ProtocolKind::AntiEntropy => "Share of live nodes holding the update",
+                ProtocolKind::Aggregate => "Share of live nodes whose estimate is within the target error",
+                ProtocolKind::Broadcast => "Share of (node, message) pairs delivered in the promised order",
+                ProtocolKind::Election => "Share of live nodes following the one leader",
+                _ => "Share of (observer, node) pairs where the observer's view matches the truth",
+            }
+        }
         let m = &self.model;
         let pts = m.sim.series().points.last().copied();
         let coverage = m.coverage() * 100.0;
@@ -554,18 +563,18 @@ impl App {
         };
         html! {
             <div class="stats" aria-live="polite">
-                <span class="stat big"><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {}", m.scenario.coverage_meaning()) }</span>
-                <span class="stat"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
-                <span class="stat"><b>{ format_ms(t) }</b>{ " virtual" }</span>
-                <span class="stat"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
-                <span class="stat"><b>{ pts.map_or(0, |p| p.live) }</b>{ " live" }</span>
+                <span class="stat big" tabindex="0" title={coverage_about(&m.scenario)}><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {}", m.scenario.coverage_meaning()) }</span>
+                <span class="stat" tabindex="0" title="Rounds (or intervals, in timed mode) so far: in each, every node contacts its fanout peers once"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
+                <span class="stat" tabindex="0" title="Simulated time: the interval times the rounds, plus latencies in timed mode; not wall time"><b>{ format_ms(t) }</b>{ " virtual" }</span>
+                <span class="stat" tabindex="0" title="Messages sent so far, of every kind (requests, replies, pushes), lost ones included"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
+                <span class="stat" tabindex="0" title="Nodes up now (crashed and departed ones are not)"><b>{ pts.map_or(0, |p| p.live) }</b>{ " live" }</span>
                 if let Some((mean, std)) = m.in_degree {
                     <span class="stat" data-testid="in-degree" title="Partial views: how many views hold each live node">
                         <b>{ format!("{mean:.1} ± {std:.1}") }</b>{ " in-degree" }
                     </span>
                 }
-                { for self.protocol_stats().into_iter().map(|(label, value, id)| html! {
-                    <span class="stat" data-testid={id}><b>{ value }</b>{ format!(" {label}") }</span>
+                { for self.protocol_stats().into_iter().map(|f| html! {
+                    <span class="stat" data-testid={f.id} title={f.about} tabindex="0"><b>{ f.value }</b>{ format!(" {}", f.label) }</span>
                 }) }
                 <span class="stat" data-testid="run-state">{ state }</span>
             </div>
@@ -633,15 +642,15 @@ impl App {
         }
     }
 
-    /// Figures of the protocol beyond coverage: (label, value, test id).
-    fn protocol_stats(&self) -> Vec<(&'static str, String, &'static str)> {
+    /// Figures of the protocol beyond coverage, each with what it means.
+    fn protocol_stats(&self) -> Vec<Figure> {
         let sc = &self.model.scenario;
         let plain = matches!(sc.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
         let finished = self.model.sim.finished();
         // A rumor's residue and traffic are shown from the start ("–" until the end),
         // so the line never grows when a run finishes and nothing below it moves.
         if plain && sc.malicious_count() == 0 && !finished {
-            return vec![("residue", "–".into(), "residue"), ("updates sent / node", "–".into(), "traffic")];
+            return rumor_figures("–".into(), "–".into()).into();
         }
         let m = self.model.sim.metrics();
         let get = |k: &str| m.extra.get(k).copied().flatten();
@@ -650,58 +659,142 @@ impl App {
         let mut out = Vec::new();
         if sc.malicious_count() > 0 {
             if let Some(p) = get("polluted") {
-                out.push(("honest nodes polluted", format!("{:.1}%", p * 100.0), "polluted"));
+                out.push(fig(
+                    "honest nodes polluted",
+                    format!("{:.1}%", p * 100.0),
+                    "polluted",
+                    "Share of honest live nodes holding data the malicious nodes forged.",
+                ));
             }
             if let Some(r) = get("rejected") {
-                out.push(("forgeries rejected", format!("{r}"), "rejected"));
+                out.push(fig(
+                    "forgeries rejected",
+                    format!("{r}"),
+                    "rejected",
+                    "Forged items a receiver's signature check refused.",
+                ));
             }
         }
         match sc.protocol {
             ProtocolKind::Aggregate => {
                 let g = |v: Option<f64>| v.map_or("–".to_string(), |x| format!("{x:.4}"));
-                out.push(("true value", g(get("truth")), "truth"));
-                out.push(("mean estimate", g(get("estimate_mean")), "estimate"));
-                out.push(("rounds to target", num(get("rounds_to_error")), "rounds-to-error"));
+                out.push(fig(
+                    "true value",
+                    g(get("truth")),
+                    "truth",
+                    "The aggregate computed directly over every live node's value.",
+                ));
+                out.push(fig(
+                    "mean estimate",
+                    g(get("estimate_mean")),
+                    "estimate",
+                    "The mean of the nodes' current estimates (s / w).",
+                ));
+                out.push(fig(
+                    "rounds to target",
+                    num(get("rounds_to_error")),
+                    "rounds-to-error",
+                    "Rounds until every live node's estimate was within the target error.",
+                ));
                 let rate = get("variance_ratio").map_or("–".to_string(), |r| format!("{r:.3}"));
                 let theory = get("variance_ratio_theory").map_or(String::new(), |t| format!(" (theory {t:.3})"));
-                out.push(("variance × per round", format!("{rate}{theory}"), "variance-ratio"));
+                out.push(fig("variance × per round", format!("{rate}{theory}"), "variance-ratio", "How much the variance of the estimates shrinks per round (geometric mean); theory: 1/(2√e) for push-pull at fanout 1."));
                 return out;
             }
             ProtocolKind::Broadcast => {
-                out.push(("order violations", num(get("order_violations")), "order-violations"));
-                out.push(("causal violations", num(get("causal_violations")), "causal-violations"));
-                out.push(("most held back", num(get("held_back_max")), "held-back"));
+                out.push(fig(
+                    "order violations",
+                    num(get("order_violations")),
+                    "order-violations",
+                    "Deliveries out of the order the setting promises (FIFO, causal or total).",
+                ));
+                out.push(fig(
+                    "causal violations",
+                    num(get("causal_violations")),
+                    "causal-violations",
+                    "Deliveries before a message they causally depend on.",
+                ));
+                out.push(fig(
+                    "most held back",
+                    num(get("held_back_max")),
+                    "held-back",
+                    "Most messages one node held back at once, waiting for missing predecessors.",
+                ));
                 return out;
             }
             ProtocolKind::Election => {
-                out.push(("leaders now", num(get("leaders")), "leaders"));
-                out.push(("highest term", num(get("max_term")), "term"));
-                out.push(("to elect after a crash", ms(get("elect_all_ms")), "elect-all"));
-                out.push(("split brain", ms(get("split_brain_ms")), "split-brain"));
+                out.push(fig(
+                    "leaders now",
+                    num(get("leaders")),
+                    "leaders",
+                    "Live nodes that believe they lead; 1 when the election has settled.",
+                ));
+                out.push(fig(
+                    "highest term",
+                    num(get("max_term")),
+                    "term",
+                    "The highest election term any node has seen.",
+                ));
+                out.push(fig(
+                    "to elect after a crash",
+                    ms(get("elect_all_ms")),
+                    "elect-all",
+                    "From a leader's crash until every live node follows one new leader.",
+                ));
+                out.push(fig(
+                    "split brain",
+                    ms(get("split_brain_ms")),
+                    "split-brain",
+                    "Time with two or more leaders at once (during a partition).",
+                ));
                 return out;
             }
             ProtocolKind::Rumor | ProtocolKind::AntiEntropy => {
                 // At the end: the residue (nodes that never heard) and the traffic, as Demers et al. report them.
-                if finished {
-                    out.push(("residue", format!("{:.4}", m.residue), "residue"));
-                    out.push(("updates sent / node", format!("{:.2}", m.traffic), "traffic"));
+                let (residue, traffic) = if finished {
+                    (format!("{:.4}", m.residue), format!("{:.2}", m.traffic))
                 } else {
-                    out.push(("residue", "–".into(), "residue"));
-                    out.push(("updates sent / node", "–".into(), "traffic"));
-                }
+                    ("–".into(), "–".into())
+                };
+                out.extend(rumor_figures(residue, traffic));
                 return out;
             }
             _ => {}
         }
         out.extend([
-            ("first detection", ms(get("detect_first_ms")), "detect-first"),
-            ("all detected", ms(get("detect_all_ms")), "detect-all"),
-            ("false positives", format!("{}", get("false_positives").unwrap_or(0.0)), "false-positives"),
+            fig(
+                "first detection",
+                ms(get("detect_first_ms")),
+                "detect-first",
+                "From a crash until the first live node marks it dead.",
+            ),
+            fig(
+                "all detected",
+                ms(get("detect_all_ms")),
+                "detect-all",
+                "From a crash until every live node marks it dead.",
+            ),
+            fig(
+                "false positives",
+                format!("{}", get("false_positives").unwrap_or(0.0)),
+                "false-positives",
+                "Times a live node was marked dead by an observer.",
+            ),
         ]);
         if self.model.scenario.protocol == ProtocolKind::Swim {
-            out.push(("refutations", format!("{}", get("refutations").unwrap_or(0.0)), "refutations"));
+            out.push(fig(
+                "refutations",
+                format!("{}", get("refutations").unwrap_or(0.0)),
+                "refutations",
+                "Times a suspected member refuted its suspicion by raising its incarnation.",
+            ));
         } else {
-            out.push(("to converge a key", ms(get("state_converge_ms")), "state-converge"));
+            out.push(fig(
+                "to converge a key",
+                ms(get("state_converge_ms")),
+                "state-converge",
+                "From a key's write until every live node holds it.",
+            ));
         }
         out
     }
@@ -1009,6 +1102,37 @@ fn fmt_measured(v: f64) -> String {
     } else {
         format!("{v:.3}")
     }
+}
+
+/// A figure of the stats line: its label, value, test id and what it means
+/// (shown on hover and on keyboard focus).
+pub struct Figure {
+    label: &'static str,
+    value: String,
+    id: &'static str,
+    about: &'static str,
+}
+
+fn fig(label: &'static str, value: String, id: &'static str, about: &'static str) -> Figure {
+    Figure { label, value, id, about }
+}
+
+/// A rumor's residue and traffic, as Demers et al. report them.
+fn rumor_figures(residue: String, traffic: String) -> [Figure; 2] {
+    [
+        fig(
+            "residue",
+            residue,
+            "residue",
+            "Share of nodes that never heard the rumor once nobody spreads it any more (Demers et al.'s s); known at the end.",
+        ),
+        fig(
+            "updates sent / node",
+            traffic,
+            "traffic",
+            "Update messages sent per node over the run (Demers et al.'s m): what a lower residue costs.",
+        ),
+    ]
 }
 
 fn format_ms(t: f64) -> String {
