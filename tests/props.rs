@@ -141,14 +141,15 @@ proptest! {
 }
 
 /// Scenarios the fast lane runs, and only those: rumor in rounds on a perfect
-/// network, one update, any spread, stop rule, parameter and fanout, full or
-/// partial views, with crashes and restarts.
+/// network, one update, any spread, stop rule (either counting), parameter and
+/// fanout, full or partial views, with crashes and restarts.
 fn lane_scenario() -> impl Strategy<Value = Scenario> {
     (
         (2u32..3000, 0u64..(1 << 53), 1u32..9, 0usize..3, 0usize..6, 1u32..6, 0usize..2),
         proptest::collection::vec((0u32..3000, 0u32..12, 1u32..12), 0..4),
+        0usize..2,
     )
-        .prop_map(|((nodes, seed, fanout, spread, stop, k, view), crashes)| {
+        .prop_map(|((nodes, seed, fanout, spread, stop, k, view), crashes, counting)| {
             let spreads = ["push", "pull", "push-pull"];
             let stops = ["never", "feedback-counter", "feedback-coin", "blind-counter", "blind-coin", "rounds"];
             let faults: Vec<String> = crashes
@@ -162,6 +163,7 @@ fn lane_scenario() -> impl Strategy<Value = Scenario> {
                 format!("spread={}", spreads[spread]),
                 format!("stop={}", stops[stop]),
                 format!("k={k}"),
+                format!("counting={}", ["total", "consecutive"][counting]),
                 format!("view={}", if nodes > 9 { ["full", "partial"][view] } else { "full" }),
                 "max_rounds=80".to_string(),
                 format!("faults={}", faults.join(",")),
