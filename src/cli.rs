@@ -263,7 +263,7 @@ fn reproduce_cmd(id: Option<&str>, list: bool, markdown: bool) -> Result<(), Cli
             }
         }
         for m in e.judge(&outcomes) {
-            let known = m.row.known_difference.filter(|_| m.verdict == Verdict::Differs);
+            let known = m.known();
             differ += usize::from(m.verdict != Verdict::Agrees && known.is_none());
             let verdict = if known.is_some() { "differs (known)" } else { m.verdict.word() };
             let measured = m.summary.as_ref().map_or("-".into(), |x| {
@@ -410,7 +410,7 @@ fn print_human(s: &Scenario, m: &RunMetrics) {
     let opt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
     println!("{}", s.to_fragment());
     println!("  nodes {} (live {}), {} rounds, {:.0} ms virtual", m.nodes, m.live, m.rounds, m.time_ms);
-    println!("  coverage {:.4} ({})", m.coverage, s.coverage_meaning());
+    println!("  coverage {:.4} ({})", m.coverage, s.coverage_meaning().0);
     let spreads = matches!(s.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
     if spreads {
         println!("  residue {:.4}", m.residue);

@@ -21,7 +21,7 @@ fn error(message: impl std::fmt::Display) -> JsValue {
 
 /// Check a fragment as the page would: every bad field is an Error naming it and its range.
 fn check(fragment: &str) -> Result<Scenario, JsValue> {
-    let (s, errors) = Scenario::from_fragment(fragment, &[]);
+    let (s, errors) = Scenario::from_fragment(fragment);
     if let Some(e) = errors.into_iter().next() {
         return Err(error(Scenario::for_page(e)));
     }

@@ -396,7 +396,7 @@ fn check_fragment(frag: &str) -> Result<Scenario, String> {
     let frag = frag.trim().trim_start_matches('#');
     let (vs, main): (Vec<&str>, Vec<&str>) =
         frag.split('&').partition(|kv| kv.starts_with(crate::ui::model::VS_PREFIX));
-    let (s, errors) = Scenario::from_fragment(&main.join("&"), &[]);
+    let (s, errors) = Scenario::from_fragment(&main.join("&"));
     if let Some(e) = errors.first() {
         return Err(e.to_string());
     }

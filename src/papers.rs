@@ -121,9 +121,16 @@ pub struct Measured<'a> {
     pub verdict: Verdict,
 }
 
+impl Measured<'_> {
+    /// The row's known difference, when the row does differ.
+    pub fn known(&self) -> Option<&'static str> {
+        self.row.known_difference.filter(|_| self.verdict == Verdict::Differs)
+    }
+}
+
 impl Experiment {
     pub fn scenario(&self) -> Result<Scenario, ScenarioError> {
-        let (s, errors) = Scenario::from_fragment(&self.fragment, &[]);
+        let (s, errors) = Scenario::from_fragment(&self.fragment);
         match errors.into_iter().next() {
             Some(e) => Err(e),
             None => Ok(s),
@@ -323,45 +330,53 @@ pub fn experiments() -> Vec<Experiment> {
             },
         }],
     });
-    // Pittel 1987: push reaches everyone in log2 n + ln n + O(1) rounds.
-    for n in [1_000u32, 100_000] {
-        let nf = f64::from(n);
-        out.push(Experiment {
-            id: format!("pittel-n{n}"),
-            paper: Paper::Pittel1987,
-            source: format!("push, fanout 1: log2 n + ln n + O(1) rounds, n = {n}"),
-            fragment: format!("nodes={n}&fanout=1&stop=never"),
-            trials: if n > 10_000 { 40 } else { 200 },
-            note: "",
-            rows: vec![Row {
-                known_difference: None,
-                quantity: "rounds until every node has it",
-                paper: nf.log2() + nf.ln(),
-                slack: 1.5,
-                slack_why: "the O(1) term of the bound",
-                measure: t100,
-            }],
-        });
+    // Pittel 1987: push reaches everyone in log2 n + ln n + O(1) rounds; Karp et
+    // al. 2000: push-pull in log3 n + O(ln ln n). The bounds are `theory`'s.
+    struct Bound {
+        name: &'static str,
+        paper: Paper,
+        spread: &'static str,
+        text: &'static str,
+        rounds: fn(u32) -> f64,
+        slack_why: &'static str,
     }
-    // Karp et al. 2000: push-pull in log3 n + O(ln ln n) rounds.
-    for n in [1_000u32, 100_000] {
-        let nf = f64::from(n);
-        out.push(Experiment {
-            id: format!("karp-n{n}"),
+    let bounds = [
+        Bound {
+            name: "pittel",
+            paper: Paper::Pittel1987,
+            spread: "push",
+            text: "log2 n + ln n + O(1)",
+            rounds: crate::theory::pittel_push_rounds,
+            slack_why: "the O(1) term of the bound",
+        },
+        Bound {
+            name: "karp",
             paper: Paper::Karp2000,
-            source: format!("push-pull: log3 n + O(ln ln n) rounds, n = {n}"),
-            fragment: format!("nodes={n}&fanout=1&stop=never&spread=push-pull"),
-            trials: if n > 10_000 { 40 } else { 200 },
-            note: "",
-            rows: vec![Row {
-                known_difference: None,
-                quantity: "rounds until every node has it",
-                paper: nf.ln() / 3f64.ln() + nf.ln().ln(),
-                slack: 1.5,
-                slack_why: "the O(ln ln n) term, drawn at its leading value ln ln n",
-                measure: t100,
-            }],
-        });
+            spread: "push-pull",
+            text: "log3 n + O(ln ln n)",
+            rounds: crate::theory::push_pull_rounds,
+            slack_why: "the O(ln ln n) term, drawn at its leading value ln ln n",
+        },
+    ];
+    for Bound { name, paper, spread, text, rounds, slack_why } in bounds {
+        for n in [1_000u32, 100_000] {
+            out.push(Experiment {
+                id: format!("{name}-n{n}"),
+                paper,
+                source: format!("{spread}, fanout 1: {text} rounds, n = {n}"),
+                fragment: format!("nodes={n}&fanout=1&stop=never&spread={spread}"),
+                trials: if n > 10_000 { 40 } else { 200 },
+                note: "",
+                rows: vec![Row {
+                    known_difference: None,
+                    quantity: "rounds until every node has it",
+                    paper: rounds(n),
+                    slack: 1.5,
+                    slack_why,
+                    measure: t100,
+                }],
+            });
+        }
     }
     // Jelasity et al. 2005: push-pull averaging shrinks the variance by 1/(2 sqrt e) per cycle.
     out.push(Experiment {

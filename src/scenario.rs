@@ -763,14 +763,21 @@ impl Scenario {
         Ok(())
     }
 
-    /// What `coverage` measures for this protocol, completing "coverage 0.93 …".
-    pub fn coverage_meaning(&self) -> &'static str {
+    /// What `coverage` measures for this protocol: the words that complete
+    /// "coverage 0.93 …", and the sentence that explains it.
+    pub fn coverage_meaning(&self) -> (&'static str, &'static str) {
         match self.protocol {
-            ProtocolKind::Election => "follow the leader",
-            ProtocolKind::Aggregate => "within the target",
-            ProtocolKind::Broadcast => "delivered in order",
-            _ if self.membership_like() => "of views agree",
-            _ => "informed",
+            ProtocolKind::Election => ("follow the leader", "Share of live nodes following the one leader"),
+            ProtocolKind::Aggregate => {
+                ("within the target", "Share of live nodes whose estimate is within the target error")
+            }
+            ProtocolKind::Broadcast => {
+                ("delivered in order", "Share of (node, message) pairs delivered in the promised order")
+            }
+            _ if self.membership_like() => {
+                ("of views agree", "Share of (observer, node) pairs where the observer's view matches the truth")
+            }
+            _ => ("informed", "Share of live nodes holding the update"),
         }
     }
 
@@ -984,10 +991,10 @@ impl Scenario {
     }
 
     /// Read a URL fragment or query (`#nodes=500&fanout=3`). Keys that are not
-    /// settings of the scenario (`v`, [`VIEW_KEYS`], variant A's `vs.` keys and
-    /// any in `ignore`) are skipped. Every bad
+    /// settings of the scenario (`v`, [`VIEW_KEYS`] and variant A's `vs.` keys)
+    /// are skipped. Every bad
     /// field is reported; the scenario keeps its defaults for those.
-    pub fn from_fragment(fragment: &str, ignore: &[&str]) -> (Scenario, Vec<ScenarioError>) {
+    pub fn from_fragment(fragment: &str) -> (Scenario, Vec<ScenarioError>) {
         let mut s = Scenario::default();
         let mut errors = Vec::new();
         let body = fragment.trim_start_matches(['#', '?']);
@@ -997,9 +1004,6 @@ impl Scenario {
                 LinkPair::Version(Ok(())) => {}
                 LinkPair::View(_) => {}
                 LinkPair::Setting(key, value) => {
-                    if ignore.contains(&key.as_str()) {
-                        continue;
-                    }
                     if let Err(e) = s.set(&key, &value) {
                         errors.push(e);
                     }
@@ -1123,7 +1127,7 @@ mod tests {
         .unwrap();
         let frag = s.to_fragment();
         assert!(frag.starts_with("v=1&"), "{frag}");
-        let (back, errors) = Scenario::from_fragment(&format!("#{frag}"), &[]);
+        let (back, errors) = Scenario::from_fragment(&format!("#{frag}"));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(back, s);
         assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
@@ -1132,7 +1136,7 @@ mod tests {
     /// A broken fragment keeps the good fields, reports each bad one and never panics.
     #[test]
     fn broken_fragment_reports_each_field() {
-        let (s, errors) = Scenario::from_fragment("#nodes=abc&fanout=3&loss_rate=7&bogus=1&%zz", &[]);
+        let (s, errors) = Scenario::from_fragment("#nodes=abc&fanout=3&loss_rate=7&bogus=1&%zz");
         assert_eq!(s.fanout, 3);
         assert_eq!(s.nodes, 200);
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();

@@ -334,7 +334,7 @@ mod tests {
     /// run per trial, with the command line's trial seeds.
     #[test]
     fn sliced_batch_equals_direct_runs() {
-        let (s, _) = Scenario::from_fragment("nodes=300&fanout=2&loss_rate=0.1", &[]);
+        let (s, _) = Scenario::from_fragment("nodes=300&fanout=2&loss_rate=0.1");
         let mut b = Batch::new(vec![(s.clone(), 3)]);
         let ticks = std::cell::Cell::new(0.0);
         // A clock that advances one unit per reading: every slice is a single step.
@@ -371,7 +371,7 @@ mod tests {
     /// A sweep's CSV has the command line's columns and one row per point.
     #[test]
     fn sweep_csv_has_every_point() {
-        let (s, _) = Scenario::from_fragment("nodes=200", &[]);
+        let (s, _) = Scenario::from_fragment("nodes=200");
         let mut sw = Sweep::new(&s, "fanout", "1,2", 4, "t100").unwrap();
         while !sw.batch.finished() {
             sw.work(f64::INFINITY, &|| 0.0);

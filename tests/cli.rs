@@ -18,7 +18,7 @@ fn cli(args: &[&str]) -> (i32, String, String) {
 #[test]
 fn a_page_link_runs_as_is() {
     let fragment = "v=1&nodes=500&fanout=3&loss_rate=0.1&faults=crash:0-9%402r&layout=force&speed=4&vs.fanout=2";
-    let (s, errors) = gossip_lab::scenario::Scenario::from_fragment(fragment, &[]);
+    let (s, errors) = gossip_lab::scenario::Scenario::from_fragment(fragment);
     assert!(errors.is_empty(), "{errors:?}");
     let page_hash = gossip_lab::run(&s).unwrap().trace_hash;
     for arg in [fragment.to_string(), format!("https://example.org/lab/#{fragment}")] {

@@ -47,7 +47,6 @@ fn lessons_cover_the_description() {
             let frag = st.scenario.as_deref().unwrap_or("");
             let (s, _) = gossip_lab::Scenario::from_fragment(
                 &frag.split('&').filter(|kv| !kv.starts_with("vs.")).collect::<Vec<_>>().join("&"),
-                &[],
             );
             for v in &st.look {
                 let shown = match *v {
@@ -73,7 +72,6 @@ fn holds(c: &Check, value: f64) -> bool {
     };
     let (mut s, errors) = gossip_lab::Scenario::from_fragment(
         &scenario.split('&').filter(|kv| !kv.starts_with("vs.")).collect::<Vec<_>>().join("&"),
-        &[],
     );
     assert!(errors.is_empty());
     s.set(param, &gossip_lab::lessons::plain(value)).unwrap();
@@ -115,7 +113,6 @@ fn every_check_passes_right_and_fails_wrong() {
                 CheckKind::Find { scenario, param, goal, step: dx, .. } => {
                     let (s, _) = gossip_lab::Scenario::from_fragment(
                         &scenario.split('&').filter(|kv| !kv.starts_with("vs.")).collect::<Vec<_>>().join("&"),
-                        &[],
                     );
                     let start: f64 = s.get(param).unwrap().parse().unwrap();
                     // Smallest: values at and above the boundary hold; largest: at and below.

@@ -117,7 +117,7 @@ proptest! {
     /// Every scenario survives its URL fragment unchanged.
     #[test]
     fn fragment_round_trip(s in scenario()) {
-        let (back, errors) = Scenario::from_fragment(&s.to_fragment(), &[]);
+        let (back, errors) = Scenario::from_fragment(&s.to_fragment());
         prop_assert!(errors.is_empty(), "{:?}", errors);
         prop_assert_eq!(back, s);
     }

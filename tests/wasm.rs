@@ -11,7 +11,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn scenario(frag: &str) -> Scenario {
-    let (s, errors) = Scenario::from_fragment(frag, &[]);
+    let (s, errors) = Scenario::from_fragment(frag);
     assert!(errors.is_empty(), "{errors:?}");
     s
 }

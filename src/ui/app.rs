@@ -539,18 +539,10 @@ impl App {
     }
 
     fn view_stats(&self) -> Html {
-        fn coverage_about(s: &Scenario) -> &'static str {
-            match s.protocol {
-                ProtocolKind::Rumor | ProtocolKind::AntiEntropy => "Share of live nodes holding the update",
-                ProtocolKind::Aggregate => "Share of live nodes whose estimate is within the target error",
-                ProtocolKind::Broadcast => "Share of (node, message) pairs delivered in the promised order",
-                ProtocolKind::Election => "Share of live nodes following the one leader",
-                _ => "Share of (observer, node) pairs where the observer's view matches the truth",
-            }
-        }
         let m = &self.model;
         let pts = m.sim.series().points.last().copied();
         let coverage = m.coverage() * 100.0;
+        let (covered, covered_about) = m.scenario.coverage_meaning();
         let stats = m.sim.stats();
         let t = m.sim.now_us() as f64 / 1000.0;
         let round_label = if m.scenario.timing == Timing::Rounds { "round" } else { "interval" };
@@ -563,7 +555,7 @@ impl App {
         };
         html! {
             <div class="stats" aria-live="polite">
-                <span class="stat big" tabindex="0" title={coverage_about(&m.scenario)}><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {}", m.scenario.coverage_meaning()) }</span>
+                <span class="stat big" tabindex="0" title={covered_about}><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {covered}") }</span>
                 <span class="stat" tabindex="0" title="Rounds (or intervals, in timed mode) so far: in each, every node contacts its fanout peers once"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
                 <span class="stat" tabindex="0" title="Simulated time: the interval times the rounds, plus latencies in timed mode; not wall time"><b>{ format_ms(t) }</b>{ " virtual" }</span>
                 <span class="stat" tabindex="0" title="Messages sent so far, of every kind (requests, replies, pushes), lost ones included"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
@@ -1332,7 +1324,7 @@ impl Component for App {
                 // claims may share a run and end on the same version number).
                 if let (Some(i), true) = (self.claim, self.model.sim.finished()) {
                     // Only the claim's own run counts: a setting changed meanwhile voids it.
-                    if Scenario::from_fragment(CLAIMS[i].fragment, &[]).0 == self.model.scenario {
+                    if Scenario::from_fragment(CLAIMS[i].fragment).0 == self.model.scenario {
                         let m = self.model.sim.metrics();
                         self.claim_results[i] = (CLAIMS[i].value)(&m).map(|v| (v, (CLAIMS[i].holds)(v)));
                     }

@@ -67,7 +67,7 @@ impl BenchPanel {
                     paper: m.row.paper,
                     summary: m.summary,
                     verdict: m.verdict,
-                    known: m.row.known_difference.filter(|_| m.verdict == Verdict::Differs),
+                    known: m.known(),
                 })
                 .collect();
             self.results[i] = Some(rows);

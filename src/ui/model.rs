@@ -296,7 +296,7 @@ impl Playground {
     pub fn from_fragment(fragment: &str) -> Self {
         let body = fragment.trim_start_matches(['#', '?']);
         let (vs, main): (Vec<&str>, Vec<&str>) = body.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
-        let (mut scenario, errors) = Scenario::from_fragment(&main.join("&"), &[]);
+        let (mut scenario, errors) = Scenario::from_fragment(&main.join("&"));
         let mut errors: Vec<String> = errors.into_iter().map(|e| Scenario::for_page(e).to_string()).collect();
         if let Err(e) = scenario.validate_for_page() {
             errors.push(e.to_string());
