@@ -173,7 +173,7 @@ impl Kind {
 }
 
 /// One row of the parameter table.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ParamSpec {
     pub key: &'static str,
     pub label: &'static str,
@@ -182,6 +182,19 @@ pub struct ParamSpec {
     pub kind: Kind,
     /// What the setting means, what raising it does and what it costs.
     pub doc: &'static str,
+    /// Whether a running cluster can take a new value.
+    pub live: Live,
+}
+
+/// Whether a running cluster can take a new value of a setting. A live change
+/// is an entry of the fault schedule (`fanout:3@12r`, see `sim::faults`), so a
+/// link and the command line replay it; any other change starts a new run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Live {
+    /// The setting defines the cluster (its size, protocol, timing, seed, ...).
+    Restarts,
+    /// The cluster takes the new value from that moment on.
+    Live,
 }
 
 impl ParamSpec {
@@ -382,7 +395,9 @@ word_enum! {
 }
 
 macro_rules! scenario {
-    ($( $group:ident { $( $(#[doc = $doc:literal])+ $field:ident : $ty:ty = $default:expr, $kind:expr, $label:literal, $unit:literal; )* } )*) => {
+    (@live) => { Live::Restarts };
+    (@live live) => { Live::Live };
+    ($( $group:ident { $( $(#[doc = $doc:literal])+ $field:ident : $ty:ty = $default:expr, $kind:expr, $label:literal, $unit:literal $(, $live:ident)?; )* } )*) => {
         /// Every setting of a run. Field docs are the texts shown in the page and in `--help`.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(default, deny_unknown_fields)]
@@ -395,7 +410,7 @@ macro_rules! scenario {
         /// The parameter table, in display order.
         pub static PARAMS: &[ParamSpec] = &[ $($( ParamSpec {
             key: stringify!($field), label: $label, unit: $unit, group: Group::$group, kind: $kind,
-            doc: concat!($($doc),+),
+            doc: concat!($($doc),+), live: scenario!(@live $($live)?),
         }, )*)* ];
 
         impl Scenario {
@@ -437,49 +452,49 @@ scenario! {
         /// Rumor mongering spreads hot updates and stops; anti-entropy reconciles replicas (never leaves a residue); membership gossips heartbeats and state; SWIM probes; aggregate computes an average, sum, count or extreme; broadcast delivers in order; election picks a leader.
         protocol: ProtocolKind = ProtocolKind::Rumor, Kind::Choice(ProtocolKind::WORDS), "Protocol", "";
         /// Push sends the update to peers; pull asks peers for it; push-pull does both in one exchange (fast start and fast finish).
-        spread: Spread = Spread::Push, Kind::Choice(Spread::WORDS), "Spread", "";
+        spread: Spread = Spread::Push, Kind::Choice(Spread::WORDS), "Spread", "", live;
         /// Peers contacted per node per round. Raising it cuts the rounds (about log(n)/log(1+fanout)) and multiplies the traffic.
-        fanout: u32 = 2, Kind::Int { min: 1, max: 64 }, "Fanout", "peers";
+        fanout: u32 = 2, Kind::Int { min: 1, max: 64 }, "Fanout", "peers", live;
         /// Rumor: when a node stops spreading. Earlier stops save traffic and leave a residue of nodes that never hear.
-        stop: StopRule = StopRule::Never, Kind::Choice(StopRule::WORDS), "Stop rule", "";
+        stop: StopRule = StopRule::Never, Kind::Choice(StopRule::WORDS), "Stop rule", "", live;
         /// Rumor: parameter of the stop rule: contacts (counter), 1/probability (coin) or rounds. Raising it lowers the residue and raises traffic.
-        k: u32 = 2, Kind::Int { min: 1, max: 1000 }, "k", "";
+        k: u32 = 2, Kind::Int { min: 1, max: 1000 }, "k", "", live;
         /// Rumor, stop=feedback-counter: count every contact that found the peer knew (total), or only those in a row: a useful contact sets the counter back to 0 (consecutive, Demers et al.'s Table 1: more traffic, a smaller residue).
-        counting: Counting = Counting::Total, Kind::Choice(Counting::WORDS), "Counting", "";
+        counting: Counting = Counting::Total, Kind::Choice(Counting::WORDS), "Counting", "", live;
         /// Rumor: most contacts a node accepts per round (0: no limit); the rest are refused. A limit spreads load and slows the start.
-        conn_limit: u32 = 0, Kind::Int { min: 0, max: 64 }, "Connection limit", "per round";
+        conn_limit: u32 = 0, Kind::Int { min: 0, max: 64 }, "Connection limit", "per round", live;
         /// Rumor: every this many rounds each node also runs one anti-entropy exchange (0: never), which drives the residue to zero.
-        backup_interval: u32 = 0, Kind::Int { min: 0, max: 100_000 }, "Backup every", "rounds";
+        backup_interval: u32 = 0, Kind::Int { min: 0, max: 100_000 }, "Backup every", "rounds", live;
         /// Anti-entropy: full sends the whole store; checksum sends a digest first; recent sends recent updates then a checksum; merkle descends only into differing key ranges.
         reconcile: Reconcile = Reconcile::Merkle, Kind::Choice(Reconcile::WORDS), "Reconcile", "";
         /// Anti-entropy: how long an update stays on a node's recent-update list. Longer lists cost bytes and avoid full exchanges.
         recent_window: u32 = 5, Kind::Int { min: 1, max: 100_000 }, "Recent window", "rounds";
         /// Membership: timeout marks a peer dead when its heartbeat stalls for fail_timeout_ms; phi accrues suspicion from the heartbeat history.
-        detector: Detector = Detector::Phi, Kind::Choice(Detector::WORDS), "Failure detector", "";
+        detector: Detector = Detector::Phi, Kind::Choice(Detector::WORDS), "Failure detector", "", live;
         /// Membership, timeout detector: silence before a peer is marked dead. Shorter detects sooner and raises false positives under loss.
-        fail_timeout_ms: u32 = 5000, Kind::Int { min: 1, max: 3_600_000 }, "Fail timeout", "ms";
+        fail_timeout_ms: u32 = 5000, Kind::Int { min: 1, max: 3_600_000 }, "Fail timeout", "ms", live;
         /// Membership, phi detector: suspicion level that marks a peer dead (Cassandra uses 8). Lower detects sooner, with more false positives.
-        phi_threshold: f64 = 8.0, Kind::Float { min: 0.5, max: 100.0 }, "Phi threshold", "";
+        phi_threshold: f64 = 8.0, Kind::Float { min: 0.5, max: 100.0 }, "Phi threshold", "", live;
         /// Membership: application keys each node owns and gossips. More keys cost bytes per exchange.
         app_keys: u32 = 4, Kind::Int { min: 0, max: 64 }, "App keys", "per node";
         /// Membership: key writes per node per second. Each takes the owner's next version and must reach every node.
-        key_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 100.0 }, "Key writes", "per node per s";
+        key_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 100.0 }, "Key writes", "per node per s", live;
         /// Membership: how long a node keeps a tombstone after learning it. Shorter than an outage, and the deleted key comes back.
         tombstone_grace_ms: u64 = 60_000, Kind::Int { min: 0, max: 86_400_000_000 }, "Tombstone grace", "ms";
         /// SWIM: members asked to ping a target that missed its direct ack. More ride out lossy links, at more messages.
-        indirect_probes: u32 = 3, Kind::Int { min: 0, max: 16 }, "Indirect probes", "";
+        indirect_probes: u32 = 3, Kind::Int { min: 0, max: 16 }, "Indirect probes", "", live;
         /// SWIM: wait for a direct ack before asking for indirect probes; must be well under the interval.
-        ack_timeout_ms: u32 = 200, Kind::Int { min: 1, max: 3_600_000 }, "Ack timeout", "ms";
+        ack_timeout_ms: u32 = 200, Kind::Int { min: 1, max: 3_600_000 }, "Ack timeout", "ms", live;
         /// SWIM: a suspect not refuted in this time is declared dead. Longer means fewer false deaths and slower detection.
-        suspicion_ms: u32 = 5000, Kind::Int { min: 0, max: 3_600_000 }, "Suspicion timeout", "ms";
+        suspicion_ms: u32 = 5000, Kind::Int { min: 0, max: 3_600_000 }, "Suspicion timeout", "ms", live;
         /// SWIM: each update is piggybacked lambda x log2(n+1) times. Higher spreads more surely, at more bytes.
-        lambda: f64 = 3.0, Kind::Float { min: 0.1, max: 50.0 }, "Lambda", "";
+        lambda: f64 = 3.0, Kind::Float { min: 0.1, max: 50.0 }, "Lambda", "", live;
         /// Aggregate: what the nodes compute together. Count and sum use one node holding weight 1 (the origin).
         function: AggFunction = AggFunction::Avg, Kind::Choice(AggFunction::WORDS), "Function", "";
         /// Aggregate: push-pull averages pairs atomically (variance falls by 1/(2 sqrt e) per round); push-sum pushes halves of (value, weight), robust to ordering but slower.
         exchange: Exchange = Exchange::PushPull, Kind::Choice(Exchange::WORDS), "Exchange", "";
         /// Aggregate: the relative error at which a node's estimate counts as converged. Smaller takes more rounds (about log(1/error) / log(2 sqrt e)).
-        target_error: f64 = 0.01, Kind::Float { min: 1e-12, max: 1.0 }, "Target error", "relative";
+        target_error: f64 = 0.01, Kind::Float { min: 1e-12, max: 1.0 }, "Target error", "relative", live;
         /// Aggregate: restart from the local values every this many rounds (0: never). Epochs shed the bias that loss and crashes leave, at the cost of re-converging.
         epoch_rounds: u32 = 0, Kind::Int { min: 0, max: 1_000_000 }, "Epoch", "rounds";
         /// Broadcast: the order in which nodes deliver messages. FIFO holds back per sender; causal by vector clocks; total by a sequencer (node 0). None delivers on arrival.
@@ -511,9 +526,9 @@ scenario! {
         /// Rounds: synchronous cycles as in the papers. Timed: each node acts every interval_ms and messages take a latency.
         timing: Timing = Timing::Rounds, Kind::Choice(Timing::WORDS), "Timing", "";
         /// Gossip interval. Shorter intervals spread faster in wall time and cost proportionally more messages per second.
-        interval_ms: u32 = 1000, Kind::Int { min: 1, max: 3_600_000 }, "Interval", "ms";
+        interval_ms: u32 = 1000, Kind::Int { min: 1, max: 3_600_000 }, "Interval", "ms", live;
         /// Random spread of each node's interval, as a fraction of it (timed only). Jitter avoids lock-step bursts.
-        jitter: f64 = 0.1, Kind::Float { min: 0.0, max: 1.0 }, "Jitter", "× interval";
+        jitter: f64 = 0.1, Kind::Float { min: 0.0, max: 1.0 }, "Jitter", "× interval", live;
         /// Stop after this many rounds (or intervals) even if the protocol is still active.
         max_rounds: u32 = 1000, Kind::Int { min: 1, max: 1_000_000 }, "Max rounds", "rounds";
         /// Stop after this much virtual time (timed only); 0 means max_rounds × interval_ms.
@@ -521,17 +536,17 @@ scenario! {
     }
     Network {
         /// Probability that a message is lost (UDP), or needs a retransmission (TCP). Loss slows spreading and raises the residue.
-        loss_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Loss rate", "";
+        loss_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Loss rate", "", live;
         /// Latency distribution: constant (= min), uniform (min..max), exponential or log-normal with mean (min+max)/2 and never below min.
-        latency: LatencyDist = LatencyDist::Uniform, Kind::Choice(LatencyDist::WORDS), "Latency", "";
+        latency: LatencyDist = LatencyDist::Uniform, Kind::Choice(LatencyDist::WORDS), "Latency", "", live;
         /// Smallest one-way latency (timed only).
-        latency_ms_min: f64 = 10.0, Kind::Float { min: 0.0, max: 600_000.0 }, "Latency min", "ms";
+        latency_ms_min: f64 = 10.0, Kind::Float { min: 0.0, max: 600_000.0 }, "Latency min", "ms", live;
         /// Largest one-way latency for uniform; sets the mean of the other shapes (timed only).
-        latency_ms_max: f64 = 50.0, Kind::Float { min: 0.0, max: 600_000.0 }, "Latency max", "ms";
+        latency_ms_max: f64 = 50.0, Kind::Float { min: 0.0, max: 600_000.0 }, "Latency max", "ms", live;
         /// Probability that a datagram is delivered twice.
-        duplicate_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Duplication", "";
+        duplicate_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Duplication", "", live;
         /// Probability that a message is held back by an extra latency_ms_max, overtaking order (timed only).
-        reorder_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Reordering", "";
+        reorder_rate: f64 = 0.0, Kind::Float { min: 0.0, max: 1.0 }, "Reordering", "", live;
         /// UDP loses datagrams; TCP never loses but pays a retransmission timeout per loss and a handshake per new connection.
         transport: Transport = Transport::Udp, Kind::Choice(Transport::WORDS), "Transport", "";
         /// Largest datagram. Larger messages are dropped or split (see oversize).
@@ -580,8 +595,40 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 impl Scenario {
-    /// Check every field against its range and the fields against each other.
+    /// Check every field against its range and the fields against each other,
+    /// also as the schedule's live changes leave them.
     pub fn validate(&self) -> Result<(), ScenarioError> {
+        self.validate_settings()?;
+        self.each_change(Self::validate_settings)
+    }
+
+    /// The settings as each live change of the schedule leaves them, in the
+    /// order they happen, checked by `check`; an error names the entry.
+    fn each_change(&self, check: impl Fn(&Scenario) -> Result<(), ScenarioError>) -> Result<(), ScenarioError> {
+        let mut changes: Vec<(u64, &crate::sim::faults::Change, String)> = self
+            .faults
+            .0
+            .iter()
+            .filter_map(|e| match &e.fault {
+                crate::sim::faults::Fault::Set(c) => Some((e.at.to_us(self.interval_ms), c, e.to_string())),
+                _ => None,
+            })
+            .collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        changes.sort_by_key(|c| c.0);
+        let mut later = Scenario { faults: FaultSchedule::default(), ..self.clone() };
+        for (_, change, entry) in changes {
+            let wrap =
+                |e: ScenarioError| ScenarioError::Conflict { field: "faults".into(), message: format!("{entry}: {e}") };
+            later.set(change.spec.key, &change.value).map_err(wrap)?;
+            check(&later).map_err(wrap)?;
+        }
+        Ok(())
+    }
+
+    fn validate_settings(&self) -> Result<(), ScenarioError> {
         self.check_fields()?;
         let conflict = |field: &str, message: String| Err(ScenarioError::Conflict { field: field.into(), message });
         if self.origin >= self.nodes {
@@ -722,6 +769,11 @@ impl Scenario {
     /// Checks for the page: the same as `validate`, with the page's node limit.
     pub fn validate_for_page(&self) -> Result<(), ScenarioError> {
         self.validate().map_err(Self::for_page)?;
+        self.page_limits()?;
+        self.each_change(Self::page_limits)
+    }
+
+    fn page_limits(&self) -> Result<(), ScenarioError> {
         if self.capacity() > PAGE_NODES_MAX {
             return Err(Self::page_nodes_error(self.capacity().to_string()));
         }

@@ -341,6 +341,12 @@ impl Aggregate {
 }
 
 impl Protocol for Aggregate {
+    fn retune(&mut self, s: &Scenario) {
+        self.fanout = s.fanout;
+        self.target_error = s.target_error;
+        self.theory = theory_rate(s);
+        self.timeout_us = exchange_timeout_us(s);
+    }
     type Msg = AggMsg;
     type Hot = Hot;
 

@@ -370,6 +370,11 @@ impl AntiEntropy {
 }
 
 impl Protocol for AntiEntropy {
+    fn retune(&mut self, s: &Scenario) {
+        self.spread = s.spread;
+        self.fanout = s.fanout;
+        self.recent_window_us = u64::from(s.recent_window) * u64::from(s.interval_ms) * 1000;
+    }
     type Msg = AeMsg;
     type Hot = ();
 

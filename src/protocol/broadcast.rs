@@ -337,6 +337,11 @@ impl Broadcast {
 }
 
 impl Protocol for Broadcast {
+    fn retune(&mut self, s: &Scenario) {
+        self.fanout = s.fanout;
+        self.k = s.k;
+        self.backup_interval = s.backup_interval;
+    }
     type Msg = BcastMsg;
     type Hot = ();
 

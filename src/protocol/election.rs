@@ -177,6 +177,9 @@ impl Election {
 }
 
 impl Protocol for Election {
+    fn retune(&mut self, s: &Scenario) {
+        self.m.retune(s);
+    }
     type Msg = ElectMsg;
     type Hot = ();
 

@@ -764,6 +764,14 @@ impl Membership {
 }
 
 impl Protocol for Membership {
+    fn retune(&mut self, s: &Scenario) {
+        self.detector = s.detector;
+        self.fail_timeout_us = u64::from(s.fail_timeout_ms) * 1000;
+        self.phi_threshold = s.phi_threshold;
+        self.fanout = s.fanout;
+        self.key_rate_per_tick = s.key_rate * f64::from(s.interval_ms) / 1000.0;
+        self.interval_us = u64::from(s.interval_ms) * 1000;
+    }
     type Msg = MemberMsg;
     type Hot = ();
 

@@ -126,16 +126,36 @@ fn bits(mut m: Mask) -> impl Iterator<Item = usize> {
     })
 }
 
-pub struct Rumor<const ONE: bool = false> {
+/// The live settings of a rumor (`scenario::Live`): a running cluster takes new values.
+#[derive(Clone, Copy, Debug)]
+struct Knobs {
     spread: Spread,
     fanout: u32,
     stop: StopRule,
     k: u32,
     /// A feedback counter counts contacts that knew in a row only.
     consecutive: bool,
-    payload_bytes: u32,
     conn_limit: u32,
     backup_interval: u32,
+}
+
+impl Knobs {
+    fn of(s: &Scenario) -> Self {
+        Knobs {
+            spread: s.spread,
+            fanout: s.fanout,
+            stop: s.stop,
+            k: s.k,
+            consecutive: s.counting == crate::scenario::Counting::Consecutive,
+            conn_limit: s.conn_limit,
+            backup_interval: s.backup_interval,
+        }
+    }
+}
+
+pub struct Rumor<const ONE: bool = false> {
+    knobs: Knobs,
+    payload_bytes: u32,
     nodes: u32,
     /// Update slots per node.
     r: usize,
@@ -197,14 +217,8 @@ impl<const ONE: bool> Rumor<ONE> {
         let malicious = crate::protocol::malicious(s);
         assert!(!ONE || r == 1, "Rumor<true> is the one-update layout");
         let mut rumor = Rumor {
-            spread: s.spread,
-            fanout: s.fanout,
-            stop: s.stop,
-            k: s.k,
-            consecutive: s.counting == crate::scenario::Counting::Consecutive,
+            knobs: Knobs::of(s),
             payload_bytes: s.payload_bytes,
-            conn_limit: s.conn_limit,
-            backup_interval: s.backup_interval,
             nodes: s.nodes,
             r,
             cold_stride,
@@ -413,7 +427,7 @@ impl<const ONE: bool> Rumor<ONE> {
     /// The rules that count no contacts (never, rounds) cost nothing here.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn after_contact(&mut self, u: usize, knew: bool, cx: &mut Ctx<'_, RumorMsg, Hot>) {
-        if !matches!(self.stop, StopRule::Never | StopRule::Rounds) {
+        if !matches!(self.knobs.stop, StopRule::Never | StopRule::Rounds) {
             self.count_contact(u, knew, cx.reborrow());
         }
     }
@@ -430,7 +444,8 @@ impl<const ONE: bool> Rumor<ONE> {
     /// The stop rule's verdict on active update `u` of node `n` (hot word `h`)
     /// after a contact (`knew`: the feedback), its counter counted; coins from `rng`.
     fn stops(&mut self, h: &mut Hot, n: NodeId, u: usize, knew: bool, rng: &mut impl rng::RngCore) -> bool {
-        let (counter, stop) = verdict(self.stop, self.k, self.consecutive, self.counter(h, n, u), knew, rng);
+        let (counter, stop) =
+            verdict(self.knobs.stop, self.knobs.k, self.knobs.consecutive, self.counter(h, n, u), knew, rng);
         if let Some(c) = counter {
             self.set_counter(h, n, u, c);
         }
@@ -441,24 +456,24 @@ impl<const ONE: bool> Rumor<ONE> {
     /// of the general one: not spreading, and holding the update if this spread
     /// pulls and it has been written; never with backup rounds.
     fn refresh_idle(&mut self) {
-        let need = if self.spread != Spread::Push && self.written != 0 { KNOWN } else { 0 };
-        self.idle_test = if self.backup_interval > 0 { (0, 1) } else { (ACTIVE | need, need) };
+        let need = if self.knobs.spread != Spread::Push && self.written != 0 { KNOWN } else { 0 };
+        self.idle_test = if self.knobs.backup_interval > 0 { (0, 1) } else { (ACTIVE | need, need) };
     }
 
     fn feedback(&self) -> bool {
-        matches!(self.stop, StopRule::FeedbackCounter | StopRule::FeedbackCoin)
+        matches!(self.knobs.stop, StopRule::FeedbackCounter | StopRule::FeedbackCoin)
     }
 
     /// Count an incoming contact against the connection limit; false if over it.
     fn accept(&mut self, n: NodeId, round: u32) -> bool {
-        if self.conn_limit == 0 {
+        if self.knobs.conn_limit == 0 {
             return true;
         }
         let c = &mut self.conn[n as usize];
         if (*c >> 32) as u32 != round {
             *c = u64::from(round) << 32;
         }
-        if (*c & 0xffff_ffff) as u32 >= self.conn_limit {
+        if (*c & 0xffff_ffff) as u32 >= self.knobs.conn_limit {
             return false;
         }
         *c += 1;
@@ -579,16 +594,16 @@ impl<const ONE: bool> Rumor<ONE> {
     fn lane_rules<const NEVER: bool>(&self, lane: &Lane<'_, Hot>) -> Option<LaneRules<NEVER>> {
         let sizes = LaneMsg::ALL.map(|m| self.wire_size(&m.general()));
         let fits = self.one()
-            && self.conn_limit == 0
-            && self.backup_interval == 0
+            && self.knobs.conn_limit == 0
+            && self.knobs.backup_interval == 0
             && self.malicious.is_empty()
             && sizes.iter().all(|&size| size <= lane.mtu());
         fits.then_some(LaneRules {
-            spread: self.spread,
-            stop: self.stop,
-            fanout: self.fanout,
-            k: self.k,
-            consecutive: self.consecutive,
+            spread: self.knobs.spread,
+            stop: self.knobs.stop,
+            fanout: self.knobs.fanout,
+            k: self.knobs.k,
+            consecutive: self.knobs.consecutive,
             written: self.written != 0,
             feedback: self.feedback(),
             now_us: lane.now_us(),
@@ -819,6 +834,14 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
     type Msg = RumorMsg;
     type Hot = Hot;
 
+    fn retune(&mut self, s: &Scenario) {
+        self.knobs = Knobs::of(s);
+        if self.knobs.conn_limit > 0 && self.conn.is_empty() {
+            self.conn = vec![0; s.capacity() as usize];
+        }
+        self.refresh_idle();
+    }
+
     fn hot_init(&self, node: NodeId) -> Hot {
         let mut h = Self::EMPTY;
         if let Some(f) = self.forged.filter(|_| self.is_malicious(node)) {
@@ -832,7 +855,7 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
     fn on_tick(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         let n = cx.node;
         let known = self.known(cx.hot);
-        if self.backup_interval > 0 && cx.round() > 0 && cx.round() % self.backup_interval == 0 {
+        if self.knobs.backup_interval > 0 && cx.round() > 0 && cx.round() % self.knobs.backup_interval == 0 {
             if let Some(peer) = cx.peer() {
                 cx.request(peer, RumorMsg::BackupSyn { known });
             }
@@ -842,24 +865,24 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
         if self.drop && self.is_malicious(n) {
             return; // a dropper never passes anything on
         }
-        let initiates = match self.spread {
+        let initiates = match self.knobs.spread {
             Spread::Push => start != 0,
             Spread::Pull => lacks,
             Spread::PushPull => start != 0 || lacks,
         };
         if initiates {
-            for _ in 0..self.fanout {
+            for _ in 0..self.knobs.fanout {
                 let Some(peer) = cx.peer() else { break };
-                let ready = if self.spread == Spread::Pull { 0 } else { self.ready(cx) };
+                let ready = if self.knobs.spread == Spread::Pull { 0 } else { self.ready(cx) };
                 if ready == 0 {
-                    if !lacks || self.spread == Spread::Push {
+                    if !lacks || self.knobs.spread == Spread::Push {
                         break;
                     }
                     cx.request(peer, RumorMsg::Pull { known: self.known(cx.hot) });
                     continue;
                 }
                 self.ledger.carry(self.each(ready));
-                if self.spread == Spread::PushPull || self.feedback() {
+                if self.knobs.spread == Spread::PushPull || self.feedback() {
                     cx.request(peer, RumorMsg::Offer { rumors: ready, known: self.known(cx.hot) });
                 } else {
                     cx.send(peer, RumorMsg::Push { rumors: ready });
@@ -870,11 +893,11 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
             }
         }
         // The rounds rule: each update is forwarded for k rounds after it could first be.
-        if self.stop == StopRule::Rounds {
+        if self.knobs.stop == StopRule::Rounds {
             for u in self.each(start) {
                 let c = self.counter(cx.hot, n, u) + 1;
                 self.set_counter(cx.hot, n, u, c);
-                if c >= self.k {
+                if c >= self.knobs.k {
                     self.deactivate(u, cx.reborrow());
                 }
             }
@@ -888,15 +911,15 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
         }
         // Nothing to spread, nothing to pull (or pulling is not this rule's), no backup round.
         self.active(hot) == 0
-            && (self.spread == Spread::Push || self.known(hot) & self.written == self.written)
-            && self.backup_interval == 0
+            && (self.knobs.spread == Spread::Push || self.known(hot) & self.written == self.written)
+            && self.knobs.backup_interval == 0
     }
 
     const FAST_ROUND: bool = true;
 
     fn fast_round(&mut self, lane: &mut Lane<'_, Hot>) -> bool {
         // The page has one copy, for every rule: its weight is budgeted.
-        if !cfg!(target_arch = "wasm32") && self.stop == StopRule::Never {
+        if !cfg!(target_arch = "wasm32") && self.knobs.stop == StopRule::Never {
             self.lane_round::<true>(lane)
         } else {
             self.lane_round::<false>(lane)
@@ -934,7 +957,7 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
                     .filter(|&u| cx.can_act_on(self.arrived(cx.hot, n, u)))
                     .fold(0, |m, u| m | (1 << u));
                 self.learn(rumors, cx);
-                let give = if self.spread == Spread::PushPull { self.ready(cx) & !known & !rumors } else { 0 };
+                let give = if self.knobs.spread == Spread::PushPull { self.ready(cx) & !known & !rumors } else { 0 };
                 if give != 0 {
                     self.ledger.carry(self.each(give));
                 }
@@ -1087,7 +1110,7 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
 
     fn describe(&self, node: NodeId, hot: &Hot) -> Vec<(&'static str, String)> {
         // Only the counting rules keep a counter; the coins and `never` keep none.
-        let counter = match self.stop {
+        let counter = match self.knobs.stop {
             StopRule::Rounds => Some("rounds spreading"),
             StopRule::FeedbackCounter => Some("contacts that knew it"),
             StopRule::BlindCounter => Some("contacts"),
@@ -1104,7 +1127,7 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
             };
             let mut rows =
                 vec![("rumor", informed), ("spreading", if self.active(hot) != 0 { "yes" } else { "no" }.to_string())];
-            rows.extend(counter.map(|c| (c, format!("{} of {}", self.counter(hot, node, 0), self.k))));
+            rows.extend(counter.map(|c| (c, format!("{} of {}", self.counter(hot, node, 0), self.knobs.k))));
             return rows;
         }
         let list = |m: Mask| {
@@ -1132,12 +1155,13 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
 
     fn done(&self, live: u64) -> bool {
         let complete = self.ledger.complete(live);
-        if self.backup_interval > 0 && !complete {
+        if self.knobs.backup_interval > 0 && !complete {
             return false; // the backup keeps reconciling until every live node has everything
         }
         // Nobody can spread any more; or everyone has everything and no rule is left
         // to run (never stops by itself; in pull, holders only answer and nobody asks).
-        self.active_pairs == 0 || (complete && (self.stop == StopRule::Never || self.spread == Spread::Pull))
+        self.active_pairs == 0
+            || (complete && (self.knobs.stop == StopRule::Never || self.knobs.spread == Spread::Pull))
     }
 }
 

@@ -360,6 +360,13 @@ impl Swim {
 }
 
 impl Protocol for Swim {
+    fn retune(&mut self, s: &Scenario) {
+        self.indirect = s.indirect_probes;
+        self.ack_timeout_us = u64::from(s.ack_timeout_ms) * 1000;
+        self.suspicion_us = u64::from(s.suspicion_ms) * 1000;
+        self.interval_us = u64::from(s.interval_ms) * 1000;
+        self.retransmit = (s.lambda * (f64::from(s.nodes) + 1.0).log2()).ceil().max(1.0) as u32;
+    }
     type Msg = SwimMsg;
     type Hot = ();
 

@@ -31,7 +31,7 @@ use crate::protocol::rumor::Rumor;
 use crate::protocol::swim::Swim;
 use crate::protocol::{Ctx, Delivery, Env, EventKind, NodeId, NodeState, Outgoing, Protocol};
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
-use crate::sim::faults::Fault;
+use crate::sim::faults::{At, Fault, NodeSet};
 use crate::sim::network::{DropReason, Fate, Network};
 use crate::sim::rng::{self, NodeRng, Rng, Stream};
 use crate::sim::sampler::PeerSampler;
@@ -198,6 +198,15 @@ macro_rules! ctx {
     }};
 }
 
+/// A scheduled fault: when it is due, and the round it was written for (which
+/// moves with a live change of the interval).
+#[derive(Clone, Debug)]
+struct Due {
+    us: u64,
+    round: Option<u32>,
+    fault: Fault,
+}
+
 pub struct Sim<P: Protocol> {
     scenario: Scenario,
     proto: P,
@@ -229,8 +238,11 @@ pub struct Sim<P: Protocol> {
     outbox: Vec<Outgoing<P::Msg>>,
     /// Rounds mode: pending timers, earliest first.
     round_timers: BinaryHeap<std::cmp::Reverse<RoundTimer>>,
-    faults: Vec<(u64, Fault)>,
+    faults: Vec<Due>,
     next_fault: usize,
+    /// (round r0, its start t0): round r starts at t0 + (r - r0) x interval. A
+    /// live change of the interval moves the anchor to where it takes effect.
+    clock_base: (u32, u64),
     churn: f64,
     next_sample_us: u64,
     stats: NetStats,
@@ -592,9 +604,13 @@ impl<P: Protocol> Sim<P> {
             ViewKind::Partial => PeerSampler::partial(s.nodes, capacity, s.view_size, s.seeds, &mut rng_sampler),
         };
         // The workload's updates go first, so at equal times they precede the schedule's entries.
-        let mut faults: Vec<(u64, Fault)> = workload(s);
-        faults.extend(s.faults.0.iter().map(|e| (e.at.to_us(s.interval_ms), e.fault.clone())));
-        faults.sort_by_key(|f| f.0); // stable: same-time faults keep their written order
+        let mut faults: Vec<Due> = workload(s);
+        faults.extend(s.faults.0.iter().map(|e| Due {
+            us: e.at.to_us(s.interval_ms),
+            round: if let At::Round(r) = e.at { Some(r) } else { None },
+            fault: e.fault.clone(),
+        }));
+        faults.sort_by_key(|f| f.us); // stable: same-time faults keep their written order
         const { assert!(std::mem::size_of::<NodeSlot<P::Hot>>() <= 64, "a node slot must fit one cache line") };
         let mut slots = crate::sim::mem::big_vec(
             capacity as usize,
@@ -629,8 +645,9 @@ impl<P: Protocol> Sim<P> {
             round_timers: BinaryHeap::new(),
             faults,
             next_fault: 0,
+            clock_base: (0, 0),
             churn: 0.0,
-            next_sample_us: 0,
+            next_sample_us: u64::from(s.interval_ms) * 1000,
             stats: NetStats::default(),
             hash: TraceHash::new(s.timing == Timing::Rounds),
             trace: None,
@@ -655,7 +672,6 @@ impl<P: Protocol> Sim<P> {
             }
         }
         sim.record_sample();
-        sim.next_sample_us = sim.interval_us;
         sim.check_done();
         sim
     }
@@ -677,7 +693,7 @@ impl<P: Protocol> Sim<P> {
         self.apply_due_faults();
         self.drain_events();
         self.env.round += 1;
-        self.env.now_us = u64::from(self.env.round) * self.interval_us;
+        self.env.now_us = self.round_start_us(self.env.round);
         self.apply_churn();
         self.shuffle_views();
         while let Some(&std::cmp::Reverse((due, _, node, epoch, token))) = self.round_timers.peek() {
@@ -807,7 +823,7 @@ impl<P: Protocol> Sim<P> {
         let until_us = until_us.min(self.max_time_us);
         while !self.finished {
             let next_ev = self.queue.peek().map_or(u64::MAX, |e| e.at);
-            let next_fault = self.faults.get(self.next_fault).map_or(u64::MAX, |f| f.0);
+            let next_fault = self.faults.get(self.next_fault).map_or(u64::MAX, |f| f.us);
             let t = next_ev.min(next_fault).min(self.next_sample_us);
             if t > until_us {
                 self.env.now_us = self.env.now_us.max(until_us);
@@ -1067,11 +1083,11 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn apply_due_faults(&mut self) {
-        while let Some((at, _)) = self.faults.get(self.next_fault) {
-            if *at > self.env.now_us {
+        while let Some(due) = self.faults.get(self.next_fault) {
+            if due.us > self.env.now_us {
                 break;
             }
-            let fault = self.faults[self.next_fault].1.clone();
+            let fault = due.fault.clone();
             self.next_fault += 1;
             self.apply_fault(&fault);
         }
@@ -1102,7 +1118,14 @@ impl<P: Protocol> Sim<P> {
             Fault::Partition(groups) => self.net.partition(groups),
             Fault::Cut(a, b) => self.net.cut(a, b),
             Fault::Heal => self.net.heal(),
-            Fault::Loss(p) => self.net.loss_rate = *p,
+            Fault::Loss(p) => {
+                self.scenario.loss_rate = *p;
+                self.retune();
+            }
+            Fault::Set(change) => {
+                self.scenario.set(change.spec.key, &change.value).expect("a change is checked when parsed");
+                self.retune();
+            }
             Fault::Churn(r) => self.churn = *r,
             Fault::Update(set, key) | Fault::Delete(set, key) => {
                 let delete = matches!(fault, Fault::Delete(..));
@@ -1148,6 +1171,48 @@ impl<P: Protocol> Sim<P> {
             let phase = rng::unit(&mut self.rng_sched) * self.interval_us as f64;
             self.schedule_tick(n, self.env.now_us + phase as u64);
         }
+    }
+
+    /// When round `r` starts (timed: when interval `r` is sampled).
+    fn round_start_us(&self, r: u32) -> u64 {
+        let (r0, t0) = self.clock_base;
+        t0 + u64::from(r.saturating_sub(r0)) * self.interval_us
+    }
+
+    /// The scenario's live settings changed (a `Set` or `Loss` fault): the
+    /// network, the protocol and the clock take them from now on.
+    fn retune(&mut self) {
+        self.net.retune(&self.scenario);
+        self.proto.retune(&self.scenario);
+        let interval_us = u64::from(self.scenario.interval_ms) * 1000;
+        if interval_us == self.interval_us {
+            return;
+        }
+        match self.scenario.timing {
+            // Between rounds: the next round lasts the new interval.
+            Timing::Rounds => self.clock_base = (self.env.round, self.env.now_us),
+            Timing::Timed => {
+                // At the start of an interval the next sample moves; within one, the
+                // interval under way keeps its end. Nodes' ticks take the new
+                // interval from their next one.
+                if self.next_sample_us.saturating_sub(self.interval_us) == self.env.now_us {
+                    self.next_sample_us = self.env.now_us + interval_us;
+                }
+                self.clock_base = (self.env.round + 1, self.next_sample_us);
+            }
+        }
+        self.interval_us = interval_us;
+        if self.scenario.max_time_ms == 0 {
+            self.max_time_us = self.round_start_us(self.scenario.max_rounds);
+        }
+        // Entries written for a round move with it.
+        let now = self.env.now_us;
+        for i in self.next_fault..self.faults.len() {
+            if let Some(r) = self.faults[i].round {
+                self.faults[i].us = self.round_start_us(r).max(now);
+            }
+        }
+        self.faults[self.next_fault..].sort_by_key(|f| f.us);
     }
 
     fn apply_churn(&mut self) {
@@ -1210,9 +1275,8 @@ impl<P: Protocol> Sim<P> {
 /// The scenario's workload as scheduled writes: update 0 at `origin`, the others
 /// at random initial nodes (or, with `senders`, at nodes 0, 1, .., senders-1 in
 /// turn), `update_every` rounds apart (all at once if 0).
-fn workload(s: &Scenario) -> Vec<(u64, Fault)> {
+fn workload(s: &Scenario) -> Vec<Due> {
     let mut rng = rng::stream(s.seed, Stream::Workload);
-    let every_us = u64::from(s.update_every) * u64::from(s.interval_ms) * 1000;
     (0..s.updates)
         .map(|i| {
             let node = if s.senders > 0 {
@@ -1222,7 +1286,12 @@ fn workload(s: &Scenario) -> Vec<(u64, Fault)> {
             } else {
                 rng::index(&mut rng, s.nodes)
             };
-            (u64::from(i) * every_us, Fault::Update(crate::sim::faults::NodeSet::single(node), None))
+            let round = i * s.update_every;
+            Due {
+                us: At::Round(round).to_us(s.interval_ms),
+                round: Some(round),
+                fault: Fault::Update(NodeSet::single(node), None),
+            }
         })
         .collect()
 }
@@ -1268,6 +1337,8 @@ pub trait Runner {
     /// Timed mode: when the next event (a tick, a delivery, a timer, a fault or a
     /// sample) happens; None in rounds mode or when nothing is left.
     fn next_event_us(&self) -> Option<u64>;
+    /// When the next round starts (timed: the next interval's sample).
+    fn next_round_us(&self) -> u64;
 }
 
 impl<P: Protocol> Runner for Sim<P> {
@@ -1290,7 +1361,7 @@ impl<P: Protocol> Runner for Sim<P> {
     fn advance_to(&mut self, t_us: u64) {
         match self.scenario.timing {
             Timing::Rounds => {
-                while !self.finished && u64::from(self.env.round + 1) * self.interval_us <= t_us {
+                while !self.finished && self.round_start_us(self.env.round + 1) <= t_us {
                     self.step_round();
                 }
             }
@@ -1382,12 +1453,15 @@ impl<P: Protocol> Runner for Sim<P> {
     fn protocol_series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         self.proto.series()
     }
+    fn next_round_us(&self) -> u64 {
+        self.round_start_us(self.env.round + 1)
+    }
     fn next_event_us(&self) -> Option<u64> {
         if self.scenario.timing != Timing::Timed || self.finished {
             return None;
         }
         let ev = self.queue.peek().map_or(u64::MAX, |e| e.at);
-        let fault = self.faults.get(self.next_fault).map_or(u64::MAX, |f| f.0);
+        let fault = self.faults.get(self.next_fault).map_or(u64::MAX, |f| f.us);
         let t = ev.min(fault).min(self.next_sample_us).min(self.max_time_us);
         (t != u64::MAX).then_some(t)
     }

@@ -2,6 +2,8 @@
 //! URL (`crash:3@10s,restart:3@20s,partition:0-49/50-99@5s,heal@15s,loss:0.3@30s,update:7@2r`)
 //! and its JSON form (a list of the same entries) in scenario files.
 //!
+//! A live setting's new value is an entry too: `fanout:3@12r`, `stop:feedback-coin@20s`.
+//!
 //! Node sets are ids and inclusive ranges joined by `+`: `3`, `0-49`, `1+5+10-19`.
 //! Times are `ms`, `s` or `r` (rounds); a bare number is milliseconds.
 
@@ -11,6 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::protocol::NodeId;
+use crate::scenario::{Live, ParamSpec};
 
 /// A set of node ids as sorted inclusive ranges.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -215,6 +218,43 @@ pub enum Fault {
     /// Each listed node that is up deletes one of its keys (the given one, or its
     /// next), leaving a tombstone.
     Delete(NodeSet, Option<u16>),
+    /// A live setting takes a new value (`fanout:3`, `stop:feedback-coin`): the
+    /// running cluster goes on under it.
+    Set(Change),
+}
+
+/// A new value of a live setting (see `scenario::Live`), checked against the
+/// setting's range when parsed and kept in its canonical text form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub spec: &'static ParamSpec,
+    pub value: String,
+}
+
+impl Change {
+    /// `key` must name a live setting and `value` be in its range.
+    pub fn new(key: &str, value: &str) -> Result<Change, String> {
+        let spec = crate::scenario::spec(key).ok_or_else(|| format!("unknown setting '{key}'"))?;
+        if spec.live != Live::Live {
+            return Err(format!(
+                "{key} defines the cluster and cannot change during a run (live settings: {})",
+                live_keys().join(", ")
+            ));
+        }
+        let mut probe = crate::scenario::Scenario::default();
+        probe.set(key, value).map_err(|e| e.to_string())?;
+        Ok(Change { spec, value: probe.get(key).expect("a spec's field") })
+    }
+
+    /// The change as the page's chart labels it: `fanout 3`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.spec.key, self.value)
+    }
+}
+
+/// The keys of the settings a running cluster can change.
+pub fn live_keys() -> Vec<&'static str> {
+    crate::scenario::PARAMS.iter().filter(|p| p.live == Live::Live).map(|p| p.key).collect()
 }
 
 impl FromStr for Fault {
@@ -260,8 +300,13 @@ impl FromStr for Fault {
                 let nodes = set(nodes)?;
                 Ok(if verb.trim() == "update" { Fault::Update(nodes, key) } else { Fault::Delete(nodes, key) })
             }
+            other if crate::scenario::spec(other).is_some() => {
+                need(!arg.is_empty(), &format!("{other}:VALUE"))?;
+                Change::new(other, arg).map(Fault::Set)
+            }
             other => Err(format!(
-                "unknown fault '{other}' (known: crash, restart, leave, join, partition, cut, heal, loss, churn, update, delete)"
+                "unknown fault '{other}' (known: crash, restart, leave, join, partition, cut, heal, loss, churn, update, delete, or a live setting: {})",
+                live_keys().join(", ")
             )),
         }
     }
@@ -295,6 +340,7 @@ impl fmt::Display for Fault {
             Fault::Update(s, Some(k)) => write!(f, "update:{}/{k}", set(s)),
             Fault::Delete(s, None) => write!(f, "delete:{}", set(s)),
             Fault::Delete(s, Some(k)) => write!(f, "delete:{}/{k}", set(s)),
+            Fault::Set(c) => write!(f, "{}:{}", c.spec.key, c.value),
         }
     }
 }

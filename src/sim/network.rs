@@ -72,13 +72,13 @@ pub struct Network {
 impl Network {
     pub fn new(s: &Scenario, capacity: u32) -> Self {
         let tcp = s.transport == Transport::Tcp;
-        Network {
-            loss_rate: s.loss_rate,
+        let mut net = Network {
+            loss_rate: 0.0,
             latency: s.latency,
-            latency_us_min: s.latency_ms_min * 1000.0,
-            latency_us_max: s.latency_ms_max * 1000.0,
-            duplicate_rate: s.duplicate_rate,
-            reorder_rate: s.reorder_rate,
+            latency_us_min: 0.0,
+            latency_us_max: 0.0,
+            duplicate_rate: 0.0,
+            reorder_rate: 0.0,
             transport: s.transport,
             mtu_bytes: s.mtu_bytes,
             oversize: s.oversize,
@@ -88,7 +88,19 @@ impl Network {
             cuts: BTreeSet::new(),
             tcp_pool: if tcp { vec![[NodeId::MAX; TCP_POOL]; capacity as usize] } else { Vec::new() },
             rng: rng::stream(s.seed, rng::Stream::Network),
-        }
+        };
+        net.retune(s);
+        net
+    }
+
+    /// Take the scenario's live link settings: loss, latency, duplication, reordering.
+    pub fn retune(&mut self, s: &Scenario) {
+        self.loss_rate = s.loss_rate;
+        self.latency = s.latency;
+        self.latency_us_min = s.latency_ms_min * 1000.0;
+        self.latency_us_max = s.latency_ms_max * 1000.0;
+        self.duplicate_rate = s.duplicate_rate;
+        self.reorder_rate = s.reorder_rate;
     }
 
     /// Can a message get from `a` to `b` right now?
