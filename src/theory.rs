@@ -75,6 +75,15 @@ pub struct SirPoint {
 /// Pull nodes answer but do not initiate, so only the rounds rule ages them
 /// (only nodes that lack the update ask, so feedback never comes).
 pub fn sir(sc: &Scenario, rounds: u32) -> Vec<SirPoint> {
+    let one = 1.0 / f64::from(sc.nodes);
+    sir_from(sc, one, one, rounds)
+}
+
+/// The same model from a measured state: a fraction `coverage` of the nodes
+/// holds the update and `active` still spreads it, all with their counters at
+/// 0 (the model's approximation when the settings change part-way: the chart's
+/// theory continues from the measured state under the new values).
+pub fn sir_from(sc: &Scenario, coverage: f64, active: f64, rounds: u32) -> Vec<SirPoint> {
     // Anti-entropy never stops: every node reconciles every cycle.
     let anti_entropy;
     let sc = if sc.protocol == ProtocolKind::AntiEntropy {
@@ -83,7 +92,6 @@ pub fn sir(sc: &Scenario, rounds: u32) -> Vec<SirPoint> {
     } else {
         sc
     };
-    let n = f64::from(sc.nodes);
     let f = sc.fanout as usize;
     let p = sc.loss_rate;
     let k = sc.k as usize;
@@ -93,12 +101,12 @@ pub fn sir(sc: &Scenario, rounds: u32) -> Vec<SirPoint> {
         _ => 1,
     };
     let initiates = sc.spread != Spread::Pull;
-    let mut s = 1.0 - 1.0 / n;
+    let mut s = 1.0 - coverage.clamp(0.0, 1.0);
     let mut i = vec![0.0; groups];
-    i[0] = 1.0 / n;
+    i[0] = active.clamp(0.0, 1.0 - s);
     let mut traffic = 0.0;
     let mut out = Vec::with_capacity(rounds as usize + 1);
-    out.push(SirPoint { coverage: 1.0 - s, active: 1.0 / n, traffic });
+    out.push(SirPoint { coverage: 1.0 - s, active: i[0], traffic });
     for _ in 0..rounds {
         let pushes = |c: usize| -> f64 {
             if !initiates {

@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 
 use crate::protocol::{NodeId, NodeState};
-use crate::scenario::{ProtocolKind, Scenario, ScenarioError};
+use crate::scenario::{Live, ProtocolKind, Scenario, ScenarioError, Timing};
 use crate::sim::engine::{build, Edge, Runner};
-use crate::sim::faults::{At, Fault, NodeSet};
+use crate::sim::faults::{At, Change, Fault, FaultEntry, NodeSet};
 
 /// How fast virtual time runs against real time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -446,8 +446,26 @@ impl Playground {
         self.snapshot();
     }
 
-    /// Change one setting. A refused value leaves the run as it was and explains why.
+    /// Whether a new value of `key` would apply to the run under way (a live
+    /// setting, with the run started and not over), rather than start a new run.
+    pub fn applies_live(&self, key: &str) -> bool {
+        crate::scenario::spec(key).is_some_and(|p| p.live == Live::Live)
+            && self.sim.now_us() > 0
+            && !self.sim.finished()
+    }
+
+    /// The settings in force now: the scenario's, with the live changes made so far.
+    pub fn current(&self) -> &Scenario {
+        self.sim.scenario()
+    }
+
+    /// Change one setting. A live setting part-way through a run changes the run
+    /// from now on (`change_live`); any other change starts a new run. A refused
+    /// value leaves the run as it was and explains why.
     pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+        if self.applies_live(key) {
+            return self.change_live(key, value);
+        }
         let mut next = self.scenario.clone();
         let checked = next.set(key, value).map_err(Scenario::for_page).and_then(|_| next.validate_for_page());
         match checked {
@@ -460,15 +478,122 @@ impl Playground {
                 self.reset();
                 Ok(())
             }
-            Err(e) => {
-                self.drafts.insert(key.to_string(), value.to_string());
-                let msg = e.to_string();
-                self.errors.retain(|m| m != &msg);
-                self.errors.push(msg);
-                self.version += 1;
-                Err(e)
-            }
+            Err(e) => self.refuse(key, value, e),
         }
+    }
+
+    /// Keep a refused value in its field and explain it in the banner.
+    fn refuse(&mut self, key: &str, value: &str, e: ScenarioError) -> Result<(), ScenarioError> {
+        self.drafts.insert(key.to_string(), value.to_string());
+        let msg = e.to_string();
+        self.errors.retain(|m| m != &msg);
+        self.errors.push(msg);
+        self.version += 1;
+        Err(e)
+    }
+
+    /// A live setting changes now, and the run goes on under it. The change is
+    /// an entry of the fault schedule (rounds: at this round; timed: at this
+    /// millisecond), so the link replays it. After scrubbing back, the changes
+    /// that followed this moment are replaced by this one.
+    fn change_live(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+        // The value is checked against the settings in force now, and the schedule as a whole.
+        let mut probe = self.current().clone();
+        if let Err(e) = probe.set(key, value).map_err(Scenario::for_page) {
+            return self.refuse(key, value, e);
+        }
+        let change = Change::new(key, value).expect("checked above");
+        let (at, at_us) = match self.scenario.timing {
+            Timing::Rounds => (At::Round(self.sim.round()), self.sim.now_us()),
+            Timing::Timed => {
+                let ms = self.sim.now_us().div_ceil(1000);
+                (At::Ms(ms), ms * 1000)
+            }
+        };
+        let later = |e: &FaultEntry| match e.at {
+            At::Round(r) => r > self.sim.round(),
+            At::Ms(ms) => ms * 1000 > at_us,
+        };
+        let mut next = self.scenario.clone();
+        let before = next.faults.0.len();
+        next.faults.0.retain(|e| !(matches!(e.fault, Fault::Set(_)) && later(e)));
+        let replaced = next.faults.0.len() != before;
+        let fault = Fault::Set(change);
+        next.faults.push(at, fault.clone());
+        if let Err(e) = next.validate_for_page() {
+            return self.refuse(key, value, e);
+        }
+        self.drafts.remove(key);
+        self.errors.retain(|e| !e.starts_with(&format!("{key}:")) && !e.starts_with("faults:"));
+        let horizon = self.horizon_us;
+        if replaced {
+            // What followed is gone: replay to here without it.
+            self.scenario.faults = next.faults.clone();
+            self.scenario.faults.0.pop();
+            self.reset();
+        }
+        self.scenario = next;
+        self.sim.advance_to(at_us);
+        self.sim.command(&fault);
+        self.sync_compare(at_us);
+        self.clock_us = self.now_us() as f64;
+        self.continue_theory();
+        self.snapshot();
+        self.horizon_us = if replaced { self.now_us() } else { self.horizon_us.max(horizon) };
+        Ok(())
+    }
+
+    /// The theory curve after a live change: up to now as it was, then the
+    /// model's prediction from the measured coverage under the settings in force.
+    fn continue_theory(&mut self) {
+        if self.theory.is_empty() {
+            return;
+        }
+        let s = self.current();
+        let Some(p) = self.sim.series().points.last() else { return };
+        let r = p.round as usize;
+        let live = p.live.max(1) as f64;
+        let rest = s.max_rounds.min(400).saturating_sub(p.round);
+        let next = if s.updates <= 1 {
+            crate::theory::sir_from(s, p.coverage, p.active as f64 / live, rest)
+        } else {
+            Vec::new()
+        };
+        self.theory.truncate(r + 1);
+        self.theory.extend(next.iter().skip(1).map(|q| q.coverage));
+    }
+
+    /// The live changes this run has made so far, where the chart marks them:
+    /// (round, label such as "fanout 3").
+    pub fn changes(&self) -> Vec<(f64, String)> {
+        let points = &self.sim.series().points;
+        self.scenario
+            .faults
+            .0
+            .iter()
+            .filter_map(|e| {
+                let label = match &e.fault {
+                    Fault::Set(c) => c.label(),
+                    Fault::Loss(p) => format!("loss_rate {p}"),
+                    _ => return None,
+                };
+                let round = match e.at {
+                    At::Round(r) => (r <= self.sim.round()).then_some(f64::from(r))?,
+                    At::Ms(ms) => {
+                        let i = points.iter().position(|p| p.t_ms >= ms as f64)?;
+                        // Between two samples: in proportion.
+                        let p = &points[i];
+                        match i.checked_sub(1).map(|j| &points[j]) {
+                            Some(q) if p.t_ms > q.t_ms => {
+                                f64::from(q.round) + (ms as f64 - q.t_ms) / (p.t_ms - q.t_ms) * f64::from(p.round - q.round)
+                            }
+                            _ => f64::from(p.round),
+                        }
+                    }
+                };
+                Some((round, label))
+            })
+            .collect()
     }
 
     pub fn dismiss_errors(&mut self) {
@@ -595,7 +720,7 @@ impl Playground {
             return;
         }
         let start = clock();
-        let interval_us = f64::from(self.scenario.interval_ms) * 1000.0;
+        let interval_us = f64::from(self.current().interval_ms) * 1000.0;
         match self.speed {
             Speed::Max => {
                 // Step whichever run is behind, so A and B stay side by side.
@@ -622,8 +747,7 @@ impl Playground {
                 let target = self.clock_us as u64;
                 if self.scenario.timing == crate::scenario::Timing::Rounds {
                     // A round is atomic: run each one that is due, while the budget lasts.
-                    let next_round_us = |p: &Self| (u64::from(p.sim.round()) + 1) * interval_us as u64;
-                    while !self.sim.finished() && next_round_us(self) <= target && clock() - start < budget_ms {
+                    while !self.sim.finished() && self.sim.next_round_us() <= target && clock() - start < budget_ms {
                         self.sim.step();
                     }
                 } else {
@@ -757,9 +881,8 @@ impl Playground {
 
     /// Keep the current run's coverage curve (if it ran at all) for comparison.
     pub fn keep_for_comparison(&mut self, label: String) {
-        let interval_ms = f64::from(self.scenario.interval_ms);
         let points: Vec<(f64, f64)> =
-            self.sim.series().points.iter().map(|p| (p.t_ms / interval_ms, p.coverage)).collect();
+            self.sim.series().points.iter().map(|p| (f64::from(p.round), p.coverage)).collect();
         if points.len() > 1 {
             self.past.insert(0, PastRun { label, points });
             self.past.truncate(KEEP_RUNS);
@@ -909,6 +1032,78 @@ mod tests {
         let mut q = Playground::from_fragment(&p.fragment());
         q.sim.run_to_end();
         assert_eq!(q.sim.metrics().trace_hash, live_run);
+    }
+
+    /// A live change part-way goes on from the same round, is written into the
+    /// link, and the link replays the same run; the chart marks it and the
+    /// theory curve continues from the measured state. Settings that define the
+    /// cluster still start a new run.
+    #[test]
+    fn a_live_change_goes_on_and_the_link_replays_it() {
+        for (base, key, value, entry) in [
+            ("#nodes=2000&fanout=1&stop=feedback-coin&k=3", "fanout", "3", "fanout:3@4r"),
+            ("#nodes=300&timing=timed&fanout=1", "loss_rate", "0.3", "loss_rate:0.3@4s"),
+            ("#nodes=300&timing=timed&fanout=1", "interval_ms", "400", "interval_ms:400@4s"),
+            ("#nodes=40&protocol=membership&timing=timed&max_rounds=30", "phi_threshold", "3", "phi_threshold:3@4s"),
+        ] {
+            let mut p = Playground::from_fragment(base);
+            for _ in 0..4 {
+                p.step();
+            }
+            let round = p.sim.round();
+            let theory_before = p.theory.clone();
+            p.set_param(key, value).unwrap();
+            assert_eq!(p.sim.round(), round, "{base}: {key} restarted the run");
+            assert_eq!(p.current().get(key).as_deref(), Some(value));
+            assert!(p.fragment().contains(entry), "{base}: {}", p.fragment());
+            assert_eq!(p.changes().len(), 1, "{base}");
+            assert_eq!(p.changes()[0].1, format!("{key} {value}"));
+            if !theory_before.is_empty() {
+                assert_eq!(p.theory[..=round as usize], theory_before[..=round as usize]);
+                assert_ne!(p.theory, theory_before, "{base}: the theory did not continue");
+            }
+            p.sim.run_to_end();
+            let mut q = Playground::from_fragment(&p.fragment());
+            q.sim.run_to_end();
+            assert_eq!(q.sim.metrics().trace_hash, p.sim.metrics().trace_hash, "{base}");
+        }
+        // Nodes define the cluster: a new run.
+        let mut p = Playground::from_fragment("#nodes=300");
+        p.step();
+        p.step();
+        p.set_param("nodes", "400").unwrap();
+        assert_eq!(p.sim.round(), 0);
+        assert!(!p.applies_live("fanout"), "at round 0 a change is the run's own setting");
+    }
+
+    /// Scrubbing back before a change and changing something else replaces what
+    /// followed: the link holds the new change only, and replays this run.
+    #[test]
+    fn changing_after_scrubbing_back_replaces_what_followed() {
+        let mut p = Playground::from_fragment("#nodes=3000&fanout=1&stop=feedback-coin&k=2");
+        for _ in 0..6 {
+            p.step();
+        }
+        p.set_param("fanout", "4").unwrap();
+        p.step();
+        p.step();
+        p.seek(3_000_000);
+        assert_eq!(p.sim.round(), 3);
+        assert_eq!(p.current().fanout, 1, "before the change, the old value is in force");
+        p.set_param("k", "5").unwrap();
+        assert_eq!(p.scenario.faults.to_string(), "k:5@3r");
+        assert_eq!(p.sim.round(), 3);
+        assert_eq!(p.current().k, 5);
+        p.sim.run_to_end();
+        let mut q = Playground::from_fragment(&p.fragment());
+        q.sim.run_to_end();
+        assert_eq!(q.sim.metrics().trace_hash, p.sim.metrics().trace_hash);
+        // A value refused part-way keeps the run and names the field and its range.
+        let mut r = Playground::from_fragment("#nodes=300");
+        r.step();
+        assert!(r.set_param("fanout", "99").is_err());
+        assert!(r.errors.last().unwrap().contains("fanout"), "{:?}", r.errors);
+        assert_eq!((r.sim.round(), r.current().fanout), (1, 2));
     }
 
     /// Scrubbing back to an earlier round gives exactly the state of a run played
