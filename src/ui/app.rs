@@ -11,11 +11,11 @@ use yew::prelude::*;
 use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, draw_sweep, Other};
 use super::classroom::{Classroom, Saved, Source};
 use super::graph::{context, css, fit, Graph, Layout, FORCE_MAX, PALETTE};
-use super::model::{series_name, Playground, Speed, CLAIMS, PRESETS};
+use super::model::{series_name, Playground, Speed, CLAIMS, FIRST_RUN, PRESETS};
 use crate::lessons::Lesson;
 use crate::papers::Verdict;
 use crate::protocol::NodeState;
-use crate::scenario::{Group, Kind, ParamSpec, ProtocolKind, Scenario, Timing, PAGE_NODES_MAX, PARAMS};
+use crate::scenario::{Group, Kind, Live, ParamSpec, ProtocolKind, Scenario, Timing, PAGE_NODES_MAX, PARAMS};
 use crate::sweep::Sweep;
 
 #[path = "teach.rs"]
@@ -24,6 +24,10 @@ use teach::{SweepForm, TeachMsg};
 
 /// Budget of simulation work per animation frame, in milliseconds.
 const FRAME_BUDGET_MS: f64 = 10.0;
+
+/// The settings the product is about, kept beside the graph: what a cluster
+/// spreads with, how often, and what the network loses.
+const TUNE: [&str; 3] = ["fanout", "interval_ms", "loss_rate"];
 
 /// The animation-frame callback, which re-requests itself each frame.
 type FrameLoop = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
@@ -77,6 +81,8 @@ pub enum Msg {
     Seek(f64),
     CloseInspector,
     ToggleSelected,
+    /// Choose the node this many ids after the chosen one (wrapping; 0: the chosen one, or node 0).
+    SelectBy(i64),
     ClearComparison,
     /// Pin the settings as variant A and compare, or stop comparing.
     Compare,
@@ -343,7 +349,7 @@ impl App {
             return;
         }
         self.drawn = self.model.version;
-        let window_us = u64::from(self.model.scenario.interval_ms) * 1000;
+        let window_us = u64::from(self.model.current().interval_ms) * 1000;
         if let Some(c) = self.graph_ref.cast::<HtmlCanvasElement>() {
             fit(&c);
             if self.layout == Layout::Force && self.model.states.len() <= FORCE_MAX {
@@ -381,18 +387,14 @@ impl App {
         }
         if let Some(c) = self.chart_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
-            let other = self.model.compare.as_ref().map(|a| Other {
-                series: a.sim.series(),
-                theory: &a.theory,
-                interval_ms: a.scenario.interval_ms,
-            });
+            let other = self.model.compare.as_ref().map(|a| Other { series: a.sim.series(), theory: &a.theory });
             draw_coverage(
                 &c,
                 dpr,
                 self.model.sim.series(),
                 &self.model.theory,
                 &self.model.past,
-                self.model.scenario.interval_ms,
+                &self.model.changes(),
                 other.as_ref(),
                 self.dark,
             );
@@ -436,8 +438,9 @@ impl App {
         let id = format!("p-{key}");
         let draft = self.model.drafts.get(key);
         let typed = self.typing.as_ref().filter(|(k, _)| *k == key).map(|(_, v)| v.clone());
-        let value =
-            typed.or_else(|| draft.cloned()).unwrap_or_else(|| self.model.scenario.get(key).unwrap_or_default());
+        // A live setting shows the value in force now (a change part-way is not the scenario's start value).
+        let shown = if p.live == Live::Live { self.model.current() } else { &self.model.scenario };
+        let value = typed.or_else(|| draft.cloned()).unwrap_or_else(|| shown.get(key).unwrap_or_default());
         let invalid = draft.is_some();
         let on_input = ctx.link().callback(move |e: Event| Msg::SetParam(key, input_value(&e)));
         let on_typing = ctx.link().callback(move |e: InputEvent| Msg::TypeParam(key, input_value(&e)));
@@ -471,13 +474,66 @@ impl App {
             Kind::Float { min, max } => format!("{min}–{max}"),
             _ => String::new(),
         };
-        let inactive = self.model.scenario.inactive(key);
+        // Part-way through a run, say what a change will do: go on, or start again.
+        let part_way = self.model.sim.now_us() > 0 && !self.model.sim.finished();
+        let effect = match (part_way && !TUNE.contains(&key), p.live) {
+            (true, Live::Live) => html! { <span class="effect live">{ "live" }</span> },
+            (true, Live::Restarts) => html! { <span class="effect restarts">{ "restarts the run" }</span> },
+            (false, _) => html! {},
+        };
         html! {
-            <div class={classes!("param", matches!(p.kind, Kind::Schedule).then_some("wide"), inactive.is_some().then_some("inactive"))} title={p.doc}>
-                <label for={id}>{ p.label }{ if p.unit.is_empty() { html!{} } else { html!{ <span class="unit">{ format!(" ({})", p.unit) }</span> } } }</label>
+            <div class={classes!("param", matches!(p.kind, Kind::Schedule).then_some("wide"))} title={p.doc}>
+                <label for={id}>{ p.label }{ if p.unit.is_empty() { html!{} } else { html!{ <span class="unit">{ format!(" ({})", p.unit) }</span> } } }{ effect }</label>
                 { control }
-                <small class="help">{ inactive.map(|why| format!("({why}) ")).unwrap_or_default() }{ if range.is_empty() { String::new() } else { format!("{range}. ") } }{ p.doc }</small>
+                <small class="help">{ if range.is_empty() { String::new() } else { format!("{range}. ") } }{ p.doc }</small>
             </div>
+        }
+    }
+
+    /// The coverage chart: the one chart every run has.
+    fn view_coverage(&self) -> Html {
+        let m = &self.model;
+        let (covered, _) = m.scenario.coverage_meaning();
+        let ab = m.compare.is_some();
+        html! {
+            <figure class="coverage">
+                <canvas ref={self.chart_ref.clone()} data-testid="chart-coverage" class="chart" role="img"
+                    aria-label={format!("Share of live nodes {covered} per round: measured (solid), mean-field theory (dashed), live changes marked")}></canvas>
+                // The key sits under the chart, so it never covers a curve.
+                <figcaption class="chart-key" data-testid="chart-key">
+                    <span class="key measured" title={format!("The share of live nodes {covered}, measured in this run")}>
+                        { if ab { "B measured" } else { "measured" } }</span>
+                    if ab { <span class="key a" title="Variant A, measured (dotted: its theory)">{ "A measured" }</span> }
+                    if !m.theory.is_empty() {
+                        <span class="key theory" tabindex="0" title="Mean-field theory: the expected share per round when every node meets random peers, for this spread, fanout, loss and stop rule (Demers et al. 1987). After a live change it continues from the measured state under the new value.">
+                            { "theory" }</span>
+                    }
+                    if !m.past.is_empty() { <span class="key past" title="Earlier runs, before the last settings change that restarted the run">{ "earlier runs" }</span> }
+                    if !m.changes().is_empty() { <span class="key change" title="A live change: the setting and its new value, from that round on">{ "change" }</span> }
+                </figcaption>
+            </figure>
+        }
+    }
+
+    /// The settings the product is about, beside the graph and above the chart
+    /// that shows what they do: changed while a run plays, the run goes on.
+    fn view_tune(&self, ctx: &Context<Self>) -> Html {
+        let part_way = self.model.sim.now_us() > 0 && !self.model.sim.finished();
+        html! {
+            <section class="tune" aria-labelledby="tune-title" data-testid="tune">
+                <h2 id="tune-title">{ "Change it while it runs" }</h2>
+                <div class="tune-params">
+                    { for TUNE.iter().filter_map(|k| crate::scenario::spec(k)).filter(|p| self.model.scenario.inactive(p.key).is_none()).map(|p| self.view_param(ctx, p)) }
+                </div>
+                <p class="hint" data-testid="tune-hint">{
+                    if part_way {
+                        "Changes apply from this moment: the run goes on, and the chart marks them."
+                    } else {
+                        "Press Play, then change these: the run goes on under the new value."
+                    }
+                }</p>
+                { self.view_coverage() }
+            </section>
         }
     }
 
@@ -495,10 +551,14 @@ impl App {
                 { self.view_claims(ctx) }
                 { self.view_sweep(ctx) }
                 { for Group::ALL.iter().filter(|g| **g != Group::Run).map(|g| html! {
-                    <details open={matches!(g, Group::Cluster | Group::Protocol | Group::Workload)}>
+                    <details open={matches!(g, Group::Cluster | Group::Protocol)}>
                         <summary>{ g.label() }</summary>
                         <div class="params">
-                            { for PARAMS.iter().filter(|p| p.group == *g).map(|p| self.view_param(ctx, p)) }
+                            // Only the settings of this protocol and these choices: the others
+                            // would do nothing (they come back when a choice needs them).
+                            { for PARAMS.iter()
+                                .filter(|p| p.group == *g && !TUNE.contains(&p.key) && self.model.scenario.inactive(p.key).is_none())
+                                .map(|p| self.view_param(ctx, p)) }
                         </div>
                     </details>
                 }) }
@@ -512,8 +572,9 @@ impl App {
         let playing = self.model.playing;
         html! {
             <div class="toolbar" role="toolbar" aria-label="Run">
-                <button data-testid="play" class="primary" disabled={playing} onclick={link.callback(|_| Msg::Play)} title="Play (space)">{ "▶ Play" }</button>
-                <button data-testid="pause" disabled={!playing} onclick={link.callback(|_| Msg::Pause)} title="Pause (space)">{ "Pause" }</button>
+                // Not `disabled`: a disabled button drops the keyboard focus the moment it is used.
+                <button data-testid="play" class="primary" aria-disabled={playing.to_string()} onclick={link.callback(|_| Msg::Play)} title="Play (space)">{ "▶ Play" }</button>
+                <button data-testid="pause" aria-disabled={(!playing).to_string()} onclick={link.callback(|_| Msg::Pause)} title="Pause (space)">{ "Pause" }</button>
                 <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title="One round (→)">{ "Step" }</button>
                 if self.model.scenario.timing == Timing::Timed {
                     <button data-testid="step-event" onclick={link.callback(|_| Msg::StepEvent)}
@@ -592,7 +653,7 @@ impl App {
 
     fn view_inspector(&self, ctx: &Context<Self>) -> Html {
         let Some(rows) = self.model.inspect() else {
-            return html! { <p class="hint">{ "Click a node to inspect it; shift-click crashes or restarts it." }</p> };
+            return html! {};
         };
         let down = rows.iter().any(|(k, v)| *k == "status" && v != "up");
         html! {
@@ -825,11 +886,34 @@ impl App {
             let st = NodeState::ALL.iter().find(|s| **s as u8 == state)?;
             Some((n, x, y, state_label(*st, &self.model.scenario)))
         });
+        // From the keyboard: arrows move the chosen node (the inspector follows it),
+        // c crashes or restarts it, Escape lets it go.
+        let on_key = ctx.link().batch_callback(|e: KeyboardEvent| {
+            let msg = match e.key().as_str() {
+                "ArrowRight" | "ArrowDown" => Msg::SelectBy(1),
+                "ArrowLeft" | "ArrowUp" => Msg::SelectBy(-1),
+                "PageDown" => Msg::SelectBy(10),
+                "PageUp" => Msg::SelectBy(-10),
+                "Enter" => Msg::SelectBy(0),
+                "c" => Msg::ToggleSelected,
+                "Escape" => Msg::CloseInspector,
+                _ => return None,
+            };
+            e.prevent_default();
+            e.stop_propagation();
+            Some(msg)
+        });
+        let label = match self.model.selected {
+            Some(n) => {
+                format!("{label}. Node {n} chosen: arrows choose another, c crashes or restarts it, Escape lets it go")
+            }
+            None => format!("{label}. Keyboard: arrows choose a node, c crashes or restarts it"),
+        };
         html! {
             <div class={classes!("graph-wrap", self.cut_mode.then_some("cutting"))}>
                 <canvas ref={self.graph_ref.clone()} data-testid="graph" class="graph" onclick={on_graph_click}
                     onmousedown={down} onmousemove={moved} onmouseup={up} onmouseleave={leave} onwheel={on_wheel}
-                    role="img" aria-label={label}></canvas>
+                    onkeydown={on_key} tabindex="0" role="img" aria-label={label}></canvas>
                 if let Some((n, x, y, what)) = hover {
                     <div class="hover" data-testid="hover" style={format!("left:{:.0}px;top:{:.0}px", x + 12.0, y + 12.0)}>
                         { format!("node {n}: {what}") }
@@ -1011,9 +1095,17 @@ impl App {
         }
     }
 
+    /// What the colours mean, with how many nodes each holds now: the line reads
+    /// the run as it changes ("180 susceptible · 20 spreading · 0 stopped").
     fn view_legend(&self) -> Html {
+        let mut counts = [0u32; NodeState::ALL.len()];
+        for &st in &self.model.states {
+            if let Some(c) = counts.get_mut(st as usize) {
+                *c += 1;
+            }
+        }
         html! {
-            <ul class="legend" aria-label="Node colours">
+            <ul class="legend" aria-label="Node colours, with how many nodes are in each state now" data-testid="legend">
                 { for NodeState::ALL.iter().filter(|s| match s {
                     NodeState::Absent => false,
                     NodeState::Unnoticed => self.model.scenario.membership_like(),
@@ -1021,7 +1113,10 @@ impl App {
                     _ => true,
                 }).map(|s| {
                     let rgb = if self.dark { PALETTE[*s as usize].1 } else { PALETTE[*s as usize].0 };
-                    html! { <li><span class="dot" style={format!("background:{}", css(rgb))}></span>{ state_label(*s, &self.model.scenario) }</li> }
+                    html! {
+                        <li><span class="dot" style={format!("background:{}", css(rgb))}></span>
+                            <b>{ counts[*s as usize] }</b>{ format!(" {}", state_label(*s, &self.model.scenario)) }</li>
+                    }
                 }) }
                 <li><span class="line"></span>{ "message (red: lost)" }</li>
             </ul>
@@ -1141,7 +1236,15 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         let mounted = ctx.props().mounted.is_some();
-        let fragment = ctx.props().mounted.clone().unwrap_or_else(location_fragment);
+        // An address with no scenario opens the first run, not the engine's bare defaults.
+        let fragment = ctx.props().mounted.clone().unwrap_or_else(|| {
+            let f = location_fragment();
+            if f.trim_start_matches('#').is_empty() {
+                FIRST_RUN.to_string()
+            } else {
+                f
+            }
+        });
         let embed = mounted || fragment.split('&').any(|kv| kv == "embed=1");
         let mut strip_errors = Vec::new();
         let strip: Vec<&'static ParamSpec> = fragment
@@ -1207,10 +1310,9 @@ impl Component for App {
         // Keyboard: space plays or pauses, → steps, r resets (not while typing in a field).
         let link = ctx.link().clone();
         let keys = Closure::<dyn FnMut(KeyboardEvent)>::new(move |e: KeyboardEvent| {
-            let typing = e
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+            let typing = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON" | "CANVAS")
+            });
             if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
                 return;
             }
@@ -1559,6 +1661,17 @@ impl Component for App {
                 return false;
             }
             Msg::ToggleCut => self.cut_mode = !self.cut_mode,
+            Msg::SelectBy(d) => {
+                let ids = i64::from(self.model.sim.ids()).max(1);
+                let next = self.model.selected.map_or(if d < 0 { ids - 1 } else { 0 }, |n| {
+                    if d == 0 {
+                        i64::from(n)
+                    } else {
+                        (i64::from(n) + d).rem_euclid(ids)
+                    }
+                });
+                self.model.select(Some(next as u32));
+            }
             Msg::Heal => {
                 self.model.heal();
                 self.write_url();
@@ -1604,20 +1717,30 @@ impl Component for App {
                     </div>
                 }
                 <main class={self.look_classes()}>
-                    <section class="stage">
+                    <section class="stage" aria-label="The cluster">
                         { self.view_toolbar(ctx) }
                         { self.view_stats() }
                         if !self.embed { { self.view_viewbar(ctx) } }
-                        if self.model.compare.is_some() {
-                            { self.view_duo(ctx, on_graph_click) }
-                        } else {
-                            { self.view_graph(ctx, on_graph_click, "Propagation graph: click a node to inspect it, shift-click to crash or restart it, drag to pan, wheel to zoom") }
-                        }
+                        <div class="graph-area">
+                            if self.model.compare.is_some() {
+                                { self.view_duo(ctx, on_graph_click) }
+                            } else {
+                                { self.view_graph(ctx, on_graph_click, "Propagation graph: click a node to inspect it, shift-click to crash or restart it, drag to pan, wheel to zoom") }
+                            }
+                            { self.view_inspector(ctx) }
+                        </div>
                         { self.view_legend() }
                         { self.view_timeline(ctx) }
-                        { self.view_inspector(ctx) }
-                        <canvas ref={self.chart_ref.clone()} data-testid="chart-coverage" class="chart" role="img"
-                            aria-label="Coverage over time, measured and theory"></canvas>
+                        if self.embed { { self.view_coverage() } }
+                    </section>
+                    if !self.embed {
+                        <div class="side">
+                            if let Some(c) = &self.classroom { { self.view_lesson(ctx, c) } }
+                            { self.view_tune(ctx) }
+                            { self.view_controls(ctx) }
+                        </div>
+                    }
+                    <section class="charts" aria-label="More charts">
                         if !self.model.past.is_empty() {
                             <button class="link" data-testid="clear-comparison" onclick={link.callback(|_| Msg::ClearComparison)}>
                                 { format!("Clear {} earlier run{} from the chart", self.model.past.len(), if self.model.past.len() == 1 { "" } else { "s" }) }
@@ -1641,12 +1764,6 @@ impl Component for App {
                                 aria-label="Sweep: mean and 95% interval of a metric per parameter value"></canvas>
                         }
                     </section>
-                    if !self.embed {
-                        <div class="side">
-                            if let Some(c) = &self.classroom { { self.view_lesson(ctx, c) } }
-                            { self.view_controls(ctx) }
-                        </div>
-                    }
                     if self.embed && !self.strip.is_empty() {
                         <aside class="strip" data-testid="strip" aria-label="Settings">
                             { for self.strip.iter().map(|p| self.view_param(ctx, p)) }

@@ -12,7 +12,6 @@ use crate::ui::model::PastRun;
 pub struct Other<'a> {
     pub series: &'a Series,
     pub theory: &'a [f64],
-    pub interval_ms: u32,
 }
 
 /// Colour of variant A.
@@ -25,19 +24,20 @@ pub fn draw_coverage(
     series: &Series,
     theory: &[f64],
     past: &[PastRun],
-    interval_ms: u32,
+    marks: &[(f64, String)],
     other: Option<&Other<'_>>,
     dark: bool,
 ) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
     // x range: rounds (intervals), covering the measured run, the theory's climb and earlier runs.
-    let measured_end = series.points.last().map_or(0.0, |p| p.t_ms / f64::from(interval_ms));
+    // x is the round (interval): a live change of the interval does not bend the curves.
+    let measured_end = series.points.last().map_or(0.0, |p| f64::from(p.round));
     // Where the theory levels off: at 100%, or at the residue a stop rule leaves.
     let plateau = theory.last().copied().unwrap_or(1.0);
     let theory_end = theory.iter().position(|&x| (plateau - x).abs() < 1e-3).map_or(theory.len(), |i| i + 2) as f64;
     let past_end = past.iter().filter_map(|r| r.points.last().map(|p| p.0)).fold(0.0, f64::max);
-    let other_end = other.map_or(0.0, |o| o.series.points.last().map_or(0.0, |p| p.t_ms / f64::from(o.interval_ms)));
+    let other_end = other.map_or(0.0, |o| o.series.points.last().map_or(0.0, |p| f64::from(p.round)));
     let x_max = measured_end.max(theory_end).max(past_end).max(other_end).max(4.0).ceil();
     let plot = Plot::draw(
         &ctx,
@@ -88,30 +88,37 @@ pub fn draw_coverage(
         stroke_line(&ctx, o.theory.iter().enumerate().take(x_max as usize + 1).map(|(i, &x)| (sx(i as f64), sy(x))));
         let _ = ctx.set_line_dash(&js_sys::Array::new());
         ctx.set_line_width(2.0 * dpr);
-        stroke_line(&ctx, o.series.points.iter().map(|p| (sx(p.t_ms / f64::from(o.interval_ms)), sy(p.coverage))));
+        stroke_line(&ctx, o.series.points.iter().map(|p| (sx(f64::from(p.round)), sy(p.coverage))));
     }
     // Measured.
     ctx.set_stroke_style_str(&css(if dark { PALETTE[1].1 } else { PALETTE[1].0 }));
     ctx.set_line_width(2.0 * dpr);
-    stroke_line(&ctx, series.points.iter().map(|p| (sx(p.t_ms / f64::from(interval_ms)), sy(p.coverage))));
-    // Legend.
-    ctx.set_text_align("left");
+    stroke_line(&ctx, series.points.iter().map(|p| (sx(f64::from(p.round)), sy(p.coverage))));
+    // Live changes: a line at the moment, labelled with the new value, stacked
+    // down from the top when several are close, never over the legend line.
+    ctx.set_line_width(1.0 * dpr);
+    ctx.set_stroke_style_str(fg);
     ctx.set_fill_style_str(fg);
-    // The long legend where it fits, a short one on narrow screens, so it is never cut.
-    let (long, short) = match (other.is_some(), past.is_empty(), theory.is_empty()) {
-        (true, _, false) => {
-            ("— B (orange) and A (violet) measured   - - theory (dotted for A)", "— B orange, A violet   - - theory")
-        }
-        (true, _, true) => ("— B (orange) and A (violet) measured", "— B orange, A violet"),
-        (false, true, false) => ("— measured   - - mean-field theory", "— measured   - - theory"),
-        (false, false, false) => {
-            ("— measured   - - mean-field theory   — earlier runs (grey)", "— now   - - theory   — earlier")
-        }
-        (false, true, true) => ("— measured", "— measured"),
-        (false, false, true) => ("— measured   — earlier runs (grey)", "— now   — earlier"),
-    };
-    let fits = ctx.measure_text(long).map_or(true, |m| m.width() <= pw - 16.0 * dpr);
-    let _ = ctx.fill_text(if fits { long } else { short }, left + 8.0 * dpr, top + 14.0 * dpr);
+    let mut last_x = f64::NEG_INFINITY;
+    let mut row = 0.0;
+    for (round, label) in marks {
+        let x = sx(*round);
+        let dash = js_sys::Array::of2(&JsValue::from(2.0 * dpr), &JsValue::from(2.0 * dpr));
+        let _ = ctx.set_line_dash(&dash);
+        ctx.begin_path();
+        ctx.move_to(x, top);
+        ctx.line_to(x, top + plot.ph);
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_sys::Array::new());
+        // A label close to the one before goes a row up (two rows at most).
+        row = if x - last_x < 90.0 * dpr { (row + 1.0) % 2.0 } else { 0.0 };
+        last_x = x;
+        let right_half = x > left + pw * 0.6;
+        ctx.set_text_align(if right_half { "right" } else { "left" });
+        let tx = if right_half { x - 4.0 * dpr } else { x + 4.0 * dpr };
+        // In the band above the plot, so a label never covers a curve.
+        let _ = ctx.fill_text(label, tx, top - (5.0 + 12.0 * row) * dpr);
+    }
 }
 
 /// Stroke a line through `points` (canvas pixels).
@@ -126,6 +133,9 @@ fn stroke_line(ctx: &web_sys::CanvasRenderingContext2d, points: impl IntoIterato
     }
     ctx.stroke();
 }
+
+/// Room above a chart's plot: the band where the coverage chart labels live changes.
+const TOP_PX: f64 = 30.0;
 
 /// A chart's background, grid and axes; maps rounds and values to canvas pixels.
 struct Plot {
@@ -157,7 +167,7 @@ impl Plot {
         let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
         ctx.set_fill_style_str(bg);
         ctx.fill_rect(0.0, 0.0, w, h);
-        let (left, right, top, bottom) = (left_px * dpr, 12.0 * dpr, 10.0 * dpr, 30.0 * dpr);
+        let (left, right, top, bottom) = (left_px * dpr, 12.0 * dpr, TOP_PX * dpr, 30.0 * dpr);
         let plot =
             Plot { left, top, pw: (w - left - right).max(1.0), ph: (h - top - bottom).max(1.0), x_max, y_top, fg };
         ctx.set_font(&format!("{}px system-ui, sans-serif", (11.0 * dpr).round()));

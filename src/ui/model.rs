@@ -43,9 +43,16 @@ impl Speed {
     }
 }
 
+/// What the page opens with when the address holds no scenario: a rumor's
+/// whole life on 300 nodes, in about 11 rounds (5 seconds at the page's 2×):
+/// susceptible, spreading, then stopped by a feedback coin (k = 2), with a
+/// residue of about 3% that never hears it.
+pub const FIRST_RUN: &str = "nodes=300&stop=feedback-coin&k=2";
+
 /// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
-pub const PRESETS: [(&str, &str); 25] = [
-    ("Default: push, 200 nodes", ""),
+pub const PRESETS: [(&str, &str); 26] = [
+    ("First run: a rumor's whole life, 300 nodes", FIRST_RUN),
+    ("Push, 200 nodes, never stops (the engine's defaults)", ""),
     ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
     ("Push-pull, 1000 nodes", "nodes=1000&fanout=1&spread=push-pull"),
     ("A/B: push vs push-pull, same seed", "nodes=1000&fanout=1&spread=push-pull&vs.spread=push"),
@@ -585,7 +592,8 @@ impl Playground {
                         let p = &points[i];
                         match i.checked_sub(1).map(|j| &points[j]) {
                             Some(q) if p.t_ms > q.t_ms => {
-                                f64::from(q.round) + (ms as f64 - q.t_ms) / (p.t_ms - q.t_ms) * f64::from(p.round - q.round)
+                                f64::from(q.round)
+                                    + (ms as f64 - q.t_ms) / (p.t_ms - q.t_ms) * f64::from(p.round - q.round)
                             }
                             _ => f64::from(p.round),
                         }

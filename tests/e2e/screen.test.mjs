@@ -1,0 +1,153 @@
+// One screen, tweaked live: a change while a run plays goes on from the same
+// round and travels in the link; the graph, the coverage chart, the three
+// settings and the run controls fit the window at the sizes people use; axe
+// finds nothing serious; the keyboard alone plays, tunes, inspects and crashes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve, launch, open, root } from './harness.mjs';
+
+let srv;
+let chrome;
+
+before(async () => { srv = await serve(); chrome = await launch(); });
+after(async () => { await chrome?.close(); await srv?.close(); });
+
+const round = async (page) => parseInt(await page.textContent('[data-testid=round]'), 10);
+const hash = (page) => page.evaluate(() => decodeURIComponent(location.hash));
+
+// A live change never sends the round counter back to 0; the link it leaves
+// holds the change, and the command line runs that link to the trace the
+// browser gives for it.
+test('a change while the run plays goes on, and the link replays it', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=3000&fanout=1&stop=feedback-coin&k=3`);
+  for (let i = 0; i < 4; i++) await page.click('[data-testid=step]');
+  assert.equal(await round(page), 4);
+  await page.fill('[data-testid=param-fanout]', '3');
+  await page.press('[data-testid=param-fanout]', 'Enter');
+  assert.equal(await round(page), 4, 'the change restarted the run');
+  assert.match(await hash(page), /faults=fanout:3@4r/);
+  assert.match(await page.textContent('[data-testid=tune]'), /apply from this moment/);
+  // A setting that defines the cluster says so beside its field, and restarts.
+  assert.match(await page.textContent('label[for=p-nodes]'), /restarts the run/);
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 30000 });
+  assert.ok(await round(page) > 4);
+  // The link, run by the command line and by the browser's engine: one trace.
+  const frag = (await hash(page)).replace(/^#/, '');
+  const pairs = frag.split('&').filter((kv) => !kv.startsWith('speed='));
+  const bin = ['debug', 'release'].map((p) => path.join(root, 'target', p, 'gossip-lab')).find((p) => fs.existsSync(p));
+  const native = JSON.parse(execFileSync(bin, ['run', ...pairs, '--json']).toString());
+  await page.waitForFunction(() => window.wasmBindings?.runScenario);
+  const browser = await page.evaluate((f) => window.wasmBindings.runScenario(f), pairs.filter((kv) => kv !== 'v=1' && !kv.startsWith('layout=')).join('&'));
+  assert.equal(browser.trace_hash, native.trace_hash, frag);
+  assert.equal(await round(page), native.rounds, 'the page ran the run the link describes');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// At 1280×800, 1366×768 and a 1280×720 projector, light and dark: the graph,
+// the coverage chart, the headline figure, play / pause / step / speed and the
+// three settings lie inside the window, with no scrolling.
+test('the graph, the chart and the three settings share one screen', async () => {
+  const must = ['graph', 'chart-coverage', 'coverage', 'play', 'pause', 'step', 'speed', 'param-fanout', 'param-interval_ms', 'param-loss_rate'];
+  for (const [width, height, scheme] of [[1280, 800, 'light'], [1366, 768, 'dark'], [1280, 720, 'light'], [1280, 720, 'dark']]) {
+    const { page } = await open(chrome.browser, `${srv.url}/`, { width, height });
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const id of must) {
+      const box = await page.locator(`[data-testid=${id}]`).first().boundingBox();
+      assert.ok(box, `${id} is not shown at ${width}×${height}`);
+      assert.ok(box.y >= 0 && box.y + box.height <= height + 0.5 && box.x >= 0 && box.x + box.width <= width + 0.5,
+        `${id} at ${JSON.stringify(box)} is outside ${width}×${height}`);
+    }
+    const graph = await page.locator('[data-testid=graph]').boundingBox();
+    assert.ok(graph.height >= 250 && graph.width >= 500, `the graph is ${graph.width}×${graph.height}`);
+    assert.equal(await page.evaluate(() => window.scrollY), 0);
+    await page.close();
+  }
+  // On a phone: stacked, the graph first, then the three settings.
+  const { page } = await open(chrome.browser, `${srv.url}/`, { width: 390, height: 844 });
+  const y = async (id) => (await page.locator(`[data-testid=${id}]`).first().boundingBox()).y;
+  assert.ok(await y('graph') < await y('param-fanout'));
+  assert.ok(await y('param-fanout') < await y('param-nodes'));
+  await page.close();
+});
+
+// The first minute: the page opens on a rumor's whole life, and the colour
+// line counts the nodes in each state as the run goes.
+test('the first run shows susceptible, spreading and stopped nodes', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/`);
+  assert.equal(await page.inputValue('[data-testid=param-nodes]'), '300');
+  assert.match(await page.textContent('[data-testid=legend]'), /299 susceptible/);
+  await page.selectOption('[data-testid=speed]', 'max');
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 20000 });
+  const legend = await page.textContent('[data-testid=legend]');
+  const stopped = parseInt(legend.match(/(\d+) informed, stopped/)[1], 10);
+  const never = parseInt(legend.match(/(\d+) susceptible/)[1], 10);
+  assert.ok(stopped > 250 && never > 0 && stopped + never === 300, legend);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// axe-core on the playground (light and dark), a lesson and the embed docs:
+// no serious or critical violation.
+test('axe finds nothing serious or critical', async () => {
+  const axe = fs.readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  const pages = [
+    ['playground, light', '/', 'light'],
+    ['playground, dark', '/', 'dark'],
+    ['playground part-way, dark', '/#nodes=300&stop=feedback-coin&k=2', 'dark', true],
+    ['a lesson', '/#lesson=why-gossip&step=1', 'light'],
+    ['embed docs', '/embed.html', 'light'],
+  ];
+  for (const [name, url, scheme, step] of pages) {
+    const page = await chrome.browser.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto(`${srv.url}${url}`);
+    await page.waitForTimeout(1500);
+    if (step) for (let i = 0; i < 3; i++) await page.click('[data-testid=step]');
+    await page.addScriptTag({ content: axe });
+    const found = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    assert.deepEqual(found, [], name);
+    await page.close();
+  }
+});
+
+// The keyboard alone: play, set the fanout, choose a node on the graph, open
+// the inspector and crash the node; focus stays on Play and Pause after use.
+test('keyboard only: play, tune, inspect and crash', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=200`);
+  await page.focus('[data-testid=step]');
+  await page.keyboard.press('Enter');
+  assert.equal(await round(page), 1);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'step', 'focus left Step');
+  // Set the fanout from the keyboard.
+  await page.focus('[data-testid=param-fanout]');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('4');
+  await page.keyboard.press('Enter');
+  assert.equal(await round(page), 1, 'a live change part-way keeps the run');
+  assert.match(await hash(page), /fanout:4@1r/);
+  // The graph takes focus; arrow keys move between nodes, Enter inspects.
+  await page.focus('[data-testid=graph]');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=inspector]');
+  assert.match(await page.textContent('[data-testid=inspector] tr'), /^node\s*1$/);
+  // "c" crashes (or restarts) the chosen node, as the inspector's button does.
+  await page.keyboard.press('c');
+  assert.match(await hash(page), /crash:1@/);
+  await page.keyboard.press('Escape');
+  assert.equal(await page.locator('[data-testid=inspector]').count(), 0);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
