@@ -225,7 +225,8 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
                 println!("{}:", g.label());
                 for p in PARAMS.iter().filter(|p| p.group == g) {
                     let unit = if p.unit.is_empty() { String::new() } else { format!(" [{}]", p.unit) };
-                    println!("  {}={}{}  ({})", p.key, d.get(p.key).unwrap_or_default(), unit, p.kind.allowed());
+                    let live = if p.live == crate::scenario::Live::Live { "  live: faults=KEY:VALUE@TIME" } else { "" };
+                    println!("  {}={}{}  ({}){live}", p.key, d.get(p.key).unwrap_or_default(), unit, p.kind.allowed());
                     println!("      {}", p.doc);
                 }
             }

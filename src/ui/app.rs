@@ -551,7 +551,7 @@ impl App {
                 { self.view_claims(ctx) }
                 { self.view_sweep(ctx) }
                 { for Group::ALL.iter().filter(|g| **g != Group::Run).map(|g| html! {
-                    <details open={matches!(g, Group::Cluster | Group::Protocol)}>
+                    <details open={matches!(g, Group::Cluster | Group::Protocol | Group::Workload)}>
                         <summary>{ g.label() }</summary>
                         <div class="params">
                             // Only the settings of this protocol and these choices: the others

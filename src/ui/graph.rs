@@ -74,8 +74,8 @@ pub struct Graph {
     /// The force layout's step size, cooling as it settles.
     temperature: f64,
     radius: f64,
-    /// Columns and rows of the pixel grid, for large clusters.
-    grid: Option<(u32, u32)>,
+    /// The pixel grid, for large clusters.
+    grid: Option<Cells>,
     pixels: Vec<u8>,
     /// Where the pixel grid is painted before being scaled in, when zoomed.
     offscreen: Option<HtmlCanvasElement>,
@@ -201,29 +201,18 @@ impl Graph {
                 }
             }
         } else {
-            // A grid of near-square cells that fills the whole canvas.
-            let cols = ((n as f64 * wf / hf).sqrt().ceil() as u32).clamp(1, w.max(1));
-            let rows = (n as u32).div_ceil(cols).max(1);
-            self.grid = Some((cols, rows));
-            for i in 0..n as u32 {
-                let (x, y) = (i % cols, i / cols);
-                self.positions
-                    .push(((f64::from(x) + 0.5) * wf / f64::from(cols), (f64::from(y) + 0.5) * hf / f64::from(rows)));
-            }
+            // Square cells of one size, as large as fit.
+            let cells = Cells::fit(n as u32, w, h);
+            self.grid = Some(cells);
+            self.positions.extend((0..n as u32).map(|i| cells.centre(i)));
         }
     }
 
     /// The node under canvas pixel (x, y), if any.
     pub fn hit(&self, x: f64, y: f64) -> Option<u32> {
         let (x, y) = self.to_world(x, y);
-        if let Some((cols, rows)) = self.grid {
-            let (w, h) = (f64::from(self.layout_key.1), f64::from(self.layout_key.2));
-            if x < 0.0 || y < 0.0 || x >= w || y >= h {
-                return None;
-            }
-            let (cx, cy) = ((x * f64::from(cols) / w) as u32, (y * f64::from(rows) / h) as u32);
-            let i = cy * cols + cx;
-            return ((i as usize) < self.positions.len()).then_some(i);
+        if let Some(cells) = self.grid {
+            return cells.at(x, y, self.positions.len());
         }
         let slop = (self.radius + 4.0 / self.zoom).powi(2);
         self.positions
@@ -371,7 +360,7 @@ impl Graph {
     }
 
     fn draw_pixels(&mut self, ctx: &CanvasRenderingContext2d, states: &[u8], w: u32, h: u32, dark: bool) {
-        let Some((cols, rows)) = self.grid else {
+        let Some(cells) = self.grid else {
             return;
         };
         let bg: [u8; 3] = if dark { [15, 23, 42] } else { [255, 255, 255] };
@@ -379,18 +368,16 @@ impl Graph {
         for px in self.pixels.chunks_exact_mut(4) {
             px.copy_from_slice(&[bg[0], bg[1], bg[2], 255]);
         }
-        // Cell edges in whole pixels; a one-pixel gap between cells large enough to show it.
-        let edge = |k: u32, count: u32, size: u32| (u64::from(k) * u64::from(size) / u64::from(count)) as u32;
+        // Every cell the same size; a one-pixel gap between cells of 4 pixels or more.
+        let fill = if cells.side >= 4 { cells.side - 1 } else { cells.side };
         for (i, &s) in states.iter().enumerate() {
             if s == NodeState::Absent as u8 {
                 continue;
             }
             let rgb = if dark { PALETTE[s as usize].1 } else { PALETTE[s as usize].0 };
-            let (col, row) = (i as u32 % cols, i as u32 / cols);
-            let (x0, x1) = (edge(col, cols, w), edge(col + 1, cols, w));
-            let (y0, y1) = (edge(row, rows, h), edge(row + 1, rows, h));
-            let x1 = if x1 - x0 >= 3 { x1 - 1 } else { x1 };
-            let y1 = if y1 - y0 >= 3 { y1 - 1 } else { y1 };
+            let (col, row) = (i as u32 % cells.cols, i as u32 / cells.cols);
+            let (x0, y0) = (cells.x0 + col * cells.side, cells.y0 + row * cells.side);
+            let (x1, y1) = (x0 + fill, y0 + fill);
             for y in y0..y1.min(h) {
                 let line = (y * w) as usize * 4;
                 for x in x0..x1.min(w) {
@@ -423,6 +410,52 @@ impl Graph {
             let _ =
                 ctx.draw_image_with_html_canvas_element_and_dw_and_dh(off, px, py, f64::from(w) * z, f64::from(h) * z);
         }
+    }
+}
+
+/// A large cluster's grid: square cells of one whole number of pixels each, the
+/// block centred in the canvas. Cells of equal size leave no moiré (cells of 2
+/// and 3 pixels side by side, some with a gap and some without, drew stripes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Cells {
+    cols: u32,
+    rows: u32,
+    /// Side of a cell, in pixels.
+    side: u32,
+    x0: u32,
+    y0: u32,
+}
+
+impl Cells {
+    /// The largest cells that fit `n` nodes in a `w` × `h` canvas.
+    fn fit(n: u32, w: u32, h: u32) -> Cells {
+        let (n, w, h) = (n.max(1), w.max(1), h.max(1));
+        let mut side = ((f64::from(w) * f64::from(h) / f64::from(n)).sqrt().floor() as u32).max(1);
+        loop {
+            let cols = (w / side).clamp(1, n);
+            let rows = n.div_ceil(cols);
+            if rows * side <= h || side == 1 {
+                return Cells { cols, rows, side, x0: (w - cols * side) / 2, y0: h.saturating_sub(rows * side) / 2 };
+            }
+            side -= 1;
+        }
+    }
+
+    /// The cell (node id) under a point, if any.
+    fn at(&self, x: f64, y: f64, n: usize) -> Option<u32> {
+        let (cx, cy) =
+            ((x - f64::from(self.x0)) / f64::from(self.side), (y - f64::from(self.y0)) / f64::from(self.side));
+        if cx < 0.0 || cy < 0.0 || cx >= f64::from(self.cols) || cy >= f64::from(self.rows) {
+            return None;
+        }
+        let i = cy as u32 * self.cols + cx as u32;
+        ((i as usize) < n).then_some(i)
+    }
+
+    fn centre(&self, i: u32) -> (f64, f64) {
+        let (col, row) = (i % self.cols, i / self.cols);
+        let half = f64::from(self.side) / 2.0;
+        (f64::from(self.x0 + col * self.side) + half, f64::from(self.y0 + row * self.side) + half)
     }
 }
 
