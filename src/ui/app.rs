@@ -5,17 +5,21 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, WheelEvent};
+use web_sys::{HtmlCanvasElement, HtmlSelectElement, KeyboardEvent, WheelEvent};
 use yew::prelude::*;
 
 use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, draw_sweep, Other};
 use super::classroom::{Classroom, Saved, Source};
+use super::field::{input_value, FieldEvent, ParamField};
 use super::graph::{context, css, fit, Graph, Layout, FORCE_MAX, PALETTE};
+use super::inspector::{Inspector, InspectorAction};
 use super::model::{series_name, Playground, Speed, CLAIMS, FIRST_RUN, PRESETS};
+use super::page::PageOptions;
+use super::timeline::{format_ms, Timeline};
 use crate::lessons::Lesson;
 use crate::papers::Verdict;
 use crate::protocol::NodeState;
-use crate::scenario::{Group, Kind, Live, ParamSpec, ProtocolKind, Scenario, Timing, PAGE_NODES_MAX, PARAMS};
+use crate::scenario::{Group, Live, ParamSpec, ProtocolKind, Scenario, Timing, PARAMS};
 use crate::sweep::Sweep;
 
 #[path = "teach.rs"]
@@ -188,17 +192,6 @@ pub struct App {
 }
 
 /// The value of the input, select or text area an event came from ("" if none).
-fn input_value(e: &Event) -> String {
-    let t = e.target();
-    if let Some(i) = t.clone().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
-        return i.value();
-    }
-    if let Some(s) = t.clone().and_then(|t| t.dyn_into::<HtmlSelectElement>().ok()) {
-        return s.value();
-    }
-    t.and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok()).map(|a| a.value()).unwrap_or_default()
-}
-
 fn window() -> web_sys::Window {
     web_sys::window().expect("a browser window")
 }
@@ -434,59 +427,21 @@ impl App {
 
     fn view_param(&self, ctx: &Context<Self>, p: &'static ParamSpec) -> Html {
         let key = p.key;
-        let testid = format!("param-{key}");
-        let id = format!("p-{key}");
         let draft = self.model.drafts.get(key);
         let typed = self.typing.as_ref().filter(|(k, _)| *k == key).map(|(_, v)| v.clone());
         // A live setting shows the value in force now (a change part-way is not the scenario's start value).
         let shown = if p.live == Live::Live { self.model.current() } else { &self.model.scenario };
         let value = typed.or_else(|| draft.cloned()).unwrap_or_else(|| shown.get(key).unwrap_or_default());
-        let invalid = draft.is_some();
-        let on_input = ctx.link().callback(move |e: Event| Msg::SetParam(key, input_value(&e)));
-        let on_typing = ctx.link().callback(move |e: InputEvent| Msg::TypeParam(key, input_value(&e)));
-        let control = match p.kind {
-            Kind::Choice(words) => {
-                let on_select = ctx.link().callback(move |e: Event| Msg::SetParam(key, input_value(&e)));
-                html! {
-                    <select id={id.clone()} data-testid={testid} onchange={on_select}>
-                        { for words.iter().map(|w| html! { <option value={*w} selected={*w == value}>{ *w }</option> }) }
-                    </select>
-                }
-            }
-            Kind::Int { min, max } => html! {
-                <input id={id.clone()} data-testid={testid} type="number" inputmode="numeric" min={min.to_string()}
-                    max={if key == "nodes" { PAGE_NODES_MAX.to_string() } else { max.to_string() }} step="1"
-                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} oninput={on_typing} />
-            },
-            Kind::Float { min, max } => html! {
-                <input id={id.clone()} data-testid={testid} type="number" inputmode="decimal" min={min.to_string()} max={max.to_string()} step="any"
-                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} oninput={on_typing} />
-            },
-            Kind::Schedule => html! {
-                <input id={id.clone()} data-testid={testid} type="text" spellcheck="false" placeholder="crash:3@5s,restart:3@9s"
-                    value={value} aria-invalid={invalid.to_string()} onchange={on_input} oninput={on_typing} />
-            },
-        };
-        let range = match p.kind {
-            // The page runs fewer nodes than the command line.
-            Kind::Int { min, .. } if key == "nodes" => format!("{min}–{PAGE_NODES_MAX}"),
-            Kind::Int { min, max } => format!("{min}–{max}"),
-            Kind::Float { min, max } => format!("{min}–{max}"),
-            _ => String::new(),
-        };
         // Part-way through a run, say what a change will do: go on, or start again.
         let part_way = self.model.sim.now_us() > 0 && !self.model.sim.finished();
-        let effect = match (part_way && !TUNE.contains(&key), p.live) {
-            (true, Live::Live) => html! { <span class="effect live">{ "live" }</span> },
-            (true, Live::Restarts) => html! { <span class="effect restarts">{ "restarts the run" }</span> },
-            (false, _) => html! {},
-        };
+        let tune = TUNE.contains(&key);
+        let on_event = ctx.link().callback(|e: FieldEvent| match e {
+            FieldEvent::Commit(key, value) => Msg::SetParam(key, value),
+            FieldEvent::Typing(key, value) => Msg::TypeParam(key, value),
+        });
         html! {
-            <div class={classes!("param", matches!(p.kind, Kind::Schedule).then_some("wide"))} title={p.doc}>
-                <label for={id}>{ p.label }{ if p.unit.is_empty() { html!{} } else { html!{ <span class="unit">{ format!(" ({})", p.unit) }</span> } } }{ effect }</label>
-                { control }
-                <small class="help">{ if range.is_empty() { String::new() } else { format!("{range}. ") } }{ p.doc }</small>
-            </div>
+            <ParamField spec={p} value={value} invalid={draft.is_some()} effect={(part_way && !tune).then_some(p.live)}
+                help={!tune} on_event={on_event} />
         }
     }
 
@@ -636,18 +591,9 @@ impl App {
 
     fn view_timeline(&self, ctx: &Context<Self>) -> Html {
         let m = &self.model;
-        let horizon_ms = m.horizon_us as f64 / 1000.0;
-        let now_ms = m.timeline_us() as f64 / 1000.0;
-        let step =
-            if m.scenario.timing == Timing::Rounds { m.scenario.interval_ms.to_string() } else { "1".to_string() };
-        let on_seek = ctx.link().callback(|e: InputEvent| Msg::Seek(input_value(&e).parse().unwrap_or(0.0)));
+        let on_seek = ctx.link().callback(Msg::Seek);
         html! {
-            <label class="timeline" title="Scrub back to any earlier moment of this run; the run replays exactly">
-                <span>{ "Time" }</span>
-                <input type="range" data-testid="timeline" aria-label="Timeline" min="0" max={horizon_ms.to_string()}
-                    step={step} value={now_ms.to_string()} oninput={on_seek} disabled={m.horizon_us == 0} />
-                <span class="t">{ format!("{} / {}", format_ms(now_ms), format_ms(horizon_ms)) }</span>
-            </label>
+            <Timeline now_ms={m.timeline_us() as f64 / 1000.0} horizon_ms={m.horizon_us as f64 / 1000.0} on_seek={on_seek} />
         }
     }
 
@@ -655,44 +601,22 @@ impl App {
         let Some(rows) = self.model.inspect() else {
             return html! {};
         };
-        let down = rows.iter().any(|(k, v)| *k == "status" && v != "up");
-        html! {
-            <section class="inspector" data-testid="inspector" aria-label="Node inspector">
-                <table>
-                    { for rows.iter().map(|(k, v)| html! { <tr><th scope="row">{ *k }</th><td>{ v }</td></tr> }) }
-                </table>
-                <div class="inspector-actions">
-                    <button data-testid="inspector-crash" onclick={ctx.link().callback(|_| Msg::ToggleSelected)}>
-                        { if down { "Restart node" } else { "Crash node" } }
-                    </button>
-                    if !down && !matches!(self.model.scenario.protocol, ProtocolKind::Swim | ProtocolKind::Aggregate) {
-                        <button data-testid="inspector-write" onclick={ctx.link().callback(|_| Msg::WriteSelected(false))}
-                            title="Write a new update here now (recorded in the link)">
-                            { match self.model.scenario.protocol {
-                                ProtocolKind::Rumor => "Start a rumor here",
-                                ProtocolKind::AntiEntropy => "Write a key here",
-                                ProtocolKind::Broadcast => "Broadcast a message here",
-                                _ => "Set the key",
-                            } }
-                        </button>
-                        if self.model.scenario.gossips_membership() {
-                            <label class="key-choice">{ "key " }
-                                <select data-testid="inspector-key" aria-label="Key to set or delete" onchange={ctx.link().callback(|e: Event| {
-                                    Msg::KeyChoice(input_value(&e).parse().unwrap_or(0))
-                                })}>
-                                    { for (0..self.model.scenario.app_keys as u16).map(|k| html! {
-                                        <option value={k.to_string()} selected={k == self.key_choice}>{ k }</option>
-                                    }) }
-                                </select>
-                            </label>
-                            <button data-testid="inspector-delete" onclick={ctx.link().callback(|_| Msg::WriteSelected(true))}
-                                title="Delete this key at this node (a tombstone; watch it reach the others)">{ "Delete the key" }</button>
-                        }
-                    }
-                    <button onclick={ctx.link().callback(|_| Msg::CloseInspector)} aria-label="Close inspector">{ "Close" }</button>
-                </div>
-            </section>
-        }
+        let sc = &self.model.scenario;
+        let write = match sc.protocol {
+            ProtocolKind::Swim | ProtocolKind::Aggregate => None,
+            ProtocolKind::Rumor => Some("Start a rumor here"),
+            ProtocolKind::AntiEntropy => Some("Write a key here"),
+            ProtocolKind::Broadcast => Some("Broadcast a message here"),
+            _ => Some("Set the key"),
+        };
+        let keys = sc.gossips_membership().then_some((sc.app_keys as u16, self.key_choice));
+        let on_action = ctx.link().callback(|a: InspectorAction| match a {
+            InspectorAction::Toggle => Msg::ToggleSelected,
+            InspectorAction::Write(delete) => Msg::WriteSelected(delete),
+            InspectorAction::Key(k) => Msg::KeyChoice(k),
+            InspectorAction::Close => Msg::CloseInspector,
+        });
+        html! { <Inspector rows={rows} write={write} keys={keys} on_action={on_action} /> }
     }
 
     /// Figures of the protocol beyond coverage, each with what it means.
@@ -1222,14 +1146,6 @@ fn rumor_figures(residue: String, traffic: String) -> [Figure; 2] {
     ]
 }
 
-fn format_ms(t: f64) -> String {
-    if t >= 10_000.0 {
-        format!("{:.1} s", t / 1000.0)
-    } else {
-        format!("{t:.0} ms")
-    }
-}
-
 impl Component for App {
     type Message = Msg;
     type Properties = Props;
@@ -1245,46 +1161,14 @@ impl Component for App {
                 f
             }
         });
-        let embed = mounted || fragment.split('&').any(|kv| kv == "embed=1");
-        let mut strip_errors = Vec::new();
-        let strip: Vec<&'static ParamSpec> = fragment
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("controls="))
-            .map(|list| {
-                crate::scenario::percent_decode(list)
-                    .split(',')
-                    .filter(|k| !k.is_empty())
-                    .filter_map(|k| {
-                        let spec = crate::scenario::spec(k);
-                        if spec.is_none() {
-                            strip_errors.push(format!(
-                                "controls: '{k}' is not a setting; allowed: any key of gossip-lab params"
-                            ));
-                        }
-                        spec
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (options, option_errors) = PageOptions::from_fragment(&fragment);
+        let embed = mounted || options.embed;
+        let strip = options.controls;
+        let layout = options.layout;
         let mut model = Playground::from_fragment(&fragment);
-        model.errors.extend(strip_errors);
-        if let Some(speed) = fragment.split('&').find_map(|kv| kv.strip_prefix("speed=")) {
-            match Speed::from_label(&speed.replace("%C3%97", "×"))
-                .or_else(|| speed.parse::<f64>().ok().map(Speed::Times))
-            {
-                Some(s) => model.speed = s,
-                None => model.errors.push(format!("speed: '{speed}' is not allowed; allowed: 0.1 to 100, or max")),
-            }
-        }
-        let mut layout = Layout::Auto;
-        if let Some(word) = fragment.split('&').find_map(|kv| kv.strip_prefix("layout=")) {
-            match Layout::from_word(word) {
-                Some(l) => layout = l,
-                None => model.errors.push(format!(
-                    "layout: '{word}' is not allowed; allowed: {}",
-                    Layout::ALL.iter().map(|l| l.1).collect::<Vec<_>>().join(", ")
-                )),
-            }
+        model.errors.extend(option_errors);
+        if let Some(speed) = options.speed {
+            model.speed = speed;
         }
         let dark = window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches());
 

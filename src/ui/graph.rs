@@ -35,31 +35,7 @@ pub fn css(rgb: [u8; 3]) -> String {
     format!("rgb({},{},{})", rgb[0], rgb[1], rgb[2])
 }
 
-/// How the nodes are placed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
-    Auto,
-    Circle,
-    Grid,
-    Random,
-    Force,
-}
-
-impl Layout {
-    pub const ALL: [(Layout, &'static str, &'static str); 5] = [
-        (Layout::Auto, "auto", "Automatic"),
-        (Layout::Circle, "circle", "Circle"),
-        (Layout::Grid, "grid", "Grid"),
-        (Layout::Random, "random", "Random"),
-        (Layout::Force, "force", "Force (partial views)"),
-    ];
-    pub fn word(self) -> &'static str {
-        Layout::ALL.iter().find(|l| l.0 == self).map_or("auto", |l| l.1)
-    }
-    pub fn from_word(w: &str) -> Option<Layout> {
-        Layout::ALL.iter().find(|l| l.1 == w).map(|l| l.0)
-    }
-}
+pub use super::page::Layout;
 
 /// Most nodes the force layout moves (its repulsion is over all pairs).
 pub const FORCE_MAX: usize = 1500;

@@ -5,13 +5,20 @@
 pub mod bench;
 pub mod classroom;
 pub mod model;
+pub mod page;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 #[cfg(target_arch = "wasm32")]
 mod chart;
 #[cfg(target_arch = "wasm32")]
+mod field;
+#[cfg(target_arch = "wasm32")]
 mod graph;
+#[cfg(target_arch = "wasm32")]
+mod inspector;
+#[cfg(target_arch = "wasm32")]
+mod timeline;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::{mount, start, App, Listeners, Msg};

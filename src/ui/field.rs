@@ -1,0 +1,101 @@
+//! One setting's control: a select, a number or the fault schedule's text,
+//! with its label, unit, range and meaning, and (part-way through a run) what a
+//! change will do. Used by the three live settings beside the graph, by every
+//! other setting in the side column, and by an embed's `controls=` strip.
+
+use yew::prelude::*;
+
+use crate::scenario::{Kind, Live, ParamSpec, PAGE_NODES_MAX};
+
+/// What the field reports: a value committed (Enter, leaving the field, a
+/// choice), or the text as it is being typed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldEvent {
+    Commit(&'static str, String),
+    Typing(&'static str, String),
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FieldProps {
+    pub spec: &'static ParamSpec,
+    /// The text shown: what is being typed, a refused value kept, or the setting's value.
+    pub value: String,
+    /// The value shown was refused (the banner says why).
+    pub invalid: bool,
+    /// Part-way through a run: whether a change goes on live or restarts (None: say nothing).
+    #[prop_or_default]
+    pub effect: Option<Live>,
+    /// Show the range and meaning under the control.
+    #[prop_or(true)]
+    pub help: bool,
+    pub on_event: Callback<FieldEvent>,
+}
+
+/// The text of an input or select that fired `e`.
+pub fn input_value(e: &Event) -> String {
+    use wasm_bindgen::JsCast;
+    let t = e.target();
+    if let Some(i) = t.clone().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+        return i.value();
+    }
+    if let Some(s) = t.clone().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
+        return s.value();
+    }
+    t.and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok()).map(|a| a.value()).unwrap_or_default()
+}
+
+#[function_component(ParamField)]
+pub fn param_field(props: &FieldProps) -> Html {
+    let p = props.spec;
+    let key = p.key;
+    let testid = format!("param-{key}");
+    let id = format!("p-{key}");
+    let value = props.value.clone();
+    let invalid = props.invalid.to_string();
+    let commit = props.on_event.reform(move |e: Event| FieldEvent::Commit(key, input_value(&e)));
+    let typing = props.on_event.reform(move |e: InputEvent| FieldEvent::Typing(key, input_value(&e)));
+    let control = match p.kind {
+        Kind::Choice(words) => html! {
+            <select id={id.clone()} data-testid={testid} onchange={commit}>
+                { for words.iter().map(|w| html! { <option value={*w} selected={*w == value}>{ *w }</option> }) }
+            </select>
+        },
+        Kind::Int { min, max } => html! {
+            <input id={id.clone()} data-testid={testid} type="number" inputmode="numeric" min={min.to_string()}
+                max={if key == "nodes" { PAGE_NODES_MAX.to_string() } else { max.to_string() }} step="1"
+                value={value} aria-invalid={invalid} onchange={commit} oninput={typing} />
+        },
+        Kind::Float { min, max } => html! {
+            <input id={id.clone()} data-testid={testid} type="number" inputmode="decimal" min={min.to_string()} max={max.to_string()} step="any"
+                value={value} aria-invalid={invalid} onchange={commit} oninput={typing} />
+        },
+        Kind::Schedule => html! {
+            <input id={id.clone()} data-testid={testid} type="text" spellcheck="false" placeholder="crash:3@5s,restart:3@9s"
+                value={value} aria-invalid={invalid} onchange={commit} oninput={typing} />
+        },
+    };
+    let range = match p.kind {
+        // The page runs fewer nodes than the command line.
+        Kind::Int { min, .. } if key == "nodes" => format!("{min}–{PAGE_NODES_MAX}. "),
+        Kind::Int { min, max } => format!("{min}–{max}. "),
+        Kind::Float { min, max } => format!("{min}–{max}. "),
+        _ => String::new(),
+    };
+    let effect = match props.effect {
+        Some(Live::Live) => html! { <span class="effect live">{ "live" }</span> },
+        Some(Live::Restarts) => html! { <span class="effect restarts">{ "restarts the run" }</span> },
+        None => html! {},
+    };
+    let unit = if p.unit.is_empty() {
+        html! {}
+    } else {
+        html! { <span class="unit">{ format!(" ({})", p.unit) }</span> }
+    };
+    html! {
+        <div class={classes!("param", matches!(p.kind, Kind::Schedule).then_some("wide"))} title={p.doc}>
+            <label for={id}>{ p.label }{ unit }{ effect }</label>
+            { control }
+            if props.help { <small class="help">{ range }{ p.doc }</small> }
+        </div>
+    }
+}

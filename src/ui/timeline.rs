@@ -1,0 +1,37 @@
+//! The timeline: scrub to any moment of the run reached so far; the run there
+//! is the exact replay of its scenario (with every change made while it ran).
+
+use yew::prelude::*;
+
+use super::field::input_value;
+
+/// Milliseconds as the page shows them: "850 ms", "12.5 s".
+pub fn format_ms(t: f64) -> String {
+    if t >= 10_000.0 {
+        format!("{:.1} s", t / 1000.0)
+    } else {
+        format!("{t:.0} ms")
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TimelineProps {
+    /// Where the run is (virtual ms), and the furthest it has been.
+    pub now_ms: f64,
+    pub horizon_ms: f64,
+    /// Asked to go to this virtual time (ms).
+    pub on_seek: Callback<f64>,
+}
+
+#[function_component(Timeline)]
+pub fn timeline(props: &TimelineProps) -> Html {
+    let on_seek = props.on_seek.reform(|e: InputEvent| input_value(&e).parse().unwrap_or(0.0));
+    html! {
+        <label class="timeline" title="Scrub back to any earlier moment of this run; the run replays exactly">
+            <span>{ "Time" }</span>
+            <input type="range" data-testid="timeline" aria-label="Timeline" min="0" max={props.horizon_ms.to_string()}
+                step="1" value={props.now_ms.to_string()} oninput={on_seek} disabled={props.horizon_ms == 0.0} />
+            <span class="t">{ format!("{} / {}", format_ms(props.now_ms), format_ms(props.horizon_ms)) }</span>
+        </label>
+    }
+}
