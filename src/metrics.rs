@@ -284,3 +284,74 @@ mod tests {
         assert!((t_quantile_975(1000) - 1.962).abs() < 0.002);
     }
 }
+
+/// How a figure's value is written where it is shown.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shown {
+    /// A whole number ("–" when not measured).
+    Count,
+    /// A whole number, 0 when nothing was counted.
+    CountOrZero,
+    /// Virtual milliseconds: "850 ms", "12.5 s".
+    Ms,
+    /// A share, as a percentage with one decimal.
+    Percent,
+    /// A number with this many decimals.
+    Decimals(usize),
+}
+
+/// A figure a protocol reports (a key of `RunMetrics::extra`), declared with
+/// its words once: the page's figures line and its A/B table both read these.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FigureSpec {
+    /// The JSON key in `RunMetrics::extra`.
+    pub key: &'static str,
+    pub label: &'static str,
+    /// What it means, shown on hover and on keyboard focus.
+    pub about: &'static str,
+    pub shown: Shown,
+    /// A key whose value is the figure's theory, written beside it.
+    pub theory: Option<&'static str>,
+}
+
+impl FigureSpec {
+    pub const fn new(key: &'static str, label: &'static str, shown: Shown, about: &'static str) -> Self {
+        FigureSpec { key, label, about, shown, theory: None }
+    }
+
+    /// The value in a run's metrics (None: not measured in this run).
+    pub fn value(&self, m: &RunMetrics) -> Option<f64> {
+        m.extra.get(self.key).copied().flatten()
+    }
+
+    /// The value as the page writes it.
+    pub fn text(&self, m: &RunMetrics) -> String {
+        let v = self.value(m);
+        let mut out = match (self.shown, v) {
+            (Shown::CountOrZero, None) => "0".to_string(),
+            (_, None) => "–".to_string(),
+            (Shown::Count | Shown::CountOrZero, Some(x)) => format!("{x}"),
+            (Shown::Ms, Some(x)) => format_ms(x),
+            (Shown::Percent, Some(x)) => format!("{:.1}%", x * 100.0),
+            (Shown::Decimals(d), Some(x)) => format!("{x:.d$}"),
+        };
+        if let Some(t) = self.theory.and_then(|k| m.extra.get(k).copied().flatten()) {
+            out.push_str(&format!(" (theory {t:.3})"));
+        }
+        out
+    }
+
+    /// The page's element id: the key in words, without a unit suffix (`detect-first`).
+    pub fn id(&self) -> String {
+        self.key.trim_end_matches("_ms").replace('_', "-")
+    }
+}
+
+/// Milliseconds as the page writes them: "850 ms", "12.5 s".
+pub fn format_ms(t: f64) -> String {
+    if t >= 10_000.0 {
+        format!("{:.1} s", t / 1000.0)
+    } else {
+        format!("{t:.0} ms")
+    }
+}

@@ -286,3 +286,42 @@ fn attacks_must_fit_the_protocol() {
     s.apply_pairs(["nodes=10", "malicious=0.5", "origin=9"]).unwrap();
     assert_eq!(s.validate().unwrap_err().field(), Some("origin"));
 }
+
+/// Every figure a protocol declares for the page is one it reports: a run of
+/// each protocol (with a crash, a partition and malicious nodes where they
+/// apply) has each declared key in its metrics, so no figure reads "–" for a
+/// misspelt key, and the page's id of each is distinct.
+#[test]
+fn declared_figures_are_reported() {
+    use gossip_lab::protocol::{figures, ATTACK_FIGURES};
+    use gossip_lab::scenario::ProtocolKind;
+    let runs: [(ProtocolKind, &[&str]); 5] = [
+        (
+            ProtocolKind::Membership,
+            &["protocol=membership", "nodes=30", "timing=timed", "max_rounds=40", "key_rate=0.2", "faults=crash:3@5s"],
+        ),
+        (ProtocolKind::Swim, &["protocol=swim", "nodes=30", "timing=timed", "max_rounds=40", "faults=crash:3@5s"]),
+        (ProtocolKind::Aggregate, &["protocol=aggregate", "nodes=300", "fanout=1"]),
+        (ProtocolKind::Broadcast, &["protocol=broadcast", "nodes=40", "updates=10", "update_every=1", "timing=timed"]),
+        (
+            ProtocolKind::Election,
+            &["protocol=election", "nodes=20", "timing=timed", "max_rounds=40", "faults=crash:0@5s"],
+        ),
+    ];
+    for (kind, pairs) in runs {
+        let m = run(pairs);
+        let declared = figures(kind);
+        assert!(!declared.is_empty(), "{kind:?}");
+        for f in declared {
+            assert!(m.extra.contains_key(f.key), "{kind:?} declares {} but reports {:?}", f.key, m.extra.keys());
+        }
+        let mut ids: Vec<String> = declared.iter().map(|f| f.id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), declared.len(), "{kind:?}");
+    }
+    let m = run(&["nodes=500", "fanout=1", "malicious=0.05", "attack=fake-rumor", "verify=signatures"]);
+    for f in ATTACK_FIGURES {
+        assert!(f.value(&m).is_some(), "the attack figure {} is not reported", f.key);
+    }
+}

@@ -38,6 +38,28 @@ use crate::protocol::{Ctx, Hots, NodeId, NodeState, Progress, Protocol, IP_UDP_H
 use crate::scenario::{AggFunction, Exchange, Scenario, ValueDist};
 use crate::sim::rng;
 
+/// Aggregation's figures: the truth, the estimates, and how fast they close in.
+pub const FIGURES: &[crate::metrics::FigureSpec] = {
+    use crate::metrics::{FigureSpec, Shown};
+    &[
+        FigureSpec::new("truth", "true value", Shown::Decimals(4), "The aggregate computed directly over every live node's value."),
+        FigureSpec::new("estimate_mean", "mean estimate", Shown::Decimals(4), "The mean of the nodes' current estimates (s / w)."),
+        FigureSpec::new(
+            "rounds_to_error",
+            "rounds to target",
+            Shown::Count,
+            "Rounds until every live node's estimate was within the target error.",
+        ),
+        FigureSpec {
+            key: "variance_ratio",
+            label: "variance × per round",
+            about: "How much the variance of the estimates shrinks per round (geometric mean); theory: 1/(2√e) for push-pull at fanout 1.",
+            shown: Shown::Decimals(3),
+            theory: Some("variance_ratio_theory"),
+        },
+    ]
+};
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AggMsg {
     /// A push-pull exchange opens with the initiator's pair; `seq` names the exchange.

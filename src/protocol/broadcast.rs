@@ -36,6 +36,31 @@ use crate::protocol::updates::Ledger;
 use crate::protocol::{Ctx, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
 use crate::scenario::{Order, Scenario};
 
+/// Ordered broadcast's figures: the order kept, and what waiting for it costs.
+pub const FIGURES: &[crate::metrics::FigureSpec] = {
+    use crate::metrics::{FigureSpec, Shown};
+    &[
+        FigureSpec::new(
+            "order_violations",
+            "order violations",
+            Shown::Count,
+            "Deliveries out of the order the setting promises (FIFO, causal or total).",
+        ),
+        FigureSpec::new(
+            "causal_violations",
+            "causal violations",
+            Shown::Count,
+            "Deliveries before a message they causally depend on.",
+        ),
+        FigureSpec::new(
+            "held_back_max",
+            "most held back",
+            Shown::Count,
+            "Most messages one node held back at once, waiting for missing predecessors.",
+        ),
+    ]
+};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BcastMsg {
     /// Hot items, one-way. An item below the message count is a message; above, a sequence number.

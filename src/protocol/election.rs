@@ -28,6 +28,32 @@ use crate::protocol::membership::{MemberMsg, Membership, Status};
 use crate::protocol::{Ctx, NodeId, NodeState, Outgoing, Progress, Protocol};
 use crate::scenario::Scenario;
 
+/// Election's figures: leaders, terms, and the time without one leader.
+pub const FIGURES: &[crate::metrics::FigureSpec] = {
+    use crate::metrics::{FigureSpec, Shown};
+    &[
+        FigureSpec::new(
+            "leaders",
+            "leaders now",
+            Shown::Count,
+            "Live nodes that believe they lead; 1 when the election has settled.",
+        ),
+        FigureSpec::new("max_term", "highest term", Shown::Count, "The highest election term any node has seen."),
+        FigureSpec::new(
+            "elect_all_ms",
+            "to elect after a crash",
+            Shown::Ms,
+            "From a leader's crash until every live node follows one new leader.",
+        ),
+        FigureSpec::new(
+            "split_brain_ms",
+            "split brain",
+            Shown::Ms,
+            "Time with two or more leaders at once (during a partition).",
+        ),
+    ]
+};
+
 /// A claim on the wire: term (4), leader (4).
 const CLAIM_BYTES: u32 = 8;
 

@@ -36,6 +36,19 @@ use crate::protocol::{Ctx, EventKind, NodeId, NodeState, Progress, Protocol, IP_
 use crate::scenario::{Attack, Detector, Scenario, Verify};
 use crate::sim::rng;
 
+/// Membership's figures: crash detection, false positives and a key's convergence.
+pub const FIGURES: &[crate::metrics::FigureSpec] = &[
+    crate::protocol::DETECT_FIRST,
+    crate::protocol::DETECT_ALL,
+    crate::protocol::FALSE_POSITIVES,
+    crate::metrics::FigureSpec::new(
+        "state_converge_ms",
+        "to converge a key",
+        crate::metrics::Shown::Ms,
+        "From a key's write until every live node holds it.",
+    ),
+];
+
 /// Gossip header: message type (1), flags (1), sender id (4), sequence (4), cluster id (8).
 const HEADER: u32 = 18;
 /// A digest: endpoint (4), generation (4), max version (8).

@@ -21,7 +21,8 @@ pub mod rumor;
 pub mod swim;
 pub mod updates;
 
-use crate::scenario::Timing;
+use crate::metrics::{FigureSpec, Shown};
+use crate::scenario::{ProtocolKind, Timing};
 use crate::sim::rng::NodeRng;
 use crate::sim::sampler::PeerSampler;
 
@@ -529,3 +530,47 @@ pub fn malicious(s: &crate::scenario::Scenario) -> std::ops::Range<NodeId> {
 
 /// Bytes of an IPv4 + UDP header, added to every message.
 pub const IP_UDP_HEADER: u32 = 28;
+
+/// Crash detection, as membership and SWIM report it.
+pub const DETECT_FIRST: FigureSpec = FigureSpec::new(
+    "detect_first_ms",
+    "first detection",
+    Shown::Ms,
+    "From a crash until the first live node marks it dead.",
+);
+pub const DETECT_ALL: FigureSpec =
+    FigureSpec::new("detect_all_ms", "all detected", Shown::Ms, "From a crash until every live node marks it dead.");
+pub const FALSE_POSITIVES: FigureSpec = FigureSpec::new(
+    "false_positives",
+    "false positives",
+    Shown::CountOrZero,
+    "Times a live node was marked dead by an observer.",
+);
+
+/// What malicious nodes did, for any protocol they attack.
+pub const ATTACK_FIGURES: &[FigureSpec] = &[
+    FigureSpec::new(
+        "polluted",
+        "honest nodes polluted",
+        Shown::Percent,
+        "Share of honest live nodes holding data the malicious nodes forged.",
+    ),
+    FigureSpec::new(
+        "rejected",
+        "forgeries rejected",
+        Shown::Count,
+        "Forged items a receiver's signature check refused.",
+    ),
+];
+
+/// The figures a protocol reports beyond the common ones, in the order the page shows them.
+pub fn figures(kind: ProtocolKind) -> &'static [FigureSpec] {
+    match kind {
+        ProtocolKind::Rumor | ProtocolKind::AntiEntropy => &[],
+        ProtocolKind::Membership => membership::FIGURES,
+        ProtocolKind::Swim => swim::FIGURES,
+        ProtocolKind::Aggregate => aggregate::FIGURES,
+        ProtocolKind::Broadcast => broadcast::FIGURES,
+        ProtocolKind::Election => election::FIGURES,
+    }
+}

@@ -22,6 +22,19 @@ use crate::protocol::{Ctx, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER}
 use crate::scenario::Scenario;
 use crate::sim::rng;
 
+/// SWIM's figures: crash detection, false positives and refutations.
+pub const FIGURES: &[crate::metrics::FigureSpec] = &[
+    crate::protocol::DETECT_FIRST,
+    crate::protocol::DETECT_ALL,
+    crate::protocol::FALSE_POSITIVES,
+    crate::metrics::FigureSpec::new(
+        "refutations",
+        "refutations",
+        crate::metrics::Shown::CountOrZero,
+        "Times a suspected member refuted its suspicion by raising its incarnation.",
+    ),
+];
+
 /// Header: type (1), flags (1), sender (4), sequence (4).
 const HEADER: u32 = 10;
 /// A piggybacked update: kind (1), node (4), incarnation (4).

@@ -1205,14 +1205,8 @@ impl<P: Protocol> Sim<P> {
         if self.scenario.max_time_ms == 0 {
             self.max_time_us = self.round_start_us(self.scenario.max_rounds);
         }
-        // Entries written for a round move with it.
-        let now = self.env.now_us;
-        for i in self.next_fault..self.faults.len() {
-            if let Some(r) = self.faults[i].round {
-                self.faults[i].us = self.round_start_us(r).max(now);
-            }
-        }
-        self.faults[self.next_fault..].sort_by_key(|f| f.us);
+        let (base, interval_us, now) = (self.clock_base, self.interval_us, self.env.now_us);
+        retime(&mut self.faults[self.next_fault..], base, interval_us, now);
     }
 
     fn apply_churn(&mut self) {
@@ -1270,6 +1264,18 @@ impl<P: Protocol> Sim<P> {
             self.finished = true;
         }
     }
+}
+
+/// Entries written for a round move with it when the interval changes: round r
+/// now starts at t0 + (r - r0) x interval (`base` = (r0, t0)), and not before `now`.
+/// One copy for every protocol (not generic), so the page carries it once.
+fn retime(pending: &mut [Due], base: (u32, u64), interval_us: u64, now: u64) {
+    for due in pending.iter_mut() {
+        if let Some(r) = due.round {
+            due.us = (base.1 + u64::from(r.saturating_sub(base.0)) * interval_us).max(now);
+        }
+    }
+    pending.sort_by_key(|f| f.us);
 }
 
 /// The scenario's workload as scheduled writes: update 0 at `origin`, the others

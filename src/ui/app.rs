@@ -630,148 +630,20 @@ impl App {
             return rumor_figures("–".into(), "–".into()).into();
         }
         let m = self.model.sim.metrics();
-        let get = |k: &str| m.extra.get(k).copied().flatten();
-        let ms = |v: Option<f64>| v.map_or("–".to_string(), format_ms);
-        let num = |v: Option<f64>| v.map_or("–".to_string(), |x| format!("{x}"));
         let mut out = Vec::new();
-        if sc.malicious_count() > 0 {
-            if let Some(p) = get("polluted") {
-                out.push(fig(
-                    "honest nodes polluted",
-                    format!("{:.1}%", p * 100.0),
-                    "polluted",
-                    "Share of honest live nodes holding data the malicious nodes forged.",
-                ));
-            }
-            if let Some(r) = get("rejected") {
-                out.push(fig(
-                    "forgeries rejected",
-                    format!("{r}"),
-                    "rejected",
-                    "Forged items a receiver's signature check refused.",
-                ));
-            }
+        // The figures each protocol (and an attack) declares, with its words.
+        let attack = if sc.malicious_count() > 0 { crate::protocol::ATTACK_FIGURES } else { &[] };
+        for f in attack.iter().filter(|f| f.value(&m).is_some()).chain(crate::protocol::figures(sc.protocol)) {
+            out.push(Figure { label: f.label, value: f.text(&m), id: f.id(), about: f.about });
         }
-        match sc.protocol {
-            ProtocolKind::Aggregate => {
-                let g = |v: Option<f64>| v.map_or("–".to_string(), |x| format!("{x:.4}"));
-                out.push(fig(
-                    "true value",
-                    g(get("truth")),
-                    "truth",
-                    "The aggregate computed directly over every live node's value.",
-                ));
-                out.push(fig(
-                    "mean estimate",
-                    g(get("estimate_mean")),
-                    "estimate",
-                    "The mean of the nodes' current estimates (s / w).",
-                ));
-                out.push(fig(
-                    "rounds to target",
-                    num(get("rounds_to_error")),
-                    "rounds-to-error",
-                    "Rounds until every live node's estimate was within the target error.",
-                ));
-                let rate = get("variance_ratio").map_or("–".to_string(), |r| format!("{r:.3}"));
-                let theory = get("variance_ratio_theory").map_or(String::new(), |t| format!(" (theory {t:.3})"));
-                out.push(fig("variance × per round", format!("{rate}{theory}"), "variance-ratio", "How much the variance of the estimates shrinks per round (geometric mean); theory: 1/(2√e) for push-pull at fanout 1."));
-                return out;
-            }
-            ProtocolKind::Broadcast => {
-                out.push(fig(
-                    "order violations",
-                    num(get("order_violations")),
-                    "order-violations",
-                    "Deliveries out of the order the setting promises (FIFO, causal or total).",
-                ));
-                out.push(fig(
-                    "causal violations",
-                    num(get("causal_violations")),
-                    "causal-violations",
-                    "Deliveries before a message they causally depend on.",
-                ));
-                out.push(fig(
-                    "most held back",
-                    num(get("held_back_max")),
-                    "held-back",
-                    "Most messages one node held back at once, waiting for missing predecessors.",
-                ));
-                return out;
-            }
-            ProtocolKind::Election => {
-                out.push(fig(
-                    "leaders now",
-                    num(get("leaders")),
-                    "leaders",
-                    "Live nodes that believe they lead; 1 when the election has settled.",
-                ));
-                out.push(fig(
-                    "highest term",
-                    num(get("max_term")),
-                    "term",
-                    "The highest election term any node has seen.",
-                ));
-                out.push(fig(
-                    "to elect after a crash",
-                    ms(get("elect_all_ms")),
-                    "elect-all",
-                    "From a leader's crash until every live node follows one new leader.",
-                ));
-                out.push(fig(
-                    "split brain",
-                    ms(get("split_brain_ms")),
-                    "split-brain",
-                    "Time with two or more leaders at once (during a partition).",
-                ));
-                return out;
-            }
-            ProtocolKind::Rumor | ProtocolKind::AntiEntropy => {
-                // At the end: the residue (nodes that never heard) and the traffic, as Demers et al. report them.
-                let (residue, traffic) = if finished {
-                    (format!("{:.4}", m.residue), format!("{:.2}", m.traffic))
-                } else {
-                    ("–".into(), "–".into())
-                };
-                out.extend(rumor_figures(residue, traffic));
-                return out;
-            }
-            _ => {}
-        }
-        out.extend([
-            fig(
-                "first detection",
-                ms(get("detect_first_ms")),
-                "detect-first",
-                "From a crash until the first live node marks it dead.",
-            ),
-            fig(
-                "all detected",
-                ms(get("detect_all_ms")),
-                "detect-all",
-                "From a crash until every live node marks it dead.",
-            ),
-            fig(
-                "false positives",
-                format!("{}", get("false_positives").unwrap_or(0.0)),
-                "false-positives",
-                "Times a live node was marked dead by an observer.",
-            ),
-        ]);
-        if self.model.scenario.protocol == ProtocolKind::Swim {
-            out.push(fig(
-                "refutations",
-                format!("{}", get("refutations").unwrap_or(0.0)),
-                "refutations",
-                "Times a suspected member refuted its suspicion by raising its incarnation.",
-            ));
-        } else {
-            out.push(fig(
-                "to converge a key",
-                ms(get("state_converge_ms")),
-                "state-converge",
-                "From a key's write until every live node holds it.",
-            ));
+        if plain {
+            // At the end: the residue (nodes that never heard) and the traffic, as Demers et al. report them.
+            let (residue, traffic) = if finished {
+                (format!("{:.4}", m.residue), format!("{:.2}", m.traffic))
+            } else {
+                ("–".into(), "–".into())
+            };
+            out.extend(rumor_figures(residue, traffic));
         }
         out
     }
@@ -1120,12 +992,12 @@ fn fmt_measured(v: f64) -> String {
 pub struct Figure {
     label: &'static str,
     value: String,
-    id: &'static str,
+    id: String,
     about: &'static str,
 }
 
 fn fig(label: &'static str, value: String, id: &'static str, about: &'static str) -> Figure {
-    Figure { label, value, id, about }
+    Figure { label, value, id: id.to_string(), about }
 }
 
 /// A rumor's residue and traffic, as Demers et al. report them.

@@ -379,36 +379,11 @@ impl Playground {
             ("t100 (rounds)", opt(ma.t100), opt(mb.t100)),
             ("rounds run", ma.rounds.to_string(), mb.rounds.to_string()),
         ];
-        // The figures of the protocol (and of an attack) beside the common ones.
-        let keys: &[(&str, &'static str)] = match self.scenario.protocol {
-            ProtocolKind::Aggregate => &[
-                ("variance_ratio", "variance × per round"),
-                ("rounds_to_error", "rounds to the target error"),
-                ("bias", "bias of the mean estimate"),
-            ],
-            ProtocolKind::Broadcast => &[
-                ("order_violations", "violations of the chosen order"),
-                ("causal_violations", "causal violations"),
-                ("total_order_violations", "nodes out of total order"),
-                ("held_back_max", "most messages held back"),
-            ],
-            ProtocolKind::Election => {
-                &[("elect_all_ms", "ms to elect after a crash"), ("split_brain_ms", "ms of split brain")]
-            }
-            ProtocolKind::Membership | ProtocolKind::Swim => {
-                &[("detect_first_ms", "first detection (ms)"), ("detect_all_ms", "all detected (ms)")]
-            }
-            _ => &[],
-        };
-        let attack: &[(&str, &'static str)] =
-            &[("polluted", "honest nodes polluted"), ("rejected", "forgeries rejected")];
-        for &(key, label) in keys.iter().chain(attack) {
-            let (x, y) = (ma.extra.get(key).copied().flatten(), mb.extra.get(key).copied().flatten());
-            if x.is_some() || y.is_some() {
-                let f = |v: Option<f64>| {
-                    v.map_or("–".to_string(), |v| if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.4}") })
-                };
-                rows.push((label, f(x), f(y)));
+        // The figures the protocol (and an attack) declares, beside the common ones.
+        let declared = crate::protocol::figures(self.scenario.protocol).iter().chain(crate::protocol::ATTACK_FIGURES);
+        for f in declared {
+            if f.value(&ma).is_some() || f.value(&mb).is_some() {
+                rows.push((f.label, f.text(&ma), f.text(&mb)));
             }
         }
         rows

@@ -5,14 +5,7 @@ use yew::prelude::*;
 
 use super::field::input_value;
 
-/// Milliseconds as the page shows them: "850 ms", "12.5 s".
-pub fn format_ms(t: f64) -> String {
-    if t >= 10_000.0 {
-        format!("{:.1} s", t / 1000.0)
-    } else {
-        format!("{t:.0} ms")
-    }
-}
+pub use crate::metrics::format_ms;
 
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
