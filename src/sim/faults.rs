@@ -246,9 +246,10 @@ impl Change {
         Ok(Change { spec, value: probe.get(key).expect("a spec's field") })
     }
 
-    /// The change as the page's chart labels it: `fanout 3`.
+    /// The change as the page's chart labels it, in the field's words: `Fanout 3`, `Interval 500 ms`.
     pub fn label(&self) -> String {
-        format!("{} {}", self.spec.key, self.value)
+        let unit = if self.spec.unit == "ms" { " ms" } else { "" };
+        format!("{} {}{unit}", self.spec.label, self.value)
     }
 }
 

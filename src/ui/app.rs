@@ -132,6 +132,8 @@ pub struct App {
     graph_a: Graph,
     graph_a_ref: NodeRef,
     chart_ref: NodeRef,
+    play_ref: NodeRef,
+    pause_ref: NodeRef,
     msgs_ref: NodeRef,
     detect_ref: NodeRef,
     proto_ref: NodeRef,
@@ -192,6 +194,17 @@ pub struct App {
 }
 
 /// The value of the input, select or text area an event came from ("" if none).
+/// If `from` has the keyboard focus, give it to `to`: after Play, Pause is the
+/// control that matters (and Space or Enter pauses); after Pause, Play.
+fn hand_focus(from: &NodeRef, to: &NodeRef) {
+    let focused = window().document().and_then(|d| d.active_element());
+    if focused.is_some_and(|f| from.get().is_some_and(|b| b == web_sys::Node::from(f))) {
+        if let Some(b) = to.cast::<web_sys::HtmlElement>() {
+            let _ = b.focus();
+        }
+    }
+}
+
 fn window() -> web_sys::Window {
     web_sys::window().expect("a browser window")
 }
@@ -528,8 +541,10 @@ impl App {
         html! {
             <div class="toolbar" role="toolbar" aria-label="Run">
                 // Not `disabled`: a disabled button drops the keyboard focus the moment it is used.
-                <button data-testid="play" class="primary" aria-disabled={playing.to_string()} onclick={link.callback(|_| Msg::Play)} title="Play (space)">{ "▶ Play" }</button>
-                <button data-testid="pause" aria-disabled={(!playing).to_string()} onclick={link.callback(|_| Msg::Pause)} title="Pause (space)">{ "Pause" }</button>
+                // Used from the keyboard, each hands the focus to the other, so Space
+                // or Enter again does the opposite.
+                <button ref={self.play_ref.clone()} data-testid="play" class="primary" aria-disabled={playing.to_string()} onclick={link.callback(|_| Msg::Play)} title="Play (space)">{ "▶ Play" }</button>
+                <button ref={self.pause_ref.clone()} data-testid="pause" aria-disabled={(!playing).to_string()} onclick={link.callback(|_| Msg::Pause)} title="Pause (space)">{ "Pause" }</button>
                 <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title="One round (→)">{ "Step" }</button>
                 if self.model.scenario.timing == Timing::Timed {
                     <button data-testid="step-event" onclick={link.callback(|_| Msg::StepEvent)}
@@ -547,8 +562,6 @@ impl App {
                         { if self.model.compare.is_some() { "Stop comparing" } else { "Compare A/B" } }
                     </button>
                     <button data-testid="new-seed" onclick={link.callback(|_| Msg::NewSeed)} title="Same settings, another random run">{ "New seed" }</button>
-                    <button data-testid="share" onclick={link.callback(|_| Msg::Share)} title="Copy a link that reproduces this run">{ "Share link" }</button>
-                    <button data-testid="embed" onclick={link.callback(|_| Msg::EmbedSnippet)} title="HTML to put this run into a blog post or docs page (see /embed.html)">{ "Embed" }</button>
                 }
             </div>
         }
@@ -846,6 +859,8 @@ impl App {
                         <option value="chart-detections">{ "Detection chart (PNG)" }</option>
                     }
                 </select>
+                <button data-testid="share" onclick={link.callback(|_| Msg::Share)} title="Copy a link that reproduces this run">{ "Share link" }</button>
+                <button data-testid="embed" onclick={link.callback(|_| Msg::EmbedSnippet)} title="HTML to put this run into a blog post or docs page (see /embed.html)">{ "Embed" }</button>
             </div>
         }
     }
@@ -1108,6 +1123,8 @@ impl Component for App {
             graph_a: Graph::new(),
             graph_a_ref: NodeRef::default(),
             chart_ref: NodeRef::default(),
+            play_ref: NodeRef::default(),
+            pause_ref: NodeRef::default(),
             msgs_ref: NodeRef::default(),
             detect_ref: NodeRef::default(),
             proto_ref: NodeRef::default(),
@@ -1192,8 +1209,14 @@ impl Component for App {
                 return changed;
             }
             Msg::Load(fragment) => self.open(&fragment),
-            Msg::Play => self.model.play(),
-            Msg::Pause => self.model.pause(),
+            Msg::Play => {
+                self.model.play();
+                hand_focus(&self.play_ref, &self.pause_ref);
+            }
+            Msg::Pause => {
+                self.model.pause();
+                hand_focus(&self.pause_ref, &self.play_ref);
+            }
             Msg::Toggle => {
                 if self.model.playing {
                     self.model.pause()

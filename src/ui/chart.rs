@@ -94,13 +94,13 @@ pub fn draw_coverage(
     ctx.set_stroke_style_str(&css(if dark { PALETTE[1].1 } else { PALETTE[1].0 }));
     ctx.set_line_width(2.0 * dpr);
     stroke_line(&ctx, series.points.iter().map(|p| (sx(f64::from(p.round)), sy(p.coverage))));
-    // Live changes: a line at the moment, labelled with the new value, stacked
-    // down from the top when several are close, never over the legend line.
+    // Live changes: a line at the moment, labelled with the new value in the
+    // band above the plot (so a label never covers a curve), on the first of
+    // two rows where it does not run into a label already placed.
     ctx.set_line_width(1.0 * dpr);
     ctx.set_stroke_style_str(fg);
     ctx.set_fill_style_str(fg);
-    let mut last_x = f64::NEG_INFINITY;
-    let mut row = 0.0;
+    let mut row_ends = [f64::NEG_INFINITY; 2];
     for (round, label) in marks {
         let x = sx(*round);
         let dash = js_sys::Array::of2(&JsValue::from(2.0 * dpr), &JsValue::from(2.0 * dpr));
@@ -110,14 +110,17 @@ pub fn draw_coverage(
         ctx.line_to(x, top + plot.ph);
         ctx.stroke();
         let _ = ctx.set_line_dash(&js_sys::Array::new());
-        // A label close to the one before goes a row up (two rows at most).
-        row = if x - last_x < 90.0 * dpr { (row + 1.0) % 2.0 } else { 0.0 };
-        last_x = x;
-        let right_half = x > left + pw * 0.6;
-        ctx.set_text_align(if right_half { "right" } else { "left" });
-        let tx = if right_half { x - 4.0 * dpr } else { x + 4.0 * dpr };
-        // In the band above the plot, so a label never covers a curve.
-        let _ = ctx.fill_text(label, tx, top - (5.0 + 12.0 * row) * dpr);
+        let width = ctx.measure_text(label).map_or(60.0 * dpr, |m| m.width());
+        // Right of the line where it fits, else left of it.
+        let start = if x + 4.0 * dpr + width <= left + pw { x + 4.0 * dpr } else { (x - 4.0 * dpr - width).max(0.0) };
+        let gap = 6.0 * dpr;
+        let row =
+            (0..2)
+                .find(|&r| start > row_ends[r] + gap)
+                .unwrap_or_else(|| if row_ends[0] <= row_ends[1] { 0 } else { 1 });
+        row_ends[row] = start + width;
+        ctx.set_text_align("left");
+        let _ = ctx.fill_text(label, start, top - (5.0 + 12.0 * row as f64) * dpr);
     }
 }
 

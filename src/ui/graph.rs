@@ -22,13 +22,13 @@ const RING_MAX: usize = 64;
 
 /// Colours per node state: (light theme, dark theme), as RGB.
 pub const PALETTE: [([u8; 3], [u8; 3]); 7] = [
-    ([148, 163, 184], [71, 85, 105]), // susceptible
-    ([234, 88, 12], [251, 146, 60]),  // spreading
-    ([22, 163, 74], [74, 222, 128]),  // informed, stopped
-    ([30, 30, 30], [226, 232, 240]),  // crashed
-    ([0, 0, 0], [0, 0, 0]),           // absent (not drawn)
-    ([190, 18, 60], [251, 113, 133]), // crashed, unnoticed by most
-    ([202, 138, 4], [250, 204, 21]),  // suspected by most
+    ([148, 163, 184], [120, 134, 156]), // susceptible (dark: 5:1 on the dark background, for projectors)
+    ([234, 88, 12], [251, 146, 60]),    // spreading
+    ([22, 163, 74], [74, 222, 128]),    // informed, stopped
+    ([30, 30, 30], [226, 232, 240]),    // crashed
+    ([0, 0, 0], [0, 0, 0]),             // absent (not drawn)
+    ([190, 18, 60], [251, 113, 133]),   // crashed, unnoticed by most
+    ([202, 138, 4], [250, 204, 21]),    // suspected by most
 ];
 
 pub fn css(rgb: [u8; 3]) -> String {
@@ -79,7 +79,9 @@ impl Graph {
 
     /// Zoom by `factor` about canvas point (x, y), which stays where it is.
     pub fn zoom_at(&mut self, factor: f64, x: f64, y: f64) {
-        let z = (self.zoom * factor).clamp(0.5, 40.0);
+        // In until a node is about 48 pixels across: single nodes, not blobs.
+        let most = (24.0 / self.radius.max(0.25)).max(2.0);
+        let z = (self.zoom * factor).clamp(0.5, most);
         let f = z / self.zoom;
         self.pan = (x - (x - self.pan.0) * f, y - (y - self.pan.1) * f);
         self.zoom = z;
@@ -180,6 +182,7 @@ impl Graph {
             // Square cells of one size, as large as fit.
             let cells = Cells::fit(n as u32, w, h);
             self.grid = Some(cells);
+            self.radius = f64::from(cells.side) / 2.0;
             self.positions.extend((0..n as u32).map(|i| cells.centre(i)));
         }
     }

@@ -44,10 +44,10 @@ impl Speed {
 }
 
 /// What the page opens with when the address holds no scenario: a rumor's
-/// whole life on 300 nodes, in about 11 rounds (5 seconds at the page's 2×):
-/// susceptible, spreading, then stopped by a feedback coin (k = 2), with a
-/// residue of about 3% that never hears it.
-pub const FIRST_RUN: &str = "nodes=300&stop=feedback-coin&k=2";
+/// whole life on 300 nodes, in about 11 rounds, a round a second (time to
+/// change the fanout or the loss while it runs): susceptible, spreading, then
+/// stopped by a feedback coin (k = 2), with a residue of about 3% that never hears it.
+pub const FIRST_RUN: &str = "nodes=300&stop=feedback-coin&k=2&speed=1";
 
 /// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
 pub const PRESETS: [(&str, &str); 26] = [
@@ -498,7 +498,10 @@ impl Playground {
         };
         let mut next = self.scenario.clone();
         let before = next.faults.0.len();
-        next.faults.0.retain(|e| !(matches!(e.fault, Fault::Set(_)) && later(e)));
+        // A change after this moment is replaced; so is one of the same setting at
+        // this very moment (a number field's arrows commit every step).
+        let same = |e: &FaultEntry| e.at == at && matches!(&e.fault, Fault::Set(c) if c.spec.key == key);
+        next.faults.0.retain(|e| !(matches!(e.fault, Fault::Set(_)) && (later(e) || same(e))));
         let replaced = next.faults.0.len() != before;
         let fault = Fault::Set(change);
         next.faults.push(at, fault.clone());
@@ -507,7 +510,6 @@ impl Playground {
         }
         self.drafts.remove(key);
         self.errors.retain(|e| !e.starts_with(&format!("{key}:")) && !e.starts_with("faults:"));
-        let horizon = self.horizon_us;
         if replaced {
             // What followed is gone: replay to here without it.
             self.scenario.faults = next.faults.clone();
@@ -521,7 +523,8 @@ impl Playground {
         self.clock_us = self.now_us() as f64;
         self.continue_theory();
         self.snapshot();
-        self.horizon_us = if replaced { self.now_us() } else { self.horizon_us.max(horizon) };
+        // What followed this moment was another run: the timeline ends here now.
+        self.horizon_us = self.now_us();
         Ok(())
     }
 
@@ -556,7 +559,7 @@ impl Playground {
             .filter_map(|e| {
                 let label = match &e.fault {
                     Fault::Set(c) => c.label(),
-                    Fault::Loss(p) => format!("loss_rate {p}"),
+                    Fault::Loss(p) => format!("Loss rate {p}"),
                     _ => return None,
                 };
                 let round = match e.at {
@@ -1040,7 +1043,8 @@ mod tests {
             assert_eq!(p.current().get(key).as_deref(), Some(value));
             assert!(p.fragment().contains(entry), "{base}: {}", p.fragment());
             assert_eq!(p.changes().len(), 1, "{base}");
-            assert_eq!(p.changes()[0].1, format!("{key} {value}"));
+            let label = &p.changes()[0].1;
+            assert!(label.ends_with(value) || label.ends_with(&format!("{value} ms")), "{label}");
             if !theory_before.is_empty() {
                 assert_eq!(p.theory[..=round as usize], theory_before[..=round as usize]);
                 assert_ne!(p.theory, theory_before, "{base}: the theory did not continue");
