@@ -494,7 +494,9 @@ impl App {
                     { for TUNE.iter().filter_map(|k| crate::scenario::spec(k)).filter(|p| self.model.scenario.inactive(p.key).is_none()).map(|p| self.view_param(ctx, p)) }
                 </div>
                 <p class="hint" data-testid="tune-hint">{
-                    if part_way {
+                    if part_way && self.model.compare.is_some() {
+                        "Changes apply to B from this moment (A stays as pinned); the chart marks them."
+                    } else if part_way {
                         "Changes apply from this moment: the run goes on, and the chart marks them."
                     } else {
                         "Press Play, then change these: the run goes on under the new value."
@@ -872,19 +874,29 @@ impl App {
             if diffs.is_empty() {
                 return if which == 0 { "A: pinned".into() } else { "B: change a setting to compare".into() };
             }
-            let parts: Vec<String> =
-                diffs.iter().map(|(k, a, b)| format!("{k}={}", if which == 0 { a } else { b })).collect();
+            // Live changes are B's alone (A stays as pinned): named, not spelt out as a schedule.
+            let b_changes = self.model.changes().len();
+            let parts: Vec<String> = diffs
+                .iter()
+                .filter(|(k, _, _)| *k != "faults")
+                .map(|(k, a, b)| format!("{k}={}", if which == 0 { a } else { b }))
+                .chain(
+                    (which == 1 && b_changes > 0)
+                        .then(|| format!("{b_changes} live change{} (B only)", if b_changes == 1 { "" } else { "s" })),
+                )
+                .chain((diffs.iter().any(|d| d.0 == "faults") && b_changes == 0).then(|| "own faults".to_string()))
+                .collect();
             format!("{}: {}", if which == 0 { "A" } else { "B" }, parts.join(", "))
         };
         html! {
             <div class="duo" data-testid="compare-view">
                 <figure>
-                    <figcaption class="a">{ caption(0) }</figcaption>
+                    <figcaption class="a" title={caption(0)}>{ caption(0) }</figcaption>
                     <canvas ref={self.graph_a_ref.clone()} data-testid="graph-a" class="graph" role="img"
                         aria-label="Variant A's propagation graph"></canvas>
                 </figure>
                 <figure>
-                    <figcaption class="b">{ caption(1) }</figcaption>
+                    <figcaption class="b" title={caption(1)}>{ caption(1) }</figcaption>
                     { self.view_graph(ctx, on_graph_click, "Variant B's propagation graph: click a node to inspect, shift-click to crash it in both") }
                 </figure>
             </div>

@@ -579,7 +579,14 @@ impl Playground {
                 };
                 Some((round, label))
             })
-            .collect()
+            .fold(Vec::new(), |mut out: Vec<(f64, String)>, (round, label)| {
+                // Changes made at one moment share one mark.
+                match out.last_mut() {
+                    Some(last) if last.0 == round => last.1 = format!("{}, {label}", last.1),
+                    _ => out.push((round, label)),
+                }
+                out
+            })
     }
 
     pub fn dismiss_errors(&mut self) {
@@ -1045,6 +1052,13 @@ mod tests {
             assert_eq!(p.changes().len(), 1, "{base}");
             let label = &p.changes()[0].1;
             assert!(label.ends_with(value) || label.ends_with(&format!("{value} ms")), "{label}");
+            // A second change at the same moment shares the mark.
+            if key != "loss_rate" {
+                p.set_param("loss_rate", "0.05").unwrap();
+                assert_eq!(p.changes().len(), 1, "{base}");
+                assert!(p.changes()[0].1.ends_with(", Loss rate 0.05"), "{:?}", p.changes());
+                p.set_param("loss_rate", "0").unwrap();
+            }
             if !theory_before.is_empty() {
                 assert_eq!(p.theory[..=round as usize], theory_before[..=round as usize]);
                 assert_ne!(p.theory, theory_before, "{base}: the theory did not continue");
