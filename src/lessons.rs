@@ -108,6 +108,8 @@ pub struct Step {
     /// The views the step asks the learner to watch (see [`LOOK_VIEWS`]); the page outlines them.
     pub look: Vec<&'static str>,
     pub check: Option<Check>,
+    /// The presenter's notes (a ```notes block): shown to the presenter, not in the step's text.
+    pub notes: String,
 }
 
 /// The views a step can point at with `look:` in its scenario block, and how the page names them.
@@ -282,11 +284,14 @@ impl Lesson {
                     scenario: None,
                     look: Vec::new(),
                     check: None,
+                    notes: String::new(),
                 });
                 continue;
             }
             let fence = line.trim_start();
-            if let Some(info) = fence.strip_prefix("```").map(str::trim).filter(|t| *t == "scenario" || *t == "check") {
+            if let Some(info) =
+                fence.strip_prefix("```").map(str::trim).filter(|t| matches!(*t, "scenario" | "check" | "notes"))
+            {
                 let start = i;
                 let mut block = Vec::new();
                 loop {
@@ -302,7 +307,12 @@ impl Lesson {
                 let Some(step) = steps.last_mut() else {
                     return Err(err(start, format!("a ```{info} block must be inside a step (after a ## heading)")));
                 };
-                if info == "scenario" {
+                if info == "notes" {
+                    for &(_, l) in &block {
+                        step.notes.push_str(l);
+                        step.notes.push('\n');
+                    }
+                } else if info == "scenario" {
                     if step.scenario.is_some() {
                         return Err(err(start, "a step has at most one scenario block"));
                     }
@@ -807,6 +817,18 @@ mod tests {
     }
 
     /// Malformed files name the line and the problem, never panic.
+    /// A ```notes block goes to the presenter, not into the step's text.
+    #[test]
+    fn notes_are_the_presenters() {
+        let text = "---\ntitle: T\n---\n## One\nSay this.\n```notes\nAsk the class first.\nThen play.\n```\nMore.\n## Two\nB.\n";
+        let l = Lesson::parse(text, "n").unwrap();
+        assert_eq!(l.steps[0].notes, "Ask the class first.\nThen play.\n");
+        assert!(!l.steps[0].body.contains("Ask the class") && l.steps[0].body.contains("More."));
+        assert!(l.steps[1].notes.is_empty());
+        let e = Lesson::parse("---\ntitle: T\n---\n## a\n```notes\nx\n", "n").unwrap_err();
+        assert!(e.contains("```notes block is never closed"), "{e}");
+    }
+
     #[test]
     fn malformed_files_are_named() {
         let cases = [

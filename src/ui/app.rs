@@ -24,7 +24,7 @@ use crate::sweep::Sweep;
 
 #[path = "teach.rs"]
 mod teach;
-use teach::{SweepForm, TeachMsg};
+use teach::{StepMove, SweepForm, TeachMsg};
 
 /// Budget of simulation work per animation frame, in milliseconds.
 const FRAME_BUDGET_MS: f64 = 10.0;
@@ -88,6 +88,8 @@ pub enum Msg {
     /// Choose the node this many ids after the chosen one (wrapping; 0: the chosen one, or node 0).
     SelectBy(i64),
     ClearComparison,
+    /// The window changed size (or went full screen): draw the canvases at their new size.
+    Resized,
     /// Pin the settings as variant A and compare, or stop comparing.
     Compare,
     /// Write an update (or, with true, delete a key) at the selected node.
@@ -134,6 +136,10 @@ pub struct App {
     chart_ref: NodeRef,
     play_ref: NodeRef,
     pause_ref: NodeRef,
+    /// Presenter mode (a lesson, full screen, large type).
+    pub(super) presenting: bool,
+    /// Whether a lesson is open: the presentation keys act only then.
+    lesson_open: Rc<std::cell::Cell<bool>>,
     msgs_ref: NodeRef,
     detect_ref: NodeRef,
     proto_ref: NodeRef,
@@ -254,6 +260,8 @@ impl App {
         let speed = self.model.speed;
         self.model = Playground::from_fragment(fragment);
         self.model.speed = speed;
+        // A new model counts its versions from 0 again: draw it whatever the old one had reached.
+        self.drawn = u64::MAX;
         self.finished_reported = false;
         self.refresh_metric_names();
     }
@@ -1092,6 +1100,8 @@ impl Component for App {
 
         // Keyboard: space plays or pauses, → steps, r resets (not while typing in a field).
         let link = ctx.link().clone();
+        let lesson_open = Rc::new(std::cell::Cell::new(false));
+        let in_lesson = lesson_open.clone();
         let keys = Closure::<dyn FnMut(KeyboardEvent)>::new(move |e: KeyboardEvent| {
             let typing = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
                 matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON" | "CANVAS")
@@ -1099,7 +1109,15 @@ impl Component for App {
             if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
                 return;
             }
+            // A lesson open: what a presentation clicker sends (Page Down / Page Up),
+            // n / p, Home / End move between steps; Escape leaves presenter mode.
+            let step = |m: StepMove| in_lesson.get().then_some(Msg::Teach(TeachMsg::Move(m)));
             let msg = match e.key().as_str() {
+                "PageDown" | "n" => step(StepMove::Next),
+                "PageUp" | "p" => step(StepMove::Back),
+                "Home" => step(StepMove::First),
+                "End" => step(StepMove::Last),
+                "Escape" => in_lesson.get().then_some(Msg::Teach(TeachMsg::LeavePresenter)),
                 " " => Some(Msg::Toggle),
                 "ArrowRight" => Some(Msg::Step),
                 "." => Some(Msg::StepEvent),
@@ -1122,6 +1140,10 @@ impl Component for App {
                 let _ = window().location().reload();
             });
             let _ = window().add_event_listener_with_callback("hashchange", reload.as_ref().unchecked_ref());
+            let resized_link = ctx.link().clone();
+            let resized = Closure::<dyn FnMut()>::new(move || resized_link.send_message(Msg::Resized));
+            let _ = window().add_event_listener_with_callback("resize", resized.as_ref().unchecked_ref());
+            resized.forget();
             reload.forget();
         }
         let mut app = App {
@@ -1137,6 +1159,8 @@ impl Component for App {
             chart_ref: NodeRef::default(),
             play_ref: NodeRef::default(),
             pause_ref: NodeRef::default(),
+            presenting: false,
+            lesson_open: lesson_open.clone(),
             msgs_ref: NodeRef::default(),
             detect_ref: NodeRef::default(),
             proto_ref: NodeRef::default(),
@@ -1256,6 +1280,8 @@ impl Component for App {
             }
             Msg::Teach(m) => {
                 let r = self.teach_update(ctx, m);
+                self.lesson_open.set(self.classroom.is_some());
+                self.presenting &= self.classroom.is_some();
                 self.draw_sweep();
                 return r;
             }
@@ -1269,6 +1295,7 @@ impl Component for App {
                 self.write_url();
             }
             Msg::ClearComparison => self.model.clear_comparison(),
+            Msg::Resized => self.drawn = u64::MAX,
             Msg::Compare => {
                 if self.model.compare.is_some() {
                     self.model.unpin();
@@ -1469,6 +1496,8 @@ impl Component for App {
             }
             Msg::Seek(ms) => self.model.seek((ms.max(0.0) * 1000.0) as u64),
         }
+        self.lesson_open.set(self.classroom.is_some());
+        self.presenting &= self.classroom.is_some();
         self.draw();
         true
     }
@@ -1481,7 +1510,7 @@ impl Component for App {
         });
         let errors = &self.model.errors;
         html! {
-            <div class={classes!("app", self.embed.then_some("embed"))}>
+            <div class={classes!("app", self.embed.then_some("embed"), self.presenting.then_some("presenting"))}>
                 if !self.embed {
                     <header>
                         <h1>{ "Gossip Lab" }</h1>
@@ -1572,7 +1601,8 @@ impl Component for App {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
-        if first_render {
+        // The first render, and any that changed the layout (a new scenario, presenter mode).
+        if first_render || self.drawn == u64::MAX {
             self.drawn = u64::MAX;
             self.draw();
         }

@@ -57,6 +57,21 @@ pub enum TeachMsg {
     SweepCsv,
     /// Scroll to a view the step asks the learner to watch.
     Look(&'static str),
+    /// A presentation key: PageDown / n, PageUp / p, Home, End.
+    Move(StepMove),
+    /// Presenter mode on or off: full screen, large type, graph, chart and the step.
+    Present,
+    /// Escape: out of presenter mode (if in it).
+    LeavePresenter,
+}
+
+/// Where a presentation key goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StepMove {
+    Next,
+    Back,
+    First,
+    Last,
 }
 
 /// Where each `look:` view is on the page (see `LOOK_VIEWS`); the outline comes from the
@@ -219,6 +234,39 @@ impl App {
             TeachMsg::Close => {
                 self.classroom = None;
                 self.write_url();
+            }
+            TeachMsg::Move(m) => {
+                let Some(c) = &self.classroom else { return false };
+                let (here, last) = (c.step, c.lesson.steps.len() - 1);
+                let to = match m {
+                    StepMove::Next => (here + 1).min(last),
+                    StepMove::Back => here.saturating_sub(1),
+                    StepMove::First => 0,
+                    StepMove::Last => last,
+                };
+                if to == here {
+                    return false;
+                }
+                return self.teach_update(ctx, TeachMsg::Go(to));
+            }
+            TeachMsg::LeavePresenter => {
+                if !self.presenting {
+                    return false;
+                }
+                return self.teach_update(ctx, TeachMsg::Present);
+            }
+            TeachMsg::Present => {
+                self.presenting = !self.presenting && self.classroom.is_some();
+                if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+                    if self.presenting {
+                        if let Some(el) = doc.document_element() {
+                            let _ = el.request_fullscreen();
+                        }
+                    } else if doc.fullscreen_element().is_some() {
+                        doc.exit_fullscreen();
+                    }
+                }
+                self.drawn = u64::MAX;
             }
             TeachMsg::Go(step) => {
                 if let Some(c) = &mut self.classroom {
@@ -438,9 +486,18 @@ impl App {
                     <button class="link" data-testid="lesson-reload" onclick={link.callback(move |_| Msg::Teach(TeachMsg::Go(here)))}>{ "Load this step's scenario again" }</button>
                 }
                 if let Some(check) = &step.check { { self.view_check(ctx, c, check) } }
+                if self.presenting && !step.notes.trim().is_empty() {
+                    <details class="notes" data-testid="lesson-notes">
+                        <summary>{ "Presenter notes" }</summary>
+                        <div>{ md_html(&render(&step.notes), link) }</div>
+                    </details>
+                }
                 <nav class="lesson-nav">
-                    <button data-testid="lesson-back" disabled={here == 0} onclick={link.callback(move |_| Msg::Teach(TeachMsg::Go(here.saturating_sub(1))))}>{ "← Back" }</button>
-                    <button data-testid="lesson-next" class="primary" disabled={here + 1 >= n} onclick={link.callback(move |_| Msg::Teach(TeachMsg::Go(here + 1)))}>{ "Next →" }</button>
+                    <button data-testid="lesson-back" disabled={here == 0} title="Page Up, p" onclick={link.callback(move |_| Msg::Teach(TeachMsg::Go(here.saturating_sub(1))))}>{ "← Back" }</button>
+                    <button data-testid="present" aria-pressed={self.presenting.to_string()} onclick={link.callback(|_| Msg::Teach(TeachMsg::Present))}
+                        title="Full screen and large type, the graph, the chart and this step; Page Down / Page Up (a clicker), n / p, Home / End move between steps; Escape leaves">
+                        { if self.presenting { "Leave presenter mode" } else { "Present" } }</button>
+                    <button data-testid="lesson-next" class="primary" disabled={here + 1 >= n} title="Page Down, n" onclick={link.callback(move |_| Msg::Teach(TeachMsg::Go(here + 1)))}>{ "Next →" }</button>
                 </nav>
             </section>
         }
