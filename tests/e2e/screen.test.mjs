@@ -151,3 +151,47 @@ test('keyboard only: play, tune, inspect and crash', async () => {
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+// A lesson on a 1280×720 projector: its text, the graph and the coverage chart
+// are in view; a clicker's Page Down / Page Up move between steps and the link
+// follows; presenter mode keeps the graph, the chart and the step, and Escape leaves it.
+test('a lesson presents on a projector', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#lesson=why-gossip&step=1`, { width: 1280, height: 720 });
+  await page.waitForSelector('[data-testid=lesson-step-title]');
+  const inView = async (sel) => {
+    const b = await page.locator(sel).first().boundingBox();
+    return b && b.y >= 0 && b.y + b.height <= 720.5 && b.x >= 0 && b.x + b.width <= 1280.5;
+  };
+  for (const sel of ['[data-testid=lesson-step-title]', '[data-testid=graph]', '[data-testid=chart-coverage]', '[data-testid=lesson-next]']) {
+    assert.ok(await inView(sel), `${sel} is out of view at 1280×720`);
+  }
+  const first = await page.textContent('[data-testid=lesson-step-title]');
+  await page.keyboard.press('PageDown');
+  await page.waitForFunction((t) => document.querySelector('[data-testid=lesson-step-title]').textContent !== t, first);
+  assert.match(await page.evaluate(() => location.hash), /step=2/);
+  await page.keyboard.press('PageUp');
+  await page.waitForFunction((t) => document.querySelector('[data-testid=lesson-step-title]').textContent === t, first);
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => /step=3/.test(location.hash));
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => /step=1/.test(location.hash));
+  // The simulation keys keep working.
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await round(page), 1);
+  // Presenter mode: the header and the settings go, the graph and the chart stay, in large type.
+  await page.click('[data-testid=present]');
+  await page.waitForSelector('.app.presenting');
+  assert.equal(await page.locator('header').isVisible(), false);
+  for (const sel of ['[data-testid=graph]', '[data-testid=chart-coverage]', '[data-testid=lesson-step-title]']) {
+    assert.ok(await inView(sel), `${sel} is out of view in presenter mode`);
+  }
+  assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize), '20px');
+  // The step's notes are for the presenter, and only in presenter mode.
+  assert.match(await page.textContent('[data-testid=lesson-notes]'), /guesses/);
+  await page.keyboard.press('n');
+  await page.waitForFunction(() => /step=2/.test(location.hash));
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('.app.presenting'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
