@@ -65,6 +65,15 @@ pub enum TeachMsg {
     LeavePresenter,
 }
 
+/// A new step (or presenter mode) starts reading from its title.
+fn scroll_lesson_to_top() {
+    if let Some(el) =
+        web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector(".lesson").ok().flatten())
+    {
+        el.set_scroll_top(0);
+    }
+}
+
 /// Where a presentation key goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum StepMove {
@@ -267,8 +276,10 @@ impl App {
                     }
                 }
                 self.drawn = u64::MAX;
+                scroll_lesson_to_top();
             }
             TeachMsg::Go(step) => {
+                scroll_lesson_to_top();
                 if let Some(c) = &mut self.classroom {
                     c.go(step);
                     let f = c.scenario().map(str::to_string);
