@@ -711,8 +711,6 @@ impl App {
             let msg = match e.key().as_str() {
                 "ArrowRight" | "ArrowDown" => Msg::SelectBy(1),
                 "ArrowLeft" | "ArrowUp" => Msg::SelectBy(-1),
-                "PageDown" => Msg::SelectBy(10),
-                "PageUp" => Msg::SelectBy(-10),
                 "Enter" => Msg::SelectBy(0),
                 "c" => Msg::ToggleSelected,
                 "Escape" => Msg::CloseInspector,
@@ -1103,16 +1101,22 @@ impl Component for App {
         let lesson_open = Rc::new(std::cell::Cell::new(false));
         let in_lesson = lesson_open.clone();
         let keys = Closure::<dyn FnMut(KeyboardEvent)>::new(move |e: KeyboardEvent| {
-            let typing = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
-                matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON" | "CANVAS")
-            });
-            if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            // A field takes every key; a button takes Space and Enter; the graph takes its own.
+            let tag = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).map(|el| el.tag_name());
+            let key = e.key();
+            let taken = match tag.as_deref() {
+                Some("INPUT" | "SELECT" | "TEXTAREA") => true,
+                Some("BUTTON") => matches!(key.as_str(), " " | "Enter"),
+                Some("CANVAS") => !matches!(key.as_str(), "PageDown" | "PageUp" | "n" | "p" | "Home" | "End" | " "),
+                _ => false,
+            };
+            if taken || e.ctrl_key() || e.meta_key() || e.alt_key() {
                 return;
             }
             // A lesson open: what a presentation clicker sends (Page Down / Page Up),
             // n / p, Home / End move between steps; Escape leaves presenter mode.
             let step = |m: StepMove| in_lesson.get().then_some(Msg::Teach(TeachMsg::Move(m)));
-            let msg = match e.key().as_str() {
+            let msg = match key.as_str() {
                 "PageDown" | "n" => step(StepMove::Next),
                 "PageUp" | "p" => step(StepMove::Back),
                 "Home" => step(StepMove::First),
