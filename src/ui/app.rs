@@ -260,8 +260,11 @@ impl App {
         let speed = self.model.speed;
         self.model = Playground::from_fragment(fragment);
         self.model.speed = speed;
-        // A new model counts its versions from 0 again: draw it whatever the old one had reached.
+        // A new model counts its versions from 0 again: draw and show it whatever the
+        // old one had reached (a run of the same length ended on the same version, and
+        // an embed's set() then play() after a finished run showed round 0 throughout).
         self.drawn = u64::MAX;
+        self.shown = u64::MAX;
         self.finished_reported = false;
         self.refresh_metric_names();
     }

@@ -195,3 +195,35 @@ test('a lesson presents on a projector', async () => {
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+// An embed's set() then play() after a finished run plays the new run (it showed round 0).
+test('set() then play() after a finished run plays the new run', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/embed.html`).catch(async () => {
+    const p = await chrome.browser.newPage();
+    await p.goto(`${srv.url}/embed.html`);
+    return { page: p, problems: [] };
+  });
+  const states = await page.evaluate(async () => {
+    const mod = await import('./gossip-lab.js');
+    await mod.default();
+    const div = document.createElement('div');
+    div.style.width = '600px';
+    document.body.appendChild(div);
+    const pg = mod.mount(div, 'nodes=100&fanout=2&speed=max');
+    const state = () => `${div.querySelector('[data-testid=run-state]').textContent}@${div.querySelector('[data-testid=round]').textContent}`;
+    const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+    pg.play();
+    await wait(1000);
+    const first = state();
+    pg.set('fanout', '1');
+    pg.play();
+    await wait(1000);
+    return [first, state()];
+  });
+  assert.match(states[0], /^finished@\d+$/);
+  const [, rounds] = states[1].split('@');
+  assert.match(states[1], /^finished@/);
+  assert.ok(parseInt(rounds, 10) > parseInt(states[0].split('@')[1], 10), `fanout 1 takes more rounds: ${states}`);
+  assert.deepEqual(problems.filter((p) => !/integrity/.test(p)), []);
+  await page.close();
+});
