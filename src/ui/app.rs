@@ -85,6 +85,8 @@ pub enum Msg {
     Seek(f64),
     CloseInspector,
     ToggleSelected,
+    /// Cut the chosen node off from the rest (a partition, recorded in the link).
+    IsolateSelected,
     /// Choose the node this many ids after the chosen one (wrapping; 0: the chosen one, or node 0).
     SelectBy(i64),
     ClearComparison,
@@ -316,7 +318,7 @@ impl App {
     }
 
     fn refresh_metric_names(&mut self) {
-        self.metric_names = crate::sweep::metric_names(&self.model.sim.metrics());
+        self.metric_names = crate::sweep::metric_names(&self.model.sim().metrics());
     }
 
     fn draw_sweep(&mut self) {
@@ -338,15 +340,15 @@ impl App {
         if listeners.is_empty() {
             return;
         }
-        let last = self.model.sim.series().points.last().copied();
+        let last = self.model.sim().series().points.last().copied();
         let obj = js_sys::Object::new();
         let set = |k: &str, v: f64| {
             let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), &JsValue::from_f64(v));
         };
-        set("round", f64::from(self.model.sim.round()));
-        set("t_ms", self.model.sim.now_us() as f64 / 1000.0);
+        set("round", f64::from(self.model.sim().round()));
+        set("t_ms", self.model.sim().now_us() as f64 / 1000.0);
         set("coverage", self.model.coverage());
-        set("live", self.model.sim.live() as f64);
+        set("live", self.model.sim().live() as f64);
         set("msgs", last.map_or(0.0, |p| p.msgs as f64));
         set("bytes", last.map_or(0.0, |p| p.bytes as f64));
         let finished = self.model.all_finished();
@@ -372,7 +374,7 @@ impl App {
             if self.layout == Layout::Force && self.model.states.len() <= FORCE_MAX {
                 let mut links = Vec::new();
                 for n in 0..self.model.states.len() as u32 {
-                    links.extend(self.model.sim.view_of(n).into_iter().map(|p| (n, p)));
+                    links.extend(self.model.sim().view_of(n).into_iter().map(|p| (n, p)));
                 }
                 self.graph.relax(&links);
             }
@@ -380,7 +382,7 @@ impl App {
                 &c,
                 &self.model.states,
                 &self.model.edges,
-                self.model.sim.now_us(),
+                self.model.sim().now_us(),
                 window_us,
                 self.model.selected,
                 self.dark,
@@ -400,15 +402,15 @@ impl App {
         if let (Some(a), Some(c)) = (&self.model.compare, self.graph_a_ref.cast::<HtmlCanvasElement>()) {
             fit(&c);
             let window_us = u64::from(a.scenario.interval_ms) * 1000;
-            self.graph_a.draw(&c, &a.states, &a.edges, a.sim.now_us(), window_us, None, self.dark);
+            self.graph_a.draw(&c, &a.states, &a.edges, a.sim().now_us(), window_us, None, self.dark);
         }
         if let Some(c) = self.chart_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
-            let other = self.model.compare.as_ref().map(|a| Other { series: a.sim.series(), theory: &a.theory });
+            let other = self.model.compare.as_ref().map(|a| Other { series: a.sim().series(), theory: &a.theory });
             draw_coverage(
                 &c,
                 dpr,
-                self.model.sim.series(),
+                self.model.sim().series(),
                 &self.model.theory,
                 &self.model.past,
                 &self.model.changes(),
@@ -418,10 +420,10 @@ impl App {
         }
         if let (Some(c), Some(name)) = (self.proto_ref.cast::<HtmlCanvasElement>(), series_name(&self.model.scenario)) {
             let dpr = fit(&c);
-            let all = self.model.sim.protocol_series();
+            let all = self.model.sim().protocol_series();
             let values = all.iter().find(|(k, _)| *k == name).map_or(&[][..], |(_, v)| &v[..]);
             // Variant A's series of the same name, when it has one.
-            let a_all = self.model.compare.as_ref().map(|a| a.sim.protocol_series()).unwrap_or_default();
+            let a_all = self.model.compare.as_ref().map(|a| a.sim().protocol_series()).unwrap_or_default();
             let other = a_all.iter().find(|(k, _)| *k == name).map(|(_, v)| &v[..]);
             draw_protocol_series(
                 &c,
@@ -435,17 +437,17 @@ impl App {
         }
         if let Some(c) = self.detect_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
-            draw_detections(&c, dpr, &self.model.sim.detections(), self.dark);
+            draw_detections(&c, dpr, &self.model.sim().detections(), self.dark);
         }
         if let Some(c) = self.msgs_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
             let s = &self.model.scenario;
-            draw_messages(&c, dpr, self.model.sim.series(), s.interval_ms, s.nodes, false, self.dark);
+            draw_messages(&c, dpr, self.model.sim().series(), s.interval_ms, s.nodes, false, self.dark);
         }
         if let Some(c) = self.bytes_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
             let s = &self.model.scenario;
-            draw_messages(&c, dpr, self.model.sim.series(), s.interval_ms, s.nodes, true, self.dark);
+            draw_messages(&c, dpr, self.model.sim().series(), s.interval_ms, s.nodes, true, self.dark);
         }
     }
 
@@ -457,7 +459,7 @@ impl App {
         let shown = if p.live == Live::Live { self.model.current() } else { &self.model.scenario };
         let value = typed.or_else(|| draft.cloned()).unwrap_or_else(|| shown.get(key).unwrap_or_default());
         // Part-way through a run, say what a change will do: go on, or start again.
-        let part_way = self.model.sim.now_us() > 0 && !self.model.sim.finished();
+        let part_way = self.model.sim().now_us() > 0 && !self.model.sim().finished();
         let tune = TUNE.contains(&key);
         let on_event = ctx.link().callback(|e: FieldEvent| match e {
             FieldEvent::Commit(key, value) => Msg::SetParam(key, value),
@@ -497,7 +499,7 @@ impl App {
     /// The settings the product is about, beside the graph and above the chart
     /// that shows what they do: changed while a run plays, the run goes on.
     fn view_tune(&self, ctx: &Context<Self>) -> Html {
-        let part_way = self.model.sim.now_us() > 0 && !self.model.sim.finished();
+        let part_way = self.model.sim().now_us() > 0 && !self.model.sim().finished();
         html! {
             <section class="tune" aria-labelledby="tune-title" data-testid="tune">
                 <h2 id="tune-title">{ "Change it while it runs" }</h2>
@@ -582,11 +584,11 @@ impl App {
 
     fn view_stats(&self) -> Html {
         let m = &self.model;
-        let pts = m.sim.series().points.last().copied();
+        let pts = m.sim().series().points.last().copied();
         let coverage = m.coverage() * 100.0;
         let (covered, covered_about) = m.scenario.coverage_meaning();
-        let stats = m.sim.stats();
-        let t = m.sim.now_us() as f64 / 1000.0;
+        let stats = m.sim().stats();
+        let t = m.sim().now_us() as f64 / 1000.0;
         let round_label = if m.scenario.timing == Timing::Rounds { "round" } else { "interval" };
         let state = if m.all_finished() {
             "finished"
@@ -598,7 +600,7 @@ impl App {
         html! {
             <div class="stats" aria-live="polite">
                 <span class="stat big" tabindex="0" title={covered_about}><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {covered}") }</span>
-                <span class="stat" tabindex="0" title="Rounds (or intervals, in timed mode) so far: in each, every node contacts its fanout peers once"><b data-testid="round">{ m.sim.round() }</b>{ format!(" {round_label}s") }</span>
+                <span class="stat" tabindex="0" title="Rounds (or intervals, in timed mode) so far: in each, every node contacts its fanout peers once"><b data-testid="round">{ m.sim().round() }</b>{ format!(" {round_label}s") }</span>
                 <span class="stat" tabindex="0" title="Simulated time: the interval times the rounds, plus latencies in timed mode; not wall time"><b>{ format_ms(t) }</b>{ " virtual" }</span>
                 <span class="stat" tabindex="0" title="Messages sent so far, of every kind (requests, replies, pushes), lost ones included"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
                 <span class="stat" tabindex="0" title="Nodes up now (crashed and departed ones are not)"><b>{ pts.map_or(0, |p| p.live) }</b>{ " live" }</span>
@@ -640,6 +642,7 @@ impl App {
             InspectorAction::Toggle => Msg::ToggleSelected,
             InspectorAction::Write(delete) => Msg::WriteSelected(delete),
             InspectorAction::Key(k) => Msg::KeyChoice(k),
+            InspectorAction::Isolate => Msg::IsolateSelected,
             InspectorAction::Close => Msg::CloseInspector,
         });
         html! { <Inspector rows={rows} write={write} keys={keys} on_action={on_action} /> }
@@ -649,13 +652,13 @@ impl App {
     fn protocol_stats(&self) -> Vec<Figure> {
         let sc = &self.model.scenario;
         let plain = matches!(sc.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
-        let finished = self.model.sim.finished();
+        let finished = self.model.sim().finished();
         // A rumor's residue and traffic are shown from the start ("–" until the end),
         // so the line never grows when a run finishes and nothing below it moves.
         if plain && sc.malicious_count() == 0 && !finished {
             return rumor_figures("–".into(), "–".into()).into();
         }
-        let m = self.model.sim.metrics();
+        let m = self.model.sim().metrics();
         let mut out = Vec::new();
         // The figures each protocol (and an attack) declares, with its words.
         let attack = if sc.malicious_count() > 0 { crate::protocol::ATTACK_FIGURES } else { &[] };
@@ -716,6 +719,7 @@ impl App {
                 "ArrowLeft" | "ArrowUp" => Msg::SelectBy(-1),
                 "Enter" => Msg::SelectBy(0),
                 "c" => Msg::ToggleSelected,
+                "x" => Msg::IsolateSelected,
                 "Escape" => Msg::CloseInspector,
                 _ => return None,
             };
@@ -1240,10 +1244,10 @@ impl Component for App {
                 }
                 // A claim's run has ended: measure it (not only on a change, since two
                 // claims may share a run and end on the same version number).
-                if let (Some(i), true) = (self.claim, self.model.sim.finished()) {
+                if let (Some(i), true) = (self.claim, self.model.sim().finished()) {
                     // Only the claim's own run counts: a setting changed meanwhile voids it.
                     if Scenario::from_fragment(CLAIMS[i].fragment).0 == self.model.scenario {
-                        let m = self.model.sim.metrics();
+                        let m = self.model.sim().metrics();
                         self.claim_results[i] = (CLAIMS[i].value)(&m).map(|v| (v, (CLAIMS[i].holds)(v)));
                     }
                     self.claim = None;
@@ -1486,8 +1490,15 @@ impl Component for App {
                 return false;
             }
             Msg::ToggleCut => self.cut_mode = !self.cut_mode,
+            Msg::IsolateSelected => {
+                if let Some(n) = self.model.selected {
+                    if self.model.partition(vec![n]) {
+                        self.write_url();
+                    }
+                }
+            }
             Msg::SelectBy(d) => {
-                let ids = i64::from(self.model.sim.ids()).max(1);
+                let ids = i64::from(self.model.sim().ids()).max(1);
                 let next = self.model.selected.map_or(if d < 0 { ids - 1 } else { 0 }, |n| {
                     if d == 0 {
                         i64::from(n)

@@ -15,6 +15,8 @@ pub enum InspectorAction {
     Write(bool),
     /// The membership key the write and delete buttons act on.
     Key(u16),
+    /// Cut the node off from the rest (a partition of one; Heal ends it).
+    Isolate,
     Close,
 }
 
@@ -55,6 +57,10 @@ pub fn inspector(props: &InspectorProps) -> Html {
                         <button data-testid="inspector-delete" onclick={act(InspectorAction::Write(true))}
                             title="Delete this key at this node (a tombstone; watch it reach the others)">{ "Delete the key" }</button>
                     }
+                }
+                if !down {
+                    <button data-testid="inspector-isolate" onclick={act(InspectorAction::Isolate)}
+                        title="Cut this node off from the others (a partition; Heal ends it). Also the x key on the graph">{ "Cut it off" }</button>
                 }
                 <button onclick={act(InspectorAction::Close)} aria-label="Close inspector" title="Also Escape on the graph">{ "Close" }</button>
             </div>

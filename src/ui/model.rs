@@ -194,7 +194,7 @@ pub struct PastRun {
 /// seed and kept at the same virtual time as the main run (variant B).
 pub struct Variant {
     pub scenario: Scenario,
-    pub sim: Box<dyn Runner>,
+    sim: Box<dyn Runner>,
     pub states: Vec<u8>,
     pub edges: Vec<Edge>,
     pub theory: Vec<f64>,
@@ -212,6 +212,11 @@ impl Variant {
     fn snapshot(&mut self) {
         self.sim.node_states(&mut self.states);
         self.sim.recent_edges(&mut self.edges);
+    }
+
+    /// The run, to read (it changes only through the model).
+    pub fn sim(&self) -> &dyn Runner {
+        self.sim.as_ref()
     }
 }
 
@@ -269,7 +274,9 @@ pub fn variant_a(main: &Scenario, vs: &[&str]) -> Result<Scenario, Vec<String>> 
 
 pub struct Playground {
     pub scenario: Scenario,
-    pub sim: Box<dyn Runner>,
+    /// The run. Only the model changes it (every change goes into the scenario);
+    /// the page reads it through `sim()` and the snapshots below.
+    sim: Box<dyn Runner>,
     pub playing: bool,
     pub speed: Speed,
     /// Errors to show in the banner, newest last.
@@ -434,6 +441,11 @@ impl Playground {
         crate::scenario::spec(key).is_some_and(|p| p.live == Live::Live)
             && self.sim.now_us() > 0
             && !self.sim.finished()
+    }
+
+    /// The run, to read.
+    pub fn sim(&self) -> &dyn Runner {
+        self.sim.as_ref()
     }
 
     /// The settings in force now: the scenario's, with the live changes made so far.

@@ -121,9 +121,9 @@ test('axe finds nothing serious or critical', async () => {
   }
 });
 
-// The keyboard alone: play, set the fanout, choose a node on the graph, open
-// the inspector and crash the node; focus stays on Play and Pause after use.
-test('keyboard only: play, tune, inspect and crash', async () => {
+// The keyboard alone: step, set the fanout, choose a node on the graph, open
+// the inspector, crash a node, cut one off and heal.
+test('keyboard only: step, tune, inspect, crash, cut off, heal, play and pause', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=200`);
   await page.focus('[data-testid=step]');
   await page.keyboard.press('Enter');
@@ -146,8 +146,24 @@ test('keyboard only: play, tune, inspect and crash', async () => {
   // "c" crashes (or restarts) the chosen node, as the inspector's button does.
   await page.keyboard.press('c');
   assert.match(await hash(page), /crash:1@/);
+  // "x" cuts the chosen node off (a partition); Heal, reached by keyboard, ends it.
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('x');
+  assert.match(await hash(page), /partition:2@/);
+  await page.focus('[data-testid=heal]');
+  await page.keyboard.press('Enter');
+  assert.match(await hash(page), /heal@/);
+  await page.focus('[data-testid=graph]');
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('[data-testid=inspector]').count(), 0);
+  // Play and Pause hand the focus to each other: Enter, Enter plays and pauses.
+  await page.focus('[data-testid=play]');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'pause');
+  assert.equal(await page.textContent('[data-testid=run-state]'), 'running');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'play');
+  assert.equal(await page.textContent('[data-testid=run-state]'), 'paused');
   assert.deepEqual(problems, []);
   await page.close();
 });
