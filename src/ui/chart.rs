@@ -137,7 +137,8 @@ fn stroke_line(ctx: &web_sys::CanvasRenderingContext2d, points: impl IntoIterato
     ctx.stroke();
 }
 
-/// Room above a chart's plot: the band where the coverage chart labels live changes.
+/// Room above a chart's plot: the band for legends and the coverage chart's
+/// labels of live changes, so that no text covers data.
 const TOP_PX: f64 = 30.0;
 
 /// A chart's background, grid and axes; maps rounds and values to canvas pixels.
@@ -284,7 +285,7 @@ pub fn draw_messages(
     };
     // Narrow screens get the short form, so the legend is never cut.
     let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= pw - 16.0 * dpr);
-    let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top + 14.0 * dpr);
+    let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top - 9.0 * dpr);
 }
 
 /// Failure detection: how many (observer, crash) detections came how long after
@@ -326,7 +327,7 @@ pub fn draw_detections(canvas: &HtmlCanvasElement, dpr: f64, delays_ms: &[f64], 
             sorted[sorted.len() - 1]
         )
     };
-    let _ = ctx.fill_text(&text, left + 8.0 * dpr, top + 14.0 * dpr);
+    let _ = ctx.fill_text(&text, left + 8.0 * dpr, top - 9.0 * dpr);
 }
 
 /// The protocol's own series per round: aggregation's variance of the estimates
@@ -422,7 +423,7 @@ pub fn draw_protocol_series(
     };
     // Narrow screens get the short form, so the legend is never cut.
     let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= plot.pw - 16.0 * dpr);
-    let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top + 14.0 * dpr);
+    let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top - 9.0 * dpr);
 }
 
 /// A sweep: the mean of a metric at each value of a parameter, with its 95%
