@@ -160,6 +160,8 @@ pub struct App {
     shown: u64,
     dark: bool,
     embed: bool,
+    /// An embed that is the whole page (an iframe's `embed=1`), not an element in another page.
+    framed: bool,
     share_note: Option<String>,
     snippet: Option<String>,
     /// The claim being checked, and each claim's last measurement and verdict.
@@ -1187,6 +1189,7 @@ impl Component for App {
             shown: u64::MAX,
             dark,
             embed,
+            framed: embed && !mounted,
             share_note: None,
             snippet: None,
             claim: None,
@@ -1528,7 +1531,7 @@ impl Component for App {
         });
         let errors = &self.model.errors;
         html! {
-            <div class={classes!("app", self.embed.then_some("embed"), self.presenting.then_some("presenting"))}>
+            <div class={classes!("app", self.embed.then_some("embed"), self.framed.then_some("framed"), self.presenting.then_some("presenting"))}>
                 if !self.embed {
                     <header>
                         <h1>{ "Gossip Lab" }</h1>
@@ -1569,7 +1572,6 @@ impl Component for App {
                         </div>
                         { self.view_legend() }
                         { self.view_timeline(ctx) }
-                        if self.embed { { self.view_coverage() } }
                     </section>
                     if !self.embed {
                         <div class="side">
@@ -1602,10 +1604,16 @@ impl Component for App {
                                 aria-label="Sweep: mean and 95% interval of a metric per parameter value"></canvas>
                         }
                     </section>
-                    if self.embed && !self.strip.is_empty() {
-                        <aside class="strip" data-testid="strip" aria-label="Settings">
-                            { for self.strip.iter().map(|p| self.view_param(ctx, p)) }
-                        </aside>
+                    // An embed: the coverage chart and the `controls=` settings beside the graph.
+                    if self.embed {
+                        <div class="embed-side">
+                            { self.view_coverage() }
+                            if !self.strip.is_empty() {
+                                <aside class="strip" data-testid="strip" aria-label="Settings">
+                                    { for self.strip.iter().map(|p| self.view_param(ctx, p)) }
+                                </aside>
+                            }
+                        </div>
                     }
                 </main>
             </div>

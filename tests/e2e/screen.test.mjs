@@ -243,3 +243,18 @@ test('set() then play() after a finished run plays the new run', async () => {
   assert.deepEqual(problems.filter((p) => !/integrity/.test(p)), []);
   await page.close();
 });
+
+// An embed in a 640×480 frame: the graph, the coverage chart, the chosen
+// settings and play / step / reset, with no scrolling inside the frame.
+test('an embed fits a 640×480 frame', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#embed=1&nodes=500&fanout=1&controls=fanout,loss_rate`, { width: 640, height: 480 });
+  for (const id of ['graph', 'chart-coverage', 'param-fanout', 'param-loss_rate', 'play', 'step', 'reset']) {
+    const b = await page.locator(`[data-testid=${id}]`).first().boundingBox();
+    assert.ok(b && b.y >= 0 && b.y + b.height <= 480.5 && b.x >= 0 && b.x + b.width <= 640.5, `${id} at ${JSON.stringify(b)}`);
+  }
+  const graph = await page.locator('[data-testid=graph]').boundingBox();
+  assert.ok(graph.width >= 300 && graph.height >= 200, `the graph is ${graph.width}×${graph.height}`);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight + 1), 'the frame scrolls');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
