@@ -197,16 +197,17 @@ impl Aggregate {
         let mut a = Aggregate {
             function: s.function,
             exchange: s.exchange,
-            theory: theory_rate(s),
-            fanout: s.fanout,
-            target_error: s.target_error,
+            // The live settings (`retune`, just below, sets them from the scenario).
+            theory: None,
+            fanout: 0,
+            target_error: 0.0,
+            timeout_us: 0,
             epoch_rounds: s.epoch_rounds,
             origin: s.origin,
             values,
             up: vec![false; cap],
             malicious: crate::protocol::malicious(s),
             stale: 0,
-            timeout_us: exchange_timeout_us(s),
             timed: s.timing == crate::scenario::Timing::Timed,
             timed_out: 0,
             refused: 0,
@@ -223,6 +224,7 @@ impl Aggregate {
             rounds_to_error: None,
             sampled_round: 0,
         };
+        a.retune(s);
         for n in 0..s.nodes {
             a.up[n as usize] = true;
             a.live_value_sum += a.values[n as usize];

@@ -111,13 +111,14 @@ impl AntiEntropy {
         while u64::from(s.keys) > BRANCH.pow(depth + 1) {
             depth += 1;
         }
-        AntiEntropy {
-            spread: s.spread,
-            fanout: s.fanout,
+        let mut ae = AntiEntropy {
+            // The live settings (`retune`, just below, sets them from the scenario).
+            spread: Spread::Push,
+            fanout: 0,
+            recent_window_us: 0,
             reconcile: s.reconcile,
             keys: s.keys,
             payload_bytes: s.payload_bytes,
-            recent_window_us: u64::from(s.recent_window) * u64::from(s.interval_ms) * 1000,
             nodes: s.nodes,
             depth,
             perm: Permutation::new(s.keys, rng::derive(s.seed, Stream::Workload as u64 + 1)),
@@ -128,7 +129,9 @@ impl AntiEntropy {
             held: vec![0; cap],
             slot: BTreeMap::new(),
             ledger: Ledger::default(),
-        }
+        };
+        ae.retune(s);
+        ae
     }
 
     fn push_ok(&self) -> bool {

@@ -148,11 +148,12 @@ impl Broadcast {
         let m_cap = s.total_updates() as usize;
         let mut up = vec![false; cap];
         up[..s.nodes as usize].iter_mut().for_each(|u| *u = true);
-        Broadcast {
+        let mut b = Broadcast {
             order: s.order,
-            fanout: s.fanout,
-            k: s.k,
-            backup_interval: s.backup_interval,
+            // The live settings (`retune`, just below, sets them from the scenario).
+            fanout: 0,
+            k: 0,
+            backup_interval: 0,
             payload_bytes: s.payload_bytes,
             m_cap,
             malicious: crate::protocol::malicious(s),
@@ -178,7 +179,9 @@ impl Broadcast {
             samples: 0,
             held_max: 0,
             held_series: Vec::new(),
-        }
+        };
+        b.retune(s);
+        b
     }
 
     fn cell(&self, n: NodeId, m: usize) -> usize {

@@ -208,17 +208,18 @@ impl Membership {
         let cap = s.capacity() as usize;
         let k = s.app_keys as usize;
         let mut m = Membership {
-            detector: s.detector,
-            fail_timeout_us: u64::from(s.fail_timeout_ms) * 1000,
-            phi_threshold: s.phi_threshold,
-            fanout: s.fanout,
+            // The live settings (`retune`, just below, sets them from the scenario).
+            detector: Detector::Phi,
+            fail_timeout_us: 0,
+            phi_threshold: 0.0,
+            fanout: 0,
+            key_rate_per_tick: 0.0,
+            interval_us: 0,
             seeds: s.seeds,
             app_keys: k,
-            key_rate_per_tick: s.key_rate * f64::from(s.interval_ms) / 1000.0,
             grace_us: s.tombstone_grace_ms * 1000,
             payload_bytes: s.payload_bytes,
             mtu_bytes: s.mtu_bytes,
-            interval_us: u64::from(s.interval_ms) * 1000,
             cap,
             views: vec![UNKNOWN; cap * cap],
             app: vec![Entry::default(); cap * cap * k],
@@ -245,6 +246,7 @@ impl Membership {
             forged_sent: 0,
             polluted_series: Vec::new(),
         };
+        m.retune(s);
         m.up[..s.nodes as usize].fill(true);
         for n in 0..s.nodes {
             m.boot(n, 0);

@@ -460,9 +460,9 @@ pub trait Protocol {
         false
     }
     /// Live settings changed (`scenario::Live`): take the new values from now on.
-    /// Every field a protocol derives from a live setting is set here, and `new`
-    /// sets it through here too; a test checks that a change at time 0 gives the
-    /// run that starts with the value.
+    /// Every field a protocol derives from a live setting is set here and only
+    /// here (each `new` calls it); a test checks that a change at time 0 gives
+    /// the run that starts with the value.
     fn retune(&mut self, _s: &crate::scenario::Scenario) {}
     /// A message from `from` arrived at `cx.node`.
     fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Ctx<'_, Self::Msg, Self::Hot>);

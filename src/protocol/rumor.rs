@@ -223,7 +223,8 @@ impl<const ONE: bool> Rumor<ONE> {
             r,
             cold_stride,
             cold,
-            conn: if s.conn_limit > 0 { vec![0; cap] } else { Vec::new() },
+            // Allocated by `retune` when a connection limit is set.
+            conn: Vec::new(),
             ledger: Ledger::default(),
             written: 0,
             idle_test: (0, 0),
@@ -249,7 +250,7 @@ impl<const ONE: bool> Rumor<ONE> {
                 rumor.active_pairs += 1;
             }
         }
-        rumor.refresh_idle();
+        rumor.retune(s);
         rumor
     }
 

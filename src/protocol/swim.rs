@@ -140,15 +140,15 @@ pub struct Swim {
 impl Swim {
     pub fn new(s: &Scenario) -> Self {
         let cap = s.capacity() as usize;
-        let n = f64::from(s.nodes);
         let mut w = Swim {
-            indirect: s.indirect_probes,
-            ack_timeout_us: u64::from(s.ack_timeout_ms) * 1000,
-            suspicion_us: u64::from(s.suspicion_ms) * 1000,
-            interval_us: u64::from(s.interval_ms) * 1000,
+            // The live settings (`retune`, just below, sets them from the scenario).
+            indirect: 0,
+            ack_timeout_us: 0,
+            suspicion_us: 0,
+            interval_us: 0,
+            retransmit: 0,
             mtu_bytes: s.mtu_bytes,
             seeds: s.seeds,
-            retransmit: (s.lambda * (n + 1.0).log2()).ceil().max(1.0) as u32,
             cap,
             views: vec![UNKNOWN; cap * cap],
             incarnation: vec![0; cap],
@@ -168,6 +168,7 @@ impl Swim {
             live_probes: 0,
             live_probes_failed: 0,
         };
+        w.retune(s);
         // The initial members know each other.
         w.up[..s.nodes as usize].fill(true);
         for o in 0..s.nodes as usize {

@@ -1175,8 +1175,7 @@ impl<P: Protocol> Sim<P> {
 
     /// When round `r` starts (timed: when interval `r` is sampled).
     fn round_start_us(&self, r: u32) -> u64 {
-        let (r0, t0) = self.clock_base;
-        t0 + u64::from(r.saturating_sub(r0)) * self.interval_us
+        round_start(self.clock_base, self.interval_us, r)
     }
 
     /// The scenario's live settings changed (a `Set` or `Loss` fault): the
@@ -1266,13 +1265,17 @@ impl<P: Protocol> Sim<P> {
     }
 }
 
-/// Entries written for a round move with it when the interval changes: round r
-/// now starts at t0 + (r - r0) x interval (`base` = (r0, t0)), and not before `now`.
-/// One copy for every protocol (not generic), so the page carries it once.
+/// When round `r` starts, from the clock's anchor `base` = (r0, t0): t0 + (r - r0) x interval.
+fn round_start(base: (u32, u64), interval_us: u64, r: u32) -> u64 {
+    base.1 + u64::from(r.saturating_sub(base.0)) * interval_us
+}
+
+/// Entries written for a round move with it when the interval changes (not
+/// before `now`). One copy for every protocol (not generic), so the page carries it once.
 fn retime(pending: &mut [Due], base: (u32, u64), interval_us: u64, now: u64) {
     for due in pending.iter_mut() {
         if let Some(r) = due.round {
-            due.us = (base.1 + u64::from(r.saturating_sub(base.0)) * interval_us).max(now);
+            due.us = round_start(base, interval_us, r).max(now);
         }
     }
     pending.sort_by_key(|f| f.us);
