@@ -237,6 +237,12 @@ fn location_fragment() -> String {
 }
 
 impl App {
+    /// The presentation keys act, and presenter mode lasts, only while a lesson is open.
+    fn lesson_flags(&mut self) {
+        self.lesson_open.set(self.classroom.is_some());
+        self.presenting &= self.classroom.is_some();
+    }
+
     fn write_url(&self) {
         if self.mounted {
             return; // an embed in another page leaves that page's address alone
@@ -261,14 +267,15 @@ impl App {
     /// Start another scenario (a preset, a claim, an embed's `set`), keeping the speed.
     fn open(&mut self, fragment: &str) {
         self.typing = None;
-        let speed = self.model.speed;
+        let (speed, version) = (self.model.speed, self.model.version);
         self.model = Playground::from_fragment(fragment);
         self.model.speed = speed;
-        // A new model counts its versions from 0 again: draw and show it whatever the
-        // old one had reached (a run of the same length ended on the same version, and
-        // an embed's set() then play() after a finished run showed round 0 throughout).
+        // Versions go on from the old model's, so what remembers one never takes the
+        // new model for the old (a run of the same length ended on the same version,
+        // and an embed's set() then play() after a finished run showed round 0 throughout).
+        self.model.version += version + 1;
+        // A new scenario may change the layout (A/B canvases): draw after the render.
         self.drawn = u64::MAX;
-        self.shown = u64::MAX;
         self.finished_reported = false;
         self.refresh_metric_names();
     }
@@ -444,12 +451,12 @@ impl App {
         if let Some(c) = self.msgs_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
             let s = &self.model.scenario;
-            draw_messages(&c, dpr, self.model.sim().series(), s.interval_ms, s.nodes, false, self.dark);
+            draw_messages(&c, dpr, self.model.sim().series(), s.nodes, false, self.dark);
         }
         if let Some(c) = self.bytes_ref.cast::<HtmlCanvasElement>() {
             let dpr = fit(&c);
             let s = &self.model.scenario;
-            draw_messages(&c, dpr, self.model.sim().series(), s.interval_ms, s.nodes, true, self.dark);
+            draw_messages(&c, dpr, self.model.sim().series(), s.nodes, true, self.dark);
         }
     }
 
@@ -461,7 +468,7 @@ impl App {
         let shown = if p.live == Live::Live { self.model.current() } else { &self.model.scenario };
         let value = typed.or_else(|| draft.cloned()).unwrap_or_else(|| shown.get(key).unwrap_or_default());
         // Part-way through a run, say what a change will do: go on, or start again.
-        let part_way = self.model.sim().now_us() > 0 && !self.model.sim().finished();
+        let part_way = self.model.part_way();
         let tune = TUNE.contains(&key);
         let on_event = ctx.link().callback(|e: FieldEvent| match e {
             FieldEvent::Commit(key, value) => Msg::SetParam(key, value),
@@ -469,7 +476,7 @@ impl App {
         });
         html! {
             <ParamField spec={p} value={value} invalid={draft.is_some()} effect={(part_way && !tune).then_some(p.live)}
-                help={!tune} on_event={on_event} />
+                help={!tune && !self.embed} on_event={on_event} />
         }
     }
 
@@ -501,7 +508,7 @@ impl App {
     /// The settings the product is about, beside the graph and above the chart
     /// that shows what they do: changed while a run plays, the run goes on.
     fn view_tune(&self, ctx: &Context<Self>) -> Html {
-        let part_way = self.model.sim().now_us() > 0 && !self.model.sim().finished();
+        let part_way = self.model.part_way();
         html! {
             <section class="tune" aria-labelledby="tune-title" data-testid="tune">
                 <h2 id="tune-title">{ "Change it while it runs" }</h2>
@@ -885,12 +892,12 @@ impl App {
     /// Variant A and B side by side, each captioned with the settings that differ.
     fn view_duo(&self, ctx: &Context<Self>, on_graph_click: Callback<MouseEvent>) -> Html {
         let diffs = self.model.differences();
+        // Live changes are B's alone (A stays as pinned): named, not spelt out as a schedule.
+        let b_changes = self.model.changes().len();
         let caption = |which: usize| -> String {
             if diffs.is_empty() {
                 return if which == 0 { "A: pinned".into() } else { "B: change a setting to compare".into() };
             }
-            // Live changes are B's alone (A stays as pinned): named, not spelt out as a schedule.
-            let b_changes = self.model.changes().len();
             let parts: Vec<String> = diffs
                 .iter()
                 .filter(|(k, _, _)| *k != "faults")
@@ -903,15 +910,16 @@ impl App {
                 .collect();
             format!("{}: {}", if which == 0 { "A" } else { "B" }, parts.join(", "))
         };
+        let (caption_a, caption_b) = (caption(0), caption(1));
         html! {
             <div class="duo" data-testid="compare-view">
                 <figure>
-                    <figcaption class="a" title={caption(0)}>{ caption(0) }</figcaption>
+                    <figcaption class="a" title={caption_a.clone()}>{ caption_a }</figcaption>
                     <canvas ref={self.graph_a_ref.clone()} data-testid="graph-a" class="graph" role="img"
                         aria-label="Variant A's propagation graph"></canvas>
                 </figure>
                 <figure>
-                    <figcaption class="b" title={caption(1)}>{ caption(1) }</figcaption>
+                    <figcaption class="b" title={caption_b.clone()}>{ caption_b }</figcaption>
                     { self.view_graph(ctx, on_graph_click, "Variant B's propagation graph: click a node to inspect, shift-click to crash it in both") }
                 </figure>
             </div>
@@ -1294,8 +1302,7 @@ impl Component for App {
             }
             Msg::Teach(m) => {
                 let r = self.teach_update(ctx, m);
-                self.lesson_open.set(self.classroom.is_some());
-                self.presenting &= self.classroom.is_some();
+                self.lesson_flags();
                 self.draw_sweep();
                 return r;
             }
@@ -1517,8 +1524,7 @@ impl Component for App {
             }
             Msg::Seek(ms) => self.model.seek((ms.max(0.0) * 1000.0) as u64),
         }
-        self.lesson_open.set(self.classroom.is_some());
-        self.presenting &= self.classroom.is_some();
+        self.lesson_flags();
         self.draw();
         true
     }

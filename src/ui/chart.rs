@@ -101,9 +101,9 @@ pub fn draw_coverage(
     ctx.set_stroke_style_str(fg);
     ctx.set_fill_style_str(fg);
     let mut row_ends = [f64::NEG_INFINITY; 2];
+    let dash = js_sys::Array::of2(&JsValue::from(2.0 * dpr), &JsValue::from(2.0 * dpr));
     for (round, label) in marks {
         let x = sx(*round);
-        let dash = js_sys::Array::of2(&JsValue::from(2.0 * dpr), &JsValue::from(2.0 * dpr));
         let _ = ctx.set_line_dash(&dash);
         ctx.begin_path();
         ctx.move_to(x, top);
@@ -224,21 +224,13 @@ fn nice_step(raw: f64) -> f64 {
 }
 
 /// Messages (or bytes) sent per round (interval), as bars, with the totals per node in the legend.
-pub fn draw_messages(
-    canvas: &HtmlCanvasElement,
-    dpr: f64,
-    series: &Series,
-    interval_ms: u32,
-    nodes: u32,
-    bytes: bool,
-    dark: bool,
-) {
+pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, nodes: u32, bytes: bool, dark: bool) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
     let pts = &series.points;
     let pick = |p: &crate::metrics::SeriesPoint| if bytes { p.bytes } else { p.msgs };
     let deltas: Vec<(f64, f64)> =
-        pts.windows(2).map(|p| (p[1].t_ms / f64::from(interval_ms), (pick(&p[1]) - pick(&p[0])) as f64)).collect();
+        pts.windows(2).map(|p| (f64::from(p[1].round), (pick(&p[1]) - pick(&p[0])) as f64)).collect();
     // One round of room after the last bar, so it is not cut at the edge.
     let x_max = (deltas.last().map_or(4.0, |d| d.0) + 1.0).max(4.0).ceil();
     let y_max = deltas.iter().map(|d| d.1).fold(1.0, f64::max);

@@ -228,8 +228,13 @@ fn theory_curve(s: &Scenario) -> Vec<f64> {
     if s.membership_like() || matches!(s.protocol, ProtocolKind::Aggregate | ProtocolKind::Broadcast) {
         Vec::new()
     } else {
-        crate::theory::coverage_curve(s, s.max_rounds.min(400))
+        crate::theory::coverage_curve(s, theory_rounds(s))
     }
+}
+
+/// Rounds the coverage chart's theory curve covers: the run's, at most 400.
+fn theory_rounds(s: &Scenario) -> u32 {
+    s.max_rounds.min(400)
 }
 
 /// The protocol series the page charts for this scenario, if any.
@@ -438,9 +443,12 @@ impl Playground {
     /// Whether a new value of `key` would apply to the run under way (a live
     /// setting, with the run started and not over), rather than start a new run.
     pub fn applies_live(&self, key: &str) -> bool {
-        crate::scenario::spec(key).is_some_and(|p| p.live == Live::Live)
-            && self.sim.now_us() > 0
-            && !self.sim.finished()
+        crate::scenario::spec(key).is_some_and(|p| p.live == Live::Live) && self.part_way()
+    }
+
+    /// The run has started and is not over: a live change now goes on from here.
+    pub fn part_way(&self) -> bool {
+        self.sim.now_us() > 0 && !self.sim.finished()
     }
 
     /// The run, to read.
@@ -550,7 +558,7 @@ impl Playground {
         let Some(p) = self.sim.series().points.last() else { return };
         let r = p.round as usize;
         let live = p.live.max(1) as f64;
-        let rest = s.max_rounds.min(400).saturating_sub(p.round);
+        let rest = theory_rounds(s).saturating_sub(p.round);
         let next = if s.updates <= 1 {
             crate::theory::sir_from(s, p.coverage, p.active as f64 / live, rest)
         } else {
@@ -577,7 +585,11 @@ impl Playground {
                 let round = match e.at {
                     At::Round(r) => (r <= self.sim.round()).then_some(f64::from(r))?,
                     At::Ms(ms) => {
-                        let i = points.iter().position(|p| p.t_ms >= ms as f64)?;
+                        // The first sample at or after the change (samples are in time order).
+                        let i = points.partition_point(|p| p.t_ms < ms as f64);
+                        if i == points.len() {
+                            return None;
+                        }
                         // Between two samples: in proportion.
                         let p = &points[i];
                         match i.checked_sub(1).map(|j| &points[j]) {

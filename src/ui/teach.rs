@@ -504,11 +504,11 @@ impl App {
                     </details>
                 }
                 <nav class="lesson-nav">
-                    <button data-testid="lesson-back" disabled={here == 0} title="Page Up, p" onclick={link.callback(move |_| Msg::Teach(TeachMsg::Go(here.saturating_sub(1))))}>{ "← Back" }</button>
+                    <button data-testid="lesson-back" disabled={here == 0} title="Page Up, p" onclick={link.callback(|_| Msg::Teach(TeachMsg::Move(StepMove::Back)))}>{ "← Back" }</button>
                     <button data-testid="present" aria-pressed={self.presenting.to_string()} onclick={link.callback(|_| Msg::Teach(TeachMsg::Present))}
                         title="Full screen and large type, the graph, the chart and this step; Page Down / Page Up (a clicker), n / p, Home / End move between steps; Escape leaves">
                         { if self.presenting { "Leave presenter mode" } else { "Present" } }</button>
-                    <button data-testid="lesson-next" class="primary" disabled={here + 1 >= n} title="Page Down, n" onclick={link.callback(move |_| Msg::Teach(TeachMsg::Go(here + 1)))}>{ "Next →" }</button>
+                    <button data-testid="lesson-next" class="primary" disabled={here + 1 >= n} title="Page Down, n" onclick={link.callback(|_| Msg::Teach(TeachMsg::Move(StepMove::Next)))}>{ "Next →" }</button>
                 </nav>
             </section>
         }
