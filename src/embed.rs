@@ -13,7 +13,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::scenario::{percent_encode, Scenario};
-use crate::ui::{App, Listeners, Msg};
+use crate::ui::{App, Listeners, Msg, RunMsg};
 
 fn error(message: impl std::fmt::Display) -> JsValue {
     js_sys::Error::new(&message.to_string()).into()
@@ -69,21 +69,21 @@ impl Embed {
     }
 
     pub fn play(&self) -> Result<(), JsValue> {
-        self.send(Msg::Play)
+        self.send(Msg::Run(RunMsg::Play))
     }
 
     pub fn pause(&self) -> Result<(), JsValue> {
-        self.send(Msg::Pause)
+        self.send(Msg::Run(RunMsg::Pause))
     }
 
     /// One round (one interval in timed mode).
     pub fn step(&self) -> Result<(), JsValue> {
-        self.send(Msg::Step)
+        self.send(Msg::Run(RunMsg::Step))
     }
 
     /// Start again from the scenario (same seed: the same run).
     pub fn reset(&self) -> Result<(), JsValue> {
-        self.send(Msg::Reset)
+        self.send(Msg::Run(RunMsg::Reset))
     }
 
     /// Change one setting and start the run again with it. Throws an Error naming

@@ -307,6 +307,9 @@ pub struct Playground {
     in_degree_round: u32,
     /// Side-by-side comparison: the pinned variant A (this run is B).
     pub compare: Option<Variant>,
+    /// How many times the scenario was replaced (`reopen`): the page drops what it
+    /// kept of the old one (a half-typed value, the drawn frame, a finish already reported).
+    pub generation: u64,
 }
 
 impl Playground {
@@ -340,6 +343,7 @@ impl Playground {
             in_degree: None,
             in_degree_round: u32::MAX,
             compare: None,
+            generation: 0,
         };
         if !vs.is_empty() {
             match variant_a(&p.scenario, &vs) {
@@ -349,6 +353,18 @@ impl Playground {
         }
         p.reset();
         p
+    }
+
+    /// Replace the scenario with another (a preset, a claim, a lesson step, an
+    /// embed's `set`), keeping the speed. Versions go on from the old model's, so
+    /// what remembers one never takes the new model for the old (a run of the same
+    /// length would end on the same version).
+    pub fn reopen(&mut self, fragment: &str) {
+        let (speed, version, generation) = (self.speed, self.version, self.generation);
+        *self = Playground::from_fragment(fragment);
+        self.speed = speed;
+        self.version += version + 1;
+        self.generation = generation + 1;
     }
 
     /// Pin the current settings as variant A; changes from now on make variant B.
@@ -976,6 +992,26 @@ mod tests {
 
     fn no_clock() -> f64 {
         0.0
+    }
+
+    /// Reopening keeps the speed, counts the replacement, and never reuses a version.
+    #[test]
+    fn reopen_keeps_the_speed_and_moves_the_version_on() {
+        let mut p = Playground::from_fragment("nodes=50");
+        p.speed = Speed::Max;
+        p.play();
+        p.frame(16.0, 10.0, &no_clock);
+        let before = p.version;
+        p.reopen("nodes=40&fanout=3");
+        assert_eq!(p.scenario.nodes, 40);
+        assert_eq!(p.scenario.fanout, 3);
+        assert_eq!(p.speed, Speed::Max);
+        assert!(!p.playing, "a new scenario waits for Play");
+        assert!(p.version > before, "version {} after {before}", p.version);
+        assert_eq!(p.generation, 1);
+        p.reopen("nodes=-5");
+        assert_eq!(p.generation, 2);
+        assert!(p.errors.iter().any(|e| e.starts_with("nodes")), "{:?}", p.errors);
     }
 
     /// Playing the default scenario reaches full coverage, and reset gives the same run again.

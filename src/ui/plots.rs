@@ -1,0 +1,140 @@
+//! The charts: coverage (the one chart every run has, kept beside the graph)
+//! and the others below the stage: messages, bytes, the protocol's own
+//! figure, detection times.
+
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, Other};
+use super::effect::Effect;
+use super::model::{series_name, Playground};
+use super::share::Picture;
+
+pub enum PlotsMsg {
+    /// Forget the earlier runs drawn faintly on the coverage chart.
+    ClearEarlier,
+}
+
+#[derive(Default)]
+pub struct Plots {
+    coverage: NodeRef,
+    messages: NodeRef,
+    bytes: NodeRef,
+    protocol: NodeRef,
+    detections: NodeRef,
+}
+
+impl Plots {
+    pub fn update(&mut self, model: &mut Playground, msg: PlotsMsg) -> Effect {
+        match msg {
+            PlotsMsg::ClearEarlier => model.clear_comparison(),
+        }
+        Effect::Relayout
+    }
+
+    /// A chart's canvas (for a PNG); the graph is the stage's.
+    pub fn canvas(&self, p: Picture) -> Option<HtmlCanvasElement> {
+        match p {
+            Picture::Graph => None,
+            Picture::Coverage => self.coverage.cast(),
+            Picture::Messages => self.messages.cast(),
+            Picture::Bytes => self.bytes.cast(),
+            Picture::Protocol => self.protocol.cast(),
+            Picture::Detections => self.detections.cast(),
+        }
+    }
+
+    /// Draw every chart on the page as the model has it now.
+    pub fn draw(&self, model: &Playground, dark: bool) {
+        let fit = |r: &NodeRef| r.cast::<HtmlCanvasElement>().map(|c| (super::graph::fit(&c), c));
+        if let Some((dpr, c)) = fit(&self.coverage) {
+            let other = model.compare.as_ref().map(|a| Other { series: a.sim().series(), theory: &a.theory });
+            let series = model.sim().series();
+            draw_coverage(&c, dpr, series, &model.theory, &model.past, &model.changes(), other.as_ref(), dark);
+        }
+        if let (Some((dpr, c)), Some(name)) = (fit(&self.protocol), series_name(&model.scenario)) {
+            let all = model.sim().protocol_series();
+            let values = all.iter().find(|(k, _)| *k == name).map_or(&[][..], |(_, v)| &v[..]);
+            // Variant A's series of the same name, when it has one.
+            let a_all = model.compare.as_ref().map(|a| a.sim().protocol_series()).unwrap_or_default();
+            let other = a_all.iter().find(|(k, _)| *k == name).map(|(_, v)| &v[..]);
+            let rate = crate::protocol::aggregate::theory_rate(&model.scenario);
+            draw_protocol_series(&c, dpr, name, values, other, rate, dark);
+        }
+        if let Some((dpr, c)) = fit(&self.detections) {
+            draw_detections(&c, dpr, &model.sim().detections(), dark);
+        }
+        for (r, bytes) in [(&self.messages, false), (&self.bytes, true)] {
+            if let Some((dpr, c)) = fit(r) {
+                draw_messages(&c, dpr, model.sim().series(), model.scenario.nodes, bytes, dark);
+            }
+        }
+    }
+
+    /// The coverage chart, with its key under it so it never covers a curve.
+    pub fn view_coverage(&self, model: &Playground) -> Html {
+        let (covered, _) = model.scenario.coverage_meaning();
+        let ab = model.compare.is_some();
+        html! {
+            <figure class="coverage">
+                <canvas ref={self.coverage.clone()} data-testid="chart-coverage" class="chart" role="img"
+                    aria-label={format!("Share of live nodes {covered} per round: measured (solid), mean-field theory (dashed), live changes marked")}></canvas>
+                <figcaption class="chart-key" data-testid="chart-key">
+                    <span class="key measured" title={format!("The share of live nodes {covered}, measured in this run")}>
+                        { if ab { "B measured" } else { "measured" } }</span>
+                    if ab { <span class="key a" title="Variant A, measured (dotted: its theory)">{ "A measured" }</span> }
+                    if !model.theory.is_empty() {
+                        <span class="key theory" tabindex="0" title="Mean-field theory: the expected share per round when every node meets random peers, for this spread, fanout, loss and stop rule (Demers et al. 1987). After a live change it continues from the measured state under the new value.">
+                            { "theory" }</span>
+                    }
+                    if !model.past.is_empty() { <span class="key past" title="Earlier runs, before the last settings change that restarted the run">{ "earlier runs" }</span> }
+                    if !model.changes().is_empty() { <span class="key change" title="A live change: the setting and its new value, from that round on">{ "change" }</span> }
+                </figcaption>
+            </figure>
+        }
+    }
+
+    /// The charts below the stage; `extra` follows them (the A/B table, a sweep).
+    pub fn view_more(&self, model: &Playground, cb: &Callback<PlotsMsg>, extra: Html) -> Html {
+        let past = model.past.len();
+        html! {
+            <section class="charts" aria-label="More charts">
+                if past > 0 {
+                    <button class="link" data-testid="clear-comparison" onclick={cb.reform(|_| PlotsMsg::ClearEarlier)}>
+                        { format!("Clear {past} earlier run{} from the chart", if past == 1 { "" } else { "s" }) }
+                    </button>
+                }
+                <canvas ref={self.messages.clone()} data-testid="chart-messages" class="chart small" role="img"
+                    aria-label="Messages per round"></canvas>
+                <canvas ref={self.bytes.clone()} data-testid="chart-bytes" class="chart small" role="img"
+                    aria-label="Bytes per round"></canvas>
+                if series_name(&model.scenario).is_some() {
+                    <canvas ref={self.protocol.clone()} data-testid="chart-protocol" class="chart small" role="img"
+                        aria-label="The protocol's own figure per round"></canvas>
+                }
+                if model.scenario.membership_like() {
+                    <canvas ref={self.detections.clone()} data-testid="chart-detections" class="chart small" role="img"
+                        aria-label="Detection times of crashed nodes"></canvas>
+                }
+                { view_compare_table(model) }
+                { extra }
+            </section>
+        }
+    }
+}
+
+/// The A/B figures side by side, on the same seed.
+fn view_compare_table(model: &Playground) -> Html {
+    let rows = model.compare_rows();
+    if rows.is_empty() {
+        return html! {};
+    }
+    html! {
+        <table class="compare" data-testid="compare-table">
+            <thead><tr><th scope="col">{ "same seed" }</th><th scope="col" class="a">{ "A" }</th><th scope="col" class="b">{ "B" }</th></tr></thead>
+            <tbody>
+                { for rows.iter().map(|(k, a, b)| html! { <tr><th scope="row">{ *k }</th><td>{ a }</td><td>{ b }</td></tr> }) }
+            </tbody>
+        </table>
+    }
+}
