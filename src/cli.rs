@@ -335,7 +335,8 @@ fn lesson_cmd(file: &str, step: Option<usize>, answer: Option<&str>) -> Result<(
     let answer = answer.ok_or_else(|| CliError(format!("--answer is missing: {}", check.question)))?;
     let verdict = check.evaluate(answer).map_err(CliError)?;
     println!("{}", if verdict.pass { "right" } else { "not right" });
-    for line in &verdict.evidence {
+    // The command line is the teacher's: it prints what was measured too.
+    for line in verdict.measured.iter().chain(&verdict.evidence) {
         println!("  {line}");
     }
     if !check.explain.is_empty() {

@@ -8,24 +8,32 @@
 //!   `play()`, `pause()`, `step()`, `reset()`, `set(key, value)`,
 //!   `on("metrics" | "finish", callback)`, `scenario()` and `destroy()`.
 //!   Several can live on one page; each has its own run, clock and listeners.
+//!   `vs.KEY=VALUE` pairs in the fragment (or `set("vs.KEY", …)`) compare variant
+//!   A, the fragment with those values, with B side by side on the same seed.
 //!   `www/embed.js` wraps it as a `<gossip-lab scenario="…">` custom element.
 
 use wasm_bindgen::prelude::*;
 
-use crate::scenario::{percent_encode, Scenario};
+use crate::scenario::{percent_encode, Scenario, VS_PREFIX};
+use crate::ui::model::variant_a;
 use crate::ui::{App, Listeners, Msg, RunMsg};
 
 fn error(message: impl std::fmt::Display) -> JsValue {
     js_sys::Error::new(&message.to_string()).into()
 }
 
-/// Check a fragment as the page would: every bad field is an Error naming it and its range.
+/// Check a fragment as the page would: every bad field is an Error naming it and its
+/// range. `vs.KEY=VALUE` pairs make variant A of an A/B comparison, checked the same way.
 fn check(fragment: &str) -> Result<Scenario, JsValue> {
-    let (s, errors) = Scenario::from_fragment(fragment);
+    let (vs, main): (Vec<&str>, Vec<&str>) = fragment.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
+    let (s, errors) = Scenario::from_fragment(&main.join("&"));
     if let Some(e) = errors.into_iter().next() {
         return Err(error(Scenario::for_page(e)));
     }
     s.validate_for_page().map_err(error)?;
+    if !vs.is_empty() {
+        variant_a(&s, &vs).map_err(|e| error(e.join("; ")))?;
+    }
     Ok(s)
 }
 
@@ -86,8 +94,9 @@ impl Embed {
         self.send(Msg::Run(RunMsg::Reset))
     }
 
-    /// Change one setting and start the run again with it. Throws an Error naming
-    /// the field and the allowed range, and keeps the old run, if the value is refused.
+    /// Change one setting and start the run again with it (`vs.KEY` sets variant
+    /// A's, and starts comparing). Throws an Error naming the field and the allowed
+    /// range, and keeps the old run, if the value is refused.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), JsValue> {
         let page_keys = ["speed", "layout", "controls"];
         let mut pairs: Vec<String> = self
@@ -100,7 +109,12 @@ impl Embed {
         let next = pairs.join("&");
         if !page_keys.contains(&key) {
             let mut probe = Scenario::default();
-            probe.set(key, value).map_err(error)?;
+            probe.set(key.strip_prefix(VS_PREFIX).unwrap_or(key), value).map_err(|e| {
+                match key.starts_with(VS_PREFIX) {
+                    true => error(format!("{VS_PREFIX}{e}")),
+                    false => error(e),
+                }
+            })?;
             check(&next)?;
         }
         self.send(Msg::Load(next.clone()))?;

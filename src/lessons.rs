@@ -217,6 +217,10 @@ pub enum Goal {
 pub struct Verdict {
     pub pass: bool,
     pub evidence: Vec<String>,
+    /// What the runs measured, where the answer is a number to estimate. Beside a
+    /// right answer it is shown; beside a wrong one only when the learner asks
+    /// (the page), so a class does not copy it on the second try.
+    pub measured: Option<String>,
 }
 
 /// Runs a check needs: a label and a scenario, with its number of trials.
@@ -641,6 +645,7 @@ impl Check {
                 Verdict {
                     pass,
                     evidence: vec![if pass { format!("Right: {picked}.") } else { format!("Not {picked}.") }],
+                    measured: None,
                 }
             }
             CheckKind::Estimate { metric: name, tolerance, .. } => {
@@ -654,23 +659,16 @@ impl Check {
                 };
                 let off = (guess - s.mean).abs();
                 let pass = off <= allowed;
-                let mut evidence = vec![format!(
-                    "Measured {name} over {} runs: {} ± {} (95% interval).",
-                    s.n,
-                    fmt(s.mean),
-                    fmt(s.ci95)
-                )];
-                evidence.push(if pass {
-                    format!("Your answer {} is within {} of it.", fmt(guess), fmt(allowed))
+                let measured =
+                    format!("Measured {name} over {} runs: {} ± {} (95% interval).", s.n, fmt(s.mean), fmt(s.ci95));
+                // A wrong answer learns which way to go, not where to land.
+                let mut evidence = vec![if pass {
+                    format!("Your answer {} is within {} of the measured mean.", fmt(guess), fmt(allowed))
+                } else if guess > s.mean {
+                    format!("Your answer {} is too high: the runs measured less.", fmt(guess))
                 } else {
-                    format!(
-                        "Your answer {} is off by {}; within {} counts. It is {} than measured.",
-                        fmt(guess),
-                        fmt(off),
-                        fmt(allowed),
-                        if guess > s.mean { "higher" } else { "lower" }
-                    )
-                });
+                    format!("Your answer {} is too low: the runs measured more.", fmt(guess))
+                }];
                 if s.n < runs.len() {
                     evidence.push(format!(
                         "{} of {} runs never defined {name} and are left out.",
@@ -678,7 +676,7 @@ impl Check {
                         runs.len()
                     ));
                 }
-                Verdict { pass, evidence }
+                Verdict { pass, evidence, measured: Some(measured) }
             }
             CheckKind::Find { scenario, param, metric: name, op, value, share, goal, step, .. } => {
                 let Some(first) = results.first() else { return no_runs() };
@@ -734,7 +732,7 @@ impl Check {
                         .unwrap_or_default();
                     evidence.push(format!("No {word} value can be checked ({why}), so {answer} is the boundary."));
                 }
-                Verdict { pass, evidence }
+                Verdict { pass, evidence, measured: None }
             }
         }
     }
@@ -759,7 +757,7 @@ pub fn plain(x: f64) -> String {
 }
 
 fn no_runs() -> Verdict {
-    Verdict { pass: false, evidence: vec!["No runs were made.".into()] }
+    Verdict { pass: false, evidence: vec!["No runs were made.".into()], measured: None }
 }
 
 fn undefined(name: &str, runs: &[RunMetrics]) -> Verdict {
@@ -770,6 +768,7 @@ fn undefined(name: &str, runs: &[RunMetrics]) -> Verdict {
             "The lesson asks for metric '{name}', which these runs never defined; they measure: {}.",
             known.join(", ")
         )],
+        measured: None,
     }
 }
 
@@ -905,9 +904,14 @@ mod tests {
         let est = "---\ntitle: T\n---\n## a\n```scenario\nnodes=500&fanout=1\n```\n```check\nkind: estimate\nquestion: q\nmetric: t100\ntrials: 10\ntolerance: 10%\n```\n";
         let c = Lesson::parse(est, "e").unwrap().steps[0].check.clone().unwrap();
         let v = c.evaluate("1000").unwrap();
-        assert!(!v.pass && v.evidence[0].contains("over 10 runs"), "{v:?}");
+        // A wrong estimate says which way, and keeps the measured mean apart.
+        assert!(!v.pass && v.evidence[0].contains("too high"), "{v:?}");
+        assert!(v.evidence.iter().all(|e| !e.contains("Measured")), "{v:?}");
+        let measured = v.measured.as_deref().unwrap();
+        assert!(measured.contains("over 10 runs"), "{v:?}");
+        assert!(c.evaluate("1").unwrap().evidence[0].contains("too low"));
         // The measured mean itself is a right answer.
-        let mean: f64 = v.evidence[0].split(": ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        let mean: f64 = measured.split(": ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
         assert!(c.evaluate(&mean.to_string()).unwrap().pass);
     }
 }

@@ -528,6 +528,15 @@ impl Lessons {
                     <div class={classes!("verdict", if v.pass { "holds" } else { "fails" })} data-testid="lesson-verdict" data-pass={v.pass.to_string()}>
                         <strong>{ if v.pass { "Right." } else { "Not quite." } }</strong>
                         <ul>{ for v.evidence.iter().map(|e| html! { <li>{ e }</li> }) }</ul>
+                        if let Some(m) = &v.measured {
+                            if v.pass {
+                                <p data-testid="lesson-measured">{ m }</p>
+                            } else {
+                                // Asked for, not shown: a class would copy it on the second try.
+                                <details class="reveal"><summary data-testid="lesson-reveal">{ "Show what the runs measured" }</summary>
+                                    <p data-testid="lesson-measured">{ m }</p></details>
+                            }
+                        }
                         if !check.explain.is_empty() && (v.pass || !matches!(check.kind, CheckKind::Choice { .. })) {
                             <p class="explain">{ check.explain.clone() }</p>
                         }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import zlib from 'node:zlib';
 import { serve, launch, open, root } from './harness.mjs';
 
@@ -484,12 +485,56 @@ test('embeds run independently through the JS API and the custom element', async
   assert.match(await page.evaluate(() => window.demo.b.scenario()), /spread=push$/);
   await page.waitForFunction(() => document.querySelector('[data-testid=api-b-status]').textContent.startsWith('finished'), null, { timeout: 20000 });
   await page.evaluate(() => window.demo.a.destroy());
-  assert.equal(await page.$eval('[data-testid=api-a]', (e) => e.children.length), 0);
+  assert.equal(await page.evaluate(() => document.querySelector('[data-testid=api-a]').shadowRoot.querySelector('.gossip-lab-box').children.length), 0);
   assert.equal(await page.locator('[data-testid=element-demo] [data-testid=param-exchange]').count(), 1);
   assert.equal(await page.locator('[data-testid=element-demo] [data-testid=param-loss_rate]').count(), 1);
   assert.match(await page.getAttribute('[data-testid=element-bad]', 'data-error'), /nodes: '0' is not allowed; the page runs at most 100000 nodes \(allowed 2 to 100000\)/);
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+// An author's blank page on another origin, with CSS that would wreck the
+// playground's (serif type, bulleted lists, 10 px canvases): the element loads
+// cross-origin, brings its own styles in a shadow root, plays, and runs A/B.
+test('the element on another site is styled, plays, and compares A and B', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gossip-lab-blank-'));
+  fs.writeFileSync(path.join(dir, 'index.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A post</title><link rel="icon" href="data:,">
+    <style>body { font: 11px Georgia, serif; } ul, li { list-style: disc; display: list-item; } canvas { width: 10px !important; } button { all: unset; }</style>
+    <script type="module" src="${srv.url}/embed.js"></script></head><body>
+    <p>Some prose.</p>
+    <div style="width: 640px"><gossip-lab id="one" scenario="nodes=300&fanout=1&speed=max" controls="fanout,loss_rate"></gossip-lab></div>
+    <div style="width: 640px"><gossip-lab id="ab" scenario="nodes=200&fanout=1&spread=push-pull&vs.spread=push&speed=max"></gossip-lab></div>
+    </body></html>`);
+  const blank = await serve(dir);
+  try {
+    assert.notEqual(new URL(blank.url).port, new URL(srv.url).port);
+    const { page, problems } = await open(chrome.browser, `${blank.url}/`, { width: 800, height: 1200 });
+    const graph = await page.locator('#one [data-testid=graph]').boundingBox();
+    assert.ok(graph.width >= 300 && graph.width <= 640, `the graph is ${graph.width} px wide in a 640 px box`);
+    const legend = await page.locator('#one [data-testid=legend] li').first().evaluate((li) => getComputedStyle(li).listStyleType);
+    assert.equal(legend, 'none', 'the host page styled the legend');
+    const play = await page.locator('#one [data-testid=play]').evaluate((b) => [getComputedStyle(b).borderTopStyle, getComputedStyle(b).fontFamily]);
+    assert.equal(play[0], 'solid');
+    assert.doesNotMatch(play[1], /Georgia/);
+    await page.locator('#one [data-testid=play]').click();
+    await page.locator('#one [data-testid=run-state]').filter({ hasText: 'finished' }).waitFor({ timeout: 20000 });
+    assert.ok(Number(await page.locator('#one [data-testid=round]').textContent()) > 5);
+    // A/B: two graphs captioned with what differs, and one chart.
+    assert.equal(await page.locator('#ab [data-testid=graph-a]').count(), 1);
+    assert.match(await page.locator('#ab figcaption.a').textContent(), /A: spread=push/);
+    assert.match(await page.locator('#ab figcaption.b').textContent(), /B: spread=push-pull/);
+    const err = await page.evaluate(async () => {
+      const lab = await window.GossipLabReady;
+      const h = lab.mount(document.body.appendChild(document.createElement('div')), 'nodes=100&vs.fanout=0');
+      return h;
+    }).catch((e) => e.message);
+    assert.match(err, /vs\.fanout: '0' is not allowed; allowed a whole number from 1 to 64/);
+    assert.deepEqual(problems.filter((p) => !/vs\.fanout/.test(p)), []);
+    await page.close();
+  } finally {
+    await blank.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // Export: the chart data as CSV and the scenario as JSON; the JSON runs natively

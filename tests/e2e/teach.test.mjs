@@ -86,7 +86,11 @@ test('lesson navigation, scenario loading and saved progress', async () => {
   const outline = await page.$eval('[data-testid=chart-coverage]', (c) => getComputedStyle(c).outlineStyle);
   assert.equal(outline, 'solid');
   assert.equal(await answer(page, '40'), false, 'push does not take 40 rounds');
-  assert.match(await page.textContent('[data-testid=lesson-verdict]'), /Measured t100 over 20 runs/);
+  // Which way, not where: the measured mean waits until the learner asks.
+  assert.match(await page.textContent('[data-testid=lesson-verdict]'), /40 is too high: the runs measured less/);
+  assert.equal(await page.isVisible('[data-testid=lesson-measured]'), false);
+  await page.click('[data-testid=lesson-reveal]');
+  assert.match(await page.textContent('[data-testid=lesson-measured]'), /Measured t100 over 20 runs/);
   assert.equal(await answer(page, '18'), true);
   await page.click('[data-testid=lesson-next]');
   assert.equal(await page.inputValue('[data-testid=param-spread]'), 'pull');
