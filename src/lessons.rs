@@ -25,7 +25,10 @@
 //!
 //! - Front matter: `title` (required), `summary`, `id`.
 //! - Each `## ` heading starts a step. A `scenario` block is loaded into the
-//!   playground when the step opens (the URL fragment's keys).
+//!   playground when the step opens (the URL fragment's keys). In it, `look:`
+//!   names the views to watch, and `sweep: KEY=VALUES METRIC [TRIALS]` runs the
+//!   scenario (A and B, with `vs.` keys) at several values and charts the metric
+//!   beside the lesson (`sweep: nodes=25,50,100 bytes_per_node_per_s 2`).
 //! - A `check` block asks a question. Three kinds:
 //!   - `choice`: `options: a | b | c`, `answer: 2` (1-based). Checked at once.
 //!   - `estimate`: the learner gives a number; the page runs `trials` runs of
@@ -110,10 +113,47 @@ pub struct Step {
     pub check: Option<Check>,
     /// The presenter's notes (a ```notes block): shown to the presenter, not in the step's text.
     pub notes: String,
+    /// A sweep the page runs when the step opens (`sweep:` in the scenario block).
+    pub sweep: Option<StepSweep>,
+}
+
+/// `sweep: nodes=25,50,100,200 bytes_per_node_per_s 2` in a scenario block: the
+/// step's scenario (and its variant A, with `vs.` keys) run at each value, `trials`
+/// seeds each, and `metric`'s mean and 95% interval charted beside the lesson.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepSweep {
+    pub key: String,
+    /// As the sweep form takes them: `1..8:1` or `a,b,c`.
+    pub values: String,
+    pub metric: String,
+    pub trials: u32,
+}
+
+impl StepSweep {
+    fn parse(text: &str, fragment: &str) -> Result<StepSweep, String> {
+        let form = "write it as sweep: KEY=VALUES METRIC [TRIALS], e.g. sweep: nodes=25,50,100 msgs_per_node_per_s 3";
+        let mut words = text.split_whitespace();
+        let (Some(axis), Some(metric)) = (words.next(), words.next()) else { return Err(format!("sweep: {form}")) };
+        let (key, values) = axis.split_once('=').ok_or_else(|| format!("sweep: '{axis}' has no values; {form}"))?;
+        let trials =
+            match words.next() {
+                None => 3,
+                Some(t) => t.parse().ok().filter(|t| (1..=PAGE_SWEEP_TRIALS_MAX).contains(t)).ok_or_else(|| {
+                    format!("sweep: trials '{t}' is not allowed; allowed 1 to {PAGE_SWEEP_TRIALS_MAX}")
+                })?,
+            };
+        // The page's own checks: the key, the values, the limits of work.
+        let base = check_fragment(fragment)?;
+        let vs: Vec<&str> = fragment.split('&').filter(|kv| kv.starts_with(crate::ui::model::VS_PREFIX)).collect();
+        let a =
+            (!vs.is_empty()).then(|| crate::ui::model::variant_a(&base, &vs)).transpose().map_err(|e| e.join("; "))?;
+        crate::sweep::Sweep::compare(&base, a.as_ref(), key, values, trials, metric)?;
+        Ok(StepSweep { key: key.into(), values: values.into(), metric: metric.into(), trials })
+    }
 }
 
 /// The views a step can point at with `look:` in its scenario block, and how the page names them.
-pub const LOOK_VIEWS: [(&str, &str); 8] = [
+pub const LOOK_VIEWS: [(&str, &str); 9] = [
     ("graph", "the graph"),
     ("stats", "the figures above the graph"),
     ("coverage", "the coverage chart"),
@@ -122,6 +162,7 @@ pub const LOOK_VIEWS: [(&str, &str); 8] = [
     ("protocol", "the protocol's own chart"),
     ("detections", "the detection times"),
     ("compare", "the A/B table"),
+    ("sweep", "the sweep chart"),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -289,6 +330,7 @@ impl Lesson {
                     look: Vec::new(),
                     check: None,
                     notes: String::new(),
+                    sweep: None,
                 });
                 continue;
             }
@@ -322,7 +364,12 @@ impl Lesson {
                     }
                     // `look: coverage, graph` lines name what to watch; the others are the fragment.
                     let mut parts = Vec::new();
+                    let mut sweep = None;
                     for &(n, l) in &block {
+                        if let Some(text) = l.trim().strip_prefix("sweep:") {
+                            sweep = Some((n, text));
+                            continue;
+                        }
                         match l.trim().strip_prefix("look:") {
                             Some(views) => {
                                 for v in views.split(',').map(str::trim).filter(|v| !v.is_empty()) {
@@ -338,6 +385,9 @@ impl Lesson {
                     }
                     let frag: String = parts.join("&");
                     check_fragment(&frag).map_err(|e| err(start, format!("scenario: {e}")))?;
+                    if let Some((n, text)) = sweep {
+                        step.sweep = Some(StepSweep::parse(text, &frag).map_err(|e| err(n, e))?);
+                    }
                     step.scenario = Some(frag.trim_start_matches('#').to_string());
                 } else {
                     if step.check.is_some() {
@@ -816,6 +866,31 @@ mod tests {
     }
 
     /// Malformed files name the line and the problem, never panic.
+    /// `sweep:` in a scenario block: parsed, checked against the page's limits,
+    /// and refused by name when malformed.
+    #[test]
+    fn a_step_can_sweep() {
+        let text = "---\ntitle: T\n---\n## a\n```scenario\nnodes=50&protocol=swim&timing=timed&vs.protocol=membership\nsweep: nodes=25,50 bytes_per_node_per_s 2\n```\n";
+        let l = Lesson::parse(text, "s").unwrap();
+        let s = l.steps[0].sweep.clone().unwrap();
+        assert_eq!(
+            (s.key.as_str(), s.values.as_str(), s.metric.as_str(), s.trials),
+            ("nodes", "25,50", "bytes_per_node_per_s", 2)
+        );
+        assert_eq!(l.steps[0].scenario.as_deref(), Some("nodes=50&protocol=swim&timing=timed&vs.protocol=membership"));
+        for (bad, says) in [
+            ("sweep: nodes", "write it as sweep: KEY=VALUES METRIC"),
+            ("sweep: nodes t100", "'nodes' has no values"),
+            ("sweep: nodes=1,50 t100", "nodes"),
+            ("sweep: fanout=1..3:1 t100 0", "trials '0' is not allowed; allowed 1 to 200"),
+            ("sweep: colour=1,2 t100", "'colour' is not a setting"),
+        ] {
+            let text = format!("---\ntitle: T\n---\n## a\n```scenario\nnodes=50\n{bad}\n```\n");
+            let e = Lesson::parse(&text, "s").unwrap_err();
+            assert!(e.contains("line 7") && e.contains(says), "{bad}: {e}");
+        }
+    }
+
     /// A ```notes block goes to the presenter, not into the step's text.
     #[test]
     fn notes_are_the_presenters() {

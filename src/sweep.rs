@@ -212,6 +212,8 @@ pub struct Sweep {
     pub values: Vec<String>,
     metric: String,
     pub trials: u32,
+    /// An A/B sweep: variant A's runs follow B's in the batch, value for value.
+    pub compared: bool,
     pub batch: Batch,
     /// The chosen metric of each finished run, per point, read once per run
     /// (a run's metrics are read through their JSON form, too slow for every frame).
@@ -222,6 +224,18 @@ impl Sweep {
     /// A sweep of `key` over `spec` (`1..8:1` or `a,b,c`) from the base scenario,
     /// checked against the page's limits. Errors name the field and the allowed range.
     pub fn new(base: &Scenario, key: &str, spec_text: &str, trials: u32, metric: &str) -> Result<Sweep, String> {
+        Sweep::compare(base, None, key, spec_text, trials, metric)
+    }
+
+    /// A sweep of B (`base`) and, when comparing, of variant A beside it, at the same values and seeds.
+    pub fn compare(
+        base: &Scenario,
+        a: Option<&Scenario>,
+        key: &str,
+        spec_text: &str,
+        trials: u32,
+        metric: &str,
+    ) -> Result<Sweep, String> {
         let Some(p) = spec(key) else {
             return Err(format!("sweep: '{key}' is not a setting; allowed: any key of gossip-lab params"));
         };
@@ -238,15 +252,17 @@ impl Sweep {
         if !(1..=PAGE_SWEEP_TRIALS_MAX).contains(&trials) {
             return Err(format!("sweep trials: '{trials}' is not allowed; allowed 1 to {PAGE_SWEEP_TRIALS_MAX}"));
         }
-        let mut jobs = Vec::with_capacity(values.len());
+        let mut jobs = Vec::with_capacity(values.len() * 2);
         let mut node_runs = 0u64;
-        for v in &values {
-            let mut s = base.clone();
-            s.set(key, v).map_err(|e| e.to_string())?;
-            s.trials = 1;
-            s.validate_for_page().map_err(|e| format!("at {key}={v}: {e}"))?;
-            node_runs += u64::from(s.capacity()) * u64::from(trials);
-            jobs.push((s, trials));
+        for (variant, base) in std::iter::once(("", base)).chain(a.map(|a| ("A: ", a))) {
+            for v in &values {
+                let mut s = base.clone();
+                s.set(key, v).map_err(|e| e.to_string())?;
+                s.trials = 1;
+                s.validate_for_page().map_err(|e| format!("{variant}at {key}={v}: {e}"))?;
+                node_runs += u64::from(s.capacity()) * u64::from(trials);
+                jobs.push((s, trials));
+            }
         }
         if node_runs > PAGE_SWEEP_NODE_RUNS_MAX {
             return Err(format!(
@@ -255,8 +271,17 @@ impl Sweep {
                 base.capacity()
             ));
         }
-        let measured = vec![Vec::new(); values.len()];
-        Ok(Sweep { key: key.into(), values, metric: metric.into(), trials, batch: Batch::new(jobs), measured })
+        let measured = vec![Vec::new(); jobs.len()];
+        let compared = a.is_some();
+        Ok(Sweep {
+            key: key.into(),
+            values,
+            metric: metric.into(),
+            trials,
+            compared,
+            batch: Batch::new(jobs),
+            measured,
+        })
     }
 
     pub fn metric(&self) -> &str {
@@ -291,21 +316,39 @@ impl Sweep {
         }
     }
 
-    /// Each point's summary of the chosen metric (over the trials that defined it), so far.
+    /// Each point's summary of the chosen metric (over the trials that defined it), so far (B's, when comparing).
     pub fn summaries(&self) -> Vec<Option<Summary>> {
-        self.measured.iter().map(|xs| Summary::of(&xs.iter().flatten().copied().collect::<Vec<_>>())).collect()
+        self.summarise(&self.measured[..self.values.len()])
+    }
+
+    /// Variant A's summaries, when comparing.
+    pub fn summaries_a(&self) -> Option<Vec<Option<Summary>>> {
+        self.compared.then(|| self.summarise(&self.measured[self.values.len()..]))
+    }
+
+    fn summarise(&self, points: &[Vec<Option<f64>>]) -> Vec<Option<Summary>> {
+        points.iter().map(|xs| Summary::of(&xs.iter().flatten().copied().collect::<Vec<_>>())).collect()
     }
 
     /// The same CSV as `gossip-lab sweep key=values --trials N`.
     pub fn csv(&self) -> String {
+        let n = self.values.len();
         let rows: Vec<(usize, Vec<String>, &[RunMetrics])> = self
-            .values
+            .batch
+            .results()
             .iter()
-            .zip(self.batch.results())
             .enumerate()
-            .map(|(i, (v, runs))| (i, vec![v.clone()], &runs[..]))
+            .map(|(i, runs)| {
+                let v = self.values[i % n].clone();
+                let labels = if self.compared { vec![(if i < n { "B" } else { "A" }).to_string(), v] } else { vec![v] };
+                (i, labels, &runs[..])
+            })
             .collect();
-        csv(std::slice::from_ref(&self.key), &rows)
+        if self.compared {
+            csv(&["variant".to_string(), self.key.clone()], &rows)
+        } else {
+            csv(std::slice::from_ref(&self.key), &rows)
+        }
     }
 }
 
@@ -318,6 +361,27 @@ impl std::fmt::Debug for Sweep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An A/B sweep runs A's points after B's at the same values; its CSV says which
+    /// is which, and each side's summaries come from its own runs.
+    #[test]
+    fn a_compared_sweep_runs_both_variants() {
+        let b = Scenario::from_fragment("nodes=60&protocol=swim&timing=timed&max_rounds=10").0;
+        let a = Scenario::from_fragment("nodes=60&protocol=membership&timing=timed&max_rounds=10").0;
+        let mut s = Sweep::compare(&b, Some(&a), "nodes", "20,40", 2, "bytes_per_node_per_s").unwrap();
+        s.batch.run_all();
+        s.read_new_runs();
+        let (sb, sa) = (s.summaries(), s.summaries_a().unwrap());
+        assert_eq!((sb.len(), sa.len()), (2, 2));
+        // Heartbeat gossip's digests carry every member: its bytes grow with n, SWIM's do not.
+        let (b20, b40, a20, a40) = (sb[0].unwrap().mean, sb[1].unwrap().mean, sa[0].unwrap().mean, sa[1].unwrap().mean);
+        assert!(a40 > 1.5 * a20 && a20 > 3.0 * b20 && (b40 - b20).abs() < 0.2 * b20, "{b20} {b40} {a20} {a40}");
+        let csv = s.csv();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert!(rows[0].starts_with("point,variant,nodes,"), "{}", rows[0]);
+        assert!(rows[1].starts_with("0,B,20,") && rows[4].starts_with("3,A,40,"), "{csv}");
+        assert!(Sweep::new(&b, "nodes", "20,40", 2, "t100").unwrap().summaries_a().is_none());
+    }
 
     /// Ranges expand with exact decimal steps; lists split on commas; bad ranges are named.
     #[test]

@@ -149,13 +149,48 @@ fn tombstone_resurrection_depends_on_grace() {
         ]);
         s.run_to_end();
         let (v, tomb) = s.protocol().key_at(19, 0, 0);
+        let m = s.metrics();
+        // The chart of the nodes holding the key starts at the delete (10 s: round 10).
+        let series = s.protocol_series().into_iter().find(|(k, _)| *k == "holding_deleted").unwrap().1;
+        assert!(series[..9].iter().all(Option::is_none) && series[11].is_some(), "{series:?}");
+        let log = Runner::events(&s, 19);
         if resurrected {
             assert!(v > 0 && !tomb, "grace {grace}: node 19 should still hold the deleted key, has ({v}, {tomb})");
             assert_eq!(s.protocol().key_at(5, 0, 0).0, 0, "the others collected the tombstone");
+            assert_eq!(extra(&m, "holding_deleted"), Some(1.0 / 20.0), "node 19 alone holds it");
+            assert!(log.iter().any(|l| l.contains("key 0 outlived its delete")), "{log:?}");
         } else {
             assert!(tomb, "grace {grace}: node 19 should have the tombstone, has ({v}, {tomb})");
+            assert_eq!(extra(&m, "holding_deleted"), Some(0.0));
+            assert!(log.iter().all(|l| !l.contains("outlived")), "{log:?}");
         }
     }
+}
+
+/// Resurrection spreading: nodes that held the tombstone restart after it was
+/// collected and learn node 0 afresh; those that learn it from node 5 (which missed
+/// the delete) take the deleted key back, an event in their log. 6 nodes, seed 5.
+#[test]
+fn a_node_that_had_the_delete_takes_the_key_back() {
+    let mut s = sim(&[
+        "protocol=membership",
+        "nodes=6",
+        "timing=timed",
+        "app_keys=1",
+        "max_rounds=60",
+        "tombstone_grace_ms=5000",
+        "faults=partition:5@8s,delete:0@10s,heal@30s,crash:1-4@32s,restart:1-4@33s",
+        "seed=5",
+    ]);
+    s.run_to_end();
+    let m = s.metrics();
+    let back = extra(&m, "resurrections").unwrap();
+    assert!(back >= 1.0, "{back}");
+    let logs: Vec<Vec<String>> = (1..5).map(|n| Runner::events(&s, n)).collect();
+    let came_back = logs.iter().flatten().filter(|l| l.contains("came back here")).count();
+    assert_eq!(came_back as f64, back, "{logs:?}");
+    // Each of those holds it now, beside node 5.
+    assert!(extra(&m, "holding_deleted").unwrap() >= (1.0 + back) / 6.0 - 1e-9);
 }
 
 /// A partition makes each side mark the other dead; after the heal the cluster

@@ -201,6 +201,18 @@ pub struct Membership {
     rejected: u64,
     forged_sent: u64,
     polluted_series: Vec<f64>,
+    /// The key deleted last (owner, key, the delete's version): the page charts the
+    /// share of live nodes that still hold a live copy of it, per round.
+    deleted: Option<(NodeId, usize, u64)>,
+    /// Per observer, for the deleted key: it held the tombstone (so a live copy
+    /// later is the key coming back), and it holds a copy the delete can no longer reach.
+    saw_delete: Vec<bool>,
+    outlived: Vec<bool>,
+    holding_series: Vec<f64>,
+    /// Samples taken (one per round), for where the holding series starts.
+    samples: usize,
+    /// Observers that took back a deleted key's older value (they had collected the tombstone).
+    resurrections: u64,
 }
 
 impl Membership {
@@ -245,6 +257,12 @@ impl Membership {
             rejected: 0,
             forged_sent: 0,
             polluted_series: Vec::new(),
+            deleted: None,
+            saw_delete: vec![false; cap],
+            outlived: vec![false; cap],
+            holding_series: Vec::new(),
+            samples: 0,
+            resurrections: 0,
         };
         m.retune(s);
         m.up[..s.nodes as usize].fill(true);
@@ -381,6 +399,39 @@ impl Membership {
         let g = self.generation[n as usize];
         self.writes.entry((n, g, k as u16)).or_default().push((v, id));
         self.log(n, cx_now, n, if delete { "delete" } else { "write" }, k as u64);
+        if delete {
+            self.deleted = Some((n, k, v));
+            self.saw_delete.fill(false);
+            self.saw_delete[n as usize] = true;
+            self.outlived.fill(false);
+            // The chart of the nodes holding it starts at the delete.
+            self.holding_series.clear();
+        }
+    }
+
+    /// Observer o took a version of the deleted key: a tombstone, or a live copy,
+    /// which after the tombstone is the key coming back (resurrection).
+    fn track_deleted(&mut self, o: NodeId, tombstone: bool, now: u64) {
+        let Some((p, k, _)) = self.deleted else { return };
+        if tombstone {
+            self.saw_delete[o as usize] = true;
+        } else if std::mem::take(&mut self.saw_delete[o as usize]) {
+            self.resurrections += 1;
+            self.log(o, now, p, "resurrect", k as u64);
+        }
+    }
+
+    /// The share of live nodes holding a live (not deleted) copy of the deleted key.
+    fn holding_fraction(&self) -> Option<f64> {
+        let (p, k, _) = self.deleted?;
+        let live = (0..self.cap as NodeId).filter(|&o| self.up[o as usize]);
+        let (mut held, mut n) = (0u32, 0u32);
+        for o in live {
+            let e = self.app[self.ai(o, p, k)];
+            n += 1;
+            held += u32::from(e.version & !TOMBSTONE > 0 && e.version & TOMBSTONE == 0);
+        }
+        Some(f64::from(held) / f64::from(n.max(1)))
     }
 
     fn digests(&self, o: NodeId) -> Vec<(NodeId, u32, u64)> {
@@ -508,12 +559,29 @@ impl Membership {
                 let old = self.app[i].version & !TOMBSTONE;
                 if bare > old {
                     let credited = self.app[i].credited;
+                    if self.deleted.is_some_and(|(dp, dk, _)| dp == p && dk == key as usize) {
+                        self.track_deleted(o, version & TOMBSTONE != 0, now);
+                    }
                     self.app[i] = Entry { version, learned_us: now, credited: credited.max(bare), tag };
                     self.credit(p, d.generation, key, credited, bare, cx);
                     self.log(o, now, p, if version & TOMBSTONE != 0 { "delete" } else { "change" }, u64::from(key));
                 }
             }
             v.max_version = v.max_version.max(bare);
+        }
+        // The owner's versions have passed its delete while o still holds the key:
+        // no delta will carry the delete to o any more (its tombstone was collected).
+        if let Some((dp, dk, dv)) = self.deleted {
+            let e = self.app[self.ai(o, dp, dk)];
+            if dp == p
+                && v.max_version > dv
+                && e.version & TOMBSTONE == 0
+                && e.version > 0
+                && !self.outlived[o as usize]
+            {
+                self.outlived[o as usize] = true;
+                self.log(o, now, p, "outlived", dk as u64);
+            }
         }
         if beat {
             if v.last_beat_us > 0 || v.mean_gap_us > 0.0 {
@@ -956,6 +1024,18 @@ impl Protocol for Membership {
             ("seen alive by", format!("{} live nodes", self.alive_votes[node as usize])),
             ("seen dead by", format!("{} live nodes", self.dead_votes[node as usize])),
         ];
+        // What became of the deleted key here, before the long tables.
+        if let Some((p, k, _)) = self.deleted {
+            let e = self.app[self.ai(node, p, k)];
+            let v = e.version & !TOMBSTONE;
+            let here = match (v, e.version & TOMBSTONE != 0) {
+                (0, _) => "gone (tombstone collected, or never held)".to_string(),
+                (v, true) => format!("tombstone v{v}"),
+                (v, false) if self.outlived[node as usize] => format!("held v{v}: the delete will never reach it"),
+                (v, false) => format!("held v{v}: the delete has not reached it"),
+            };
+            rows.push(("deleted key", format!("node {p} k{k}: {here}")));
+        }
         let table: Vec<String> = (0..self.cap as NodeId)
             .filter(|&p| p != node && self.views[self.vi(node, p)].generation > 0)
             .take(12)
@@ -1012,6 +1092,18 @@ impl Protocol for Membership {
                 "change" | "delete" | "write" => {
                     format!("{:.3} s {} of node {} key {}", e.t_us as f64 / 1e6, e.what, e.peer, e.detail)
                 }
+                "resurrect" => format!(
+                    "{:.3} s node {} key {} came back here after its delete (the tombstone was collected)",
+                    e.t_us as f64 / 1e6,
+                    e.peer,
+                    e.detail
+                ),
+                "outlived" => format!(
+                    "{:.3} s node {} key {} outlived its delete here: the tombstone is collected everywhere, so the delete never arrives",
+                    e.t_us as f64 / 1e6,
+                    e.peer,
+                    e.detail
+                ),
                 "join" | "restart" => {
                     format!("{:.3} s {} of node {} (generation {})", e.t_us as f64 / 1e6, e.what, e.peer, e.detail)
                 }
@@ -1055,6 +1147,10 @@ impl Protocol for Membership {
             ),
             ("rejected", self.verify.then_some(self.rejected as f64)),
             ("forged", (!self.malicious.is_empty()).then_some(self.forged_sent as f64)),
+            // After a delete: the share of live nodes still holding the key, and how
+            // many times an observer took back its older value (resurrection).
+            ("holding_deleted", self.holding_series.last().copied()),
+            ("resurrections", self.deleted.map(|_| self.resurrections as f64)),
         ]
     }
 
@@ -1063,14 +1159,24 @@ impl Protocol for Membership {
             let f = self.polluted_fraction();
             self.polluted_series.push(f);
         }
+        self.samples += 1;
+        if let Some(f) = self.holding_fraction() {
+            self.holding_series.push(f);
+        }
     }
 
     fn series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
-        if self.polluted_series.is_empty() {
-            Vec::new()
-        } else {
-            vec![("polluted", self.polluted_series.iter().map(|&x| Some(x)).collect())]
+        let mut out = Vec::new();
+        if !self.polluted_series.is_empty() {
+            out.push(("polluted", self.polluted_series.iter().map(|&x| Some(x)).collect()));
         }
+        if self.deleted.is_some() {
+            // Rounds before the delete have no value: the chart starts at it.
+            let before = self.samples.saturating_sub(self.holding_series.len());
+            let series = std::iter::repeat_n(None, before).chain(self.holding_series.iter().map(|&x| Some(x)));
+            out.push(("holding_deleted", series.collect()));
+        }
+        out
     }
 
     fn done(&self, _live: u64) -> bool {

@@ -396,6 +396,10 @@ impl FaultSchedule {
             })
             .sum()
     }
+    /// Whether any entry deletes a key.
+    pub fn deletes(&self) -> bool {
+        self.0.iter().any(|e| matches!(e.fault, Fault::Delete(..)))
+    }
     /// The largest node id any entry names.
     pub fn max_node(&self) -> Option<NodeId> {
         self.0

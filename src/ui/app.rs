@@ -140,6 +140,16 @@ impl App {
         }
     }
 
+    /// A lesson step opened: run its sweep over its scenario, or drop the sweep
+    /// an earlier step ran (it was of another scenario).
+    fn start_step_sweep(&mut self) {
+        match self.lessons.take_sweep() {
+            Some(Some(s)) => self.sweep.start(&self.model, &s),
+            Some(None) => self.sweep.end_step_sweep(),
+            None => {}
+        }
+    }
+
     /// Do what a part asked; true when the page renders again.
     fn after(&mut self, effect: Effect) -> bool {
         if self.model.generation != self.generation {
@@ -334,6 +344,7 @@ impl Component for App {
                 fetch_built_in(reply.clone());
             }
             app.lessons.open_from_link(&mut app.model, &fragment, &reply);
+            app.start_step_sweep();
         }
         app
     }
@@ -363,7 +374,11 @@ impl Component for App {
                 let canvas = |p: Picture| if p == Picture::Graph { stage.canvas() } else { plots.canvas(p) };
                 self.share.update(&self.model, msg, &canvas)
             }
-            Msg::Lesson(msg) => self.lessons.update(m, msg, &ctx.link().callback(Msg::Lesson)),
+            Msg::Lesson(msg) => {
+                let effect = self.lessons.update(m, msg, &ctx.link().callback(Msg::Lesson));
+                self.start_step_sweep();
+                effect
+            }
             Msg::Sweep(msg) => self.sweep.update(m, msg),
             Msg::Claims(msg) => self.claims.update(m, msg),
         };
@@ -378,6 +393,8 @@ impl Component for App {
         let run = link.callback(Msg::Run);
         let lesson = link.callback(Msg::Lesson);
         let errors = &m.errors;
+        // Beside the graph: the chart a lesson's step names, else coverage.
+        let beside = Some(self.lessons.named_chart()).filter(|p| p.shown(m)).unwrap_or(Picture::Coverage);
         html! {
             <div class={classes!("app", self.embed.then_some("embed"), self.framed.then_some("framed"), self.lessons.presenting().then_some("presenting"))}>
                 if !self.embed {
@@ -413,7 +430,8 @@ impl Component for App {
                     if !self.embed {
                         <div class="side">
                             { self.lessons.view(&lesson) }
-                            { self.settings.view_tune(m, &settings, self.plots.view_coverage(m)) }
+                            if self.lessons.step_sweeps() { { self.sweep.view_chart() } }
+                            { self.settings.view_tune(m, &settings, self.plots.view_beside(m, beside)) }
                             { self.settings.view_all(m, &settings, html! {
                                 <>
                                     { self.claims.view(&link.callback(Msg::Claims)) }
@@ -422,7 +440,7 @@ impl Component for App {
                             }) }
                         </div>
                     }
-                    { self.plots.view_more(m, &link.callback(Msg::Plots), self.sweep.view_chart()) }
+                    { self.plots.view_more(m, &link.callback(Msg::Plots), if self.lessons.step_sweeps() { html! {} } else { self.sweep.view_chart() }, if self.embed { Picture::Coverage } else { beside }) }
                     // An embed: the coverage chart and the `controls=` settings beside the graph.
                     if self.embed {
                         <div class="embed-side">

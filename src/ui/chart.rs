@@ -2,7 +2,7 @@
 //! per round (or interval), with the mean-field theory curve dashed beside it.
 
 use wasm_bindgen::JsValue;
-use web_sys::HtmlCanvasElement;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::graph::{context, css, PALETTE};
 use crate::metrics::Series;
@@ -338,6 +338,8 @@ pub fn draw_protocol_series(
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
     let log = name == "variance";
+    // Shares of the live nodes, drawn from 0 to 100%.
+    let share = matches!(name, "polluted" | "holding_deleted");
     let points = |values: &[Option<f64>]| -> Vec<(f64, f64)> {
         values
             .iter()
@@ -361,13 +363,13 @@ pub fn draw_protocol_series(
         }
     } else {
         let hi = both().map(|p| p.1).fold(0.0, f64::max);
-        (0.0, if name == "polluted" { 1.0 } else { nice_step(hi.max(1.0) / 4.0) * 4.0 })
+        (0.0, if share { 1.0 } else { nice_step(hi.max(1.0) / 4.0) * 4.0 })
     };
     let span = y_hi - y_lo;
     let label = move |v: f64| {
         if log {
             format!("1e{:.0}", v + y_lo)
-        } else if name == "polluted" {
+        } else if share {
             format!("{:.0}%", v * 100.0)
         } else {
             format!("{v:.1}")
@@ -411,6 +413,9 @@ pub fn draw_protocol_series(
             (format!("messages held back per node, waiting for their order{pair}"), "held back per node".to_string())
         }
         "polluted" => (format!("honest nodes holding forged data{pair}"), "polluted honest nodes".to_string()),
+        "holding_deleted" => {
+            (format!("live nodes still holding the deleted key{pair}"), "holding the deleted key".to_string())
+        }
         other => (other.to_string(), other.to_string()),
     };
     // Narrow screens get the short form, so the legend is never cut.
@@ -430,10 +435,12 @@ pub fn draw_sweep(
     xs: &[f64],
     numeric: bool,
     points: &[Option<crate::metrics::Summary>],
+    other: Option<&[Option<crate::metrics::Summary>]>,
     dark: bool,
 ) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let both: Vec<Option<crate::metrics::Summary>> = points.iter().chain(other.unwrap_or_default()).copied().collect();
     let (fg, grid, bg) = if dark { ("#e2e8f0", "#334155", "#0f172a") } else { ("#1e293b", "#e2e8f0", "#ffffff") };
     ctx.set_fill_style_str(bg);
     ctx.fill_rect(0.0, 0.0, w, h);
@@ -443,7 +450,7 @@ pub fn draw_sweep(
     let (x_lo, x_hi) = if numeric { (x_lo, x_hi) } else { (-0.5, xs.len() as f64 - 0.5) };
     let pad = if x_hi > x_lo { (x_hi - x_lo) * 0.05 } else { 0.5 };
     let (x_lo, x_hi) = (x_lo - pad, x_hi + pad);
-    let ys = points.iter().flatten().flat_map(|s| [s.mean - s.ci95.max(0.0), s.mean + s.ci95.max(0.0)]);
+    let ys = both.iter().flatten().flat_map(|s| [s.mean - s.ci95.max(0.0), s.mean + s.ci95.max(0.0)]);
     let (mut y_lo, mut y_hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
     if !y_lo.is_finite() {
         (y_lo, y_hi) = (0.0, 1.0);
@@ -461,7 +468,7 @@ pub fn draw_sweep(
     let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
     y_lo = (y_lo / step).floor() * step;
     y_hi = y_lo + 4.0 * step;
-    while y_hi < ys_max(points) {
+    while y_hi < ys_max(&both) {
         y_hi += step;
     }
     let sx = |x: f64| left + pw * (x - x_lo) / (x_hi - x_lo);
@@ -490,12 +497,33 @@ pub fn draw_sweep(
     }
     let _ = ctx.fill_text(key, left + pw / 2.0, h - 4.0 * dpr);
     ctx.set_text_align("left");
-    let _ = ctx.fill_text(&format!("{metric}: mean and 95% interval per value"), left + 6.0 * dpr, 14.0 * dpr);
-    let colour = if dark { "#fb923c" } else { "#ea580c" };
+    let pair = if other.is_some() { " (B orange, A violet)" } else { "" };
+    // Narrow canvases get the short form, so the title is never cut.
+    let long = format!("{metric}: mean and 95% interval per value{pair}");
+    let short = format!("{metric}, mean ± 95%{pair}");
+    let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= w - left - 12.0 * dpr);
+    let _ = ctx.fill_text(if fits { &long } else { &short }, left + 6.0 * dpr, 14.0 * dpr);
+    let b = if dark { "#fb923c" } else { "#ea580c" };
+    let a = if dark { OTHER_COLOUR.1 } else { OTHER_COLOUR.0 };
+    for (points, colour) in other.map(|o| (o, a)).into_iter().chain([(points, b)]) {
+        series_with_intervals(&ctx, dpr, xs, points, colour, &sx, &sy);
+    }
+}
+
+/// One sweep series: its means joined by a line, each with its 95% interval as a bar.
+fn series_with_intervals(
+    ctx: &CanvasRenderingContext2d,
+    dpr: f64,
+    xs: &[f64],
+    points: &[Option<crate::metrics::Summary>],
+    colour: &str,
+    sx: &dyn Fn(f64) -> f64,
+    sy: &dyn Fn(f64) -> f64,
+) {
     ctx.set_stroke_style_str(colour);
     ctx.set_fill_style_str(colour);
     ctx.set_line_width(1.5 * dpr);
-    stroke_line(&ctx, xs.iter().zip(points).filter_map(|(x, p)| p.map(|s| (sx(*x), sy(s.mean)))));
+    stroke_line(ctx, xs.iter().zip(points).filter_map(|(x, p)| p.map(|s| (sx(*x), sy(s.mean)))));
     for (x, p) in xs.iter().zip(points) {
         let Some(s) = p else { continue };
         let (cx, ci) = (sx(*x), if s.ci95.is_finite() { s.ci95 } else { 0.0 });

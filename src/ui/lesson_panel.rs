@@ -12,7 +12,8 @@ use super::classroom::{read_saved, score, write_saved, Classroom, Saved, Source}
 use super::effect::{window, Effect, WORK_BUDGET_MS};
 use super::field::input_value;
 use super::model::Playground;
-use crate::lessons::{render, CheckKind, Lesson, Md, BUILT_IN, LOOK_VIEWS};
+use super::share::Picture;
+use crate::lessons::{render, CheckKind, Lesson, Md, StepSweep, BUILT_IN, LOOK_VIEWS};
 
 /// Local storage key of the learner's progress in every lesson.
 const STORAGE_KEY: &str = "gossip-lab:lessons";
@@ -71,6 +72,8 @@ pub struct Lessons {
     keep_scenario: bool,
     /// A `lesson=ID` link waiting for the built-in lessons to arrive: id, step, keep the link's scenario.
     pending_lesson: Option<(String, Option<usize>, bool)>,
+    /// A step just opened: the sweep it asks for (or none), until the page acts on it.
+    sweep: Option<Option<StepSweep>>,
 }
 
 impl Lessons {
@@ -88,6 +91,7 @@ impl Lessons {
             pending_step: None,
             keep_scenario: false,
             pending_lesson: None,
+            sweep: None,
         }
     }
 
@@ -107,6 +111,22 @@ impl Lessons {
     /// The open lesson's keys for the address bar (`lesson=ID&step=N`).
     pub fn link_keys(&self) -> Option<String> {
         self.classroom.as_ref().and_then(Classroom::link_keys)
+    }
+
+    /// A step just opened: the sweep it asks the page to run (`Some(None)`: none).
+    pub fn take_sweep(&mut self) -> Option<Option<StepSweep>> {
+        self.sweep.take()
+    }
+
+    /// Whether the open step charts a sweep (beside the lesson, not under the stage).
+    pub fn step_sweeps(&self) -> bool {
+        self.classroom.as_ref().is_some_and(|c| c.lesson.steps[c.step].sweep.is_some())
+    }
+
+    /// The chart the open step names first (coverage when it names none).
+    pub fn named_chart(&self) -> Picture {
+        let Some(c) = &self.classroom else { return Picture::Coverage };
+        c.lesson.steps[c.step].look.iter().find_map(|v| Picture::of_look(v)).unwrap_or(Picture::Coverage)
     }
 
     /// `look-VIEW` classes for the views the open step asks the learner to watch.
@@ -174,6 +194,7 @@ impl Lessons {
         if let (false, Some(f)) = (keep, c.scenario()) {
             model.reopen(f);
         }
+        self.sweep = Some(c.lesson.steps[c.step].sweep.clone());
         self.classroom = Some(c);
         self.picker = false;
         self.save_progress();
@@ -283,6 +304,7 @@ impl Lessons {
                 if let Some(f) = c.scenario() {
                     model.reopen(f);
                 }
+                self.sweep = Some(c.lesson.steps[c.step].sweep.clone());
                 self.save_progress();
                 return Effect::Record;
             }
@@ -565,6 +587,7 @@ fn look_selector(view: &str) -> &'static str {
         "bytes" => "[data-testid=chart-bytes]",
         "protocol" => "[data-testid=chart-protocol]",
         "detections" => "[data-testid=chart-detections]",
+        "sweep" => "[data-testid=chart-sweep]",
         _ => "[data-testid=compare-table]",
     }
 }

@@ -246,6 +246,8 @@ pub fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
             Some("polluted")
         }
         ProtocolKind::Membership | ProtocolKind::Election if sc.malicious_count() > 0 => Some("polluted"),
+        // A delete: how many nodes still hold the key, and whether it comes back.
+        ProtocolKind::Membership if sc.faults.deletes() => Some("holding_deleted"),
         _ => None,
     }
 }

@@ -94,9 +94,18 @@ impl Plots {
         }
     }
 
-    /// The charts below the stage; `extra` follows them (the A/B table, a sweep).
-    pub fn view_more(&self, model: &Playground, cb: &Callback<PlotsMsg>, extra: Html) -> Html {
+    /// The chart beside the graph: coverage, or the one a lesson's step names.
+    pub fn view_beside(&self, model: &Playground, p: Picture) -> Html {
+        match p {
+            Picture::Coverage | Picture::Graph => self.view_coverage(model),
+            p => html! { <figure class="coverage">{ self.view_canvas(p) }</figure> },
+        }
+    }
+
+    /// The charts below the stage but `beside`; `extra` follows them (the A/B table, a sweep).
+    pub fn view_more(&self, model: &Playground, cb: &Callback<PlotsMsg>, extra: Html, beside: Picture) -> Html {
         let past = model.past.len();
+        let below = [Picture::Coverage, Picture::Messages, Picture::Bytes, Picture::Protocol, Picture::Detections];
         html! {
             <section class="charts" aria-label="More charts">
                 if past > 0 {
@@ -104,22 +113,26 @@ impl Plots {
                         { format!("Clear {past} earlier run{} from the chart", if past == 1 { "" } else { "s" }) }
                     </button>
                 }
-                <canvas ref={self.messages.clone()} data-testid="chart-messages" class="chart small" role="img"
-                    aria-label="Messages per round"></canvas>
-                <canvas ref={self.bytes.clone()} data-testid="chart-bytes" class="chart small" role="img"
-                    aria-label="Bytes per round"></canvas>
-                if series_name(&model.scenario).is_some() {
-                    <canvas ref={self.protocol.clone()} data-testid="chart-protocol" class="chart small" role="img"
-                        aria-label="The protocol's own figure per round"></canvas>
-                }
-                if model.scenario.membership_like() {
-                    <canvas ref={self.detections.clone()} data-testid="chart-detections" class="chart small" role="img"
-                        aria-label="Detection times of crashed nodes"></canvas>
-                }
+                { for below.into_iter().filter(|p| *p != beside && p.shown(model)).map(|p| match p {
+                    Picture::Coverage => self.view_coverage(model),
+                    p => self.view_canvas(p),
+                }) }
                 { view_compare_table(model) }
                 { extra }
             </section>
         }
+    }
+
+    /// One of the smaller charts.
+    fn view_canvas(&self, p: Picture) -> Html {
+        let (node, label) = match p {
+            Picture::Messages => (&self.messages, "Messages per round"),
+            Picture::Bytes => (&self.bytes, "Bytes per round"),
+            Picture::Protocol => (&self.protocol, "The protocol's own figure per round"),
+            Picture::Detections => (&self.detections, "Detection times of crashed nodes"),
+            Picture::Coverage | Picture::Graph => return html! {},
+        };
+        html! { <canvas ref={node.clone()} data-testid={p.id()} class="chart small" role="img" aria-label={label}></canvas> }
     }
 }
 

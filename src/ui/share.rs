@@ -23,6 +23,11 @@ impl Picture {
     const ALL: [Picture; 6] =
         [Picture::Graph, Picture::Coverage, Picture::Messages, Picture::Bytes, Picture::Protocol, Picture::Detections];
 
+    /// The chart a lesson's `look:` view names, if it names one.
+    pub fn of_look(view: &str) -> Option<Picture> {
+        Picture::ALL.into_iter().skip(1).find(|p| p.id().strip_prefix("chart-") == Some(view))
+    }
+
     /// The canvas's test id, also the file name's end.
     pub fn id(self) -> &'static str {
         match self {
@@ -47,7 +52,7 @@ impl Picture {
     }
 
     /// Whether the page shows this canvas for the model's scenario.
-    fn shown(self, model: &Playground) -> bool {
+    pub fn shown(self, model: &Playground) -> bool {
         match self {
             Picture::Protocol => series_name(&model.scenario).is_some(),
             Picture::Detections => model.scenario.membership_like(),

@@ -9,6 +9,7 @@ use super::effect::{download_text, Effect, WORK_BUDGET_MS};
 use super::field::input_value;
 use super::graph::fit;
 use super::model::Playground;
+use crate::lessons::StepSweep;
 use crate::scenario::{Kind, Scenario, PARAMS};
 use crate::sweep::Sweep;
 
@@ -39,6 +40,8 @@ pub struct SweepPanel {
     drawn: bool,
     /// The metrics this scenario reports, for the metric list.
     metric_names: Vec<String>,
+    /// The sweep is a lesson step's, not the learner's: it goes with the step.
+    from_step: bool,
 }
 
 impl SweepPanel {
@@ -51,6 +54,7 @@ impl SweepPanel {
             canvas: NodeRef::default(),
             drawn: true,
             metric_names: vec![],
+            from_step: false,
         };
         p.scenario_changed(model);
         p
@@ -78,15 +82,8 @@ impl SweepPanel {
                 }
             }
             SweepMsg::Run => {
-                let trials = f.trials.trim().parse::<u32>().unwrap_or(0);
-                match Sweep::new(&model.scenario, &f.key, &f.values, trials, &f.metric) {
-                    Ok(s) => {
-                        self.sweep = Some(s);
-                        self.error = None;
-                    }
-                    Err(e) => self.error = Some(e),
-                }
-                self.drawn = false;
+                self.from_step = false;
+                self.run(model);
                 return Effect::Relayout;
             }
             SweepMsg::Cancel => {
@@ -102,6 +99,40 @@ impl SweepPanel {
             }
         }
         Effect::Render
+    }
+
+    /// Sweep the form's setting over the model's scenario, and variant A's beside it when comparing.
+    fn run(&mut self, model: &Playground) {
+        let f = &self.form;
+        let trials = f.trials.trim().parse::<u32>().unwrap_or(0);
+        let a = model.compare.as_ref().map(|v| &v.scenario);
+        match Sweep::compare(&model.scenario, a, &f.key, &f.values, trials, &f.metric) {
+            Ok(s) => {
+                self.sweep = Some(s);
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+        self.drawn = false;
+    }
+
+    /// Run the sweep a lesson's step asks for (the form shows it, to change and run again).
+    pub fn start(&mut self, model: &Playground, step: &StepSweep) {
+        self.form = Form {
+            key: step.key.clone(),
+            values: step.values.clone(),
+            trials: step.trials.to_string(),
+            metric: step.metric.clone(),
+        };
+        self.run(model);
+        self.from_step = true;
+    }
+
+    /// Another lesson step opened: a step's sweep goes (the learner's own stays).
+    pub fn end_step_sweep(&mut self) {
+        if std::mem::take(&mut self.from_step) {
+            self.sweep = None;
+        }
     }
 
     /// Run the sweep for a slice of this frame; true when it moved.
@@ -121,7 +152,8 @@ impl SweepPanel {
         if let (Some(s), Some(c)) = (&self.sweep, self.canvas.cast::<HtmlCanvasElement>()) {
             let dpr = fit(&c);
             let (xs, numeric) = s.xs();
-            draw_sweep(&c, dpr, &s.key, s.metric(), &s.values, &xs, numeric, &s.summaries(), dark);
+            let a = s.summaries_a();
+            draw_sweep(&c, dpr, &s.key, s.metric(), &s.values, &xs, numeric, &s.summaries(), a.as_deref(), dark);
         }
     }
 
@@ -130,7 +162,9 @@ impl SweepPanel {
         html! {
             if self.sweep.is_some() {
                 <canvas ref={self.canvas.clone()} data-testid="chart-sweep" class="chart" role="img"
-                    aria-label="Sweep: mean and 95% interval of a metric per parameter value"></canvas>
+                    aria-label={self.sweep.as_ref().map_or(String::new(), |s| format!(
+                        "Sweep of {}: mean and 95% interval of {} at {}{}", s.key, s.metric(), s.values.join(", "),
+                        if s.compared { ", variant B orange and A violet" } else { "" }))}></canvas>
             }
         }
     }
@@ -143,7 +177,7 @@ impl SweepPanel {
         html! {
             <details class="sweep" data-testid="sweep">
                 <summary>{ "Sweep a parameter" }</summary>
-                <p class="hint">{ "Run the current scenario at each value, several seeds each, and plot the mean with its 95% interval. The CSV matches gossip-lab sweep." }</p>
+                <p class="hint">{ "Run the current scenario at each value, several seeds each, and plot the mean with its 95% interval (A and B side by side when comparing). The CSV matches gossip-lab sweep." }</p>
                 <div class="params">
                     <div class="param"><label for="sweep-key">{ "Parameter" }</label>
                         <select id="sweep-key" data-testid="sweep-key" onchange={on(SweepMsg::Key)}>

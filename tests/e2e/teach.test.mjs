@@ -203,6 +203,38 @@ test('teacher lessons and bad lesson input', async () => {
 });
 
 // A sweep runs in the page, draws its chart, and its CSV is the command line's, byte for byte.
+// Steps that chart what they ask about, on a 1280×720 projector. The SWIM step
+// sweeps 25 to 200 nodes for SWIM (B) and heartbeat gossip (A) as it opens, and
+// its chart sits beside the text. The tombstone step charts the nodes still
+// holding the deleted key, and node 19's inspector says the delete never reaches it.
+test('lesson steps run their sweep and show resurrection', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#lesson=failure-detection&step=3`, { width: 1280, height: 720 });
+  await page.waitForSelector('[data-testid=chart-sweep]');
+  assert.equal(await page.inputValue('[data-testid=sweep-values]'), '25,50,100,200');
+  assert.match(await page.getAttribute('[data-testid=chart-sweep]', 'aria-label'), /bytes_per_node_per_s at 25, 50, 100, 200, variant B orange and A violet/);
+  await page.waitForSelector('[data-testid=sweep-running]', { state: 'detached', timeout: 120000 });
+  const box = await page.locator('[data-testid=chart-sweep]').boundingBox();
+  assert.ok(box.y >= 0 && box.y + box.height <= 720.5, `the sweep chart is out of view: ${JSON.stringify(box)}`);
+  // The step before has no sweep: its chart goes.
+  await page.keyboard.press('PageUp');
+  await page.waitForFunction(() => /step=2/.test(location.hash) && !document.querySelector('[data-testid=chart-sweep]'));
+
+  await page.goto(`${srv.url}/#lesson=state&step=3&speed=max`);
+  await page.waitForSelector('[data-testid=lesson-step-title]');
+  assert.equal(await page.locator('[data-testid=chart-protocol]').count(), 1);
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]')?.textContent === 'finished', null, { timeout: 60000 });
+  // Node 19 from the keyboard: the graph's arrows wrap from node 0 to the last.
+  await page.focus('[data-testid=graph]');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForSelector('[data-testid=inspector]');
+  const inspector = await page.textContent('[data-testid=inspector]');
+  assert.match(inspector, /node 0 k0: held v\d+: the delete will never reach it/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('in-browser sweep matches gossip-lab sweep', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=300&loss_rate=0.1`);
   await page.click('[data-testid=sweep] summary');
