@@ -537,6 +537,44 @@ test('the element on another site is styled, plays, and compares A and B', async
   }
 });
 
+// The npm package: packed as `make package` packs it, installed with npm into a
+// blank site in a temporary folder, served on its own port, and loaded from
+// node_modules: the element renders styled and plays.
+test('the packed npm package installs into a blank site and plays', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gossip-lab-npm-'));
+  try {
+    const out = execFileSync('node', [path.join(root, 'scripts/npm-package.mjs'), '--out', path.join(dir, 'pack')]).toString().trim();
+    assert.match(out, /gossip-lab-\d+\.\d+\.\d+\.tgz$/);
+    const site = path.join(dir, 'site');
+    fs.mkdirSync(site);
+    fs.writeFileSync(path.join(site, 'package.json'), '{"name": "blank-site", "private": true}\n');
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', out], { cwd: site, stdio: 'ignore' });
+    const installed = JSON.parse(fs.readFileSync(path.join(site, 'node_modules/gossip-lab/package.json'), 'utf8'));
+    assert.equal(installed.exports['.'], './embed.js');
+    for (const f of ['embed.js', 'gossip-lab.js', 'gossip-lab_bg.wasm', 'style.css', 'lessons/01-why-gossip.md', 'README.md']) {
+      assert.ok(fs.existsSync(path.join(site, 'node_modules/gossip-lab', f)), `${f} is not in the package`);
+    }
+    fs.writeFileSync(path.join(site, 'index.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A site</title><link rel="icon" href="data:,">
+      <script type="module" src="/node_modules/gossip-lab/embed.js"></script></head><body>
+      <div style="width: 640px"><gossip-lab scenario="nodes=200&fanout=2&speed=max" controls="fanout"></gossip-lab></div></body></html>`);
+    const blank = await serve(site);
+    try {
+      const { page, problems } = await open(chrome.browser, `${blank.url}/`);
+      const graph = await page.locator('gossip-lab [data-testid=graph]').boundingBox();
+      assert.ok(graph.width >= 300, `the graph is ${graph.width} px wide`);
+      await page.locator('gossip-lab [data-testid=play]').click();
+      await page.locator('gossip-lab [data-testid=run-state]').filter({ hasText: 'finished' }).waitFor({ timeout: 20000 });
+      assert.equal(await page.locator('gossip-lab [data-testid=coverage]').textContent(), '100.0%');
+      assert.deepEqual(problems, []);
+      await page.close();
+    } finally {
+      await blank.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Export: the chart data as CSV and the scenario as JSON; the JSON runs natively
 // (gossip-lab run --scenario) to the same trace as the page; the Embed button
 // writes an iframe snippet for this run.
