@@ -79,6 +79,30 @@ enum Cmd {
         #[arg(long)]
         jsonl: bool,
     },
+    /// Draw a run as an animated GIF: the propagation graph beside the coverage
+    /// chart, one frame per round (a long run sampled evenly), for slides,
+    /// READMEs and posts that cannot run JavaScript.
+    Render {
+        /// Settings as key=value, or a page link's fragment (see `gossip-lab params`).
+        settings: Vec<String>,
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Write the GIF here.
+        #[arg(long, value_name = "FILE")]
+        gif: PathBuf,
+        /// Picture size, WIDTHxHEIGHT (320x180 to 1920x1080).
+        #[arg(long, default_value = "720x360")]
+        size: String,
+        /// At most this many frames (1 to 1000).
+        #[arg(long, default_value_t = 120)]
+        frames: u32,
+        /// Frames per second (1 to 50).
+        #[arg(long, default_value_t = 10)]
+        fps: u32,
+        /// The dark theme's colours.
+        #[arg(long)]
+        dark: bool,
+    },
     /// Print the analytic predictions for a scenario.
     Theory {
         settings: Vec<String>,
@@ -185,6 +209,30 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
         Cmd::Trace { settings, scenario, jsonl: _ } => {
             let s = load(&settings, scenario.as_ref())?;
             trace_cmd(&s)
+        }
+        Cmd::Render { settings, scenario, gif, size, frames, fps, dark } => {
+            let s = load(&settings, scenario.as_ref())?;
+            let (w, h) = size
+                .split_once('x')
+                .and_then(|(w, h)| Some((w.parse::<u16>().ok()?, h.parse::<u16>().ok()?)))
+                .ok_or_else(|| {
+                    CliError(format!("--size: '{size}' is not allowed; allowed WIDTHxHEIGHT, e.g. 720x360"))
+                })?;
+            if !(1..=50).contains(&fps) {
+                return Err(CliError(format!("--fps: '{fps}' is not allowed; allowed 1 to 50")));
+            }
+            let o = crate::render::GifOptions {
+                width: w,
+                height: h,
+                max_frames: frames,
+                delay_cs: (100 / fps) as u16,
+                dark,
+            };
+            let file = std::fs::File::create(&gif).map_err(|e| CliError(format!("--gif: {}: {e}", gif.display())))?;
+            let n = crate::render::gif(&s, &o, std::io::BufWriter::new(file)).map_err(CliError)?;
+            let bytes = std::fs::metadata(&gif).map_or(0, |m| m.len());
+            eprintln!("{}: {n} frames, {w}x{h}, {} KB", gif.display(), bytes.div_ceil(1000));
+            Ok(())
         }
         Cmd::Theory { settings, json } => {
             let s = load(&settings, None)?;

@@ -29,6 +29,9 @@ pub mod theory;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+/// Animated GIFs of a run, for pages where no script runs (`gossip-lab render`).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod render;
 
 #[cfg(target_arch = "wasm32")]
 pub mod embed;

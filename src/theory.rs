@@ -34,6 +34,24 @@ pub fn mean_field_step(spread: Spread, fanout: u32, loss: f64, x: f64) -> f64 {
 
 /// The expected coverage after each round 0..=rounds: one update's curve from
 /// the stop-rule model, averaged over the updates written by each round.
+/// The coverage chart's theory curve (the page's and `gossip-lab render`'s).
+/// Membership's coverage is view agreement, election's agreement on the leader,
+/// aggregation's the share within the target error, broadcast's ordered delivery:
+/// none has a mean-field curve (aggregation's theory is its variance decay, drawn
+/// on its own chart).
+pub fn coverage_chart_curve(s: &Scenario) -> Vec<f64> {
+    if s.membership_like() || matches!(s.protocol, ProtocolKind::Aggregate | ProtocolKind::Broadcast) {
+        Vec::new()
+    } else {
+        coverage_curve(s, coverage_chart_rounds(s))
+    }
+}
+
+/// Rounds the coverage chart's theory curve covers: the run's, at most 400.
+pub fn coverage_chart_rounds(s: &Scenario) -> u32 {
+    s.max_rounds.min(400)
+}
+
 pub fn coverage_curve(s: &Scenario, rounds: u32) -> Vec<f64> {
     let one: Vec<f64> = sir(s, rounds).iter().map(|p| p.coverage).collect();
     if s.updates <= 1 || s.update_every == 0 {

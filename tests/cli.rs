@@ -253,3 +253,70 @@ fn lesson_command() {
     assert!(err.contains("built-in lessons: why-gossip, push-pull"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The frames of a GIF file, decoded.
+fn gif_frames(path: &std::path::Path) -> (u16, u16, Vec<Vec<u8>>) {
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::Indexed);
+    let mut d = opts.read_info(std::fs::File::open(path).unwrap()).unwrap();
+    let (w, h) = (d.width(), d.height());
+    let mut frames = Vec::new();
+    while let Some(f) = d.read_next_frame().unwrap() {
+        frames.push(f.buffer.to_vec());
+    }
+    (w, h, frames)
+}
+
+/// `render --gif`: one frame per round plus the start, a long run sampled down
+/// to --frames (its last frame kept), the size asked for, a bounded file, and
+/// frames that change as the rumor spreads; bad sizes and frame counts are named.
+#[test]
+fn render_draws_a_gif_of_the_run() {
+    let dir = std::env::temp_dir().join(format!("gossip-lab-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let short = dir.join("short.gif");
+    // 200 nodes, push-pull, fanout 2: a run of a few rounds, drawn whole.
+    let (code, _, err) =
+        cli(&["render", "nodes=200", "spread=push-pull", "fanout=2", "seed=3", "--gif", short.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (_, m, _) = cli(&["run", "nodes=200", "spread=push-pull", "fanout=2", "seed=3", "--json"]);
+    let rounds = m.split("\"rounds\":").nth(1).unwrap().split(|c: char| !c.is_ascii_digit()).next().unwrap();
+    let rounds: usize = rounds.parse().unwrap();
+    let (w, h, frames) = gif_frames(&short);
+    assert_eq!((w, h), (720, 360));
+    assert_eq!(frames.len(), rounds + 1, "{err}");
+    assert!(frames.windows(2).all(|f| f[0] != f[1]), "every round changes the picture");
+    assert!(err.contains(&format!("{} frames, 720x360", rounds + 1)), "{err}");
+    // A long run (membership runs to max_rounds: 300 rounds) is sampled down to
+    // --frames, its last frame kept, and the file stays small.
+    let long = dir.join("long.gif");
+    let (code, _, err) = cli(&[
+        "render",
+        "nodes=40",
+        "protocol=membership",
+        "max_rounds=300",
+        "--frames",
+        "25",
+        "--size",
+        "480x240",
+        "--gif",
+        long.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (w, h, frames) = gif_frames(&long);
+    assert_eq!((w, h, frames.len()), (480, 240, 25), "24 sampled frames and the last");
+    assert!(std::fs::metadata(&long).unwrap().len() < 1_000_000);
+    for (args, says) in [
+        (vec!["--size", "100x100"], "--size: 100x100 is not allowed; allowed 320x180 to 1920x1080"),
+        (vec!["--size", "big"], "--size: 'big' is not allowed; allowed WIDTHxHEIGHT"),
+        (vec!["--frames", "0"], "--frames: '0' is not allowed; allowed 1 to 1000"),
+        (vec!["--fps", "99"], "--fps: '99' is not allowed; allowed 1 to 50"),
+    ] {
+        let mut all = vec!["render", "nodes=50", "--gif", long.to_str().unwrap()];
+        all.extend(args);
+        let (code, _, err) = cli(&all);
+        assert_eq!(code, 2);
+        assert!(err.contains(says), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -16,26 +16,11 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use crate::protocol::NodeState;
 use crate::sim::engine::Edge;
 
-const CIRCLE_MAX: usize = 3000;
-/// Up to this many nodes sit on a ring; more fill a disc.
-const RING_MAX: usize = 64;
-
-/// Colours per node state: (light theme, dark theme), as RGB.
-pub const PALETTE: [([u8; 3], [u8; 3]); 7] = [
-    ([148, 163, 184], [120, 134, 156]), // susceptible (dark: 5:1 on the dark background, for projectors)
-    ([234, 88, 12], [251, 146, 60]),    // spreading
-    ([22, 163, 74], [74, 222, 128]),    // informed, stopped
-    ([30, 30, 30], [226, 232, 240]),    // crashed
-    ([0, 0, 0], [0, 0, 0]),             // absent (not drawn)
-    ([190, 18, 60], [251, 113, 133]),   // crashed, unnoticed by most
-    ([202, 138, 4], [250, 204, 21]),    // suspected by most
-];
-
 pub fn css(rgb: [u8; 3]) -> String {
     format!("rgb({},{},{})", rgb[0], rgb[1], rgb[2])
 }
 
-pub use super::page::Layout;
+pub use super::layout::{place, Cells, Layout, PALETTE};
 
 /// Most nodes the force layout moves (its repulsion is over all pairs).
 pub const FORCE_MAX: usize = 1500;
@@ -126,65 +111,9 @@ impl Graph {
             return;
         }
         self.layout_key = (n, w, h, layout);
-        self.positions.clear();
         self.temperature = f64::from(w.min(h)) / 10.0;
-        let (wf, hf) = (f64::from(w), f64::from(h));
-        if n <= CIRCLE_MAX {
-            self.grid = None;
-            let (cx, cy) = (wf / 2.0, hf / 2.0);
-            let r = (wf.min(hf) / 2.0 - 12.0).max(10.0);
-            // Automatic: a ring when few (every message is a visible chord), else a
-            // sunflower (Vogel spiral) that fills the disc evenly, so nodes stay large
-            // enough to see and click.
-            let sunflower = layout == Layout::Auto && n > RING_MAX;
-            match layout {
-                Layout::Auto | Layout::Circle if !sunflower => {
-                    let circumference = std::f64::consts::TAU * r;
-                    let min = if n <= RING_MAX { 2.0 } else { 0.8 };
-                    self.radius = (circumference / n.max(1) as f64 * 0.3).clamp(min, 10.0);
-                    for i in 0..n {
-                        let a = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
-                        self.positions.push((cx + r * a.cos(), cy + r * a.sin()));
-                    }
-                }
-                Layout::Grid => {
-                    let cols = ((n as f64 * wf / hf).sqrt().ceil() as usize).max(1);
-                    let rows = n.div_ceil(cols).max(1);
-                    let (cw, ch) = ((wf - 16.0) / cols as f64, (hf - 16.0) / rows as f64);
-                    self.radius = (cw.min(ch) * 0.35).clamp(0.8, 10.0);
-                    for i in 0..n {
-                        let (x, y) = (i % cols, i / cols);
-                        self.positions.push((8.0 + (x as f64 + 0.5) * cw, 8.0 + (y as f64 + 0.5) * ch));
-                    }
-                }
-                _ => {
-                    self.radius = (r * (std::f64::consts::PI / n.max(1) as f64).sqrt() * 0.42).clamp(0.8, 10.0);
-                    if sunflower {
-                        let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
-                        for i in 0..n {
-                            let d = r * ((i as f64 + 0.5) / n as f64).sqrt();
-                            let a = i as f64 * golden;
-                            self.positions.push((cx + d * a.cos(), cy + d * a.sin()));
-                        }
-                    } else {
-                        // Random places (a fixed hash of the id, so the picture is the same
-                        // each time), and the force layout's starting point.
-                        for i in 0..n as u64 {
-                            let h = crate::sim::rng::mix64(i ^ 0x6c61_796f_7574);
-                            let (u, v) =
-                                ((h >> 40) as f64 / (1u64 << 24) as f64, (h & 0xff_ffff) as f64 / (1u64 << 24) as f64);
-                            self.positions.push((12.0 + u * (wf - 24.0), 12.0 + v * (hf - 24.0)));
-                        }
-                    }
-                }
-            }
-        } else {
-            // Square cells of one size, as large as fit.
-            let cells = Cells::fit(n as u32, w, h);
-            self.grid = Some(cells);
-            self.radius = f64::from(cells.side) / 2.0;
-            self.positions.extend((0..n as u32).map(|i| cells.centre(i)));
-        }
+        let p = place(layout, n, w, h);
+        (self.positions, self.radius, self.grid) = (p.positions, p.radius, p.cells);
     }
 
     /// The node under canvas pixel (x, y), if any.
@@ -389,52 +318,6 @@ impl Graph {
             let _ =
                 ctx.draw_image_with_html_canvas_element_and_dw_and_dh(off, px, py, f64::from(w) * z, f64::from(h) * z);
         }
-    }
-}
-
-/// A large cluster's grid: square cells of one whole number of pixels each, the
-/// block centred in the canvas. Cells of equal size leave no moiré (cells of 2
-/// and 3 pixels side by side, some with a gap and some without, drew stripes).
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Cells {
-    cols: u32,
-    rows: u32,
-    /// Side of a cell, in pixels.
-    side: u32,
-    x0: u32,
-    y0: u32,
-}
-
-impl Cells {
-    /// The largest cells that fit `n` nodes in a `w` × `h` canvas.
-    fn fit(n: u32, w: u32, h: u32) -> Cells {
-        let (n, w, h) = (n.max(1), w.max(1), h.max(1));
-        let mut side = ((f64::from(w) * f64::from(h) / f64::from(n)).sqrt().floor() as u32).max(1);
-        loop {
-            let cols = (w / side).clamp(1, n);
-            let rows = n.div_ceil(cols);
-            if rows * side <= h || side == 1 {
-                return Cells { cols, rows, side, x0: (w - cols * side) / 2, y0: h.saturating_sub(rows * side) / 2 };
-            }
-            side -= 1;
-        }
-    }
-
-    /// The cell (node id) under a point, if any.
-    fn at(&self, x: f64, y: f64, n: usize) -> Option<u32> {
-        let (cx, cy) =
-            ((x - f64::from(self.x0)) / f64::from(self.side), (y - f64::from(self.y0)) / f64::from(self.side));
-        if cx < 0.0 || cy < 0.0 || cx >= f64::from(self.cols) || cy >= f64::from(self.rows) {
-            return None;
-        }
-        let i = cy as u32 * self.cols + cx as u32;
-        ((i as usize) < n).then_some(i)
-    }
-
-    fn centre(&self, i: u32) -> (f64, f64) {
-        let (col, row) = (i % self.cols, i / self.cols);
-        let half = f64::from(self.side) / 2.0;
-        (f64::from(self.x0 + col * self.side) + half, f64::from(self.y0 + row * self.side) + half)
     }
 }
 

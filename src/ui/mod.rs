@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod classroom;
+pub mod layout;
 pub mod model;
 pub mod page;
 

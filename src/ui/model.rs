@@ -220,22 +220,7 @@ impl Variant {
     }
 }
 
-/// The coverage chart's theory curve. Membership's coverage is view agreement,
-/// election's agreement on the leader, aggregation's the share within the target
-/// error, broadcast's ordered delivery: none has a mean-field curve (aggregation's
-/// theory is its variance decay, drawn on its own chart).
-fn theory_curve(s: &Scenario) -> Vec<f64> {
-    if s.membership_like() || matches!(s.protocol, ProtocolKind::Aggregate | ProtocolKind::Broadcast) {
-        Vec::new()
-    } else {
-        crate::theory::coverage_curve(s, theory_rounds(s))
-    }
-}
-
-/// Rounds the coverage chart's theory curve covers: the run's, at most 400.
-fn theory_rounds(s: &Scenario) -> u32 {
-    s.max_rounds.min(400)
-}
+use crate::theory::{coverage_chart_curve as theory_curve, coverage_chart_rounds as theory_rounds};
 
 /// The protocol series the page charts for this scenario, if any.
 pub fn series_name(sc: &crate::scenario::Scenario) -> Option<&'static str> {
