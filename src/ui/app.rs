@@ -19,6 +19,7 @@ use super::lesson_panel::{fetch_built_in, LessonMsg, Lessons, StepMove};
 use super::model::{Playground, FIRST_RUN};
 use super::page::PageOptions;
 use super::plots::{Plots, PlotsMsg};
+use super::recorder::{RecordMsg, Recorder};
 use super::runbar::{view_stats, RunMsg, Runbar};
 use super::settings::{Settings, SettingsMsg};
 use super::share::{Picture, Share, ShareMsg};
@@ -69,6 +70,7 @@ pub enum Msg {
     Lesson(LessonMsg),
     Sweep(SweepMsg),
     Claims(ClaimsMsg),
+    Record(RecordMsg),
 }
 
 pub struct App {
@@ -81,6 +83,7 @@ pub struct App {
     lessons: Lessons,
     sweep: SweepPanel,
     claims: Claims,
+    recorder: Recorder,
     /// The model generation the page last saw (see `Playground::reopen`).
     generation: u64,
     last_ts: Option<f64>,
@@ -201,14 +204,17 @@ impl App {
         self.finished_reported |= finished;
     }
 
-    /// Draw the canvases, if the model moved since they were drawn.
-    fn draw(&mut self) {
+    /// Draw the canvases, if the model moved since they were drawn, and paint
+    /// them into a recording under way. True when the recording stopped.
+    fn draw(&mut self) -> bool {
         if self.drawn == self.model.version {
-            return;
+            return false;
         }
         self.drawn = self.model.version;
         self.stage.draw(&self.model, self.dark);
         self.plots.draw(&self.model, self.dark);
+        let (graph, chart) = (self.stage.canvas(), self.plots.canvas(Picture::Coverage));
+        self.recorder.recording() && self.recorder.capture(graph, chart, self.model.all_finished())
     }
 }
 
@@ -320,6 +326,7 @@ impl Component for App {
             lessons,
             sweep: SweepPanel::new(&model),
             claims: Claims::default(),
+            recorder: Recorder::default(),
             generation: model.generation,
             model,
             last_ts: None,
@@ -381,6 +388,10 @@ impl Component for App {
             }
             Msg::Sweep(msg) => self.sweep.update(m, msg),
             Msg::Claims(msg) => self.claims.update(m, msg),
+            Msg::Record(msg) => {
+                let name = format!("gossip-lab-{}-seed{}", m.scenario.protocol, m.scenario.seed);
+                self.recorder.update(msg, &name)
+            }
         };
         self.after(effect)
     }
@@ -421,6 +432,7 @@ impl Component for App {
                             <div class="viewbar" role="toolbar" aria-label="View">
                                 { self.stage.view_tools(&graph) }
                                 { self.share.view_tools(m, &link.callback(Msg::Share)) }
+                                { self.recorder.view(&link.callback(Msg::Record)) }
                             </div>
                         }
                         { self.stage.view(m, &graph) }
@@ -476,11 +488,11 @@ impl App {
         let dt = self.last_ts.map_or(0.0, |l| (ts - l).max(0.0));
         self.last_ts = Some(ts);
         self.model.frame(dt, FRAME_BUDGET_MS, &now_ms);
-        self.draw();
+        let stopped = self.draw();
         let worked = self.lessons.frame(&now_ms) | self.sweep.frame(&now_ms) | self.claims.frame(&self.model, &now_ms);
         self.sweep.draw(self.dark, false);
         // Re-render the text only when something changed.
-        let changed = self.shown != self.model.version || worked;
+        let changed = self.shown != self.model.version || worked || stopped;
         self.shown = self.model.version;
         if changed {
             self.notify();

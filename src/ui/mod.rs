@@ -29,6 +29,8 @@ mod lesson_panel;
 #[cfg(target_arch = "wasm32")]
 mod plots;
 #[cfg(target_arch = "wasm32")]
+mod recorder;
+#[cfg(target_arch = "wasm32")]
 mod runbar;
 #[cfg(target_arch = "wasm32")]
 mod settings;

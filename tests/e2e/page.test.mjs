@@ -575,6 +575,27 @@ test('the packed npm package installs into a blank site and plays', async () => 
   }
 });
 
+// Record: a WebM of the graph and the chart, painted each time the run moves,
+// stopped by the run's end and saved as a file; its frames are counted.
+test('record saves a WebM of the run', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=200&fanout=2&seed=4&speed=2`);
+  await page.click('[data-testid=record]');
+  assert.equal(await page.getAttribute('[data-testid=record]', 'aria-pressed'), 'true');
+  const saved = page.waitForEvent('download', { timeout: 60000 });
+  await page.click('[data-testid=play]');
+  const dl = await saved;
+  assert.equal(dl.suggestedFilename(), 'gossip-lab-rumor-seed4.webm');
+  const bytes = fs.readFileSync(await dl.path());
+  assert.ok(bytes.length > 2000, `${bytes.length} bytes`);
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x1a, 0x45, 0xdf, 0xa3], 'a WebM (EBML) file');
+  const frames = Number(await page.getAttribute('[data-testid=record-frames]', 'data-frames'));
+  const rounds = Number(await page.textContent('[data-testid=round]'));
+  assert.ok(frames >= rounds && frames <= 60 * 60, `${frames} frames for ${rounds} rounds`);
+  assert.equal(await page.getAttribute('[data-testid=record]', 'aria-pressed'), 'false');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 // Export: the chart data as CSV and the scenario as JSON; the JSON runs natively
 // (gossip-lab run --scenario) to the same trace as the page; the Embed button
 // writes an iframe snippet for this run.
