@@ -426,13 +426,12 @@ impl Component for App {
                 { self.share.view_notes() }
                 <main class={self.lessons.look_classes()}>
                     <section class="stage" aria-label="The cluster">
-                        { self.runbar.view_toolbar(m, self.embed, &run) }
+                        { self.runbar.view_toolbar(m, self.embed, &run, if self.embed { html! {} } else { self.recorder.view(&link.callback(Msg::Record)) }) }
                         { view_stats(m) }
                         if !self.embed {
                             <div class="viewbar" role="toolbar" aria-label="View">
                                 { self.stage.view_tools(&graph) }
                                 { self.share.view_tools(m, &link.callback(Msg::Share)) }
-                                { self.recorder.view(&link.callback(Msg::Record)) }
                             </div>
                         }
                         { self.stage.view(m, &graph) }

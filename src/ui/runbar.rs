@@ -78,8 +78,9 @@ impl Runbar {
         Effect::Render
     }
 
-    /// `embed`: no A/B and no new seed (an embed shows one run, as shared).
-    pub fn view_toolbar(&self, model: &Playground, embed: bool, cb: &Callback<RunMsg>) -> Html {
+    /// `embed`: no A/B and no new seed (an embed shows one run, as shared). `extra`
+    /// ends the bar (the page's Record button).
+    pub fn view_toolbar(&self, model: &Playground, embed: bool, cb: &Callback<RunMsg>, extra: Html) -> Html {
         let on_speed = filter(cb, |e: Event| Speed::from_label(&input_value(&e)).map(RunMsg::Speed));
         let send = |m: fn() -> RunMsg| cb.reform(move |_: MouseEvent| m());
         let playing = model.playing;
@@ -108,6 +109,7 @@ impl Runbar {
                     </button>
                     <button data-testid="new-seed" onclick={send(|| RunMsg::NewSeed)} title="Same settings, another random run">{ "New seed" }</button>
                 }
+                { extra }
             </div>
         }
     }

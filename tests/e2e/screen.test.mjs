@@ -92,24 +92,30 @@ test('the first run shows susceptible, spreading and stopped nodes', async () =>
   await page.close();
 });
 
-// axe-core on the playground (light and dark), a lesson and the embed docs:
-// no serious or critical violation.
+// axe-core on the playground (light and dark), lessons (one running its sweep),
+// presenter mode, an embed frame and the embed docs (whose element demos live
+// in shadow roots, which axe reads): no serious or critical violation.
 test('axe finds nothing serious or critical', async () => {
   const axe = fs.readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
   const pages = [
     ['playground, light', '/', 'light'],
     ['playground, dark', '/', 'dark'],
-    ['playground part-way, dark', '/#nodes=300&stop=feedback-coin&k=2', 'dark', true],
+    ['playground part-way, dark', '/#nodes=300&stop=feedback-coin&k=2', 'dark', 'step'],
     ['a lesson', '/#lesson=why-gossip&step=1', 'light'],
+    ['a lesson step with its sweep', '/#lesson=failure-detection&step=3', 'light'],
+    ['presenter mode, dark', '/#lesson=state&step=3', 'dark', 'present'],
+    ['an embed frame', '/#embed=1&nodes=500&fanout=1&controls=fanout,loss_rate', 'light'],
     ['embed docs', '/embed.html', 'light'],
+    ['embed docs, dark', '/embed.html', 'dark'],
   ];
-  for (const [name, url, scheme, step] of pages) {
+  for (const [name, url, scheme, act] of pages) {
     const page = await chrome.browser.newPage();
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.emulateMedia({ colorScheme: scheme });
     await page.goto(`${srv.url}${url}`);
     await page.waitForTimeout(1500);
-    if (step) for (let i = 0; i < 3; i++) await page.click('[data-testid=step]');
+    if (act === 'step') for (let i = 0; i < 3; i++) await page.click('[data-testid=step]');
+    if (act === 'present') await page.click('[data-testid=present]');
     await page.addScriptTag({ content: axe });
     const found = await page.evaluate(async () => {
       const r = await window.axe.run(document, { resultTypes: ['violations'] });
