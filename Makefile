@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: serve build package test test-native test-wasm test-e2e bench bench-wasm bench-frames setup clean
+.PHONY: serve build package fuzz test test-native test-wasm test-e2e bench bench-wasm bench-frames setup clean
 
 ## Serve the playground on http://127.0.0.1:8080 (installs what is missing first).
 serve: 
@@ -19,6 +19,10 @@ build:
 ## The npm package `gossip-lab` (the embed loader, JS glue, wasm, styles and lessons): target/npm/gossip-lab-VERSION.tgz.
 package: build
 	node scripts/npm-package.mjs
+
+## Hostile input: FUZZ_CASES (default 20,000) random and mutated inputs per parser; prints the cases each survived.
+fuzz:
+	FUZZ_CASES=$${FUZZ_CASES:-20000} cargo test --test fuzz -- --nocapture 2>&1 | grep -E '^fuzz|test result|panicked|minimal'
 
 ## Every test: native (unit, integration, statistical, property), wasm in headless Chromium, end to end.
 test: 

@@ -629,38 +629,12 @@ fn sweep_cmd(
 }
 
 fn merge_cmd(files: &[PathBuf], out: Option<PathBuf>) -> Result<(), CliError> {
-    let mut header: Option<String> = None;
-    let mut rows: Vec<(usize, String)> = Vec::new();
+    let mut slices = Vec::with_capacity(files.len());
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|e| CliError(format!("{}: {e}", f.display())))?;
-        let mut lines = text.lines();
-        let h = lines.next().unwrap_or_default().to_string();
-        match &header {
-            None => header = Some(h),
-            Some(prev) if *prev != h => {
-                return Err(CliError(format!("{}: its columns differ from the first file's", f.display())))
-            }
-            _ => {}
-        }
-        for line in lines.filter(|l| !l.is_empty()) {
-            let idx = line
-                .split(',')
-                .next()
-                .and_then(|x| x.parse().ok())
-                .ok_or_else(|| CliError(format!("{}: a row without a point number", f.display())))?;
-            rows.push((idx, line.to_string()));
-        }
+        slices.push((f.display().to_string(), text));
     }
-    rows.sort_by_key(|r| r.0);
-    if rows.windows(2).any(|w| w[0].0 == w[1].0) {
-        return Err(CliError("the same point appears in two slices".into()));
-    }
-    let mut text = header.unwrap_or_default();
-    text.push('\n');
-    for (_, r) in rows {
-        text.push_str(&r);
-        text.push('\n');
-    }
+    let text = crate::sweep::merge_csv(&slices).map_err(CliError)?;
     match out {
         Some(path) => std::fs::write(&path, text).map_err(|e| CliError(format!("{}: {e}", path.display())))?,
         None => print!("{text}"),

@@ -90,6 +90,18 @@ pub enum ScenarioError {
     Json(String),
 }
 
+/// A key as an error names it: itself, or what it is when it cannot be read.
+fn shown_key(key: &str) -> String {
+    let short: String = key.chars().take(40).collect();
+    if key.trim().is_empty() {
+        "a pair with no key".to_string()
+    } else if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        short
+    } else {
+        format!("'{short}'")
+    }
+}
+
 impl ScenarioError {
     /// The field the error is about, for highlighting a control.
     pub fn field(&self) -> Option<&str> {
@@ -105,9 +117,11 @@ impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ScenarioError::UnknownKey { key, suggestion: Some(s) } => {
-                write!(f, "unknown setting '{key}' (did you mean '{s}'?)")
+                write!(f, "{}: not a setting (did you mean '{s}'?); gossip-lab params lists them", shown_key(key))
             }
-            ScenarioError::UnknownKey { key, suggestion: None } => write!(f, "unknown setting '{key}'"),
+            ScenarioError::UnknownKey { key, suggestion: None } => {
+                write!(f, "{}: not a setting; gossip-lab params lists them", shown_key(key))
+            }
             ScenarioError::Invalid { field, value, allowed } => {
                 write!(f, "{field}: '{value}' is not allowed; {allowed}")
             }

@@ -108,6 +108,41 @@ pub fn csv(keys: &[String], rows: &[(usize, Vec<String>, &[RunMetrics])]) -> Str
     text
 }
 
+/// The slices of a sharded sweep (`gossip-lab merge`), each (file name, CSV text),
+/// as one CSV in point order. Errors name the file and the line.
+pub fn merge_csv(slices: &[(String, String)]) -> Result<String, String> {
+    let mut header: Option<&str> = None;
+    let mut rows: Vec<(usize, &str, &str)> = Vec::new();
+    for (name, text) in slices {
+        let mut lines = text.lines();
+        let h = lines.next().unwrap_or_default();
+        match header {
+            None => header = Some(h),
+            Some(prev) if prev != h => return Err(format!("{name}: its columns differ from the first file's")),
+            _ => {}
+        }
+        for (i, line) in lines.enumerate().filter(|(_, l)| !l.is_empty()) {
+            let idx = line
+                .split(',')
+                .next()
+                .and_then(|x| x.parse().ok())
+                .ok_or_else(|| format!("{name} line {}: a row without a point number (the first column)", i + 2))?;
+            rows.push((idx, line, name));
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(format!("{}: point {} is also in {} (each point belongs to one slice)", w[1].2, w[0].0, w[0].2));
+    }
+    let mut text = header.unwrap_or_default().to_string();
+    text.push('\n');
+    for (_, r, _) in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
 /// Trials of several scenarios, run a slice of wall time at a time.
 pub struct Batch {
     jobs: Vec<(Scenario, u32)>,

@@ -234,7 +234,7 @@ pub struct Change {
 impl Change {
     /// `key` must name a live setting and `value` be in its range.
     pub fn new(key: &str, value: &str) -> Result<Change, String> {
-        let spec = crate::scenario::spec(key).ok_or_else(|| format!("unknown setting '{key}'"))?;
+        let spec = crate::scenario::spec(key).ok_or_else(|| format!("'{key}' is not a setting"))?;
         if spec.live != Live::Live {
             return Err(format!(
                 "{key} defines the cluster and cannot change during a run (live settings: {})",
