@@ -407,7 +407,7 @@ impl Component for App {
         // Beside the graph: the chart a lesson's step names, else coverage.
         let beside = Some(self.lessons.named_chart()).filter(|p| p.shown(m)).unwrap_or(Picture::Coverage);
         html! {
-            <div class={classes!("app", self.embed.then_some("embed"), self.framed.then_some("framed"), self.lessons.presenting().then_some("presenting"))}>
+            <div class={classes!("app", self.embed.then_some("embed"), self.framed.then_some("framed"), self.lessons.presenting().then_some("presenting"), self.lessons.is_open().then_some("with-lesson"))}>
                 if !self.embed {
                     <header>
                         <h1>{ "Gossip Lab" }</h1>

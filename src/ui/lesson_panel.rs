@@ -100,6 +100,10 @@ impl Lessons {
         self.open_flag.clone()
     }
 
+    pub fn is_open(&self) -> bool {
+        self.classroom.is_some()
+    }
+
     pub fn presenting(&self) -> bool {
         self.presenting
     }

@@ -218,6 +218,23 @@ test('a lesson presents on a projector', async () => {
   await page.close();
 });
 
+// The same projector at 150% zoom is 853×480 CSS pixels: the step's text (scrolling
+// on its own), the graph and the chart the step names still share the screen.
+test('a lesson at 150% zoom keeps its text, graph and chart in view', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#lesson=state&step=3`, { width: 853, height: 480 });
+  await page.waitForSelector('[data-testid=lesson-step-title]');
+  for (const sel of ['[data-testid=lesson-step-title]', '[data-testid=graph]', '[data-testid=chart-protocol]', '[data-testid=lesson-next]']) {
+    const b = await page.locator(sel).first().boundingBox();
+    assert.ok(b && b.y >= 0 && b.y + b.height <= 480.5 && b.x + b.width <= 853.5, `${sel} at ${JSON.stringify(b)}`);
+  }
+  const graph = await page.locator('[data-testid=graph]').first().boundingBox();
+  assert.ok(graph.height >= 100, `the graph is ${graph.height} px tall`);
+  const body = await page.$eval('.lesson', (e) => [getComputedStyle(e).overflowY, e.scrollHeight > e.clientHeight]);
+  assert.deepEqual(body, ['auto', true], 'the step text scrolls on its own');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 // An embed's set() then play() after a finished run plays the new run (it showed round 0).
 test('set() then play() after a finished run plays the new run', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/embed.html`).catch(async () => {
