@@ -771,13 +771,16 @@ impl Scenario {
     }
 
     fn page_nodes_error(value: String) -> ScenarioError {
-        ScenarioError::Invalid {
-            field: "nodes".into(),
-            value,
-            allowed: format!(
+        // Too many: say why; too few or not a number: the range alone.
+        let too_many = value.trim().parse::<f64>().is_ok_and(|v| v > f64::from(PAGE_NODES_MAX));
+        let allowed = if too_many {
+            format!(
                 "the page runs at most {PAGE_NODES_MAX} nodes (allowed 2 to {PAGE_NODES_MAX}); run larger clusters with the command line"
-            ),
-        }
+            )
+        } else {
+            format!("allowed a whole number from 2 to {PAGE_NODES_MAX}")
+        };
+        ScenarioError::Invalid { field: "nodes".into(), value, allowed }
     }
 
     /// Checks for the page: the same as `validate`, with the page's node limit.
