@@ -15,7 +15,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::scenario::{percent_encode, Scenario, VS_PREFIX};
-use crate::ui::model::variant_a;
+use crate::ui::model::page_scenarios;
 use crate::ui::{App, Listeners, Msg, RunMsg};
 
 fn error(message: impl std::fmt::Display) -> JsValue {
@@ -25,16 +25,7 @@ fn error(message: impl std::fmt::Display) -> JsValue {
 /// Check a fragment as the page would: every bad field is an Error naming it and its
 /// range. `vs.KEY=VALUE` pairs make variant A of an A/B comparison, checked the same way.
 fn check(fragment: &str) -> Result<Scenario, JsValue> {
-    let (vs, main): (Vec<&str>, Vec<&str>) = fragment.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
-    let (s, errors) = Scenario::from_fragment(&main.join("&"));
-    if let Some(e) = errors.into_iter().next() {
-        return Err(error(Scenario::for_page(e)));
-    }
-    s.validate_for_page().map_err(error)?;
-    if !vs.is_empty() {
-        variant_a(&s, &vs).map_err(|e| error(e.join("; ")))?;
-    }
-    Ok(s)
+    page_scenarios(fragment).map(|(s, _)| s).map_err(error)
 }
 
 /// Run the scenario in a URL fragment (`nodes=500&fanout=3…`) to the end.

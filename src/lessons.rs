@@ -457,18 +457,7 @@ impl Lesson {
 /// A scenario fragment must parse without errors and fit the page; `vs.` keys
 /// (a side-by-side comparison) must make a valid variant A too. Returns the main scenario.
 fn check_fragment(frag: &str) -> Result<Scenario, String> {
-    let frag = frag.trim().trim_start_matches('#');
-    let (vs, main): (Vec<&str>, Vec<&str>) =
-        frag.split('&').partition(|kv| kv.starts_with(crate::ui::model::VS_PREFIX));
-    let (s, errors) = Scenario::from_fragment(&main.join("&"));
-    if let Some(e) = errors.first() {
-        return Err(e.to_string());
-    }
-    s.validate_for_page().map_err(|e| e.to_string())?;
-    if !vs.is_empty() {
-        crate::ui::model::variant_a(&s, &vs).map_err(|errors| errors.join("; "))?;
-    }
-    Ok(s)
+    crate::ui::model::page_scenarios(frag).map(|(s, _)| s)
 }
 
 impl Check {

@@ -116,6 +116,13 @@ struct Entry {
     tag: u64,
 }
 
+impl Entry {
+    /// A value of the key, not a tombstone (and not nothing).
+    fn is_live(&self) -> bool {
+        self.version > 0 && self.version & TOMBSTONE == 0
+    }
+}
+
 /// A change of one endpoint: (key or HEARTBEAT, version with the tombstone bit,
 /// heartbeat value, the owner's signature).
 type Change = (u16, u64, u64, u64);
@@ -429,7 +436,7 @@ impl Membership {
         for o in live {
             let e = self.app[self.ai(o, p, k)];
             n += 1;
-            held += u32::from(e.version & !TOMBSTONE > 0 && e.version & TOMBSTONE == 0);
+            held += u32::from(e.is_live());
         }
         Some(f64::from(held) / f64::from(n.max(1)))
     }
@@ -573,12 +580,7 @@ impl Membership {
         // no delta will carry the delete to o any more (its tombstone was collected).
         if let Some((dp, dk, dv)) = self.deleted {
             let e = self.app[self.ai(o, dp, dk)];
-            if dp == p
-                && v.max_version > dv
-                && e.version & TOMBSTONE == 0
-                && e.version > 0
-                && !self.outlived[o as usize]
-            {
+            if dp == p && v.max_version > dv && e.is_live() && !self.outlived[o as usize] {
                 self.outlived[o as usize] = true;
                 self.log(o, now, p, "outlived", dk as u64);
             }

@@ -160,10 +160,9 @@ impl App {
             self.generation = self.model.generation;
             self.finished_reported = false;
             self.relayout = true;
+            self.sweep.scenario_changed(&self.model);
         }
         if effect == Effect::Record {
-            // A setting may have changed what the scenario reports.
-            self.sweep.scenario_changed(&self.model);
             self.write_url();
         }
         self.relayout |= effect >= Effect::Relayout;
@@ -370,7 +369,16 @@ impl Component for App {
                 Effect::Render
             }
             Msg::Run(msg) => self.runbar.update(m, msg),
-            Msg::Settings(msg) => self.settings.update(m, msg),
+            Msg::Settings(msg) => {
+                let generation = m.generation;
+                let effect = self.settings.update(m, msg);
+                // A setting may change what the scenario reports (a protocol, an attack);
+                // a preset is a new scenario, which `after` sees.
+                if effect == Effect::Record && self.model.generation == generation {
+                    self.sweep.scenario_changed(&self.model);
+                }
+                effect
+            }
             Msg::Graph(msg) => self.stage.update(m, msg),
             Msg::Plots(msg) => self.plots.update(m, msg),
             Msg::Share(msg) => {

@@ -264,6 +264,21 @@ pub fn variant_a(main: &Scenario, vs: &[&str]) -> Result<Scenario, Vec<String>> 
     }
 }
 
+/// A page link's scenario checked as the page checks it, stopping at the first
+/// error: the scenario (B, when comparing) and, with `vs.` keys, variant A. For
+/// what fails without a page to fall back on: lessons, an embed's `mount`.
+pub fn page_scenarios(fragment: &str) -> Result<(Scenario, Option<Scenario>), String> {
+    let body = fragment.trim().trim_start_matches(['#', '?']);
+    let (vs, main): (Vec<&str>, Vec<&str>) = body.split('&').partition(|kv| kv.starts_with(VS_PREFIX));
+    let (s, errors) = Scenario::from_fragment(&main.join("&"));
+    if let Some(e) = errors.into_iter().next() {
+        return Err(Scenario::for_page(e).to_string());
+    }
+    s.validate_for_page().map_err(|e| e.to_string())?;
+    let a = if vs.is_empty() { None } else { Some(variant_a(&s, &vs).map_err(|e| e.join("; "))?) };
+    Ok((s, a))
+}
+
 pub struct Playground {
     pub scenario: Scenario,
     /// The run. Only the model changes it (every change goes into the scenario);
