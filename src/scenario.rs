@@ -388,6 +388,13 @@ word_enum! {
     pub enum Counting { Total = "total", Consecutive = "consecutive" }
 }
 word_enum! {
+    /// Who sends pull requests: only nodes that lack an update (`lacking`), or
+    /// every node every round (`all`), as in a database with a steady stream of
+    /// updates where a request always has something to ask for (Demers et al.'s
+    /// Table 3: holders then hear from nodes that already knew, and feedback stops them).
+    pub enum Pullers { Lacking = "lacking", All = "all" }
+}
+word_enum! {
     /// Synchronous rounds as in the classic papers, or timers and latencies in virtual milliseconds.
     pub enum Timing { Rounds = "rounds", Timed = "timed" }
 }
@@ -475,6 +482,8 @@ scenario! {
         k: u32 = 2, Kind::Int { min: 1, max: 1000 }, "k", "", live;
         /// Rumor, stop=feedback-counter: count every contact that found the peer knew (total), or only those in a row: a useful contact sets the counter back to 0 (consecutive, Demers et al.'s Table 1: more traffic, a smaller residue).
         counting: Counting = Counting::Total, Kind::Choice(Counting::WORDS), "Counting", "", live;
+        /// Rumor, spread=pull or push-pull: who sends pull requests: only nodes that lack an update (lacking), or every node every round, as in a busy database (all, Demers et al.'s Table 3: a holder also hears from nodes that knew, so feedback rules stop it; more traffic, still a tiny residue).
+        pullers: Pullers = Pullers::Lacking, Kind::Choice(Pullers::WORDS), "Pullers", "", live;
         /// Rumor: most contacts a node accepts per round (0: no limit); the rest are refused. A limit spreads load and slows the start.
         conn_limit: u32 = 0, Kind::Int { min: 0, max: 64 }, "Connection limit", "per round", live;
         /// Rumor: every this many rounds each node also runs one anti-entropy exchange (0: never), which drives the residue to zero.
@@ -938,6 +947,8 @@ impl Scenario {
             "k" if !rumor => Some("rumor and broadcast only"),
             "k" if self.stop == StopRule::Never => Some("not used by stop=never"),
             "counting" if self.stop != StopRule::FeedbackCounter => Some("stop=feedback-counter only"),
+            "pullers" if !rumor => Some("rumor only"),
+            "pullers" if self.spread == Spread::Push => Some("spread=pull and push-pull only"),
             "reconcile" | "keys" | "recent_window" if p != ProtocolKind::AntiEntropy => Some("anti-entropy only"),
             "spread" if !matches!(p, ProtocolKind::Rumor | ProtocolKind::AntiEntropy) => {
                 Some("rumor and anti-entropy only")

@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::{ProtocolKind, Scenario, Spread, StopRule};
+use crate::scenario::{ProtocolKind, Pullers, Scenario, Spread, StopRule};
 
 /// One round of the mean-field recurrence.
 pub fn mean_field_step(spread: Spread, fanout: u32, loss: f64, x: f64) -> f64 {
@@ -91,7 +91,9 @@ pub struct SirPoint {
 ///   rounds rule after k rounds.
 ///
 /// Pull nodes answer but do not initiate, so only the rounds rule ages them
-/// (only nodes that lack the update ask, so feedback never comes).
+/// (only nodes that lack the update ask, so feedback never comes); with
+/// `pullers=all` every node asks f peers a round, so an infective answers f
+/// requests on average, each carrying the update and its feedback.
 pub fn sir(sc: &Scenario, rounds: u32) -> Vec<SirPoint> {
     let one = 1.0 / f64::from(sc.nodes);
     sir_from(sc, one, one, rounds)
@@ -119,6 +121,7 @@ pub fn sir_from(sc: &Scenario, coverage: f64, active: f64, rounds: u32) -> Vec<S
         _ => 1,
     };
     let initiates = sc.spread != Spread::Pull;
+    let pulls_all = sc.spread != Spread::Push && sc.pullers == Pullers::All;
     let mut s = 1.0 - coverage.clamp(0.0, 1.0);
     let mut i = vec![0.0; groups];
     i[0] = active.clamp(0.0, 1.0 - s);
@@ -135,6 +138,9 @@ pub fn sir_from(sc: &Scenario, coverage: f64, active: f64, rounds: u32) -> Vec<S
                 f as f64
             }
         };
+        // Contacts an infective in group c has this round, for the blind rules: its
+        // pushes, and the requests it answers.
+        let contacts = |c: usize| pushes(c) + if pulls_all { f as f64 } else { 0.0 };
         let total_i: f64 = i.iter().sum();
         let pressure: f64 = i.iter().enumerate().map(|(c, x)| x * pushes(c)).sum();
         traffic += pressure;
@@ -146,7 +152,10 @@ pub fn sir_from(sc: &Scenario, coverage: f64, active: f64, rounds: u32) -> Vec<S
             Spread::PushPull => push_escape * pull_escape,
         };
         let s_next = s * escape;
-        if sc.spread != Spread::Push {
+        if pulls_all {
+            // Every request that reaches an infective is answered with the update.
+            traffic += total_i * f as f64 * (1.0 - p);
+        } else if sc.spread != Spread::Push {
             // Answers to pulls carry the update too.
             traffic += s * (1.0 - pull_escape);
         }
@@ -155,14 +164,14 @@ pub fn sir_from(sc: &Scenario, coverage: f64, active: f64, rounds: u32) -> Vec<S
         match sc.stop {
             StopRule::Never => next[0] = i[0],
             StopRule::FeedbackCoin => next[0] = i[0] * (1.0 - knew / k as f64).powf(pushes(0)),
-            StopRule::BlindCoin => next[0] = i[0] * (1.0 - 1.0 / k as f64).powf(pushes(0)),
+            StopRule::BlindCoin => next[0] = i[0] * (1.0 - 1.0 / k as f64).powf(contacts(0)),
             StopRule::Rounds => {
                 // Everyone moves up a round; the last group is removed.
                 next[1..].copy_from_slice(&i[..groups - 1]);
             }
             StopRule::BlindCounter => {
                 for (c, &x) in i.iter().enumerate() {
-                    let moved = c + pushes(c) as usize;
+                    let moved = c + contacts(c) as usize;
                     if moved < groups {
                         next[moved] += x;
                     }
@@ -185,6 +194,29 @@ pub fn sir_from(sc: &Scenario, coverage: f64, active: f64, rounds: u32) -> Vec<S
                     next = after;
                 }
             }
+        }
+        if pulls_all && matches!(sc.stop, StopRule::FeedbackCoin | StopRule::FeedbackCounter) {
+            // The requests of a round judged together (Demers et al.'s Table 3): a
+            // Poisson number of mean f(1-p), each from a node that knew with
+            // probability 1-s. All of them knew: the counter rises (or the coin is
+            // tossed); one was useful: a useful contact; none: nothing.
+            let heard = f as f64 * (1.0 - p);
+            let (none, none_useful) = ((-heard).exp(), (-heard * s).exp());
+            let (up, useful) = (none_useful - none, 1.0 - none_useful);
+            let consecutive = sc.counting == crate::scenario::Counting::Consecutive;
+            let mut after = vec![0.0; groups];
+            for (c, &x) in next.iter().enumerate() {
+                if sc.stop == StopRule::FeedbackCoin {
+                    after[c] += x * (1.0 - up / k as f64);
+                    continue;
+                }
+                after[c] += x * none;
+                after[if consecutive { 0 } else { c }] += x * useful;
+                if c + 1 < groups {
+                    after[c + 1] += x * up;
+                }
+            }
+            next = after;
         }
         next[0] += s - s_next;
         s = s_next;
@@ -210,7 +242,14 @@ pub struct SirEnd {
 pub fn sir_end(s: &Scenario) -> SirEnd {
     let curve = sir(s, 2000);
     let n = f64::from(s.nodes);
-    let rounds = curve.iter().position(|p| p.active * n < 0.5 || (1.0 - p.coverage) * n < 0.5).map(|r| r as u32);
+    // A run ends when nobody spreads; or, with everyone reached, when no rule is
+    // left to run (as `Rumor::done`): never stops by itself, and in pull only
+    // nodes that lack the update ask.
+    let ends_complete = s.stop == StopRule::Never || (s.spread == Spread::Pull && s.pullers == Pullers::Lacking);
+    let rounds = curve
+        .iter()
+        .position(|p| p.active * n < 0.5 || (ends_complete && (1.0 - p.coverage) * n < 0.5))
+        .map(|r| r as u32);
     let end = rounds.map_or(curve.len() - 1, |r| r as usize);
     let last = curve[end];
     let reached = last.coverage - curve[0].coverage;
@@ -290,7 +329,8 @@ pub struct Predictions {
 
 pub fn predict(s: &Scenario) -> Predictions {
     let rounds = mean_field_rounds(s);
-    let (res, traffic) = if s.stop == StopRule::FeedbackCoin {
+    // Demers' equation is push's: pull and push-pull answer requests too.
+    let (res, traffic) = if s.stop == StopRule::FeedbackCoin && s.spread == Spread::Push {
         let r = feedback_coin_residue(s.k);
         (Some(r), Some((f64::from(s.k) + 1.0) * (1.0 - r)))
     } else {
@@ -311,6 +351,27 @@ pub fn predict(s: &Scenario) -> Predictions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pull as Demers et al. run it for Table 3 (every site pulls, a holder judges a
+    /// cycle's requests together): the model gives the paper's residue and traffic,
+    /// and with only the sites that lack the update pulling, nothing ever stops.
+    #[test]
+    fn pull_model_matches_demers_table_3() {
+        let model = |pullers: &str, k: u32| {
+            let (s, errors) = Scenario::from_fragment(&format!(
+                "nodes=1000&fanout=1&spread=pull&pullers={pullers}&stop=feedback-counter&counting=consecutive&k={k}"
+            ));
+            assert!(errors.is_empty(), "{errors:?}");
+            sir_end(&s)
+        };
+        for (k, residue, traffic) in [(1, 0.031, 2.7), (2, 5.8e-4, 4.5), (3, 4.0e-6, 6.1)] {
+            let m = model("all", k);
+            assert!((m.residue - residue).abs() < 0.15 * residue + 2e-4, "k={k}: residue {}", m.residue);
+            assert!((m.traffic - traffic).abs() < 0.1, "k={k}: traffic {}", m.traffic);
+        }
+        let lacking = model("lacking", 1);
+        assert!(lacking.residue < 1e-3 && lacking.traffic < 1.01, "{lacking:?}");
+    }
 
     /// Demers et al. tabulate the feedback-coin residue: k=1: 0.203, k=2: 0.060, k=3: 0.020.
     #[test]

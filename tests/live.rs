@@ -19,6 +19,7 @@ fn other_value(key: &str) -> &'static str {
         "stop" => "feedback-counter",
         "k" => "3",
         "counting" => "consecutive",
+        "pullers" => "all",
         "conn_limit" => "2",
         "backup_interval" => "3",
         "detector" => "timeout",

@@ -21,7 +21,7 @@
 use crate::metrics::UpdateStats;
 use crate::protocol::updates::Ledger;
 use crate::protocol::{Ctx, EventKind, Hots, Lane, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
-use crate::scenario::{Scenario, Spread, StopRule};
+use crate::scenario::{Pullers, Scenario, Spread, StopRule};
 use crate::sim::rng;
 
 /// A set of updates, one bit per update id. 32 bits keep a message at 16 bytes,
@@ -137,6 +137,8 @@ struct Knobs {
     consecutive: bool,
     conn_limit: u32,
     backup_interval: u32,
+    /// Every node pulls every round (`pullers=all`), not only those that lack an update.
+    all_pull: bool,
 }
 
 impl Knobs {
@@ -149,6 +151,7 @@ impl Knobs {
             consecutive: s.counting == crate::scenario::Counting::Consecutive,
             conn_limit: s.conn_limit,
             backup_interval: s.backup_interval,
+            all_pull: s.spread != Spread::Push && s.pullers == Pullers::All,
         }
     }
 }
@@ -187,7 +190,16 @@ pub struct Rumor<const ONE: bool = false> {
     honest: u64,
     /// The lane's queue of messages, kept for its capacity (see `fast_round`).
     lane_queue: Vec<(NodeId, NodeId, LaneMsg)>,
+    /// With every node pulling and a feedback rule, the requests a holder answered
+    /// in a round, per (node, update): the round shifted left by 2, and
+    /// [`HEARD_KNEW`] and [`HEARD_USEFUL`] (see `judge_window`). Empty otherwise.
+    window: Vec<u32>,
 }
+
+/// A request in the round came from a node that knew the update.
+const HEARD_KNEW: u32 = 1;
+/// A request in the round came from a node that lacked it.
+const HEARD_USEFUL: u32 = 2;
 
 impl<const ONE: bool> Rumor<ONE> {
     /// Whether malicious nodes of a run of `s` invent a rumor of their own.
@@ -238,6 +250,7 @@ impl<const ONE: bool> Rumor<ONE> {
             polluted_series: Vec::new(),
             honest: u64::from(s.nodes - malicious.len() as u32),
             lane_queue: Vec::new(),
+            window: Vec::new(),
         };
         if let Some(f) = rumor.forged {
             // The colluding malicious nodes all hold the invented rumor from the start, and spread it.
@@ -433,6 +446,26 @@ impl<const ONE: bool> Rumor<ONE> {
         }
     }
 
+    /// Demers et al.'s pull (Table 3): a holder judges the requests it answered
+    /// in a round together, when the round is over: its feedback counter rises
+    /// (or its coin is tossed) when every one came from a node that knew, a useful
+    /// one counts as a useful contact, and a round without requests changes
+    /// nothing. The verdict on an earlier round is applied at the node's first
+    /// tick or request of a later one, before it answers anything in it: the
+    /// run is as if every holder judged at the round's end.
+    fn judge_window(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) {
+        let (base, round) = (cx.node as usize * self.r, cx.round());
+        for u in 0..self.r {
+            let w = self.window[base + u];
+            if w >> 2 != round {
+                self.window[base + u] = round << 2;
+                if w & 3 != 0 {
+                    self.count_contact(u, w & 3 == HEARD_KNEW, cx.reborrow());
+                }
+            }
+        }
+    }
+
     fn count_contact(&mut self, u: usize, knew: bool, mut cx: Ctx<'_, RumorMsg, Hot>) {
         if self.active(cx.hot) & (1 << u) == 0 {
             return;
@@ -458,7 +491,9 @@ impl<const ONE: bool> Rumor<ONE> {
     /// pulls and it has been written; never with backup rounds.
     fn refresh_idle(&mut self) {
         let need = if self.knobs.spread != Spread::Push && self.written != 0 { KNOWN } else { 0 };
-        self.idle_test = if self.knobs.backup_interval > 0 { (0, 1) } else { (ACTIVE | need, need) };
+        // With backup rounds, or every node pulling, no node is ever idle.
+        self.idle_test =
+            if self.knobs.backup_interval > 0 || self.knobs.all_pull { (0, 1) } else { (ACTIVE | need, need) };
     }
 
     fn feedback(&self) -> bool {
@@ -597,6 +632,7 @@ impl<const ONE: bool> Rumor<ONE> {
         let fits = self.one()
             && self.knobs.conn_limit == 0
             && self.knobs.backup_interval == 0
+            && !self.knobs.all_pull
             && self.malicious.is_empty()
             && sizes.iter().all(|&size| size <= lane.mtu());
         fits.then_some(LaneRules {
@@ -840,6 +876,13 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
         if self.knobs.conn_limit > 0 && self.conn.is_empty() {
             self.conn = vec![0; s.capacity() as usize];
         }
+        if self.knobs.all_pull && self.feedback() {
+            if self.window.is_empty() {
+                self.window = vec![0; s.capacity() as usize * self.r];
+            }
+        } else {
+            self.window = Vec::new();
+        }
         self.refresh_idle();
     }
 
@@ -862,21 +905,25 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
             }
         }
         let start = self.ready(cx);
-        let lacks = known & self.written != self.written;
+        if !self.window.is_empty() {
+            self.judge_window(cx);
+        }
+        // Who pulls: a node that lacks an update written so far, or every node (`pullers=all`).
+        let pulls = self.knobs.all_pull || known & self.written != self.written;
         if self.drop && self.is_malicious(n) {
             return; // a dropper never passes anything on
         }
         let initiates = match self.knobs.spread {
             Spread::Push => start != 0,
-            Spread::Pull => lacks,
-            Spread::PushPull => start != 0 || lacks,
+            Spread::Pull => pulls,
+            Spread::PushPull => start != 0 || pulls,
         };
         if initiates {
             for _ in 0..self.knobs.fanout {
                 let Some(peer) = cx.peer() else { break };
                 let ready = if self.knobs.spread == Spread::Pull { 0 } else { self.ready(cx) };
                 if ready == 0 {
-                    if !lacks || self.knobs.spread == Spread::Push {
+                    if !pulls || self.knobs.spread == Spread::Push {
                         break;
                     }
                     cx.request(peer, RumorMsg::Pull { known: self.known(cx.hot) });
@@ -914,6 +961,7 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
         self.active(hot) == 0
             && (self.knobs.spread == Spread::Push || self.known(hot) & self.written == self.written)
             && self.knobs.backup_interval == 0
+            && !self.knobs.all_pull
     }
 
     const FAST_ROUND: bool = true;
@@ -978,14 +1026,26 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
                 if !self.accept(n, cx.round()) {
                     return cx.reply(from, RumorMsg::Busy);
                 }
-                let give = self.ready(cx) & !known;
+                if !self.window.is_empty() {
+                    self.judge_window(cx);
+                }
+                // What the requester lacks; with every node pulling, all that is hot here,
+                // sent before the feedback says which the requester knew (as in the paper).
+                let hot = self.ready(cx);
+                let give = if self.knobs.all_pull { hot } else { hot & !known };
                 if give != 0 {
                     self.ledger.carry(self.each(give));
                 }
                 cx.reply(from, RumorMsg::Give { rumors: give });
-                // The requester lacked them: feedback rules see a useful contact.
+                // Feedback rules see a useful contact where the requester lacked the update
+                // (with every node pulling, judged when the round is over).
                 for u in self.each(give) {
-                    self.after_contact(u, false, cx);
+                    let knew = known & (1 << u) != 0;
+                    if self.window.is_empty() {
+                        self.after_contact(u, knew, cx);
+                    } else {
+                        self.window[n as usize * self.r + u] |= if knew { HEARD_KNEW } else { HEARD_USEFUL };
+                    }
                 }
             }
             RumorMsg::Busy => {}
@@ -1040,6 +1100,10 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
 
     fn on_restart(&mut self, cx: &mut Ctx<'_, RumorMsg, Hot>) {
         // A restarted node has lost its rumors with the rest of its memory.
+        if !self.window.is_empty() {
+            let base = cx.node as usize * self.r;
+            self.window[base..base + self.r].fill(0);
+        }
         if !self.is_malicious(cx.node) {
             self.honest += 1;
         }
@@ -1160,9 +1224,11 @@ impl<const ONE: bool> Protocol for Rumor<ONE> {
             return false; // the backup keeps reconciling until every live node has everything
         }
         // Nobody can spread any more; or everyone has everything and no rule is left
-        // to run (never stops by itself; in pull, holders only answer and nobody asks).
+        // to run (never stops by itself; in pull, holders only answer and nobody asks,
+        // unless every node pulls: then holders go on hearing from nodes that knew).
         self.active_pairs == 0
-            || (complete && (self.knobs.stop == StopRule::Never || self.knobs.spread == Spread::Pull))
+            || (complete
+                && (self.knobs.stop == StopRule::Never || (self.knobs.spread == Spread::Pull && !self.knobs.all_pull)))
     }
 }
 
@@ -1343,6 +1409,28 @@ mod tests {
         let m = s.metrics();
         assert_eq!(m.coverage, 1.0);
         assert_eq!(m.sent % 2, 0, "every pull gets exactly one answer");
+    }
+
+    /// Every node pulling (Demers' Table 3): holders hear from nodes that knew and
+    /// stop, in both layouts and both time models, and the run ends when the last
+    /// holder stops rather than when the last node is reached; with only the nodes
+    /// that lack an update pulling, nothing stops the holders.
+    #[test]
+    fn every_node_pulling_stops_holders() {
+        for extra in [&["updates=1"][..], &["updates=3", "update_every=2"], &["timing=timed", "updates=1"]] {
+            let mut pairs = vec!["nodes=400", "spread=pull", "pullers=all", "stop=feedback-counter", "k=1", "seed=5"];
+            pairs.extend_from_slice(extra);
+            let mut s = sim(&pairs);
+            s.run_to_end();
+            let m = s.metrics();
+            assert!(s.finished(), "{extra:?}");
+            assert!(m.coverage > 0.8 && m.coverage < 1.0, "{extra:?}: a residue is left: {}", m.coverage);
+            assert_eq!(s.protocol().active_pairs, 0, "{extra:?}: every holder stopped");
+        }
+        let mut lacking = sim(&["nodes=400", "spread=pull", "stop=feedback-counter", "k=1", "seed=5"]);
+        lacking.run_to_end();
+        assert_eq!(lacking.metrics().coverage, 1.0);
+        assert!(lacking.protocol().active_pairs > 0, "no holder ever hears from a node that knew");
     }
 
     /// Crashed nodes are not counted in the coverage, and a crashed origin stops the rumor.
