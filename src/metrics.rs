@@ -64,7 +64,7 @@ pub struct UpdateStats {
 /// milliseconds. With several updates, coverage and residue are over (live
 /// node, update) pairs, t_avg over every delivery, t_last the longest delay,
 /// t50 / t99 / t100 the mean over updates, and `per_update` has each one's.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RunMetrics {
     pub nodes: u32,
     pub live: u64,
@@ -268,6 +268,23 @@ pub fn summarize(runs: &[RunMetrics]) -> serde_json::Map<String, serde_json::Val
 mod tests {
     use super::*;
 
+    /// The A/B table writes a row's two times in one unit; one run alone keeps its own.
+    #[test]
+    fn a_pair_of_times_shares_a_unit() {
+        let spec = FigureSpec::new("detect_first_ms", "first detection", Shown::Ms, "");
+        let run = |t: Option<f64>| {
+            let mut m = RunMetrics::default();
+            m.extra.insert("detect_first_ms".into(), t);
+            m
+        };
+        let (a, b) = (run(Some(860.0)), run(Some(12_500.0)));
+        assert_eq!(spec.text_pair(&a, &b), ("0.9 s".to_string(), "12.5 s".to_string()));
+        assert_eq!(spec.text_pair(&a, &run(Some(900.0))), ("860 ms".to_string(), "900 ms".to_string()));
+        assert_eq!(spec.text_pair(&a, &run(None)), ("860 ms".to_string(), "–".to_string()));
+        assert_eq!(spec.text(&a), "860 ms");
+        assert_eq!(spec.text(&b), "12.5 s");
+    }
+
     /// A known sample: mean 5, sample std 2.138, t(7) = 2.365.
     #[test]
     fn summary_of_known_sample() {
@@ -326,12 +343,25 @@ impl FigureSpec {
 
     /// The value as the page writes it.
     pub fn text(&self, m: &RunMetrics) -> String {
+        let seconds = self.value(m).is_some_and(|t| t >= 10_000.0);
+        self.text_in(m, seconds)
+    }
+
+    /// Two runs' values side by side (the A/B table): times in one unit, the
+    /// larger one's, so a row never reads "850 ms" beside "12.5 s".
+    pub fn text_pair(&self, a: &RunMetrics, b: &RunMetrics) -> (String, String) {
+        let seconds = [a, b].iter().any(|m| self.value(m).is_some_and(|t| t >= 10_000.0));
+        (self.text_in(a, seconds), self.text_in(b, seconds))
+    }
+
+    fn text_in(&self, m: &RunMetrics, seconds: bool) -> String {
         let v = self.value(m);
         let mut out = match (self.shown, v) {
             (Shown::CountOrZero, None) => "0".to_string(),
             (_, None) => "–".to_string(),
             (Shown::Count | Shown::CountOrZero, Some(x)) => format!("{x}"),
-            (Shown::Ms, Some(x)) => format_ms(x),
+            (Shown::Ms, Some(x)) if seconds => format!("{:.1} s", x / 1000.0),
+            (Shown::Ms, Some(x)) => format!("{x:.0} ms"),
             (Shown::Percent, Some(x)) => format!("{:.1}%", x * 100.0),
             (Shown::Decimals(d), Some(x)) => format!("{x:.d$}"),
         };

@@ -61,7 +61,11 @@ pub enum Msg {
     Frame(f64),
     /// The window changed size (or went full screen): draw the canvases at their new size.
     Resized,
+    /// The system switched between light and dark: the canvases are drawn in the new colours.
+    Scheme(bool),
     DismissErrors,
+    /// Escape: out of presenter mode, else the open notes and the lesson picker close.
+    Escape,
     Run(RunMsg),
     Settings(SettingsMsg),
     Graph(GraphMsg),
@@ -276,18 +280,19 @@ impl Component for App {
                 Some("CANVAS") => !matches!(key.as_str(), "PageDown" | "PageUp" | "n" | "p" | "Home" | "End" | " "),
                 _ => false,
             };
-            if taken || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            // Escape closes what is open, wherever the focus is.
+            if (taken && key != "Escape") || e.ctrl_key() || e.meta_key() || e.alt_key() {
                 return;
             }
             // A lesson open: what a presentation clicker sends (Page Down / Page Up),
-            // n / p, Home / End move between steps; Escape leaves presenter mode.
+            // n / p, Home / End move between steps.
             let step = |m: StepMove| in_lesson.get().then_some(Msg::Lesson(LessonMsg::Move(m)));
             let msg = match key.as_str() {
                 "PageDown" | "n" => step(StepMove::Next),
                 "PageUp" | "p" => step(StepMove::Back),
                 "Home" => step(StepMove::First),
                 "End" => step(StepMove::Last),
-                "Escape" => in_lesson.get().then_some(Msg::Lesson(LessonMsg::LeavePresenter)),
+                "Escape" => Some(Msg::Escape),
                 " " => Some(Msg::Run(RunMsg::Toggle)),
                 "ArrowRight" => Some(Msg::Run(RunMsg::Step)),
                 "." => Some(Msg::Run(RunMsg::StepEvent)),
@@ -314,6 +319,15 @@ impl Component for App {
             let resized = Closure::<dyn FnMut()>::new(move || resized_link.send_message(Msg::Resized));
             let _ = window().add_event_listener_with_callback("resize", resized.as_ref().unchecked_ref());
             resized.forget();
+            // Light and dark follow the system while the page is open.
+            if let Ok(Some(query)) = window().match_media("(prefers-color-scheme: dark)") {
+                let scheme_link = ctx.link().clone();
+                let changed = Closure::<dyn FnMut(web_sys::MediaQueryListEvent)>::new(
+                    move |e: web_sys::MediaQueryListEvent| scheme_link.send_message(Msg::Scheme(e.matches())),
+                );
+                let _ = query.add_event_listener_with_callback("change", changed.as_ref().unchecked_ref());
+                changed.forget();
+            }
             reload.forget();
         }
         let mut app = App {
@@ -364,9 +378,22 @@ impl Component for App {
                 Effect::Record
             }
             Msg::Resized => Effect::Relayout,
+            Msg::Scheme(dark) => {
+                self.dark = dark;
+                Effect::Relayout
+            }
             Msg::DismissErrors => {
                 m.dismiss_errors();
                 Effect::Render
+            }
+            Msg::Escape => {
+                let reply = ctx.link().callback(Msg::Lesson);
+                if self.lessons.presenting() {
+                    self.lessons.update(m, LessonMsg::LeavePresenter, &reply)
+                } else {
+                    let closed = self.share.close() | self.lessons.close_picker();
+                    if closed { Effect::Relayout } else { Effect::Quiet }
+                }
             }
             Msg::Run(msg) => self.runbar.update(m, msg),
             Msg::Settings(msg) => {
@@ -398,7 +425,17 @@ impl Component for App {
             Msg::Claims(msg) => self.claims.update(m, msg),
             Msg::Record(msg) => {
                 let name = format!("gossip-lab-{}-seed{}", m.scenario.protocol, m.scenario.seed);
-                self.recorder.update(msg, &name)
+                let start = matches!(msg, RecordMsg::Start);
+                let effect = self.recorder.update(msg, &name);
+                // The video records the run as it moves: Record on a paused run plays
+                // it, and on a finished one plays it again from the start.
+                if start && self.recorder.recording() && !m.playing {
+                    if m.all_finished() {
+                        <Self as Component>::update(self, ctx, Msg::Run(RunMsg::Reset));
+                    }
+                    return <Self as Component>::update(self, ctx, Msg::Run(RunMsg::Play));
+                }
+                effect
             }
         };
         self.after(effect)
@@ -431,7 +468,7 @@ impl Component for App {
                         <button onclick={link.callback(|_| Msg::DismissErrors)} aria-label="Dismiss">{ "Dismiss" }</button>
                     </div>
                 }
-                { self.share.view_notes() }
+                { self.share.view_notes(&link.callback(Msg::Share)) }
                 <main class={self.lessons.look_classes()}>
                     <section class="stage" aria-label="The cluster">
                         { self.runbar.view_toolbar(m, self.embed, &run, if self.embed { html! {} } else { self.recorder.view(&link.callback(Msg::Record)) }) }
@@ -479,6 +516,7 @@ impl Component for App {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+        self.lessons.rendered();
         // The first render, and any that may have changed a canvas's box.
         if first_render || std::mem::take(&mut self.relayout) {
             self.drawn = u64::MAX;

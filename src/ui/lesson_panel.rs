@@ -60,6 +60,8 @@ pub struct Lessons {
     classroom: Option<Classroom>,
     /// Presenter mode (a lesson, full screen, large type).
     presenting: bool,
+    /// Whether the current verdict has been scrolled into view (see `rendered`).
+    verdict_shown: bool,
     /// Whether a lesson is open, for the page's key listener: the presentation keys act only then.
     open_flag: Rc<Cell<bool>>,
     /// Progress in every lesson, as saved in local storage.
@@ -83,6 +85,7 @@ impl Lessons {
             picker: false,
             classroom: None,
             presenting: false,
+            verdict_shown: false,
             open_flag: Rc::new(Cell::new(false)),
             saved: if mounted { Saved::new() } else { load_saved() },
             lesson_url: String::new(),
@@ -237,6 +240,24 @@ impl Lessons {
     }
 
     /// Work the lesson's check for a slice of this frame; true when it moved.
+    /// After a render: a verdict that just appeared is scrolled into view above
+    /// the step's sticky buttons (a check's runs end while the learner looks at
+    /// the graph, and the verdict lands below the lesson's fold).
+    pub fn rendered(&mut self) {
+        let verdict = self.classroom.as_ref().is_some_and(|c| c.verdict.is_some());
+        if verdict && !self.verdict_shown {
+            if let Some(el) = window().document().and_then(|d| d.query_selector("[data-testid=lesson-verdict]").ok().flatten()) {
+                el.scroll_into_view_with_bool(false);
+            }
+        }
+        self.verdict_shown = verdict;
+    }
+
+    /// Close the lesson picker (Escape); whether it was open.
+    pub fn close_picker(&mut self) -> bool {
+        std::mem::take(&mut self.picker)
+    }
+
     pub fn frame(&mut self, clock: &dyn Fn() -> f64) -> bool {
         let Some(c) = &mut self.classroom else { return false };
         let before = c.passed.len();
@@ -497,7 +518,7 @@ impl Lessons {
                     <button data-testid="lesson-back" disabled={here == 0} title="Page Up, p" onclick={cb.reform(|_| LessonMsg::Move(StepMove::Back))}>{ "← Back" }</button>
                     <button data-testid="present" aria-pressed={self.presenting.to_string()} onclick={cb.reform(|_| LessonMsg::Present)}
                         title="Full screen and large type, the graph, the chart and this step; Page Down / Page Up (a clicker), n / p, Home / End move between steps; Escape leaves">
-                        { if self.presenting { "Leave presenter mode" } else { "Present" } }</button>
+                        { if self.presenting { "Exit (Esc)" } else { "Present" } }</button>
                     <button data-testid="lesson-next" class="primary" disabled={here + 1 >= n} title="Page Down, n" onclick={cb.reform(|_| LessonMsg::Move(StepMove::Next))}>{ "Next →" }</button>
                 </nav>
             </section>

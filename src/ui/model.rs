@@ -413,7 +413,8 @@ impl Playground {
         let declared = crate::protocol::figures(self.scenario.protocol).iter().chain(crate::protocol::ATTACK_FIGURES);
         for f in declared {
             if f.value(&ma).is_some() || f.value(&mb).is_some() {
-                rows.push((f.label, f.text(&ma), f.text(&mb)));
+                let (a, b) = f.text_pair(&ma, &mb);
+                rows.push((f.label, a, b));
             }
         }
         rows

@@ -82,10 +82,13 @@ impl Plots {
                 <figcaption class="chart-key" data-testid="chart-key">
                     <span class="key measured" title={format!("The share of live nodes {covered}, measured in this run")}>
                         { if ab { "B measured" } else { "measured" } }</span>
-                    if ab { <span class="key a" title="Variant A, measured (dotted: its theory)">{ "A measured" }</span> }
+                    if ab { <span class="key a" title="Variant A, measured">{ "A measured" }</span> }
                     if !model.theory.is_empty() {
                         <span class="key theory" tabindex="0" title="Mean-field theory: the expected share per round when every node meets random peers, for this spread, fanout, loss and stop rule (Demers et al. 1987). After a live change it continues from the measured state under the new value.">
-                            { "theory" }</span>
+                            { if ab { "B theory" } else { "theory" } }</span>
+                    }
+                    if model.compare.as_ref().is_some_and(|a| !a.theory.is_empty()) {
+                        <span class="key theory a-theory" title="Mean-field theory for variant A's settings">{ "A theory" }</span>
                     }
                     if !model.past.is_empty() { <span class="key past" title="Earlier runs, before the last settings change that restarted the run">{ "earlier runs" }</span> }
                     if !model.changes().is_empty() { <span class="key change" title="A live change: the setting and its new value, from that round on">{ "change" }</span> }

@@ -150,9 +150,18 @@ pub fn view_stats(model: &Playground) -> Html {
     } else {
         "paused"
     };
+    // A comparison: both variants' share, and the figures after it are B's.
+    let a_coverage = m.compare.as_ref().map(|a| a.sim().series().points.last().map_or(0.0, |p| p.coverage) * 100.0);
     html! {
         <div class="stats" aria-live="polite">
-            <span class="stat big" tabindex="0" title={covered_about}><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {covered}") }</span>
+            if let Some(a) = a_coverage {
+                <span class="stat big" tabindex="0" title={format!("{covered_about} B is the variant with the settings on the right; A is pinned.")}>
+                    <span class="who b">{ "B " }</span><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>
+                    { " · " }<span class="who a">{ "A " }</span><b class="a" data-testid="coverage-a">{ format!("{a:.1}%") }</b>{ format!(" {covered}") }</span>
+                <span class="stat who-note" tabindex="0" title="The figures on this line after the share are variant B's; the A/B table under the charts gives both">{ "B's run:" }</span>
+            } else {
+                <span class="stat big" tabindex="0" title={covered_about}><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {covered}") }</span>
+            }
             <span class="stat" tabindex="0" title="Rounds (or intervals, in timed mode) so far: in each, every node contacts its fanout peers once"><b data-testid="round">{ m.sim().round() }</b>{ format!(" {round_label}s") }</span>
             <span class="stat" tabindex="0" title="Simulated time: the interval times the rounds, plus latencies in timed mode; not wall time"><b>{ format_ms(t) }</b>{ " virtual" }</span>
             <span class="stat" tabindex="0" title="Messages sent so far, of every kind (requests, replies, pushes), lost ones included"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>

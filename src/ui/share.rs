@@ -91,6 +91,8 @@ pub enum ShareMsg {
     /// Show (or hide) the iframe snippet for this run.
     Snippet,
     Export(Export),
+    /// Close the notes (their × or Escape).
+    Close,
 }
 
 #[derive(Default)]
@@ -113,6 +115,9 @@ impl Share {
                 let href = window().location().href().unwrap_or_default();
                 let _ = window().navigator().clipboard().write_text(&href);
                 self.link = Some(href);
+            }
+            ShareMsg::Close => {
+                self.close();
             }
             ShareMsg::Snippet => {
                 if self.snippet.take().is_none() {
@@ -163,17 +168,27 @@ impl Share {
     }
 
     /// The copied link and the embed snippet, under the header.
-    pub fn view_notes(&self) -> Html {
+    /// Close the copied link's and the snippet's notes; whether one was open.
+    pub fn close(&mut self) -> bool {
+        let open = self.link.is_some() || self.snippet.is_some();
+        self.link = None;
+        self.snippet = None;
+        open
+    }
+
+    pub fn view_notes(&self, cb: &Callback<ShareMsg>) -> Html {
+        let close = html! { <button class="close" aria-label="Close (Escape)" title="Close (Escape)" onclick={cb.reform(|_| ShareMsg::Close)}>{ "×" }</button> };
         html! {
             <>
                 if let Some(href) = &self.link {
-                    <div class="note" data-testid="share-note">{ "Link copied: " }<input readonly=true value={href.clone()} data-testid="share-link" aria-label="Share link" /></div>
+                    <div class="note" role="status" data-testid="share-note">{ "Link copied: " }<input readonly=true value={href.clone()} data-testid="share-link" aria-label="Share link" />{ close.clone() }</div>
                 }
                 if let Some(code) = &self.snippet {
                     <div class="note" data-testid="embed-note">
                         { "Paste into a page: " }
                         <textarea readonly=true rows="3" data-testid="embed-snippet" aria-label="Embed snippet" value={code.clone()} />
                         <a href="embed.html" target="_blank" rel="noopener">{ "more ways to embed" }</a>
+                        { close }
                     </div>
                 }
             </>

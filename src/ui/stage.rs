@@ -415,6 +415,7 @@ pub fn view_legend(model: &Playground, dark: bool) -> Html {
     }
     html! {
         <ul class="legend" aria-label="Node colours, with how many nodes are in each state now" data-testid="legend">
+            if model.compare.is_some() { <li class="who-note" title="The counts are variant B's; A's graph uses the same colours">{ "B:" }</li> }
             { for NodeState::ALL.iter().filter(|s| match s {
                 NodeState::Absent => false,
                 NodeState::Unnoticed => model.scenario.membership_like(),
