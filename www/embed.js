@@ -30,7 +30,15 @@ function shadowBox(host, styles) {
   return box;
 }
 
-const ready = Promise.all([init({ module_or_path: here('./gossip-lab_bg.wasm') }), sheet]).then(([, styles]) => {
+// A file that cannot be loaded is named, with what the host must do.
+const named = (file) => (e) => Promise.reject(new Error(
+  `could not load ${here(file).href} (${e.message}). The host of these files must serve it ` +
+  `(WebAssembly as application/wasm) and, for pages on other sites, send Access-Control-Allow-Origin; see embed.html.`));
+
+const ready = Promise.all([
+  init({ module_or_path: here('./gossip-lab_bg.wasm') }).catch(named('./gossip-lab_bg.wasm')),
+  sheet.catch(named('./style.css')),
+]).then(([, styles]) => {
   const api = {
     ...lab,
     // Mount into a shadow root on `element` (its own children are left alone).
@@ -41,10 +49,28 @@ const ready = Promise.all([init({ module_or_path: here('./gossip-lab_bg.wasm') }
   return api;
 });
 window.GossipLabReady = ready;
+// A failed load is reported where a playground should be, not left to the console.
+ready.catch(() => {});
+
+// Bad input or a failed load, named in place of the playground: never a blank box.
+function showError(host, message) {
+  const note = document.createElement('p');
+  note.setAttribute('role', 'alert');
+  note.style.cssText = 'margin:0;padding:8px 12px;border:1px solid #b91c1c;border-radius:8px;color:#7f1d1d;background:#fef2f2;font:14px/1.4 system-ui,sans-serif';
+  note.textContent = `Gossip Lab: ${message}`;
+  (host.shadowRoot ?? host.attachShadow({ mode: 'open' })).replaceChildren(note);
+  host.setAttribute('data-error', message);
+}
 
 class GossipLabElement extends HTMLElement {
   async connectedCallback() {
-    const api = await ready;
+    let api;
+    try {
+      api = await ready;
+    } catch (e) {
+      showError(this, e.message);
+      return;
+    }
     if (!this.isConnected || this.handle) return;
     let scenario = this.getAttribute('scenario') ?? '';
     const controls = this.getAttribute('controls');
@@ -52,13 +78,7 @@ class GossipLabElement extends HTMLElement {
     try {
       this.handle = api.mount(this, scenario);
     } catch (e) {
-      // Bad input is named in place, never a blank box.
-      const note = document.createElement('p');
-      note.className = 'error';
-      note.setAttribute('role', 'alert');
-      note.textContent = `Gossip Lab: ${e.message}`;
-      this.shadowRoot.replaceChildren(note);
-      this.setAttribute('data-error', e.message);
+      showError(this, e.message);
     }
   }
   disconnectedCallback() {

@@ -322,9 +322,10 @@ impl Component for App {
             // Light and dark follow the system while the page is open.
             if let Ok(Some(query)) = window().match_media("(prefers-color-scheme: dark)") {
                 let scheme_link = ctx.link().clone();
-                let changed = Closure::<dyn FnMut(web_sys::MediaQueryListEvent)>::new(
-                    move |e: web_sys::MediaQueryListEvent| scheme_link.send_message(Msg::Scheme(e.matches())),
-                );
+                let changed =
+                    Closure::<dyn FnMut(web_sys::MediaQueryListEvent)>::new(move |e: web_sys::MediaQueryListEvent| {
+                        scheme_link.send_message(Msg::Scheme(e.matches()))
+                    });
                 let _ = query.add_event_listener_with_callback("change", changed.as_ref().unchecked_ref());
                 changed.forget();
             }
@@ -392,7 +393,11 @@ impl Component for App {
                     self.lessons.update(m, LessonMsg::LeavePresenter, &reply)
                 } else {
                     let closed = self.share.close() | self.lessons.close_picker();
-                    if closed { Effect::Relayout } else { Effect::Quiet }
+                    if closed {
+                        Effect::Relayout
+                    } else {
+                        Effect::Quiet
+                    }
                 }
             }
             Msg::Run(msg) => self.runbar.update(m, msg),

@@ -117,6 +117,11 @@ impl Graph {
     }
 
     /// The node under canvas pixel (x, y), if any.
+    /// The node the arrow keys move to from `from`, in a screen direction.
+    pub fn towards(&self, from: u32, dir: (f64, f64)) -> Option<u32> {
+        super::layout::step_towards(&self.positions, from as usize, dir).map(|i| i as u32)
+    }
+
     pub fn hit(&self, x: f64, y: f64) -> Option<u32> {
         let (x, y) = self.to_world(x, y);
         if let Some(cells) = self.grid {
@@ -209,6 +214,7 @@ impl Graph {
                 ctx.fill();
             }
         }
+        self.draw_labels(&ctx, states, w, h, dark);
         // The node in the inspector: a ring around it.
         if let Some(&(x, y)) = selected.and_then(|n| self.positions.get(n as usize)) {
             ctx.set_stroke_style_str(if dark { "#f8fafc" } else { "#0f172a" });
@@ -218,6 +224,38 @@ impl Graph {
             ctx.stroke();
         }
         let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+    }
+
+    /// Node ids inside the nodes, once they are drawn large enough to read (a
+    /// lesson's 20-node cluster asks for "node 19"): in screen space, in a
+    /// colour that reads on each state's fill.
+    fn draw_labels(&self, ctx: &web_sys::CanvasRenderingContext2d, states: &[u8], w: u32, h: u32, dark: bool) {
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        let r = self.radius * self.zoom;
+        if self.grid.is_some() || r < 8.0 * dpr {
+            return;
+        }
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        ctx.set_text_align("center");
+        ctx.set_text_baseline("middle");
+        let digits = states.len().saturating_sub(1).max(1).ilog10() + 1;
+        // As large as fits across the node, at most the node's radius.
+        let size = (r * 1.7 / (0.62 * f64::from(digits))).min(r).floor();
+        ctx.set_font(&format!("600 {size}px system-ui, sans-serif"));
+        for (i, &s) in states.iter().enumerate() {
+            let Some(colours) = PALETTE.get(s as usize).filter(|_| s != NodeState::Absent as u8) else { continue };
+            let [cr, cg, cb] = if dark { colours.1 } else { colours.0 };
+            let light = 0.2126 * f64::from(cr) + 0.7152 * f64::from(cg) + 0.0722 * f64::from(cb) > 150.0;
+            let (x, y) = self.positions[i];
+            let (sx, sy) = (x * self.zoom + self.pan.0, y * self.zoom + self.pan.1);
+            if sx < -r || sy < -r || sx > f64::from(w) + r || sy > f64::from(h) + r {
+                continue;
+            }
+            ctx.set_fill_style_str(if light { "#0f172a" } else { "#ffffff" });
+            let _ = ctx.fill_text(&i.to_string(), sx, sy + size * 0.05);
+        }
+        let z = self.zoom;
+        let _ = ctx.set_transform(z, 0.0, 0.0, z, self.pan.0, self.pan.1);
     }
 
     /// One step of the force layout (Fruchterman and Reingold): every pair repels,

@@ -138,3 +138,43 @@ impl Cells {
         (f64::from(self.x0 + col * self.side) + half, f64::from(self.y0 + row * self.side) + half)
     }
 }
+
+/// The node the keyboard moves to from `from` in the direction `dir` (screen
+/// axes, y down): the nearest one ahead, a node straight ahead preferred to
+/// one off to the side. None when no node lies that way.
+pub fn step_towards(positions: &[(f64, f64)], from: usize, dir: (f64, f64)) -> Option<usize> {
+    let &(fx, fy) = positions.get(from)?;
+    positions
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != from)
+        .filter_map(|(i, &(x, y))| {
+            let (vx, vy) = (x - fx, y - fy);
+            let ahead = vx * dir.0 + vy * dir.1;
+            let aside = (vx * dir.1 - vy * dir.0).abs();
+            (ahead > 1e-9 && aside <= 2.0 * ahead).then_some((i, ahead + 2.0 * aside))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On a 3x3 grid the arrows move one cell, and stop at the edge.
+    #[test]
+    fn arrows_move_on_screen() {
+        let grid: Vec<(f64, f64)> = (0..9).map(|i| (f64::from(i % 3), f64::from(i / 3))).collect();
+        assert_eq!(step_towards(&grid, 4, (1.0, 0.0)), Some(5));
+        assert_eq!(step_towards(&grid, 4, (-1.0, 0.0)), Some(3));
+        assert_eq!(step_towards(&grid, 4, (0.0, 1.0)), Some(7));
+        assert_eq!(step_towards(&grid, 4, (0.0, -1.0)), Some(1));
+        assert_eq!(step_towards(&grid, 5, (1.0, 0.0)), None);
+        assert_eq!(step_towards(&grid, 0, (0.0, -1.0)), None);
+        assert_eq!(step_towards(&grid, 9, (1.0, 0.0)), None);
+        // Off to the side but nothing straight ahead: the diagonal neighbour.
+        let sparse = [(0.0, 0.0), (1.0, 1.0), (5.0, 0.5)];
+        assert_eq!(step_towards(&sparse, 0, (1.0, 0.0)), Some(1));
+    }
+}

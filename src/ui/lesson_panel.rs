@@ -246,7 +246,9 @@ impl Lessons {
     pub fn rendered(&mut self) {
         let verdict = self.classroom.as_ref().is_some_and(|c| c.verdict.is_some());
         if verdict && !self.verdict_shown {
-            if let Some(el) = window().document().and_then(|d| d.query_selector("[data-testid=lesson-verdict]").ok().flatten()) {
+            if let Some(el) =
+                window().document().and_then(|d| d.query_selector("[data-testid=lesson-verdict]").ok().flatten())
+            {
                 el.scroll_into_view_with_bool(false);
             }
         }

@@ -31,6 +31,8 @@ pub enum GraphMsg {
     Heal,
     /// Choose the node this many ids after the chosen one (wrapping; 0: the chosen one, or node 0).
     SelectBy(i64),
+    /// Choose the nearest node on screen in this direction (x right, y down) from the chosen one.
+    SelectTowards(f64, f64),
     /// What the inspector (or a key on the graph) asks of the chosen node.
     Node(InspectorAction),
 }
@@ -179,6 +181,14 @@ impl Stage {
                 model.select(Some(next as u32));
                 Effect::Redraw
             }
+            GraphMsg::SelectTowards(dx, dy) => {
+                let Some(n) = model.selected else { return self.update(model, GraphMsg::SelectBy(0)) };
+                // At the edge in that direction the choice stays where it is.
+                if let Some(next) = self.graph.towards(n, (dx, dy)) {
+                    model.select(Some(next));
+                }
+                Effect::Redraw
+            }
             GraphMsg::Node(action) => self.act(model, action),
         }
     }
@@ -292,8 +302,13 @@ impl Stage {
         // c crashes or restarts it, x cuts it off, Escape lets it go.
         let on_key = filter(cb, |e: KeyboardEvent| {
             let msg = match e.key().as_str() {
-                "ArrowRight" | "ArrowDown" => GraphMsg::SelectBy(1),
-                "ArrowLeft" | "ArrowUp" => GraphMsg::SelectBy(-1),
+                "ArrowRight" => GraphMsg::SelectTowards(1.0, 0.0),
+                "ArrowLeft" => GraphMsg::SelectTowards(-1.0, 0.0),
+                "ArrowDown" => GraphMsg::SelectTowards(0.0, 1.0),
+                "ArrowUp" => GraphMsg::SelectTowards(0.0, -1.0),
+                // [ and ] walk the ids in order.
+                "]" => GraphMsg::SelectBy(1),
+                "[" => GraphMsg::SelectBy(-1),
                 "Enter" => GraphMsg::SelectBy(0),
                 "c" => GraphMsg::Node(InspectorAction::Toggle),
                 "x" => GraphMsg::Node(InspectorAction::Isolate),
@@ -306,7 +321,7 @@ impl Stage {
         });
         let label = match model.selected {
             Some(n) => {
-                format!("{label}. Node {n} chosen: arrows choose another, c crashes or restarts it, Escape lets it go")
+                format!("{label}. Node {n} chosen: arrows choose the nearest node that way, [ and ] the next id, c crashes or restarts it, Escape lets it go")
             }
             None => format!("{label}. Keyboard: arrows choose a node, c crashes or restarts it"),
         };

@@ -14,8 +14,9 @@ const TYPES = {
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 // Every file is served with Access-Control-Allow-Origin, as embed.html asks a
-// host to, so a page on another origin (another port) can load the embed.
-export function serve(dir = path.join(root, 'dist')) {
+// host to, so a page on another origin (another port) can load the embed;
+// except the files `withholdCors` matches (a host that forgot one).
+export function serve(dir = path.join(root, 'dist'), { withholdCors } = {}) {
   if (!fs.existsSync(path.join(dir, 'index.html'))) {
     throw new Error(`${dir}/index.html is missing: build the page first (make build)`);
   }
@@ -27,7 +28,7 @@ export function serve(dir = path.join(root, 'dist')) {
     if (!fs.existsSync(file)) { res.writeHead(404).end('not found'); return; }
     res.writeHead(200, {
       'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'access-control-allow-origin': '*',
+      ...(withholdCors?.test(file) ? {} : { 'access-control-allow-origin': '*' }),
     });
     fs.createReadStream(file).pipe(res);
   });

@@ -537,6 +537,32 @@ test('the element on another site is styled, plays, and compares A and B', async
   }
 });
 
+// A host that sends Access-Control-Allow-Origin for the scripts but forgets the
+// WebAssembly: the element says which file failed and what the host must do,
+// instead of staying blank.
+test('an element whose files cannot load says which and why', async () => {
+  const files = await serve(path.join(root, 'dist'), { withholdCors: /\.wasm$/ });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gossip-lab-nocors-'));
+  fs.writeFileSync(path.join(dir, 'index.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A post</title><link rel="icon" href="data:,">
+    <script type="module" src="${files.url}/embed.js"></script></head><body>
+    <gossip-lab id="one" scenario="nodes=100"></gossip-lab></body></html>`);
+  const blank = await serve(dir);
+  try {
+    const page = await chrome.browser.newPage();
+    await page.goto(`${blank.url}/`);
+    await page.waitForSelector('#one[data-error]', { timeout: 20000 });
+    const error = await page.getAttribute('#one', 'data-error');
+    assert.match(error, /could not load http:\/\/127\.0\.0\.1:\d+\/gossip-lab_bg\.wasm/);
+    assert.match(error, /Access-Control-Allow-Origin; see embed\.html/);
+    assert.match(await page.locator('#one [role=alert]').textContent(), /^Gossip Lab: could not load/);
+    await page.close();
+  } finally {
+    await blank.close();
+    await files.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // The npm package: packed as `make package` packs it, installed with npm into a
 // blank site in a temporary folder, served on its own port, and loaded from
 // node_modules: the element renders styled and plays.

@@ -142,18 +142,29 @@ test('keyboard only: step, tune, inspect, crash, cut off, heal, play and pause',
   await page.keyboard.press('Enter');
   assert.equal(await round(page), 1, 'a live change part-way keeps the run');
   assert.match(await hash(page), /fanout:4@1r/);
-  // The graph takes focus; arrow keys move between nodes, Enter inspects.
+  // The graph takes focus; an arrow key chooses node 0, then the nearest node
+  // that way on screen; [ and ] walk the ids; Enter inspects.
   await page.focus('[data-testid=graph]');
-  await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid=inspector]');
-  assert.match(await page.textContent('[data-testid=inspector] tr'), /^node\s*1$/);
+  const chosen = async () => Number((await page.textContent('[data-testid=inspector] tr')).match(/node\s*(\d+)/)[1]);
+  assert.equal(await chosen(), 0);
+  await page.keyboard.press('ArrowRight');
+  const right = await chosen();
+  assert.notEqual(right, 0, 'the right arrow moves to another node');
+  await page.keyboard.press('[');
+  assert.equal(await chosen(), right - 1, '[ walks back one id');
+  // Escape lets the node go; ] then starts from node 0.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press(']');
+  await page.keyboard.press(']');
+  assert.equal(await chosen(), 1);
   // "c" crashes (or restarts) the chosen node, as the inspector's button does.
   await page.keyboard.press('c');
   assert.match(await hash(page), /crash:1@/);
   // "x" cuts the chosen node off (a partition); Heal, reached by keyboard, ends it.
-  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press(']');
   await page.keyboard.press('x');
   assert.match(await hash(page), /partition:2@/);
   await page.focus('[data-testid=heal]');
