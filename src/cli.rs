@@ -241,6 +241,13 @@ fn dispatch(cmd: Cmd) -> Result<(), CliError> {
                 println!("{}", serde_json::to_string(&p).expect("json"));
             } else {
                 println!("n = {}, spread = {}, fanout = {}, loss_rate = {}", s.nodes, s.spread, s.fanout, s.loss_rate);
+                if s.topology != crate::scenario::Topology::Full {
+                    match crate::theory::topology_rounds(&s) {
+                        Some(r) => println!("topology={}: about {r:.1} rounds to reach everyone", s.topology),
+                        None => println!("topology={}: no formula for these settings", s.topology),
+                    }
+                    println!("(the figures below assume every node can reach every other)");
+                }
                 match p.mean_field_rounds {
                     Some(r) => println!("mean-field rounds to reach everyone: {r}"),
                     None => println!("mean-field: never reaches everyone"),

@@ -414,6 +414,17 @@ word_enum! {
     /// Which peers a node can pick from.
     pub enum ViewKind { Full = "full", Partial = "partial" }
 }
+word_enum! {
+    /// The overlay peers are drawn from (see `sim::topology`): everyone, or a fixed graph.
+    pub enum Topology {
+        Full = "full",
+        Ring = "ring",
+        Torus = "torus",
+        RandomRegular = "random-regular",
+        SmallWorld = "small-world",
+        ScaleFree = "scale-free",
+    }
+}
 
 macro_rules! scenario {
     (@live) => { Live::Restarts };
@@ -468,6 +479,12 @@ scenario! {
         view: ViewKind = ViewKind::Full, Kind::Choice(ViewKind::WORDS), "Peer view", "";
         /// Peers in a partial view. Larger views spread as fast as full views but cost more memory and shuffle bytes.
         view_size: u32 = 8, Kind::Int { min: 2, max: 1000 }, "View size", "peers";
+        /// Who can reach whom. Full: anyone. Ring and torus spread in linear and √n time; random-regular and scale-free graphs in logarithmic time; small-world rewires a ring's links to random nodes (rewire_rate), and a few shortcuts are enough.
+        topology: Topology = Topology::Full, Kind::Choice(Topology::WORDS), "Topology", "";
+        /// Topology ring, small-world, random-regular and scale-free: links per node (ring and small-world: the nearest degree/2 on each side; scale-free: each new node links to degree/2 earlier ones).
+        topology_degree: u32 = 4, Kind::Int { min: 1, max: 64 }, "Topology degree", "links";
+        /// Topology small-world: the share of the ring's links moved to a random node (0: the ring; 1: a random graph).
+        rewire_rate: f64 = 0.1, Kind::Float { min: 0.0, max: 1.0 }, "Rewire rate", "";
     }
     Protocol {
         /// Rumor mongering spreads hot updates and stops; anti-entropy reconciles replicas (never leaves a residue); membership gossips heartbeats and state; SWIM probes; aggregate computes an average, sum, count or extreme; broadcast delivers in order; election picks a leader.
@@ -664,6 +681,26 @@ impl Scenario {
             return conflict(
                 "seeds",
                 format!("{} seed nodes but only {} nodes; allowed 0 to {}", self.seeds, self.nodes, self.nodes),
+            );
+        }
+        if self.topology != Topology::Full && self.view == ViewKind::Partial {
+            return conflict(
+                "view",
+                format!(
+                    "a partial view samples the whole cluster; with topology={} peers come from the graph: allowed view=full",
+                    self.topology
+                ),
+            );
+        }
+        let most = match self.topology {
+            Topology::Ring | Topology::SmallWorld => (self.nodes - 1) / 2 * 2,
+            Topology::RandomRegular | Topology::ScaleFree => self.nodes - 1,
+            Topology::Full | Topology::Torus => u32::MAX,
+        };
+        if self.topology_degree > most {
+            return conflict(
+                "topology_degree",
+                format!("{} links per node on {} nodes; allowed 1 to {most}", self.topology_degree, self.nodes),
             );
         }
         if self.view == ViewKind::Partial && self.view_size >= self.nodes {
@@ -980,6 +1017,10 @@ impl Scenario {
                 Some("timing=timed only")
             }
             "view_size" if self.view == ViewKind::Full => Some("view=partial only"),
+            "topology_degree" if matches!(self.topology, Topology::Full | Topology::Torus) => {
+                Some("topology ring, random-regular, small-world and scale-free only")
+            }
+            "rewire_rate" if self.topology != Topology::SmallWorld => Some("topology=small-world only"),
             "tcp_rto_ms" if self.transport != Transport::Tcp => Some("transport=tcp only"),
             "update_every" if self.updates <= 1 => Some("with more than one update"),
             _ => None,

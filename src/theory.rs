@@ -40,7 +40,11 @@ pub fn mean_field_step(spread: Spread, fanout: u32, loss: f64, x: f64) -> f64 {
 /// none has a mean-field curve (aggregation's theory is its variance decay, drawn
 /// on its own chart).
 pub fn coverage_chart_curve(s: &Scenario) -> Vec<f64> {
-    if s.membership_like() || matches!(s.protocol, ProtocolKind::Aggregate | ProtocolKind::Broadcast) {
+    // The mean-field model mixes everyone with everyone: no curve on a graph.
+    if s.membership_like()
+        || matches!(s.protocol, ProtocolKind::Aggregate | ProtocolKind::Broadcast)
+        || s.topology != crate::scenario::Topology::Full
+    {
         Vec::new()
     } else {
         coverage_curve(s, coverage_chart_rounds(s))
@@ -285,6 +289,34 @@ pub fn mean_field_rounds(s: &Scenario) -> Option<u32> {
 pub fn pittel_push_rounds(n: u32) -> f64 {
     let n = f64::from(n);
     n.log2() + n.ln()
+}
+
+/// Rounds for one rumor to reach every node of a topology where there is a
+/// formula (`sim::topology`), with stop=never and no loss:
+/// - a ring of degree 2: each of the two fronts moves on with probability
+///   p = 1 - 2^-f (push: the front node picks the outside neighbour; pull: the
+///   outside node picks the front; push-pull: either, p = 1 - 4^-f), so the n - 1
+///   others are reached in (n - 1) / 2p rounds;
+/// - a random d-regular graph, push with fanout 1:
+///   (1/ln(2(1-1/d)) - 1/(d·ln(1-1/d)))·ln n (Fountoulakis and Panagiotou, 2010).
+pub fn topology_rounds(s: &Scenario) -> Option<f64> {
+    use crate::scenario::Topology;
+    let n = f64::from(s.nodes);
+    let f = f64::from(s.fanout);
+    match s.topology {
+        Topology::Ring if s.topology_degree <= 3 => {
+            let p = match s.spread {
+                Spread::Push | Spread::Pull => 1.0 - 0.5f64.powf(f),
+                Spread::PushPull => 1.0 - 0.25f64.powf(f),
+            };
+            Some((n - 1.0) / (2.0 * p))
+        }
+        Topology::RandomRegular if s.spread == Spread::Push && s.fanout == 1 && s.topology_degree >= 3 => {
+            let d = f64::from(s.topology_degree);
+            Some((1.0 / (2.0 * (1.0 - 1.0 / d)).ln() - 1.0 / (d * (1.0 - 1.0 / d).ln())) * n.ln())
+        }
+        _ => None,
+    }
 }
 
 /// Karp et al.'s push-pull estimate, log3 n + ln ln n.

@@ -30,7 +30,7 @@ use crate::protocol::membership::Membership;
 use crate::protocol::rumor::Rumor;
 use crate::protocol::swim::Swim;
 use crate::protocol::{Ctx, Delivery, Env, EventKind, NodeId, NodeState, Outgoing, Protocol};
-use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, ViewKind};
+use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, Topology, ViewKind};
 use crate::sim::faults::{At, Fault, NodeSet};
 use crate::sim::network::{DropReason, Fate, Network};
 use crate::sim::rng::{self, NodeRng, Rng, Stream};
@@ -599,9 +599,19 @@ impl<P: Protocol> Sim<P> {
         let s = &scenario;
         let capacity = s.capacity();
         let mut rng_sampler = rng::stream(s.seed, Stream::Sampler);
-        let sampler = match s.view {
-            ViewKind::Full => PeerSampler::full(s.nodes),
-            ViewKind::Partial => PeerSampler::partial(s.nodes, capacity, s.view_size, s.seeds, &mut rng_sampler),
+        let sampler = match (s.topology, s.view) {
+            (Topology::Full, ViewKind::Full) => PeerSampler::full(s.nodes),
+            (Topology::Full, ViewKind::Partial) => {
+                PeerSampler::partial(s.nodes, capacity, s.view_size, s.seeds, &mut rng_sampler)
+            }
+            (kind, _) => PeerSampler::Graph(crate::sim::topology::Overlay::new(
+                kind,
+                s.nodes,
+                capacity,
+                s.topology_degree,
+                s.rewire_rate,
+                &mut rng_sampler,
+            )),
         };
         // The workload's updates go first, so at equal times they precede the schedule's entries.
         let mut faults: Vec<Due> = workload(s);
@@ -1391,7 +1401,7 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn metrics(&self) -> RunMetrics {
         let sampler = match &self.sampler {
-            PeerSampler::Full { .. } => None,
+            PeerSampler::Full { .. } | PeerSampler::Graph(_) => None,
             PeerSampler::Partial(v) => {
                 let (mean, std) = self.sampler.in_degree_stats(|n| self.slots[n as usize].status == Status::Up);
                 Some(SamplerStats { in_degree_mean: mean, in_degree_std: std, shuffle_bytes: v.shuffle_bytes })
@@ -1476,7 +1486,7 @@ impl<P: Protocol> Runner for Sim<P> {
     }
     fn view_of(&self, n: NodeId) -> Vec<NodeId> {
         match &self.sampler {
-            PeerSampler::Partial(_) if n < self.ids => self.sampler.init(n),
+            PeerSampler::Partial(_) | PeerSampler::Graph(_) if n < self.ids => self.sampler.init(n),
             _ => Vec::new(),
         }
     }
@@ -1498,8 +1508,10 @@ impl<P: Protocol> Runner for Sim<P> {
         if self.net.is_partitioned() {
             rows.push(("partition group", self.net.group_of(n).to_string()));
         }
-        if let PeerSampler::Partial(_) = &self.sampler {
-            rows.push(("view", format!("{:?}", self.sampler.init(n))));
+        match &self.sampler {
+            PeerSampler::Partial(_) => rows.push(("view", format!("{:?}", self.sampler.init(n)))),
+            PeerSampler::Graph(_) => rows.push(("neighbours", format!("{:?}", self.sampler.init(n)))),
+            PeerSampler::Full { .. } => {}
         }
         if slot.status == Status::Up {
             rows.extend(self.proto.describe(n, &slot.hot));

@@ -7,6 +7,7 @@ pub mod mem;
 pub mod network;
 pub mod rng;
 pub mod sampler;
+pub mod topology;
 pub mod trace;
 
 pub use engine::{build, Edge, Runner, Sim};

@@ -13,8 +13,12 @@ use crate::sim::rng::{self, Rng, RngCore};
 const EMPTY: NodeId = NodeId::MAX;
 
 pub enum PeerSampler {
-    Full { ids: u32 },
+    Full {
+        ids: u32,
+    },
     Partial(PartialViews),
+    /// A fixed overlay (`topology`): a node's peers are its neighbours.
+    Graph(crate::sim::topology::Overlay),
 }
 
 pub struct PartialViews {
@@ -79,6 +83,7 @@ impl PeerSampler {
         match self {
             PeerSampler::Full { ids } => (0..*ids).filter(|&i| i != node).collect(),
             PeerSampler::Partial(p) => p.slots(node).iter().copied().filter(|&x| x != EMPTY).collect(),
+            PeerSampler::Graph(g) => g.neighbours(node),
         }
     }
 
@@ -93,6 +98,7 @@ impl PeerSampler {
                 Some(full_view_peer(node, *ids, rng))
             }
             PeerSampler::Partial(p) => p.get_peer(node, rng),
+            PeerSampler::Graph(g) => g.peer(node, rng),
         }
     }
 
@@ -104,6 +110,7 @@ impl PeerSampler {
                 p.ids = p.ids.max(node + 1);
                 p.bootstrap(node, rng);
             }
+            PeerSampler::Graph(g) => g.add_node(node, rng),
         }
     }
 
@@ -118,6 +125,7 @@ impl PeerSampler {
         match self {
             PeerSampler::Full { ids } => ids.saturating_sub(1) as usize,
             PeerSampler::Partial(p) => p.slots(node).iter().filter(|&&x| x != EMPTY).count(),
+            PeerSampler::Graph(g) => g.degree_of(node),
         }
     }
 
@@ -125,6 +133,12 @@ impl PeerSampler {
     pub fn in_degree_stats(&self, live: impl Fn(NodeId) -> bool) -> (f64, f64) {
         match self {
             PeerSampler::Full { ids } => ((*ids as f64 - 1.0).max(0.0), 0.0),
+            PeerSampler::Graph(g) => {
+                let deg: Vec<f64> = (0..g.ids()).filter(|&n| live(n)).map(|n| g.degree_of(n) as f64).collect();
+                let k = deg.len().max(1) as f64;
+                let mean = deg.iter().sum::<f64>() / k;
+                (mean, (deg.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / k).sqrt())
+            }
             PeerSampler::Partial(p) => {
                 let mut deg = vec![0u32; p.ids as usize];
                 for n in (0..p.ids).filter(|&n| live(n)) {

@@ -243,6 +243,13 @@ test('native and browser runs are identical', async () => {
     'nodes=40&protocol=election&timing=timed&max_rounds=40&faults=crash:0@5s,partition:0-19@20s,heal@30s',
     'nodes=500&malicious=0.05&attack=fake-rumor&verify=signatures&stop=feedback-coin',
     'nodes=40&protocol=membership&timing=timed&max_rounds=30&malicious=0.1&attack=inflate-heartbeat&faults=crash:3@5s',
+    // Topologies: peers drawn from a fixed graph, joiners linking in.
+    'nodes=600&topology=ring&topology_degree=2&spread=push-pull&max_rounds=500',
+    'nodes=900&topology=torus&fanout=2&timing=timed&loss_rate=0.1',
+    'nodes=2000&topology=random-regular&topology_degree=5&stop=feedback-counter&k=2',
+    'nodes=1000&topology=small-world&rewire_rate=0.05&spread=pull&faults=join:20@3r',
+    'nodes=1500&topology=scale-free&topology_degree=6&spread=push-pull',
+    'nodes=60&protocol=membership&timing=timed&max_rounds=30&topology=random-regular&topology_degree=4&faults=crash:3@5s',
     // Live changes: the fast lane stops and starts again with the loss; the clock follows the interval.
     'nodes=4000&fanout=1&stop=feedback-coin&k=3&faults=fanout:3@3r,interval_ms:500@4r,loss_rate:0.2@5r,loss_rate:0@7r',
     'nodes=300&timing=timed&faults=interval_ms:400@2500ms,latency_ms_max:200@3s,stop:feedback-coin@4s,k:1@4s',

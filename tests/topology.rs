@@ -1,0 +1,110 @@
+//! Topologies against their theory (`sim::topology`, `theory::topology_rounds`):
+//! rounds for one pushed rumor to reach every node on a ring, a torus, a random
+//! regular graph, a small-world graph and a scale-free graph, on fixed seeds.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+use common::*;
+
+/// Mean rounds until every node has the rumor, over `n` seeds.
+fn rounds(pairs: &[&str], n: u32) -> f64 {
+    let runs = trials(pairs, n);
+    assert!(runs.iter().all(|r| r.coverage == 1.0), "{pairs:?}: a run did not reach everyone");
+    mean(runs.iter().map(|r| r.t100.expect("reached everyone"))).0
+}
+
+fn theory(pairs: &[&str]) -> f64 {
+    gossip_lab::theory::topology_rounds(&scenario(pairs)).expect("a formula")
+}
+
+/// A ring spreads in linear time: (n - 1) / 2p, p the chance a front moves on.
+#[test]
+fn ring_is_linear() {
+    for spread in ["push", "pull", "push-pull"] {
+        let pairs = ["nodes=300", "topology=ring", "topology_degree=2", "fanout=1", "max_rounds=2000"];
+        let pairs: Vec<&str> = pairs.iter().copied().chain([format!("spread={spread}").leak() as &str]).collect();
+        let (measured, expected) = (rounds(&pairs, 40), theory(&pairs));
+        assert!((measured / expected - 1.0).abs() < 0.06, "{spread}: {measured:.1} rounds, theory {expected:.1}");
+    }
+}
+
+/// A torus spreads in √n time: four times the nodes, twice the rounds; a random
+/// regular graph of the same degree, in logarithmic time.
+#[test]
+fn torus_grows_as_the_square_root() {
+    let torus = |n: u32| rounds(&["topology=torus", "fanout=1", "max_rounds=2000", format!("nodes={n}").leak()], 20);
+    let ratio = torus(1600) / torus(400);
+    assert!((1.8..2.2).contains(&ratio), "torus 1600 / 400 nodes: {ratio:.2}");
+    let regular =
+        |n: u32| rounds(&["topology=random-regular", "topology_degree=4", "fanout=1", format!("nodes={n}").leak()], 20);
+    let ratio = regular(1600) / regular(400);
+    assert!(ratio < 1.35, "random regular 1600 / 400 nodes: {ratio:.2}");
+}
+
+/// Push on a random d-regular graph: Fountoulakis and Panagiotou's constant
+/// times ln n (their o(log n) term is the slack).
+#[test]
+fn random_regular_matches_fountoulakis_panagiotou() {
+    for d in [3, 4, 8] {
+        let pairs = ["nodes=4000", "topology=random-regular", "fanout=1", format!("topology_degree={d}").leak()];
+        let (measured, expected) = (rounds(&pairs, 20), theory(&pairs));
+        assert!((measured / expected - 1.0).abs() < 0.12, "d={d}: {measured:.1} rounds, theory {expected:.1}");
+    }
+}
+
+/// Watts and Strogatz: rewiring a few of a ring's links takes the time from
+/// linear towards logarithmic, and every bit of rewiring helps.
+#[test]
+fn small_world_shortcuts() {
+    let at = |p: &str| {
+        rounds(
+            &[
+                "nodes=1000",
+                "topology=small-world",
+                "topology_degree=4",
+                "fanout=1",
+                "max_rounds=2000",
+                format!("rewire_rate={p}").leak(),
+            ],
+            20,
+        )
+    };
+    let times: Vec<f64> = ["0", "0.01", "0.1", "1"].iter().map(|p| at(p)).collect();
+    assert!(times.windows(2).all(|w| w[1] < w[0]), "{times:?}");
+    assert!(times[0] > 5.0 * times[2], "a 10% rewiring is far faster than the ring: {times:?}");
+    // Fully rewired it is a random graph of mean degree 4: about as fast as a random 4-regular one.
+    let regular = theory(&["nodes=1000", "topology=random-regular", "topology_degree=4", "fanout=1"]);
+    assert!(times[3] < 1.4 * regular, "{times:?} against {regular:.1}");
+}
+
+/// Barabási–Albert: push-pull is logarithmic; push alone is slowed by the many
+/// nodes of degree m that the hubs rarely pick (Chierichetti, Lattanzi and Panconesi, 2009).
+#[test]
+fn scale_free_wants_push_pull() {
+    let base = ["nodes=3000", "topology=scale-free", "topology_degree=4", "fanout=1", "max_rounds=3000"];
+    let with = |spread: &str| {
+        rounds(&base.iter().copied().chain([format!("spread={spread}").leak() as &str]).collect::<Vec<_>>(), 20)
+    };
+    let (push, push_pull) = (with("push"), with("push-pull"));
+    assert!(push_pull < 2.0 * 3000f64.log2(), "push-pull {push_pull:.1} rounds");
+    assert!(push > 2.0 * push_pull, "push {push:.1} against push-pull {push_pull:.1}");
+}
+
+/// A topology is a setting like any other: it validates by field and range,
+/// and travels in the link.
+#[test]
+fn topology_settings_are_checked() {
+    let bad = |pairs: &[&str]| {
+        let mut s = gossip_lab::Scenario::default();
+        s.apply_pairs(pairs.iter().copied()).and_then(|_| s.validate()).unwrap_err().to_string()
+    };
+    assert!(bad(&["topology=hypercube"]).contains("topology"));
+    let e = bad(&["nodes=10", "topology=random-regular", "topology_degree=12"]);
+    assert!(e.contains("topology_degree") && e.contains("allowed 1 to 9"), "{e}");
+    let e = bad(&["topology=ring", "view=partial"]);
+    assert!(e.contains("view") && e.contains("view=full"), "{e}");
+    let s = scenario(&["topology=small-world", "rewire_rate=0.25", "topology_degree=6"]);
+    let (back, errors) = gossip_lab::Scenario::from_fragment(&s.to_fragment());
+    assert!(errors.is_empty());
+    assert_eq!(back, s);
+}
