@@ -50,7 +50,7 @@ impl Speed {
 pub const FIRST_RUN: &str = "nodes=300&stop=feedback-coin&k=2&speed=1";
 
 /// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
-pub const PRESETS: [(&str, &str); 26] = [
+pub const PRESETS: [(&str, &str); 31] = [
     ("First run: a rumor's whole life, 300 nodes", FIRST_RUN),
     ("Push, 200 nodes, never stops (the engine's defaults)", ""),
     ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
@@ -93,6 +93,35 @@ pub const PRESETS: [(&str, &str); 26] = [
     (
         "A/B: SWIM vs heartbeat gossip (a crash)",
         "nodes=100&protocol=swim&timing=timed&max_rounds=60&faults=crash:7@10s&vs.protocol=membership",
+    ),
+    // Real systems, with their documented defaults, 100 nodes and one crash at 10 s.
+    // memberlist (Serf, Consul) in hashicorp/memberlist config.go, DefaultLANConfig /
+    // DefaultWANConfig / DefaultLocalConfig: ProbeInterval, ProbeTimeout, IndirectChecks,
+    // RetransmitMult (our lambda), and the suspicion timeout SuspicionMult × log10(n) ×
+    // ProbeInterval (4 × 2 × 1 s on a LAN of 100; 6 × 2 × 5 s on a WAN; 3 × 2 × 1 s locally).
+    // Consul's LAN pool is memberlist's LAN profile; its WAN pool (servers across
+    // datacenters) the WAN profile.
+    (
+        "memberlist / Serf / Consul LAN: probe 1 s, timeout 500 ms, 3 indirect, suspicion 8 s",
+        "nodes=100&protocol=swim&timing=timed&max_rounds=60&interval_ms=1000&ack_timeout_ms=500&indirect_probes=3&lambda=4&suspicion_ms=8000&latency_ms_min=0.2&latency_ms_max=1&faults=crash:7@10s",
+    ),
+    (
+        "memberlist / Serf / Consul WAN: probe 5 s, timeout 3 s, suspicion 60 s, 20-300 ms links",
+        "nodes=100&protocol=swim&timing=timed&max_rounds=40&interval_ms=5000&ack_timeout_ms=3000&indirect_probes=3&lambda=4&suspicion_ms=60000&latency=lognormal&latency_ms_min=20&latency_ms_max=300&faults=crash:7@10s",
+    ),
+    (
+        "memberlist local (loopback): probe 1 s, timeout 200 ms, 1 indirect, suspicion 6 s",
+        "nodes=100&protocol=swim&timing=timed&max_rounds=60&interval_ms=1000&ack_timeout_ms=200&indirect_probes=1&lambda=2&suspicion_ms=6000&latency_ms_min=0.05&latency_ms_max=0.2&faults=crash:7@10s",
+    ),
+    // Cassandra's gossiper (Gossiper.java, cassandra.yaml): a round a second to one
+    // random live peer, phi_convict_threshold 8, a few seed nodes.
+    (
+        "Cassandra gossiper: 1 s rounds to one peer, phi 8, 3 seeds",
+        "nodes=100&protocol=membership&timing=timed&max_rounds=60&interval_ms=1000&fanout=1&detector=phi&phi_threshold=8&seeds=3&latency_ms_min=0.2&latency_ms_max=1&faults=crash:7@10s",
+    ),
+    (
+        "A/B: memberlist LAN vs WAN profile (a crash)",
+        "nodes=100&protocol=swim&timing=timed&max_rounds=40&interval_ms=5000&ack_timeout_ms=3000&indirect_probes=3&lambda=4&suspicion_ms=60000&latency=lognormal&latency_ms_min=20&latency_ms_max=300&faults=crash:7@10s&vs.interval_ms=1000&vs.ack_timeout_ms=500&vs.suspicion_ms=8000",
     ),
     (
         "Tombstone resurrection (grace shorter than an outage)",
