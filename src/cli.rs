@@ -490,7 +490,7 @@ fn print_human(s: &Scenario, m: &RunMetrics) {
         );
     }
     println!(
-        "  sent {} delivered {} dropped {} (loss {}, partition {}, down {}, oversize {}) in flight {}",
+        "  sent {} delivered {} dropped {} (loss {}, partition {}, down {}, oversize {}, queue {}) in flight {}",
         m.sent,
         m.delivered,
         m.dropped,
@@ -498,6 +498,7 @@ fn print_human(s: &Scenario, m: &RunMetrics) {
         m.dropped_partition,
         m.dropped_down,
         m.dropped_oversize,
+        m.extra.get("dropped_queue").copied().flatten().unwrap_or(0.0),
         m.in_flight
     );
     for (key, value) in &m.extra {

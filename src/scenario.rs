@@ -595,6 +595,10 @@ scenario! {
         oversize: Oversize = Oversize::Split, Kind::Choice(Oversize::WORDS), "Oversize", "";
         /// TCP retransmission timeout added for each lost segment.
         tcp_rto_ms: u32 = 200, Kind::Int { min: 1, max: 60_000 }, "TCP RTO", "ms";
+        /// Timed: each node's uplink in bytes per second (0: unlimited). Its messages leave one after another, so a node that sends faster than this queues them, and every message waits behind the queue.
+        uplink_bytes_per_s: f64 = 0.0, Kind::Float { min: 0.0, max: 1e11 }, "Uplink", "B/s", live;
+        /// Timed, with an uplink: bytes a node's send queue holds; a message that would overflow it is dropped (a queue drop).
+        queue_bytes_max: u32 = 65_536, Kind::Int { min: 0, max: 1_000_000_000 }, "Send queue", "bytes", live;
     }
     Faults {
         /// Fault schedule: crash:N, restart:N, leave:N, join:K, partition:A/B, cut:A/B, heal, loss:P, churn:R, each @time (ms, s or r for rounds).
@@ -1022,6 +1026,10 @@ impl Scenario {
             }
             "rewire_rate" if self.topology != Topology::SmallWorld => Some("topology=small-world only"),
             "tcp_rto_ms" if self.transport != Transport::Tcp => Some("transport=tcp only"),
+            "uplink_bytes_per_s" if self.timing != Timing::Timed => Some("timing=timed only"),
+            "queue_bytes_max" if self.timing != Timing::Timed || self.uplink_bytes_per_s == 0.0 => {
+                Some("timing=timed with an uplink only")
+            }
             "update_every" if self.updates <= 1 => Some("with more than one update"),
             _ => None,
         }

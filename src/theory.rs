@@ -319,6 +319,19 @@ pub fn topology_rounds(s: &Scenario) -> Option<f64> {
     }
 }
 
+/// A node's uplink under push gossip (`uplink_bytes_per_s`): each interval T it
+/// hands its f messages of `bytes` to an uplink of C bytes per second. The load
+/// is ρ = f·bytes / (C·T). Below 1 each burst drains before the next, and a
+/// message waits on average for the (f - 1) / 2 ahead of it: (f - 1)/2 · bytes/C.
+/// At 1 the queue stops draining: it grows by (ρ - 1)·T every interval until
+/// the send queue overflows, and delivery times explode. Returns ρ and the
+/// wait in ms (None at or past saturation).
+pub fn uplink_wait(fanout: u32, interval_ms: f64, bytes: f64, uplink_bytes_per_s: f64) -> (f64, Option<f64>) {
+    let f = f64::from(fanout);
+    let rho = f * bytes / (uplink_bytes_per_s * interval_ms / 1000.0);
+    (rho, (rho < 1.0).then(|| (f - 1.0) / 2.0 * bytes / uplink_bytes_per_s * 1000.0))
+}
+
 /// Karp et al.'s push-pull estimate, log3 n + ln ln n.
 pub fn push_pull_rounds(n: u32) -> f64 {
     let n = f64::from(n);

@@ -108,3 +108,50 @@ fn topology_settings_are_checked() {
     assert!(errors.is_empty());
     assert_eq!(back, s);
 }
+
+/// Bandwidth: messages leave a node's uplink one after another. Below the
+/// saturation point a push's mean wait in its send queue is the burst's,
+/// (f - 1)/2 · bytes / uplink; past it the queue does not drain, the wait grows
+/// with the run and a small queue drops messages.
+#[test]
+fn uplinks_queue_and_saturate() {
+    let run_at = |payload: u32, queue: u32| {
+        run(&[
+            "nodes=200",
+            "timing=timed",
+            "fanout=3",
+            "interval_ms=100",
+            "jitter=0",
+            "uplink_bytes_per_s=30000",
+            "max_rounds=60",
+            format!("payload_bytes={payload}").leak(),
+            format!("queue_bytes_max={queue}").leak(),
+        ])
+    };
+    let figure = |m: &gossip_lab::metrics::RunMetrics, k: &str| m.extra[k].expect(k);
+    let below = run_at(400, 65_536);
+    let bytes = below.bytes_per_node / below.msgs_per_node;
+    let (rho, wait) = gossip_lab::theory::uplink_wait(3, 100.0, bytes, 30_000.0);
+    assert!(rho < 0.5, "rho {rho}");
+    let wait = wait.expect("below saturation");
+    let measured = figure(&below, "queue_wait_ms");
+    assert!((measured / wait - 1.0).abs() < 0.05, "waited {measured:.2} ms, theory {wait:.2} ms");
+    assert_eq!(figure(&below, "dropped_queue"), 0.0);
+    // Past saturation (rho about 1.4): the wait is many bursts long, and a queue of 3 KB drops.
+    let past = run_at(1400, 65_536);
+    let bytes = past.bytes_per_node / past.msgs_per_node;
+    assert!(gossip_lab::theory::uplink_wait(3, 100.0, bytes, 30_000.0).1.is_none());
+    // The burst alone would wait (f - 1)/2 · bytes / uplink; the backlog adds to it.
+    let burst = bytes / 30_000.0 * 1000.0;
+    assert!(
+        figure(&past, "queue_wait_ms") > 2.0 * burst,
+        "{} against a burst's {burst:.1}",
+        figure(&past, "queue_wait_ms")
+    );
+    let small = run_at(1400, 3_000);
+    assert!(figure(&small, "dropped_queue") > 0.0);
+    assert!(small.dropped >= figure(&small, "dropped_queue") as u64);
+    // Without an uplink nothing waits and the figures are absent.
+    let free = run(&["nodes=200", "timing=timed", "fanout=3", "payload_bytes=1400"]);
+    assert!(!free.extra.contains_key("queue_wait_ms"));
+}

@@ -563,6 +563,22 @@ pub const ATTACK_FIGURES: &[FigureSpec] = &[
     ),
 ];
 
+/// What a node's uplink did (`uplink_bytes_per_s`), for any protocol.
+pub const UPLINK_FIGURES: &[FigureSpec] = &[
+    FigureSpec::new(
+        "queue_wait_ms",
+        "waited in send queues",
+        Shown::Ms,
+        "Mean time a message waited behind others in its sender's send queue before it left (uplink_bytes_per_s).",
+    ),
+    FigureSpec::new(
+        "dropped_queue",
+        "queue drops",
+        Shown::Count,
+        "Messages dropped because their sender's send queue was full (queue_bytes_max).",
+    ),
+];
+
 /// The figures a protocol reports beyond the common ones, in the order the page shows them.
 pub fn figures(kind: ProtocolKind) -> &'static [FigureSpec] {
     match kind {

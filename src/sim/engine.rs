@@ -99,7 +99,7 @@ pub struct NetStats {
     pub bytes: u64,
     pub delivered: u64,
     pub duplicated: u64,
-    pub dropped: [u64; 5],
+    pub dropped: [u64; 6],
     pub in_flight: u64,
 }
 
@@ -987,7 +987,7 @@ impl<P: Protocol> Sim<P> {
                 bytes: size,
             });
         }
-        match self.net.transmit(o.from, o.to, size, timed) {
+        match self.net.transmit(o.from, o.to, size, timed, self.env.now_us) {
             Fate::Lost(reason) => {
                 self.record_edge(o.from, o.to, u64::MAX);
                 self.drop_msg(o.from, o.to, &o.msg, reason);
@@ -1417,7 +1417,17 @@ impl<P: Protocol> Runner for Sim<P> {
             sampler,
             self.hash.hex(),
             self.proto.updates(self.env.live),
-            self.proto.extra(self.env.live, self.env.now_us, Hots(&self.slots)),
+            {
+                let mut extra = self.proto.extra(self.env.live, self.env.now_us, Hots(&self.slots));
+                // Uplinks: the mean wait in a send queue, and the messages a full queue dropped.
+                if self.scenario.uplink_bytes_per_s > 0.0 || self.net.queued > 0 {
+                    let wait =
+                        (self.net.queued > 0).then(|| self.net.queue_wait_us as f64 / self.net.queued as f64 / 1000.0);
+                    extra.push(("queue_wait_ms", wait));
+                    extra.push(("dropped_queue", Some(self.stats.dropped[DropReason::Queue as usize] as f64)));
+                }
+                extra
+            },
             self.proto.series(),
         )
     }

@@ -20,6 +20,8 @@ pub enum DropReason {
     Down = 3,
     /// Larger than the MTU, with `oversize=drop`.
     Oversize = 4,
+    /// The sender's send queue was full (`queue_bytes_max`).
+    Queue = 5,
 }
 
 impl DropReason {
@@ -29,6 +31,7 @@ impl DropReason {
             DropReason::Partition => "partition",
             DropReason::Down => "down",
             DropReason::Oversize => "oversize",
+            DropReason::Queue => "queue",
         }
     }
 }
@@ -66,6 +69,14 @@ pub struct Network {
     cuts: BTreeSet<(NodeId, NodeId)>,
     /// Per node, the peers it has open TCP connections to (most recent first).
     tcp_pool: Vec<[NodeId; TCP_POOL]>,
+    /// Microseconds a byte takes on a node's uplink (0: unlimited), and the send queue's size.
+    uplink_us_per_byte: f64,
+    queue_bytes_max: f64,
+    /// Per node, when its uplink is free again (empty without an uplink).
+    busy_until: Vec<u64>,
+    /// Messages that went through an uplink, and the time they waited behind others.
+    pub queued: u64,
+    pub queue_wait_us: u64,
     rng: Rng,
 }
 
@@ -87,9 +98,18 @@ impl Network {
             partitioned: false,
             cuts: BTreeSet::new(),
             tcp_pool: if tcp { vec![[NodeId::MAX; TCP_POOL]; capacity as usize] } else { Vec::new() },
+            uplink_us_per_byte: 0.0,
+            queue_bytes_max: 0.0,
+            busy_until: Vec::new(),
+            queued: 0,
+            queue_wait_us: 0,
             rng: rng::stream(s.seed, rng::Stream::Network),
         };
         net.retune(s);
+        if s.timing == crate::scenario::Timing::Timed {
+            // Allocated whether or not an uplink is set now: a live change may set one.
+            net.busy_until = vec![0; capacity as usize];
+        }
         net
     }
 
@@ -101,6 +121,30 @@ impl Network {
         self.latency_us_max = s.latency_ms_max * 1000.0;
         self.duplicate_rate = s.duplicate_rate;
         self.reorder_rate = s.reorder_rate;
+        self.uplink_us_per_byte = if s.uplink_bytes_per_s > 0.0 { 1e6 / s.uplink_bytes_per_s } else { 0.0 };
+        self.queue_bytes_max = f64::from(s.queue_bytes_max);
+    }
+
+    /// Whether messages wait for their sender's uplink.
+    pub fn has_uplink(&self) -> bool {
+        self.uplink_us_per_byte > 0.0 && !self.busy_until.is_empty()
+    }
+
+    /// A message of `size` bytes leaves `from` at `now_us`: it waits for the
+    /// messages ahead of it in the send queue, then takes size / uplink on the
+    /// wire. The wait and the transmission time, or None when the queue is full.
+    fn uplink(&mut self, from: NodeId, size: u32, now_us: u64) -> Option<u64> {
+        let free = &mut self.busy_until[from as usize];
+        let start = (*free).max(now_us);
+        let waiting = start - now_us;
+        if waiting as f64 / self.uplink_us_per_byte + f64::from(size) > self.queue_bytes_max {
+            return None;
+        }
+        let wire = (f64::from(size) * self.uplink_us_per_byte).ceil() as u64;
+        *free = start + wire;
+        self.queued += 1;
+        self.queue_wait_us += waiting;
+        Some(waiting + wire)
     }
 
     /// Can a message get from `a` to `b` right now?
@@ -168,19 +212,28 @@ impl Network {
     /// Decide the fate of a message of `size` bytes. `timed` selects whether latency matters.
     // Inlined where speed is all (native); one copy in the page, whose size is budgeted.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    pub fn transmit(&mut self, from: NodeId, to: NodeId, size: u32, timed: bool) -> Fate {
+    pub fn transmit(&mut self, from: NodeId, to: NodeId, size: u32, timed: bool, now_us: u64) -> Fate {
         // The common case of a large run in rounds: a perfect datagram network draws nothing.
         if !timed && self.perfect_mtu().is_some_and(|mtu| size <= mtu) {
             return Fate::Arrives { delay_us: 0, copies: 1 };
         }
-        self.transmit_any(from, to, size, timed)
+        self.transmit_any(from, to, size, timed, now_us)
     }
 
-    fn transmit_any(&mut self, from: NodeId, to: NodeId, size: u32, timed: bool) -> Fate {
+    fn transmit_any(&mut self, from: NodeId, to: NodeId, size: u32, timed: bool, now_us: u64) -> Fate {
         if !self.reachable(from, to) {
             return Fate::Lost(DropReason::Partition);
         }
-        let mut delay_us = if timed { self.latency_us() } else { 0 };
+        // The sender's uplink first: a message leaves (or is lost) only after those ahead of it.
+        let sent_after = if timed && self.has_uplink() {
+            match self.uplink(from, size, now_us) {
+                Some(us) => us,
+                None => return Fate::Lost(DropReason::Queue),
+            }
+        } else {
+            0
+        };
+        let mut delay_us = sent_after + if timed { self.latency_us() } else { 0 };
         match self.transport {
             Transport::Udp => {
                 let fragments = if size > self.mtu_bytes {
@@ -289,7 +342,7 @@ mod tests {
     fn loss_rate_is_respected() {
         let mut n = net(&["loss_rate=0.3"]);
         let trials = 100_000;
-        let lost = (0..trials).filter(|_| matches!(n.transmit(0, 1, 100, false), Fate::Lost(_))).count();
+        let lost = (0..trials).filter(|_| matches!(n.transmit(0, 1, 100, false, 0), Fate::Lost(_))).count();
         let p = lost as f64 / trials as f64;
         let se = (0.3f64 * 0.7 / trials as f64).sqrt();
         assert!((p - 0.3).abs() < 4.0 * se, "p = {p}");
@@ -300,12 +353,12 @@ mod tests {
     fn fragments_multiply_loss() {
         let mut n = net(&["loss_rate=0.1", "mtu_bytes=100", "oversize=split"]);
         let trials = 100_000;
-        let ok = (0..trials).filter(|_| matches!(n.transmit(0, 1, 250, false), Fate::Arrives { .. })).count();
+        let ok = (0..trials).filter(|_| matches!(n.transmit(0, 1, 250, false, 0), Fate::Arrives { .. })).count();
         let p = ok as f64 / trials as f64;
         let expect = 0.9f64.powi(3);
         assert!((p - expect).abs() < 4.0 * (expect * (1.0 - expect) / trials as f64).sqrt(), "p = {p}");
         let mut d = net(&["mtu_bytes=100", "oversize=drop"]);
-        assert_eq!(d.transmit(0, 1, 101, false), Fate::Lost(DropReason::Oversize));
+        assert_eq!(d.transmit(0, 1, 101, false, 0), Fate::Lost(DropReason::Oversize));
     }
 
     /// Each latency shape stays within its bounds and has the documented mean.
@@ -331,7 +384,7 @@ mod tests {
         n.partition(&[NodeSet::range(0, 4)]);
         assert!(n.reachable(0, 4) && n.reachable(5, 9));
         assert!(!n.reachable(0, 5));
-        assert_eq!(n.transmit(4, 5, 10, false), Fate::Lost(DropReason::Partition));
+        assert_eq!(n.transmit(4, 5, 10, false, 0), Fate::Lost(DropReason::Partition));
         n.heal();
         n.cut(&NodeSet::single(1), &NodeSet::single(2));
         assert!(!n.reachable(2, 1) && n.reachable(1, 3));
@@ -352,7 +405,7 @@ mod tests {
         ]);
         let mut total = 0u64;
         for _ in 0..1000 {
-            match n.transmit(0, 1, 100, true) {
+            match n.transmit(0, 1, 100, true, 0) {
                 Fate::Arrives { delay_us, .. } => total += delay_us,
                 Fate::Lost(_) => panic!("tcp lost a message at 50% loss"),
             }

@@ -439,7 +439,10 @@ impl Playground {
             ("rounds run", ma.rounds.to_string(), mb.rounds.to_string()),
         ];
         // The figures the protocol (and an attack) declares, beside the common ones.
-        let declared = crate::protocol::figures(self.scenario.protocol).iter().chain(crate::protocol::ATTACK_FIGURES);
+        let declared = crate::protocol::figures(self.scenario.protocol)
+            .iter()
+            .chain(crate::protocol::ATTACK_FIGURES)
+            .chain(crate::protocol::UPLINK_FIGURES);
         for f in declared {
             if f.value(&ma).is_some() || f.value(&mb).is_some() {
                 let (a, b) = f.text_pair(&ma, &mb);

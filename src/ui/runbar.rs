@@ -215,7 +215,7 @@ fn protocol_figures(model: &Playground) -> Vec<Figure> {
     let finished = model.sim().finished();
     // A rumor's residue and traffic are shown from the start ("–" until the end),
     // so the line never grows when a run finishes and nothing below it moves.
-    if plain && sc.malicious_count() == 0 && !finished {
+    if plain && sc.malicious_count() == 0 && sc.uplink_bytes_per_s == 0.0 && !finished {
         return rumor_figures(None).into();
     }
     let m = model.sim().metrics();
@@ -223,6 +223,7 @@ fn protocol_figures(model: &Playground) -> Vec<Figure> {
     let attack = if sc.malicious_count() > 0 { crate::protocol::ATTACK_FIGURES } else { &[] };
     let mut out: Vec<Figure> = attack
         .iter()
+        .chain(crate::protocol::UPLINK_FIGURES)
         .filter(|f| f.value(&m).is_some())
         .chain(crate::protocol::figures(sc.protocol))
         .map(|f| Figure { label: f.label, value: f.text(&m), id: f.id(), about: f.about })

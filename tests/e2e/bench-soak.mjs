@@ -61,7 +61,8 @@ function monitor(restart) {
       document.querySelector('[data-testid=play]').click();
     }
   };
-  setInterval(poll, 200);
+  // Often enough that a finished rumor waits at most a few ms to be played again.
+  setInterval(poll, 25);
   let prev = null;
   const tick = (t) => { if (prev !== null) s.frames.push(t - prev); prev = t; requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
