@@ -595,6 +595,8 @@ scenario! {
         oversize: Oversize = Oversize::Split, Kind::Choice(Oversize::WORDS), "Oversize", "";
         /// TCP retransmission timeout added for each lost segment.
         tcp_rto_ms: u32 = 200, Kind::Int { min: 1, max: 60_000 }, "TCP RTO", "ms";
+        /// Timed: nodes split into this many cloud regions (0: one place), in blocks of ids (region r holds ids r·n/k up to (r+1)·n/k), in the order N. Virginia, Ireland, Tokyo, Oregon, Frankfurt, Singapore, Sydney, São Paulo, Seoul, N. California. A message between regions takes half their measured round trip plus the latency setting as jitter; within a region, the latency setting alone.
+        regions: u32 = 0, Kind::Int { min: 0, max: 10 }, "Regions", "";
         /// Timed: each node's uplink in bytes per second (0: unlimited). Its messages leave one after another, so a node that sends faster than this queues them, and every message waits behind the queue.
         uplink_bytes_per_s: f64 = 0.0, Kind::Float { min: 0.0, max: 1e11 }, "Uplink", "B/s", live;
         /// Timed, with an uplink: bytes a node's send queue holds; a message that would overflow it is dropped (a queue drop).
@@ -1026,7 +1028,7 @@ impl Scenario {
             }
             "rewire_rate" if self.topology != Topology::SmallWorld => Some("topology=small-world only"),
             "tcp_rto_ms" if self.transport != Transport::Tcp => Some("transport=tcp only"),
-            "uplink_bytes_per_s" if self.timing != Timing::Timed => Some("timing=timed only"),
+            "uplink_bytes_per_s" | "regions" if self.timing != Timing::Timed => Some("timing=timed only"),
             "queue_bytes_max" if self.timing != Timing::Timed || self.uplink_bytes_per_s == 0.0 => {
                 Some("timing=timed with an uplink only")
             }

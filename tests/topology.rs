@@ -155,3 +155,25 @@ fn uplinks_queue_and_saturate() {
     let free = run(&["nodes=200", "timing=timed", "fanout=3", "payload_bytes=1400"]);
     assert!(!free.extra.contains_key("queue_wait_ms"));
 }
+
+/// Regions: the ocean between two regions slows a rumor by their one-way time
+/// on every crossing, and a partition of a region's block of ids cuts it off.
+#[test]
+fn regions_slow_and_split() {
+    let base = [
+        "nodes=200",
+        "timing=timed",
+        "interval_ms=200",
+        "jitter=0",
+        "latency_ms_min=1",
+        "latency_ms_max=2",
+        "fanout=2",
+    ];
+    let with = |extra: &[&str]| run(&base.iter().chain(extra).copied().collect::<Vec<_>>());
+    let (one, far) = (with(&[]), with(&["regions=3"]));
+    assert_eq!((one.coverage, far.coverage), (1.0, 1.0));
+    // Tokyo is 72 ms one way from N. Virginia and 106 ms from Ireland: the last node hears later.
+    assert!(far.t100_ms.unwrap() > one.t100_ms.unwrap() + 70.0, "{:?} vs {:?}", far.t100_ms, one.t100_ms);
+    let cut = with(&["regions=2", "faults=partition:0-99@0s"]);
+    assert_eq!(cut.coverage, 0.5, "N. Virginia is cut off from Ireland");
+}

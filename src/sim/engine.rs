@@ -1518,6 +1518,10 @@ impl<P: Protocol> Runner for Sim<P> {
         if self.net.is_partitioned() {
             rows.push(("partition group", self.net.group_of(n).to_string()));
         }
+        if self.scenario.regions > 0 {
+            let r = crate::sim::network::region_of(n, self.scenario.nodes, self.scenario.regions);
+            rows.push(("region", crate::sim::network::REGIONS[r].to_string()));
+        }
         match &self.sampler {
             PeerSampler::Partial(_) => rows.push(("view", format!("{:?}", self.sampler.init(n)))),
             PeerSampler::Graph(_) => rows.push(("neighbours", format!("{:?}", self.sampler.init(n)))),

@@ -47,6 +47,50 @@ pub enum Fate {
     },
 }
 
+/// Cloud regions, in the order `regions=k` takes the first k of them.
+pub const REGIONS: [&str; 10] = [
+    "N. Virginia",
+    "Ireland",
+    "Tokyo",
+    "Oregon",
+    "Frankfurt",
+    "Singapore",
+    "Sydney",
+    "São Paulo",
+    "Seoul",
+    "N. California",
+];
+
+/// Average round-trip times in ms between the AWS regions of [`REGIONS`], as
+/// measured and published in "Latency Between AWS Global Regions" (2017; the
+/// table as reproduced in "A Computer Scientist Learns AWS: AWS Regions"), each
+/// pair the mean of its two directions. Rows and columns in [`REGIONS`] order.
+pub const REGION_RTT_MS: [[f64; 10]; 10] = [
+    [0.0, 80.5, 145.3, 87.8, 88.6, 216.7, 229.9, 119.5, 177.5, 72.2],
+    [80.5, 0.0, 212.4, 137.0, 19.6, 238.6, 309.6, 191.3, 242.4, 153.2],
+    [145.3, 212.4, 0.0, 89.1, 236.6, 73.8, 103.9, 256.8, 31.4, 102.5],
+    [87.8, 137.0, 89.1, 0.0, 159.5, 161.4, 162.1, 182.7, 118.3, 19.3],
+    [88.6, 19.6, 236.6, 159.5, 0.0, 325.9, 323.4, 194.9, 265.8, 166.6],
+    [216.7, 238.6, 73.8, 161.4, 325.9, 0.0, 175.4, 328.1, 71.6, 174.0],
+    [229.9, 309.6, 103.9, 162.1, 323.4, 175.4, 0.0, 322.5, 134.0, 157.7],
+    [119.5, 191.3, 256.8, 182.7, 194.9, 328.1, 322.5, 0.0, 286.3, 192.7],
+    [177.5, 242.4, 31.4, 118.3, 265.8, 71.6, 134.0, 286.3, 0.0, 132.1],
+    [72.2, 153.2, 102.5, 19.3, 166.6, 174.0, 157.7, 192.7, 132.1, 0.0],
+];
+
+/// The region of node `n` when `nodes` nodes start in `k` regions: blocks of
+/// ids, so `partition:A-B` can cut a region off; joiners go round the regions.
+pub fn region_of(n: NodeId, nodes: u32, k: u32) -> usize {
+    if k == 0 {
+        return 0;
+    }
+    if n < nodes {
+        (u64::from(n) * u64::from(k) / u64::from(nodes)) as usize
+    } else {
+        (n % k) as usize
+    }
+}
+
 /// Connections a TCP node keeps open; a message to any other peer pays a handshake.
 const TCP_POOL: usize = 4;
 /// Retransmissions before a TCP connection gives up on a message.
@@ -69,6 +113,9 @@ pub struct Network {
     cuts: BTreeSet<(NodeId, NodeId)>,
     /// Per node, the peers it has open TCP connections to (most recent first).
     tcp_pool: Vec<[NodeId; TCP_POOL]>,
+    /// Regions in use (0: none) and the nodes that started, for `region_of`.
+    regions: u32,
+    nodes: u32,
     /// Microseconds a byte takes on a node's uplink (0: unlimited), and the send queue's size.
     uplink_us_per_byte: f64,
     queue_bytes_max: f64,
@@ -98,6 +145,8 @@ impl Network {
             partitioned: false,
             cuts: BTreeSet::new(),
             tcp_pool: if tcp { vec![[NodeId::MAX; TCP_POOL]; capacity as usize] } else { Vec::new() },
+            regions: s.regions,
+            nodes: s.nodes,
             uplink_us_per_byte: 0.0,
             queue_bytes_max: 0.0,
             busy_until: Vec::new(),
@@ -123,6 +172,16 @@ impl Network {
         self.reorder_rate = s.reorder_rate;
         self.uplink_us_per_byte = if s.uplink_bytes_per_s > 0.0 { 1e6 / s.uplink_bytes_per_s } else { 0.0 };
         self.queue_bytes_max = f64::from(s.queue_bytes_max);
+    }
+
+    /// The one-way time between the regions of `a` and `b`: half their round trip.
+    #[inline]
+    pub fn region_us(&self, a: NodeId, b: NodeId) -> u64 {
+        if self.regions == 0 {
+            return 0;
+        }
+        let (ra, rb) = (region_of(a, self.nodes, self.regions), region_of(b, self.nodes, self.regions));
+        (REGION_RTT_MS[ra][rb] * 500.0) as u64
     }
 
     /// Whether messages wait for their sender's uplink.
@@ -233,7 +292,7 @@ impl Network {
         } else {
             0
         };
-        let mut delay_us = sent_after + if timed { self.latency_us() } else { 0 };
+        let mut delay_us = sent_after + if timed { self.latency_us() + self.region_us(from, to) } else { 0 };
         match self.transport {
             Transport::Udp => {
                 let fragments = if size > self.mtu_bytes {
@@ -335,6 +394,51 @@ mod tests {
         let mut s = Scenario::default();
         s.apply_pairs(pairs.iter().copied()).unwrap();
         Network::new(&s, s.nodes)
+    }
+
+    /// The region table is a table of round trips: symmetric, zero on the
+    /// diagonal, the neighbours close (Ireland-Frankfurt, Oregon-N. California
+    /// about 20 ms) and the antipodes far (Frankfurt-Singapore, São Paulo-Singapore over 300 ms).
+    #[test]
+    fn region_table_is_a_round_trip_table() {
+        for (a, row) in REGION_RTT_MS.iter().enumerate() {
+            assert_eq!(row[a], 0.0);
+            for (b, &rtt) in row.iter().enumerate() {
+                assert_eq!(rtt, REGION_RTT_MS[b][a], "{} - {}", REGIONS[a], REGIONS[b]);
+                assert!(a == b || (19.0..330.0).contains(&rtt));
+            }
+        }
+        assert!(REGION_RTT_MS[1][4] < 20.0 && REGION_RTT_MS[3][9] < 20.0);
+        assert!(REGION_RTT_MS[4][5] > 300.0 && REGION_RTT_MS[7][5] > 300.0);
+    }
+
+    /// A message between regions takes half their round trip plus the latency
+    /// setting; within a region, the latency setting alone. Nodes are placed in
+    /// blocks of ids; joiners go round the regions.
+    #[test]
+    fn regions_set_the_latency() {
+        let mut n = net(&[
+            "nodes=300",
+            "timing=timed",
+            "regions=3",
+            "latency=constant",
+            "latency_ms_min=2",
+            "latency_ms_max=2",
+        ]);
+        assert_eq!(
+            (region_of(0, 300, 3), region_of(99, 300, 3), region_of(100, 300, 3), region_of(299, 300, 3)),
+            (0, 0, 1, 2)
+        );
+        assert_eq!(region_of(301, 300, 3), 1);
+        let delay = |n: &mut Network, a, b| match n.transmit(a, b, 100, true, 0) {
+            Fate::Arrives { delay_us, .. } => delay_us,
+            f => panic!("{f:?}"),
+        };
+        assert_eq!(delay(&mut n, 5, 6), 2_000, "within N. Virginia");
+        assert_eq!(delay(&mut n, 5, 150), 2_000 + 40_250, "N. Virginia - Ireland, 80.5 ms round trip");
+        assert_eq!(delay(&mut n, 250, 150), 2_000 + 106_200, "Tokyo - Ireland, 212.4 ms round trip");
+        let mut none = net(&["nodes=300", "timing=timed", "latency=constant", "latency_ms_min=2", "latency_ms_max=2"]);
+        assert_eq!(delay(&mut none, 5, 250), 2_000);
     }
 
     /// The measured loss fraction matches loss_rate (within 4 standard errors over 100k messages).

@@ -27,7 +27,13 @@ pub const FORCE_MAX: usize = 1500;
 
 pub struct Graph {
     positions: Vec<(f64, f64)>,
-    layout_key: (usize, u32, u32, Layout),
+    layout_key: (usize, u32, u32, Layout, u32),
+    /// Regions (k, and the nodes that started) the automatic layout groups by,
+    /// and the topology it follows (a ring drawn as a circle, a torus as its grid).
+    regions: (u32, u32),
+    topology: crate::scenario::Topology,
+    /// The regions' names and where they are written.
+    labels: Vec<(&'static str, f64, f64)>,
     layout: Layout,
     /// Zoom factor and pan offset (canvas pixels) of the view.
     zoom: f64,
@@ -46,7 +52,10 @@ impl Graph {
     pub fn new() -> Self {
         Graph {
             positions: Vec::new(),
-            layout_key: (0, 0, 0, Layout::Auto),
+            layout_key: (0, 0, 0, Layout::Auto, 0),
+            regions: (0, 0),
+            topology: crate::scenario::Topology::Full,
+            labels: Vec::new(),
             layout: Layout::Auto,
             zoom: 1.0,
             pan: (0.0, 0.0),
@@ -107,13 +116,36 @@ impl Graph {
             Layout::Force if n > FORCE_MAX => Layout::Auto,
             l => l,
         };
-        if self.layout_key == (n, w, h, layout) {
+        use crate::scenario::Topology;
+        let (k, nodes) = self.regions;
+        let key = (n, w, h, layout, k * 16 + self.topology as u32);
+        if self.layout_key == key {
             return;
         }
-        self.layout_key = (n, w, h, layout);
+        self.layout_key = key;
         self.temperature = f64::from(w.min(h)) / 10.0;
-        let p = place(layout, n, w, h);
-        (self.positions, self.radius, self.grid) = (p.positions, p.radius, p.cells);
+        // Automatic follows the cluster's shape: its regions, or its topology's
+        // own picture where it has one (a ring's neighbours side by side on a circle).
+        let p = match (layout, self.topology) {
+            (Layout::Auto, _) if k >= 2 && n <= super::layout::CIRCLE_MAX => {
+                super::layout::place_regions(n, nodes, k, w, h).expect("room for groups")
+            }
+            (Layout::Auto, Topology::Ring | Topology::SmallWorld) if n <= super::layout::CIRCLE_MAX => {
+                place(Layout::Circle, n, w, h)
+            }
+            (Layout::Auto, Topology::Torus) if n <= super::layout::CIRCLE_MAX => {
+                super::layout::grid(n, (f64::from(nodes.max(1))).sqrt().ceil() as usize, w, h)
+            }
+            _ => place(layout, n, w, h),
+        };
+        (self.positions, self.radius, self.grid, self.labels) = (p.positions, p.radius, p.cells, p.labels);
+    }
+
+    /// The cluster's shape for the automatic layout: `regions` k of `nodes`
+    /// starting nodes (k < 2: no groups), and its topology.
+    pub fn set_shape(&mut self, s: &crate::scenario::Scenario) {
+        self.regions = (if s.timing == crate::scenario::Timing::Timed { s.regions } else { 0 }, s.nodes);
+        self.topology = s.topology;
     }
 
     /// The node under canvas pixel (x, y), if any.
@@ -215,6 +247,21 @@ impl Graph {
             }
         }
         self.draw_labels(&ctx, states, w, h, dark);
+        // Each region's name above its group.
+        if !self.labels.is_empty() {
+            let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+            ctx.set_fill_style_str(if dark { "#cbd5e1" } else { "#475569" });
+            ctx.set_text_align("center");
+            ctx.set_text_baseline("bottom");
+            let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+            ctx.set_font(&format!("600 {}px system-ui, sans-serif", (12.0 * dpr).round()));
+            for &(name, x, y) in &self.labels {
+                let (sx, sy) = (x * self.zoom + self.pan.0, y * self.zoom + self.pan.1);
+                let _ = ctx.fill_text(name, sx, sy);
+            }
+            let z = self.zoom;
+            let _ = ctx.set_transform(z, 0.0, 0.0, z, self.pan.0, self.pan.1);
+        }
         // The node in the inspector: a ring around it.
         if let Some(&(x, y)) = selected.and_then(|n| self.positions.get(n as usize)) {
             ctx.set_stroke_style_str(if dark { "#f8fafc" } else { "#0f172a" });

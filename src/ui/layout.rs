@@ -24,6 +24,51 @@ pub struct Placement {
     pub positions: Vec<(f64, f64)>,
     pub radius: f64,
     pub cells: Option<Cells>,
+    /// Regions drawn as groups: each one's name and where to write it.
+    pub labels: Vec<(&'static str, f64, f64)>,
+}
+
+/// Automatic placement with `regions` (k ≥ 2) of `nodes` nodes: each region's
+/// nodes fill a disc of their own (a sunflower), the discs round a circle, each
+/// named above it; None when the picture has no room for groups (a grid of cells).
+pub fn place_regions(n: usize, nodes: u32, k: u32, w: u32, h: u32) -> Option<Placement> {
+    use crate::sim::network::{region_of, REGIONS};
+    if k < 2 || n > CIRCLE_MAX || n == 0 {
+        return None;
+    }
+    let (wf, hf) = (f64::from(w), f64::from(h));
+    let (cx, cy) = (wf / 2.0, hf / 2.0 + 6.0);
+    let big = (wf.min(hf) / 2.0 - 14.0).max(20.0);
+    let kf = f64::from(k);
+    // Discs on a ring, as large as fit without touching.
+    let ring = big * 0.62;
+    let disc = (ring * (std::f64::consts::PI / kf).sin() * 0.86).min(big - ring).max(8.0);
+    let centre = |r: usize| {
+        let a = std::f64::consts::TAU * r as f64 / kf - std::f64::consts::FRAC_PI_2;
+        (cx + ring * a.cos(), cy + ring * a.sin())
+    };
+    let mut members = vec![0usize; k as usize];
+    let region: Vec<usize> = (0..n as u32).map(|i| region_of(i, nodes, k)).collect();
+    for &r in &region {
+        members[r] += 1;
+    }
+    let most = members.iter().copied().max().unwrap_or(1).max(1);
+    let radius = (disc * (std::f64::consts::PI / most as f64).sqrt() * 0.42).clamp(0.8, 10.0);
+    let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+    let mut seen = vec![0usize; k as usize];
+    let positions = region
+        .iter()
+        .map(|&r| {
+            let (x0, y0) = centre(r);
+            let i = seen[r];
+            seen[r] += 1;
+            let d = (disc - radius) * ((i as f64 + 0.5) / members[r].max(1) as f64).sqrt();
+            let a = i as f64 * golden;
+            (x0 + d * a.cos(), y0 + d * a.sin())
+        })
+        .collect();
+    let labels = (0..k as usize).map(|r| (REGIONS[r], centre(r).0, centre(r).1 - disc - 4.0)).collect();
+    Some(Placement { positions, radius, cells: None, labels })
 }
 
 /// Place `n` nodes in a `w` × `h` picture: automatic (a ring when few, a
@@ -54,13 +99,7 @@ pub fn place(layout: Layout, n: usize, w: u32, h: u32) -> Placement {
             }
             Layout::Grid => {
                 let cols = ((n as f64 * wf / hf).sqrt().ceil() as usize).max(1);
-                let rows = n.div_ceil(cols).max(1);
-                let (cw, ch) = ((wf - 16.0) / cols as f64, (hf - 16.0) / rows as f64);
-                radius = (cw.min(ch) * 0.35).clamp(0.8, 10.0);
-                for i in 0..n {
-                    let (x, y) = (i % cols, i / cols);
-                    positions.push((8.0 + (x as f64 + 0.5) * cw, 8.0 + (y as f64 + 0.5) * ch));
-                }
+                return grid(n, cols, w, h);
             }
             _ => {
                 radius = (r * (std::f64::consts::PI / n.max(1) as f64).sqrt() * 0.42).clamp(0.8, 10.0);
@@ -90,7 +129,19 @@ pub fn place(layout: Layout, n: usize, w: u32, h: u32) -> Placement {
         radius = f64::from(cells.side) / 2.0;
         positions.extend((0..n as u32).map(|i| cells.centre(i)));
     }
-    Placement { positions, radius, cells: cells_out }
+    Placement { positions, radius, cells: cells_out, labels: Vec::new() }
+}
+
+/// `n` nodes in rows of `cols`, in id order (a torus topology's own grid).
+pub fn grid(n: usize, cols: usize, w: u32, h: u32) -> Placement {
+    let (wf, hf) = (f64::from(w), f64::from(h));
+    let cols = cols.max(1);
+    let rows = n.div_ceil(cols).max(1);
+    let (cw, ch) = ((wf - 16.0) / cols as f64, (hf - 16.0) / rows as f64);
+    let radius = (cw.min(ch) * 0.35).clamp(0.8, 10.0);
+    let positions =
+        (0..n).map(|i| (8.0 + ((i % cols) as f64 + 0.5) * cw, 8.0 + ((i / cols) as f64 + 0.5) * ch)).collect();
+    Placement { positions, radius, cells: None, labels: Vec::new() }
 }
 
 /// A large cluster's grid: square cells of one whole number of pixels each, the

@@ -235,6 +235,7 @@ impl Stage {
                 self.graph.relax(&links);
             }
             let window_us = u64::from(model.current().interval_ms) * 1000;
+            self.graph.set_shape(&model.scenario);
             self.graph.draw(&c, &model.states, &model.edges, model.sim().now_us(), window_us, model.selected, dark);
             // The rectangle being dragged to cut a partition.
             if let (true, Some(d), Some(g)) = (self.cut_mode, self.drag, context(&c)) {
@@ -251,6 +252,7 @@ impl Stage {
         if let (Some(a), Some(c)) = (&model.compare, self.graph_a_ref.cast::<HtmlCanvasElement>()) {
             fit(&c);
             let window_us = u64::from(a.scenario.interval_ms) * 1000;
+            self.graph_a.set_shape(&a.scenario);
             self.graph_a.draw(&c, &a.states, &a.edges, a.sim().now_us(), window_us, None, dark);
         }
     }
