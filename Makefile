@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: serve build package fuzz test test-native test-wasm test-e2e bench bench-wasm bench-frames setup clean
+.PHONY: serve build package fuzz test test-native test-wasm test-e2e bench bench-wasm bench-frames bench-soak setup clean
 
 ## Serve the playground on http://127.0.0.1:8080 (installs what is missing first).
 serve: 
@@ -58,3 +58,9 @@ bench-wasm: build
 ## Frame times of the page in headless Chromium at 1,000, 10,000 and 100,000 nodes.
 bench-frames: build
 	node tests/e2e/bench-frames.mjs
+
+## Soak: membership with churn, a 10,000-node rumor restarting, aggregation with
+## epochs, each played for SOAK_MINUTES (default 10, at most 60) in headless
+## Chromium; prints rounds per second, JS heap and wasm memory per minute.
+bench-soak: build
+	node tests/e2e/bench-soak.mjs

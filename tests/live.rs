@@ -39,6 +39,8 @@ fn other_value(key: &str) -> &'static str {
         "latency_ms_max" => "80",
         "duplicate_rate" => "0.1",
         "reorder_rate" => "0.2",
+        "uplink_bytes_per_s" => "20000",
+        "queue_bytes_max" => "3000",
         other => panic!("no test value for the live setting {other}: add one"),
     }
 }
