@@ -255,7 +255,7 @@ impl Protocol for Election {
         self.wrap_out(cx);
     }
 
-    fn detections(&self) -> Vec<f64> {
+    fn detections(&self) -> Option<&crate::protocol::DelayHistogram> {
         self.m.detections()
     }
 

@@ -1114,8 +1114,8 @@ impl Protocol for Membership {
             .collect()
     }
 
-    fn detections(&self) -> Vec<f64> {
-        self.detections.delays_ms()
+    fn detections(&self) -> Option<&crate::protocol::DelayHistogram> {
+        Some(self.detections.delays())
     }
 
     fn extra(&self, live: u64, now_us: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {

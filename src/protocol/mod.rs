@@ -155,14 +155,70 @@ struct CrashRecord {
     all: Option<u64>,
 }
 
+/// Width of a [`DelayHistogram`] bin.
+const DELAY_BIN_US: u64 = 100_000;
+
+/// How long after a crash each (observer, crash) detection came: counts in
+/// bins of 100 ms, with the count, the first and the last exact. Its size
+/// follows the longest delay, not the number of detections (a classroom's
+/// hour of churn makes millions of them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DelayHistogram {
+    bins: Vec<u64>,
+    count: u64,
+    min_us: u64,
+    max_us: u64,
+}
+
+impl DelayHistogram {
+    pub fn add(&mut self, delay_us: u64) {
+        let b = (delay_us / DELAY_BIN_US) as usize;
+        if b >= self.bins.len() {
+            self.bins.resize(b + 1, 0);
+        }
+        self.bins[b] += 1;
+        self.min_us = if self.count == 0 { delay_us } else { self.min_us.min(delay_us) };
+        self.max_us = self.max_us.max(delay_us);
+        self.count += 1;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The first and the last delay (ms), exact.
+    pub fn range_ms(&self) -> Option<(f64, f64)> {
+        (self.count > 0).then(|| (self.min_us as f64 / 1000.0, self.max_us as f64 / 1000.0))
+    }
+
+    /// The median delay (ms), to the middle of its 100 ms bin.
+    pub fn median_ms(&self) -> Option<f64> {
+        let half = self.count.checked_sub(1)? / 2;
+        let mut seen = 0;
+        let b = self.bins.iter().position(|&c| {
+            seen += c;
+            seen > half
+        })?;
+        let mid = (b as f64 + 0.5) * DELAY_BIN_US as f64 / 1000.0;
+        let (lo, hi) = self.range_ms()?;
+        Some(mid.clamp(lo, hi))
+    }
+
+    /// Counts per whole second after the crash (the chart's bars).
+    pub fn per_second(&self) -> Vec<u64> {
+        let per = (1_000_000 / DELAY_BIN_US) as usize;
+        self.bins.chunks(per).map(|c| c.iter().sum()).collect()
+    }
+}
+
 /// Crash detection figures kept by membership and SWIM: for each crash, when it
 /// happened, when it was first suspected, when the first and the last live node
-/// marked it dead, and the delay of every single detection.
+/// marked it dead, and how long after the crash every detection came.
 #[derive(Clone, Debug, Default)]
 pub struct Detections {
     /// Newest last.
     crashes: Vec<CrashRecord>,
-    delays_us: Vec<u64>,
+    delays: DelayHistogram,
 }
 
 impl Detections {
@@ -189,13 +245,13 @@ impl Detections {
                 c.all = Some(now_us);
             }
             let at = c.at_us;
-            self.delays_us.push(now_us - at);
+            self.delays.add(now_us - at);
         }
     }
 
-    /// Every detection's delay, in ms.
-    pub fn delays_ms(&self) -> Vec<f64> {
-        self.delays_us.iter().map(|&d| d as f64 / 1000.0).collect()
+    /// How long after its crash every detection came.
+    pub fn delays(&self) -> &DelayHistogram {
+        &self.delays
     }
 
     fn mean_ms(&self, pick: fn(&CrashRecord) -> Option<u64>) -> Option<f64> {
@@ -482,9 +538,9 @@ pub trait Protocol {
     fn on_write(&mut self, cx: &mut Ctx<'_, Self::Msg, Self::Hot>, _key: Option<u16>, delete: bool) -> bool {
         !delete && self.on_update(cx)
     }
-    /// Every detection of a crash so far: the delay (ms) from the crash to an observer marking it dead.
-    fn detections(&self) -> Vec<f64> {
-        Vec::new()
+    /// Every detection of a crash so far: how long after the crash an observer marked it dead.
+    fn detections(&self) -> Option<&DelayHistogram> {
+        None
     }
     /// The node's event log, oldest first (membership: join, alive, dead, change, restart).
     fn event_log(&self, _node: NodeId) -> Vec<String> {
@@ -588,5 +644,34 @@ pub fn figures(kind: ProtocolKind) -> &'static [FigureSpec] {
         ProtocolKind::Aggregate => aggregate::FIGURES,
         ProtocolKind::Broadcast => broadcast::FIGURES,
         ProtocolKind::Election => election::FIGURES,
+    }
+}
+
+#[cfg(test)]
+mod delay_tests {
+    use super::DelayHistogram;
+
+    /// A million detections take the room of their longest delay; the count,
+    /// first and last are exact and the median within half a bin.
+    #[test]
+    fn histogram_keeps_what_the_chart_says() {
+        let mut h = DelayHistogram::default();
+        assert_eq!((h.count(), h.range_ms(), h.median_ms()), (0, None, None));
+        for i in 0..1_000_000u64 {
+            h.add(1_000 + (i * 7_919) % 9_000_000); // 1 ms to 9 s, spread evenly
+        }
+        assert_eq!(h.count(), 1_000_000);
+        assert!(h.bins.len() <= 91, "{} bins", h.bins.len());
+        let (first, last) = h.range_ms().unwrap();
+        assert_eq!(first, 1.0);
+        assert!((8_999.0..=9_001.0).contains(&last), "{last}");
+        let median = h.median_ms().unwrap();
+        assert!((median - 4_500.0).abs() <= 50.0, "median {median}");
+        let secs = h.per_second();
+        assert_eq!(secs.len(), 10);
+        assert_eq!(secs.iter().sum::<u64>(), 1_000_000);
+        let mut one = DelayHistogram::default();
+        one.add(2_345_000);
+        assert_eq!(one.median_ms(), Some(2_345.0), "a single delay is its own median");
     }
 }

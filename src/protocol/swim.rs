@@ -588,8 +588,8 @@ impl Protocol for Swim {
         Progress { covered: self.agree, injected: (self.cap as u64).saturating_sub(1), ..Progress::default() }
     }
 
-    fn detections(&self) -> Vec<f64> {
-        self.detections.delays_ms()
+    fn detections(&self) -> Option<&crate::protocol::DelayHistogram> {
+        Some(self.detections.delays())
     }
 
     fn extra(&self, _live: u64, now_us: u64, _hot: crate::protocol::Hots<'_, ()>) -> Vec<(&'static str, Option<f64>)> {

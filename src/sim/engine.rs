@@ -595,6 +595,40 @@ pub fn build(s: &Scenario) -> Result<Box<dyn Runner>, ScenarioError> {
 }
 
 impl<P: Protocol> Sim<P> {
+    /// The run's metrics; `with_series`: also the protocol's per-round series.
+    fn collect(&self, with_series: bool) -> RunMetrics {
+        let sampler = match &self.sampler {
+            PeerSampler::Full { .. } | PeerSampler::Graph(_) => None,
+            PeerSampler::Partial(v) => {
+                let (mean, std) = self.sampler.in_degree_stats(|n| self.slots[n as usize].status == Status::Up);
+                Some(SamplerStats { in_degree_mean: mean, in_degree_std: std, shuffle_bytes: v.shuffle_bytes })
+            }
+        };
+        RunMetrics::collect(
+            &self.scenario,
+            &self.proto.progress(),
+            &self.stats,
+            &self.series,
+            self.env.live,
+            self.env.now_us,
+            sampler,
+            self.hash.hex(),
+            self.proto.updates(self.env.live),
+            {
+                let mut extra = self.proto.extra(self.env.live, self.env.now_us, Hots(&self.slots));
+                // Uplinks: the mean wait in a send queue, and the messages a full queue dropped.
+                if self.scenario.uplink_bytes_per_s > 0.0 || self.net.queued > 0 {
+                    let wait =
+                        (self.net.queued > 0).then(|| self.net.queue_wait_us as f64 / self.net.queued as f64 / 1000.0);
+                    extra.push(("queue_wait_ms", wait));
+                    extra.push(("dropped_queue", Some(self.stats.dropped[DropReason::Queue as usize] as f64)));
+                }
+                extra
+            },
+            if with_series { self.proto.series() } else { Vec::new() },
+        )
+    }
+
     pub fn new(scenario: Scenario, proto: P) -> Self {
         let s = &scenario;
         let capacity = s.capacity();
@@ -1327,6 +1361,9 @@ pub trait Runner {
     fn now_us(&self) -> u64;
     fn round(&self) -> u32;
     fn metrics(&self) -> RunMetrics;
+    /// The metrics without the protocol's per-round series: what the page's
+    /// figures line and A/B table read every frame (their cost must not grow with the run).
+    fn figures(&self) -> RunMetrics;
     fn series(&self) -> &Series;
     fn stats(&self) -> NetStats;
     /// Rounds run in the fast lane (`Protocol::fast_round`); the rest took the general path.
@@ -1345,8 +1382,8 @@ pub trait Runner {
     fn set_trace_sink(&mut self, sink: TraceSink);
     /// The node's event log, oldest first.
     fn events(&self, n: NodeId) -> Vec<String>;
-    /// Delays (ms) from each crash to each observer marking it dead.
-    fn detections(&self) -> Vec<f64>;
+    /// How long after each crash each observer marked it dead.
+    fn detections(&self) -> Option<&crate::protocol::DelayHistogram>;
     /// Everything the inspector shows about a node, engine and protocol rows together.
     fn inspect(&self, n: NodeId) -> Vec<(&'static str, String)>;
     /// The protocol's own series (aggregate: variance, ...), one value per sample.
@@ -1400,36 +1437,10 @@ impl<P: Protocol> Runner for Sim<P> {
         self.env.round
     }
     fn metrics(&self) -> RunMetrics {
-        let sampler = match &self.sampler {
-            PeerSampler::Full { .. } | PeerSampler::Graph(_) => None,
-            PeerSampler::Partial(v) => {
-                let (mean, std) = self.sampler.in_degree_stats(|n| self.slots[n as usize].status == Status::Up);
-                Some(SamplerStats { in_degree_mean: mean, in_degree_std: std, shuffle_bytes: v.shuffle_bytes })
-            }
-        };
-        RunMetrics::collect(
-            &self.scenario,
-            &self.proto.progress(),
-            &self.stats,
-            &self.series,
-            self.env.live,
-            self.env.now_us,
-            sampler,
-            self.hash.hex(),
-            self.proto.updates(self.env.live),
-            {
-                let mut extra = self.proto.extra(self.env.live, self.env.now_us, Hots(&self.slots));
-                // Uplinks: the mean wait in a send queue, and the messages a full queue dropped.
-                if self.scenario.uplink_bytes_per_s > 0.0 || self.net.queued > 0 {
-                    let wait =
-                        (self.net.queued > 0).then(|| self.net.queue_wait_us as f64 / self.net.queued as f64 / 1000.0);
-                    extra.push(("queue_wait_ms", wait));
-                    extra.push(("dropped_queue", Some(self.stats.dropped[DropReason::Queue as usize] as f64)));
-                }
-                extra
-            },
-            self.proto.series(),
-        )
+        self.collect(true)
+    }
+    fn figures(&self) -> RunMetrics {
+        self.collect(false)
     }
     fn series(&self) -> &Series {
         &self.series
@@ -1476,7 +1487,7 @@ impl<P: Protocol> Runner for Sim<P> {
     fn events(&self, n: NodeId) -> Vec<String> {
         self.proto.event_log(n)
     }
-    fn detections(&self) -> Vec<f64> {
+    fn detections(&self) -> Option<&crate::protocol::DelayHistogram> {
         self.proto.detections()
     }
     fn protocol_series(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {

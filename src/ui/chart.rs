@@ -125,13 +125,21 @@ pub fn draw_coverage(
 }
 
 /// Stroke a line through `points` (canvas pixels).
+/// A line through canvas points, drawn with what the canvas has room for: the
+/// points that fall in one pixel column become their first, lowest, highest
+/// and last, so an hour-long run's line costs the plot's width in segments,
+/// not its rounds, and looks the same.
 fn stroke_line(ctx: &web_sys::CanvasRenderingContext2d, points: impl IntoIterator<Item = (f64, f64)>) {
     ctx.begin_path();
-    for (i, (x, y)) in points.into_iter().enumerate() {
-        if i == 0 {
-            ctx.move_to(x, y);
-        } else {
-            ctx.line_to(x, y);
+    let mut started = false;
+    for c in super::layout::per_column(points) {
+        for (x, y) in c.outline() {
+            if started {
+                ctx.line_to(x, y);
+            } else {
+                ctx.move_to(x, y);
+                started = true;
+            }
         }
     }
     ctx.stroke();
@@ -253,9 +261,10 @@ pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, node
         (true, true) => "#5eead4",
         (true, false) => "#0d9488",
     });
+    // One bar per pixel column at most: the column's tallest round.
     let bar = (pw / x_max * 0.7).max(1.0);
-    for &(r, d) in &deltas {
-        ctx.fill_rect(sx(r) - bar / 2.0, sy(d), bar, (sy(0.0) - sy(d)).max(0.0));
+    for c in super::layout::per_column(deltas.iter().map(|&(r, d)| (sx(r), d))) {
+        ctx.fill_rect(c.first.0 - bar / 2.0, sy(c.high), bar, (sy(0.0) - sy(c.high)).max(0.0));
     }
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
@@ -282,17 +291,19 @@ pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, node
 
 /// Failure detection: how many (observer, crash) detections came how long after
 /// the crash, in one-second bins, with the first, median and last marked in the legend.
-pub fn draw_detections(canvas: &HtmlCanvasElement, dpr: f64, delays_ms: &[f64], dark: bool) {
+pub fn draw_detections(
+    canvas: &HtmlCanvasElement,
+    dpr: f64,
+    delays: Option<&crate::protocol::DelayHistogram>,
+    dark: bool,
+) {
     let Some(ctx) = context(canvas) else { return };
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
-    let secs: Vec<f64> = delays_ms.iter().map(|d| d / 1000.0).collect();
-    let x_max = (secs.iter().copied().fold(0.0, f64::max) + 1.0).max(10.0).ceil();
-    let mut bins = vec![0u32; x_max as usize + 1];
-    let last = bins.len() - 1;
-    for s in &secs {
-        bins[(*s as usize).min(last)] += 1;
-    }
-    let y_max = f64::from(bins.iter().copied().max().unwrap_or(0)).max(1.0);
+    let empty = crate::protocol::DelayHistogram::default();
+    let delays = delays.unwrap_or(&empty);
+    let bins = delays.per_second();
+    let x_max = (bins.len() as f64 + 1.0).max(10.0).ceil();
+    let y_max = (bins.iter().copied().max().unwrap_or(0) as f64).max(1.0);
     let y_top = nice_step(y_max / 4.0) * 4.0;
     let plot = Plot::draw(&ctx, w, h, dpr, 44.0, x_max, y_top, &|v| format!("{v}"), "seconds after the crash", dark);
     let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
@@ -300,24 +311,21 @@ pub fn draw_detections(canvas: &HtmlCanvasElement, dpr: f64, delays_ms: &[f64], 
     let bar = (pw / x_max * 0.8).max(1.0);
     for (i, &c) in bins.iter().enumerate() {
         if c > 0 {
-            let x = plot.sx(i as f64 + 0.5);
-            ctx.fill_rect(x - bar / 2.0, plot.sy(f64::from(c)), bar, (plot.sy(0.0) - plot.sy(f64::from(c))).max(0.0));
+            let (x, c) = (plot.sx(i as f64 + 0.5), c as f64);
+            ctx.fill_rect(x - bar / 2.0, plot.sy(c), bar, (plot.sy(0.0) - plot.sy(c)).max(0.0));
         }
     }
     ctx.set_text_align("left");
     ctx.set_fill_style_str(fg);
-    let text = if secs.is_empty() {
-        "detections of crashed nodes: none yet (shift-click a node to crash it)".to_string()
-    } else {
-        let mut sorted = secs.clone();
-        sorted.sort_by(f64::total_cmp);
-        format!(
+    let text = match (delays.range_ms(), delays.median_ms()) {
+        (Some((first, last)), Some(median)) => format!(
             "{} detections: first {:.1} s, median {:.1} s, last {:.1} s after the crash",
-            sorted.len(),
-            sorted[0],
-            sorted[sorted.len() / 2],
-            sorted[sorted.len() - 1]
-        )
+            delays.count(),
+            first / 1000.0,
+            median / 1000.0,
+            last / 1000.0
+        ),
+        _ => "detections of crashed nodes: none yet (shift-click a node to crash it)".to_string(),
     };
     let _ = ctx.fill_text(&text, left + 8.0 * dpr, top - 9.0 * dpr);
 }

@@ -190,6 +190,44 @@ impl Cells {
     }
 }
 
+/// The points of a series that fall in one pixel column (x floored): the
+/// first, the lowest and highest y, and the last.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Column {
+    pub first: (f64, f64),
+    pub low: f64,
+    pub high: f64,
+    pub last: (f64, f64),
+    pub count: usize,
+}
+
+impl Column {
+    /// The points a line through the column needs: its first, its extremes and its last.
+    pub fn outline(&self) -> impl Iterator<Item = (f64, f64)> {
+        let x = self.first.0;
+        let inner = if self.count > 2 { [Some((x, self.low)), Some((x, self.high))] } else { [None, None] };
+        std::iter::once(self.first).chain(inner.into_iter().flatten()).chain((self.count > 1).then_some(self.last))
+    }
+}
+
+/// Points (x in pixels, in order) grouped by pixel column, so a chart draws a
+/// run of any length with as many shapes as it has columns.
+pub fn per_column(points: impl IntoIterator<Item = (f64, f64)>) -> Vec<Column> {
+    let mut out: Vec<Column> = Vec::new();
+    for (x, y) in points {
+        match out.last_mut() {
+            Some(c) if c.first.0.floor() == x.floor() => {
+                c.low = c.low.min(y);
+                c.high = c.high.max(y);
+                c.last = (x, y);
+                c.count += 1;
+            }
+            _ => out.push(Column { first: (x, y), low: y, high: y, last: (x, y), count: 1 }),
+        }
+    }
+    out
+}
+
 /// The node the keyboard moves to from `from` in the direction `dir` (screen
 /// axes, y down): the nearest one ahead, a node straight ahead preferred to
 /// one off to the side. None when no node lies that way.
@@ -212,6 +250,23 @@ pub fn step_towards(positions: &[(f64, f64)], from: usize, dir: (f64, f64)) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A hundred thousand points over 500 pixels become 500 columns of at most
+    /// four points, keeping each column's extremes; sparse points stay as they are.
+    #[test]
+    fn columns_keep_the_shape() {
+        let pts: Vec<(f64, f64)> = (0..100_000).map(|i| (i as f64 / 200.0, ((i * 37) % 101) as f64)).collect();
+        let cols = per_column(pts.iter().copied());
+        assert_eq!(cols.len(), 500);
+        assert!(cols.iter().all(|c| c.count == 200 && c.low == 0.0 && c.high == 100.0));
+        assert!(cols.iter().map(|c| c.outline().count()).sum::<usize>() <= 2000);
+        let sparse = [(0.5, 1.0), (3.2, 2.0), (9.9, 0.5)];
+        let cols = per_column(sparse);
+        let drawn: Vec<(f64, f64)> = cols.iter().flat_map(Column::outline).collect();
+        assert_eq!(drawn, sparse.to_vec());
+        let pair = per_column([(1.1, 5.0), (1.7, 9.0)]);
+        assert_eq!(pair[0].outline().collect::<Vec<_>>(), vec![(1.1, 5.0), (1.7, 9.0)]);
+    }
 
     /// On a 3x3 grid the arrows move one cell, and stop at the edge.
     #[test]

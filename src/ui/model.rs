@@ -425,7 +425,7 @@ impl Playground {
     /// A's and B's metrics, row by row, for the comparison table.
     pub fn compare_rows(&self) -> Vec<(&'static str, String, String)> {
         let Some(a) = &self.compare else { return Vec::new() };
-        let (ma, mb) = (a.sim.metrics(), self.sim.metrics());
+        let (ma, mb) = (a.sim.figures(), self.sim.figures());
         let opt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.2}"));
         let mut rows = vec![
             ("coverage", format!("{:.1}%", ma.coverage * 100.0), format!("{:.1}%", mb.coverage * 100.0)),
@@ -841,7 +841,7 @@ impl Playground {
         if self.scenario.view == crate::scenario::ViewKind::Partial {
             if self.in_degree_round != self.sim.round() {
                 self.in_degree_round = self.sim.round();
-                let m = self.sim.metrics();
+                let m = self.sim.figures();
                 self.in_degree = m.in_degree_mean.zip(m.in_degree_std);
             }
         } else {

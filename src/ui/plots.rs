@@ -62,7 +62,7 @@ impl Plots {
             draw_protocol_series(&c, dpr, name, values, other, rate, dark);
         }
         if let Some((dpr, c)) = fit(&self.detections) {
-            draw_detections(&c, dpr, &model.sim().detections(), dark);
+            draw_detections(&c, dpr, model.sim().detections(), dark);
         }
         for (r, bytes) in [(&self.messages, false), (&self.bytes, true)] {
             if let Some((dpr, c)) = fit(r) {

@@ -218,7 +218,7 @@ fn protocol_figures(model: &Playground) -> Vec<Figure> {
     if plain && sc.malicious_count() == 0 && sc.uplink_bytes_per_s == 0.0 && !finished {
         return rumor_figures(None).into();
     }
-    let m = model.sim().metrics();
+    let m = model.sim().figures();
     // The figures each protocol (and an attack) declares, with its words.
     let attack = if sc.malicious_count() > 0 { crate::protocol::ATTACK_FIGURES } else { &[] };
     let mut out: Vec<Figure> = attack
