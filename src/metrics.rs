@@ -23,14 +23,41 @@ pub struct SeriesPoint {
     pub bytes: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// Samples kept before a series is thinned (see [`Series::push`]).
+pub const SERIES_MAX: usize = 8192;
+
+/// The run's samples: every round's while a run is short; then every
+/// `stride`-th round's (a power of two), and always the latest. A run of any
+/// length keeps at most [`SERIES_MAX`] + 1 of them, so an hour-long run's charts,
+/// export and memory stay bounded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Series {
     pub points: Vec<SeriesPoint>,
+    /// Rounds between kept samples (1 until the run outgrows [`SERIES_MAX`]).
+    #[serde(skip)]
+    pub stride: u32,
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Series { points: Vec::new(), stride: 1 }
+    }
 }
 
 impl Series {
+    /// Add the latest sample. The previous latest goes unless its round is on
+    /// the stride; past [`SERIES_MAX`] samples every other one goes and the
+    /// stride doubles.
     pub fn push(&mut self, p: SeriesPoint) {
+        if self.points.last().is_some_and(|q| q.round % self.stride != 0 && q.round != p.round) {
+            self.points.pop();
+        }
         self.points.push(p);
+        if self.points.len() > SERIES_MAX {
+            self.stride *= 2;
+            let (stride, last) = (self.stride, p.round);
+            self.points.retain(|q| q.round % stride == 0 || q.round == last);
+        }
     }
     pub fn last_t_ms(&self) -> f64 {
         self.points.last().map_or(-1.0, |p| p.t_ms)
@@ -283,6 +310,28 @@ mod tests {
         assert_eq!(spec.text_pair(&a, &run(None)), ("860 ms".to_string(), "–".to_string()));
         assert_eq!(spec.text(&a), "860 ms");
         assert_eq!(spec.text(&b), "12.5 s");
+    }
+
+    /// A long run's series stays bounded: every stride-th round and the latest,
+    /// the stride a power of two; a short one keeps every round.
+    #[test]
+    fn a_long_series_is_thinned() {
+        let point = |round: u32| SeriesPoint { round, t_ms: 0.0, coverage: 0.0, active: 0, live: 0, msgs: 0, bytes: 0 };
+        let mut short = Series::default();
+        (0..=1000).for_each(|r| short.push(point(r)));
+        assert_eq!((short.points.len(), short.stride), (1001, 1));
+        let mut long = Series::default();
+        for r in 0..=100_003 {
+            long.push(point(r));
+            assert!(long.points.len() <= SERIES_MAX + 1);
+            assert_eq!(long.points.last().unwrap().round, r, "the latest sample is always there");
+        }
+        assert_eq!(long.stride, 16);
+        let (head, last) = long.points.split_at(long.points.len() - 1);
+        assert_eq!(head[0].round, 0);
+        assert!(head.iter().all(|p| p.round % 16 == 0));
+        assert!(head.windows(2).all(|w| w[1].round - w[0].round == 16));
+        assert_eq!(last[0].round, 100_003);
     }
 
     /// A known sample: mean 5, sample std 2.138, t(7) = 2.365.

@@ -237,8 +237,14 @@ pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, node
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
     let pts = &series.points;
     let pick = |p: &crate::metrics::SeriesPoint| if bytes { p.bytes } else { p.msgs };
-    let deltas: Vec<(f64, f64)> =
-        pts.windows(2).map(|p| (f64::from(p[1].round), (pick(&p[1]) - pick(&p[0])) as f64)).collect();
+    // Per round: a long run keeps every stride-th sample, so a gap may span several.
+    let deltas: Vec<(f64, f64)> = pts
+        .windows(2)
+        .map(|p| {
+            let rounds = f64::from(p[1].round.saturating_sub(p[0].round).max(1));
+            (f64::from(p[1].round), (pick(&p[1]) - pick(&p[0])) as f64 / rounds)
+        })
+        .collect();
     // One round of room after the last bar, so it is not cut at the edge.
     let x_max = (deltas.last().map_or(4.0, |d| d.0) + 1.0).max(4.0).ceil();
     let y_max = deltas.iter().map(|d| d.1).fold(1.0, f64::max);

@@ -724,8 +724,7 @@ impl Playground {
                 .series()
                 .points
                 .iter()
-                .enumerate()
-                .map(|(i, p)| {
+                .map(|p| {
                     let mut row = vec![
                         p.round.to_string(),
                         format!("{}", p.t_ms),
@@ -735,11 +734,9 @@ impl Playground {
                         p.msgs.to_string(),
                         p.bytes.to_string(),
                     ];
-                    row.extend(
-                        extra
-                            .iter()
-                            .map(|(_, v)| v.get(i).copied().flatten().map_or(String::new(), |x| format!("{x}"))),
-                    );
+                    row.extend(extra.iter().map(|(_, v)| {
+                        v.get(p.round as usize).copied().flatten().map_or(String::new(), |x| format!("{x}"))
+                    }));
                     row
                 })
                 .collect();
