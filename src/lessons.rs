@@ -57,7 +57,7 @@ use crate::sweep::{metric, metric_names, PAGE_SWEEP_NODE_RUNS_MAX, PAGE_SWEEP_TR
 
 /// The built-in lessons, in course order: id, and file in `www/lessons/` (the
 /// page serves them as `lessons/` beside itself).
-pub const BUILT_IN: [(&str, &str); 10] = [
+pub const BUILT_IN: [(&str, &str); 11] = [
     ("why-gossip", "01-why-gossip.md"),
     ("push-pull", "02-push-pull.md"),
     ("fanout", "03-fanout.md"),
@@ -68,13 +68,14 @@ pub const BUILT_IN: [(&str, &str); 10] = [
     ("partitions", "08-partitions.md"),
     ("aggregation", "09-aggregation.md"),
     ("malicious", "10-malicious.md"),
+    ("lan-wan", "11-lan-wan.md"),
 ];
 
 /// The built-in lessons' texts, compiled into the command line and the tests.
 /// The page fetches them instead ([`Lesson::install_built_in`]): they would
 /// weigh 8 KB of its gzipped budget.
 #[cfg(not(target_arch = "wasm32"))]
-const BUILT_IN_TEXTS: [&str; 10] = [
+const BUILT_IN_TEXTS: [&str; 11] = [
     include_str!("../www/lessons/01-why-gossip.md"),
     include_str!("../www/lessons/02-push-pull.md"),
     include_str!("../www/lessons/03-fanout.md"),
@@ -85,6 +86,7 @@ const BUILT_IN_TEXTS: [&str; 10] = [
     include_str!("../www/lessons/08-partitions.md"),
     include_str!("../www/lessons/09-aggregation.md"),
     include_str!("../www/lessons/10-malicious.md"),
+    include_str!("../www/lessons/11-lan-wan.md"),
 ];
 
 /// The parsed built-in lessons (in the page, once fetched).
@@ -931,8 +933,8 @@ mod tests {
         let e = Lesson::install_built_in(&broken).unwrap_err();
         assert!(e.starts_with("lessons/03-fanout.md: "), "{e}");
         let e = Lesson::install_built_in(&texts[..9]).unwrap_err();
-        assert!(e.contains("9 of 10"), "{e}");
-        assert_eq!(Lesson::all().len(), 10);
+        assert!(e.contains("9 of 11"), "{e}");
+        assert_eq!(Lesson::all().len(), 11);
     }
 
     /// Raw HTML and script links in a lesson never become elements or links.
