@@ -147,6 +147,7 @@ pub struct Hot {
     pending: bool,
 }
 
+#[derive(Clone)]
 pub struct Aggregate {
     function: AggFunction,
     exchange: Exchange,

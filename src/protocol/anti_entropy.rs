@@ -77,6 +77,7 @@ fn entry_hash(k: u32, v: u32) -> u64 {
     rng::mix64((u64::from(k) << 32) | u64::from(v))
 }
 
+#[derive(Clone)]
 pub struct AntiEntropy {
     spread: Spread,
     fanout: u32,

@@ -100,6 +100,7 @@ struct Meta {
     rank: Option<u32>,
 }
 
+#[derive(Clone)]
 pub struct Broadcast {
     order: Order,
     fanout: u32,

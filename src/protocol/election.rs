@@ -66,6 +66,7 @@ pub struct ElectMsg {
 
 const NONE: NodeId = NodeId::MAX;
 
+#[derive(Clone)]
 pub struct Election {
     m: Membership,
     /// Per node: its claim (term, leader).

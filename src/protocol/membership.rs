@@ -156,6 +156,7 @@ pub struct Event {
     pub detail: u64,
 }
 
+#[derive(Clone)]
 pub struct Membership {
     detector: Detector,
     fail_timeout_us: u64,

@@ -313,7 +313,7 @@ impl FalsePositives {
 /// What every callback shares while the engine runs: the clock, and where
 /// events and timers go. One per engine; a [`Ctx`] borrows it, so building a
 /// context per callback costs a few words (millions of callbacks per second).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Env {
     /// Virtual time, microseconds since the start.
     pub now_us: u64,
@@ -480,7 +480,7 @@ impl Progress {
 }
 
 /// A gossip protocol: one state machine per node, stored for all nodes at once.
-pub trait Protocol {
+pub trait Protocol: Clone + 'static {
     type Msg: Clone + std::fmt::Debug;
     /// The part of a node's state that every exchange reads or writes (rumor: what
     /// it holds; aggregation: its pair), at most 40 bytes. The engine keeps it in

@@ -156,6 +156,7 @@ impl Knobs {
     }
 }
 
+#[derive(Clone)]
 pub struct Rumor<const ONE: bool = false> {
     knobs: Knobs,
     payload_bytes: u32,

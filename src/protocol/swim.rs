@@ -105,6 +105,7 @@ struct Probe {
     active: bool,
 }
 
+#[derive(Clone)]
 pub struct Swim {
     indirect: u32,
     ack_timeout_us: u64,

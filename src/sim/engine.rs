@@ -31,7 +31,7 @@ use crate::protocol::rumor::Rumor;
 use crate::protocol::swim::Swim;
 use crate::protocol::{Ctx, Delivery, Env, EventKind, NodeId, NodeState, Outgoing, Protocol};
 use crate::scenario::{ProtocolKind, Scenario, ScenarioError, Timing, Topology, ViewKind};
-use crate::sim::faults::{At, Fault, NodeSet};
+use crate::sim::faults::{At, Fault, FaultSchedule, NodeSet};
 use crate::sim::network::{DropReason, Fate, Network};
 use crate::sim::rng::{self, NodeRng, Rng, Stream};
 use crate::sim::sampler::PeerSampler;
@@ -120,12 +120,14 @@ impl NetStats {
     }
 }
 
+#[derive(Clone)]
 enum EvKind<M> {
     Tick { node: NodeId, epoch: u32 },
     Deliver { from: NodeId, to: NodeId, msg: M },
     Timer { node: NodeId, epoch: u32, token: u64 },
 }
 
+#[derive(Clone)]
 struct Ev<M> {
     at: u64,
     seq: u64,
@@ -171,6 +173,28 @@ const MAX_CHAIN: usize = 1 << 24;
 /// A trace sink for `gossip-lab trace`.
 pub type TraceSink = Box<dyn FnMut(&TraceEvent)>;
 
+/// Where the trace goes, if anywhere. A copy of a run (a checkpoint) traces nowhere.
+struct Tracing(Option<TraceSink>);
+
+impl Clone for Tracing {
+    fn clone(&self) -> Self {
+        Tracing(None)
+    }
+}
+
+impl std::ops::Deref for Tracing {
+    type Target = Option<TraceSink>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tracing {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
 /// The protocol's context for a callback on `node`: borrows the engine's fields
 /// one by one, so the protocol can be called while the context is alive.
 /// The random stream is the node's own (`NodeRng`), or one given, keyed by `$key`
@@ -207,6 +231,7 @@ struct Due {
     fault: Fault,
 }
 
+#[derive(Clone)]
 pub struct Sim<P: Protocol> {
     scenario: Scenario,
     proto: P,
@@ -247,7 +272,7 @@ pub struct Sim<P: Protocol> {
     next_sample_us: u64,
     stats: NetStats,
     hash: TraceHash,
-    trace: Option<TraceSink>,
+    trace: Tracing,
     edges: Vec<Edge>,
     edges_cap: usize,
     edges_head: usize,
@@ -647,14 +672,7 @@ impl<P: Protocol> Sim<P> {
                 &mut rng_sampler,
             )),
         };
-        // The workload's updates go first, so at equal times they precede the schedule's entries.
-        let mut faults: Vec<Due> = workload(s);
-        faults.extend(s.faults.0.iter().map(|e| Due {
-            us: e.at.to_us(s.interval_ms),
-            round: if let At::Round(r) = e.at { Some(r) } else { None },
-            fault: e.fault.clone(),
-        }));
-        faults.sort_by_key(|f| f.us); // stable: same-time faults keep their written order
+        let faults = schedule(s, &s.faults);
         const { assert!(std::mem::size_of::<NodeSlot<P::Hot>>() <= 64, "a node slot must fit one cache line") };
         let mut slots = crate::sim::mem::big_vec(
             capacity as usize,
@@ -694,7 +712,7 @@ impl<P: Protocol> Sim<P> {
             next_sample_us: u64::from(s.interval_ms) * 1000,
             stats: NetStats::default(),
             hash: TraceHash::new(s.timing == Timing::Rounds),
-            trace: None,
+            trace: Tracing(None),
             edges: Vec::new(),
             edges_cap: 0,
             edges_head: 0,
@@ -726,7 +744,7 @@ impl<P: Protocol> Sim<P> {
 
     /// Send every trace event to `sink` from now on.
     pub fn set_trace(&mut self, sink: TraceSink) {
-        self.trace = Some(sink);
+        *self.trace = Some(sink);
     }
 
     // ----- rounds -----------------------------------------------------------
@@ -1325,6 +1343,20 @@ fn retime(pending: &mut [Due], base: (u32, u64), interval_us: u64, now: u64) {
     pending.sort_by_key(|f| f.us);
 }
 
+/// The scenario's workload and the fault schedule `faults`, in the order they
+/// happen. The workload's updates go first, so at equal times they precede the
+/// schedule's entries; same-time entries keep their written order.
+fn schedule(s: &Scenario, faults: &FaultSchedule) -> Vec<Due> {
+    let mut all: Vec<Due> = workload(s);
+    all.extend(faults.0.iter().map(|e| Due {
+        us: e.at.to_us(s.interval_ms),
+        round: if let At::Round(r) = e.at { Some(r) } else { None },
+        fault: e.fault.clone(),
+    }));
+    all.sort_by_key(|f| f.us); // stable
+    all
+}
+
 /// The scenario's workload as scheduled writes: update 0 at `origin`, the others
 /// at random initial nodes (or, with `senders`, at nodes 0, 1, .., senders-1 in
 /// turn), `update_every` rounds apart (all at once if 0).
@@ -1379,6 +1411,16 @@ pub trait Runner {
     fn recent_edges(&self, out: &mut Vec<Edge>);
     /// Apply a fault now.
     fn command(&mut self, fault: &Fault);
+    /// Follow the fault schedule `faults` from now on, in place of the scenario's:
+    /// what is due by now happens now (in the schedule's order), the rest when
+    /// due. False, with nothing changed, when the entries this run has applied
+    /// are not the first ones of `faults` or something in it was due before now
+    /// (this run is not that schedule's), or it writes other updates (the
+    /// protocol was built for the writes: the run must be built again).
+    fn reschedule(&mut self, faults: &FaultSchedule) -> bool;
+    /// An independent copy of the run as it is now, which goes on exactly as this
+    /// one would (no trace sink).
+    fn fork(&self) -> Box<dyn Runner>;
     fn set_trace_sink(&mut self, sink: TraceSink);
     /// The node's event log, oldest first.
     fn events(&self, n: NodeId) -> Vec<String>;
@@ -1481,6 +1523,44 @@ impl<P: Protocol> Runner for Sim<P> {
         self.finished = false;
         self.check_done();
     }
+    fn reschedule(&mut self, faults: &FaultSchedule) -> bool {
+        let mut next = schedule(&self.scenario, faults);
+        let done = self.next_fault;
+        let same = |a: &Due, b: &Due| a.round == b.round && (a.round.is_some() || a.us == b.us) && a.fault == b.fault;
+        if next.len() < done || !self.faults[..done].iter().zip(&next[..done]).all(|(a, b)| same(a, b)) {
+            return false;
+        }
+        // Nothing still to come may be due before now: the run went past it without it.
+        let (base, interval, now) = (self.clock_base, self.interval_us, self.env.now_us);
+        if next[done..].iter().any(|d| d.round.map_or(d.us, |r| round_start(base, interval, r)) < now) {
+            return false;
+        }
+        // The protocol was built for the schedule's writes (how many rumors, which keys).
+        fn writes(list: &[Due]) -> impl Iterator<Item = &Fault> {
+            list.iter().map(|d| &d.fault).filter(|f| matches!(f, Fault::Update(..) | Fault::Delete(..)))
+        }
+        if !writes(&next).eq(writes(&self.faults)) {
+            return false;
+        }
+        next[..done].clone_from_slice(&self.faults[..done]);
+        retime(&mut next[done..], base, interval, now);
+        self.faults = next;
+        self.scenario.faults = faults.clone();
+        self.apply_due_faults();
+        self.drain_events();
+        if self.next_fault > done {
+            // What happened now was still to come when the run was judged: it goes on, as
+            // the written run would, unless out of time.
+            self.finished = self.env.now_us >= self.max_time_us;
+        } else {
+            self.finished = false;
+            self.check_done();
+        }
+        true
+    }
+    fn fork(&self) -> Box<dyn Runner> {
+        Box::new(self.clone())
+    }
     fn set_trace_sink(&mut self, sink: TraceSink) {
         self.set_trace(sink);
     }
@@ -1569,6 +1649,7 @@ mod tests {
     }
 
     /// A protocol that sets one timer on its first tick and records when timers fire.
+    #[derive(Clone)]
     struct Alarm {
         after_us: u64,
         set: Vec<Option<u64>>,

@@ -37,6 +37,53 @@ fn advise_huge(addr: usize, len: usize) {
 #[cfg(not(target_os = "linux"))]
 fn advise_huge(_addr: usize, _len: usize) {}
 
+/// The system allocator, counting the bytes it has handed out and not taken
+/// back. The binary installs it (natively and in the page): the page sizes its
+/// checkpoints with it, and `gossip-lab` reports what a run holds per node.
+pub struct Counting;
+
+static LIVE_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+// SAFETY: every call is passed on to the system allocator unchanged; only a counter is kept beside it.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is the system allocator's.
+        let p = unsafe { std::alloc::System.alloc(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { std::alloc::System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { std::alloc::System.dealloc(p, layout) };
+        LIVE_BYTES.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, p: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        let q = unsafe { std::alloc::System.realloc(p, layout, new_size) };
+        if !q.is_null() {
+            LIVE_BYTES.fetch_add(new_size, std::sync::atomic::Ordering::Relaxed);
+            LIVE_BYTES.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        q
+    }
+}
+
+/// The bytes allocated and not freed, where [`Counting`] is the allocator
+/// (None elsewhere: a program that allocated nothing through it).
+pub fn allocated() -> Option<usize> {
+    Some(LIVE_BYTES.load(std::sync::atomic::Ordering::Relaxed)).filter(|&b| b > 0)
+}
+
 /// Whether `prefetch` does anything on this target: where it does not (wasm),
 /// the engine does not compute what it would prefetch either.
 pub const PREFETCH: bool = cfg!(target_arch = "x86_64");

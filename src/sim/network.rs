@@ -96,6 +96,7 @@ const TCP_POOL: usize = 4;
 /// Retransmissions before a TCP connection gives up on a message.
 const TCP_MAX_RETRIES: u32 = 15;
 
+#[derive(Clone)]
 pub struct Network {
     pub loss_rate: f64,
     latency: LatencyDist,

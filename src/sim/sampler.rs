@@ -12,6 +12,7 @@ use crate::sim::rng::{self, Rng, RngCore};
 
 const EMPTY: NodeId = NodeId::MAX;
 
+#[derive(Clone)]
 pub enum PeerSampler {
     Full {
         ids: u32,
@@ -21,6 +22,7 @@ pub enum PeerSampler {
     Graph(crate::sim::topology::Overlay),
 }
 
+#[derive(Clone)]
 pub struct PartialViews {
     c: usize,
     /// `c` slots per node; EMPTY marks a free slot.

@@ -25,6 +25,7 @@ use crate::protocol::NodeId;
 use crate::scenario::Topology;
 use crate::sim::rng::{self, Rng, RngCore};
 
+#[derive(Clone)]
 pub struct Overlay {
     /// Node n's neighbours are `adj[start[n]..start[n + 1]]`.
     start: Vec<u32>,

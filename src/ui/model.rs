@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::protocol::{NodeId, NodeState};
 use crate::scenario::{Live, ProtocolKind, Scenario, ScenarioError, Timing};
+use crate::sim::checkpoints::Checkpoints;
 use crate::sim::engine::{build, Edge, Runner};
 use crate::sim::faults::{At, Change, Fault, FaultEntry, NodeSet};
 
@@ -224,6 +225,7 @@ pub struct PastRun {
 pub struct Variant {
     pub scenario: Scenario,
     sim: Box<dyn Runner>,
+    checkpoints: Checkpoints,
     pub states: Vec<u8>,
     pub edges: Vec<Edge>,
     pub theory: Vec<f64>,
@@ -231,14 +233,22 @@ pub struct Variant {
 
 impl Variant {
     fn new(scenario: Scenario) -> Self {
-        let mut sim = build(&scenario).expect("the playground only keeps valid scenarios");
-        sim.record_edges(EDGE_BUFFER);
+        let sim = fresh(&scenario);
         let theory = theory_curve(&scenario);
-        let mut v = Variant { scenario, sim, states: Vec::new(), edges: Vec::new(), theory };
+        let checkpoints = Checkpoints::new(CHECKPOINT_BYTES);
+        let mut v = Variant { scenario, sim, checkpoints, states: Vec::new(), edges: Vec::new(), theory };
         v.snapshot();
         v
     }
+
+    /// The fault schedule changed at the run's current moment (an action, a live
+    /// change, already in `self.scenario.faults`): the run follows it from here.
+    fn record(&mut self) {
+        follow_schedule(&mut self.sim, &mut self.checkpoints, &self.scenario);
+    }
+
     fn snapshot(&mut self) {
+        self.checkpoints.offer(self.sim.as_ref());
         self.sim.node_states(&mut self.states);
         self.sim.recent_edges(&mut self.edges);
     }
@@ -246,6 +256,40 @@ impl Variant {
     /// The run, to read (it changes only through the model).
     pub fn sim(&self) -> &dyn Runner {
         self.sim.as_ref()
+    }
+}
+
+/// Memory the checkpoints of one run may hold (bytes): 16 copies of a
+/// 2,000-node rumor run, two of a 300-node membership run.
+pub const CHECKPOINT_BYTES: usize = 48 << 20;
+
+/// A run of `s` from its start, keeping the messages the page draws.
+fn fresh(s: &Scenario) -> Box<dyn Runner> {
+    let mut sim = build(s).expect("the playground only keeps valid scenarios");
+    sim.record_edges(EDGE_BUFFER);
+    sim
+}
+
+/// Take `sim` (a run of `s`) to `t_us`: forward by playing, back by replaying
+/// from the latest checkpoint before `t_us` (else from the start).
+fn rewind(sim: &mut Box<dyn Runner>, checkpoints: &Checkpoints, s: &Scenario, t_us: u64) {
+    if t_us < sim.now_us() {
+        *sim = checkpoints.restore(t_us).unwrap_or_else(|| fresh(s));
+    }
+    sim.advance_to(t_us);
+}
+
+/// After a change to `s`'s fault schedule made at `sim`'s current moment: the run
+/// and its checkpoints follow the new schedule from here. Where the run already
+/// did what the change takes back (a setting changed twice at one moment), it is
+/// replayed to now under the new schedule, from the latest checkpoint that did not.
+fn follow_schedule(sim: &mut Box<dyn Runner>, checkpoints: &mut Checkpoints, s: &Scenario) {
+    checkpoints.amend(&s.faults);
+    if !sim.reschedule(&s.faults) {
+        let now = sim.now_us();
+        *sim = checkpoints.restore(now).unwrap_or_else(|| fresh(s));
+        sim.advance_to(now);
+        sim.reschedule(&s.faults);
     }
 }
 
@@ -313,6 +357,8 @@ pub struct Playground {
     /// The run. Only the model changes it (every change goes into the scenario);
     /// the page reads it through `sim()` and the snapshots below.
     sim: Box<dyn Runner>,
+    /// Copies of the run on the way, so going back is a short replay.
+    checkpoints: Checkpoints,
     pub playing: bool,
     pub speed: Speed,
     /// Errors to show in the banner, newest last.
@@ -359,6 +405,7 @@ impl Playground {
         let mut p = Playground {
             scenario,
             sim,
+            checkpoints: Checkpoints::new(CHECKPOINT_BYTES),
             playing: false,
             speed: Speed::Times(2.0),
             errors,
@@ -477,8 +524,8 @@ impl Playground {
 
     /// Start the run again from its scenario (same seed: the same run).
     pub fn reset(&mut self) {
-        self.sim = build(&self.scenario).expect("the playground only keeps valid scenarios");
-        self.sim.record_edges(EDGE_BUFFER);
+        self.sim = fresh(&self.scenario);
+        self.checkpoints.clear();
         self.clock_us = 0.0;
         self.horizon_us = 0;
         self.selected = self.selected.filter(|&n| n < self.scenario.capacity());
@@ -568,28 +615,21 @@ impl Playground {
             At::Ms(ms) => ms * 1000 > at_us,
         };
         let mut next = self.scenario.clone();
-        let before = next.faults.0.len();
         // A change after this moment is replaced; so is one of the same setting at
         // this very moment (a number field's arrows commit every step).
         let same = |e: &FaultEntry| e.at == at && matches!(&e.fault, Fault::Set(c) if c.spec.key == key);
         next.faults.0.retain(|e| !(matches!(e.fault, Fault::Set(_)) && (later(e) || same(e))));
-        let replaced = next.faults.0.len() != before;
-        let fault = Fault::Set(change);
-        next.faults.push(at, fault.clone());
+        next.faults.push(at, Fault::Set(change));
         if let Err(e) = next.validate_for_page() {
             return self.refuse(key, value, e);
         }
         self.drafts.remove(key);
         self.errors.retain(|e| !e.starts_with(&format!("{key}:")) && !e.starts_with("faults:"));
-        if replaced {
-            // What followed is gone: replay to here without it.
-            self.scenario.faults = next.faults.clone();
-            self.scenario.faults.0.pop();
-            self.reset();
-        }
         self.scenario = next;
+        // The run follows the new schedule from here: the change now, and not
+        // the changes it replaced, which were still to come.
         self.sim.advance_to(at_us);
-        self.sim.command(&fault);
+        follow_schedule(&mut self.sim, &mut self.checkpoints, &self.scenario);
         self.sync_compare(at_us);
         self.clock_us = self.now_us() as f64;
         self.continue_theory();
@@ -834,6 +874,7 @@ impl Playground {
     }
 
     fn snapshot(&mut self) {
+        self.checkpoints.offer(self.sim.as_ref());
         self.horizon_us = self.horizon_us.max(self.now_us());
         if self.scenario.view == crate::scenario::ViewKind::Partial {
             if self.in_degree_round != self.sim.round() {
@@ -871,13 +912,13 @@ impl Playground {
         let at_ms = self.sim.now_us().div_ceil(1000);
         self.sim.advance_to(at_ms * 1000);
         self.scenario.faults.push(At::Ms(at_ms), fault.clone());
-        self.sim.command(&fault);
+        follow_schedule(&mut self.sim, &mut self.checkpoints, &self.scenario);
         // The same action on A, so the comparison stays one of settings.
         if let Some(a) = &mut self.compare {
             if highest < a.scenario.capacity() {
                 a.sim.advance_to(at_ms * 1000);
-                a.scenario.faults.push(At::Ms(at_ms), fault.clone());
-                a.sim.command(&fault);
+                a.scenario.faults.push(At::Ms(at_ms), fault);
+                a.record();
                 a.snapshot();
             }
         }
@@ -930,13 +971,15 @@ impl Playground {
             self.version += 1;
             return Err(e);
         }
-        if let Some(a) = &mut self.compare {
-            a.scenario.faults.push(At::Ms(at_ms), fault);
-        }
         self.scenario = next;
-        let horizon = self.horizon_us;
-        self.reset();
         self.sim.advance_to(at_ms * 1000);
+        follow_schedule(&mut self.sim, &mut self.checkpoints, &self.scenario);
+        if let Some(a) = &mut self.compare {
+            a.sim.advance_to(at_ms * 1000);
+            a.scenario.faults.push(At::Ms(at_ms), fault);
+            a.record();
+        }
+        let horizon = self.horizon_us;
         self.sync_compare(at_ms * 1000);
         self.clock_us = self.sim.now_us() as f64;
         self.snapshot();
@@ -961,19 +1004,15 @@ impl Playground {
     }
 
     /// Go to virtual time `t_us` of this run: runs are deterministic, so the
-    /// state there is the replay of the scenario (with every recorded action) from
-    /// the start. Scrubbing back and forth gives the same state as playing to it.
+    /// state there is the replay of the scenario (with every recorded action),
+    /// from the latest checkpoint before it. Scrubbing back and forth gives the
+    /// same state as playing to it.
     pub fn seek(&mut self, t_us: u64) {
         self.playing = false;
         let horizon = self.horizon_us;
-        if t_us < self.sim.now_us() {
-            self.reset();
-        }
-        self.sim.advance_to(t_us);
+        rewind(&mut self.sim, &self.checkpoints, &self.scenario, t_us);
         if let Some(a) = &mut self.compare {
-            if t_us < a.sim.now_us() {
-                *a = Variant::new(a.scenario.clone());
-            }
+            rewind(&mut a.sim, &a.checkpoints, &a.scenario, t_us);
         }
         self.sync_compare(t_us);
         self.clock_us = self.now_us() as f64;
@@ -1227,6 +1266,40 @@ mod tests {
         p.seek(end);
         assert_eq!(p.states, end_states);
         assert_eq!(p.sim.stats().sent, end_msgs);
+    }
+
+    /// A long run keeps checkpoints; scrubbing back lands on a played state from
+    /// the nearest one, and a crash by click and a live change made there give
+    /// the run the link replays, checkpoints and all.
+    #[test]
+    fn scrubbing_back_on_a_long_run_replays_from_a_checkpoint() {
+        let link = "#nodes=120&protocol=membership&timing=timed&max_rounds=400&faults=churn:0.01@5s";
+        let mut p = Playground::from_fragment(link);
+        for _ in 0..300 {
+            p.step();
+        }
+        assert!(p.checkpoints.len() >= 8, "{:?}", p.checkpoints.rounds());
+        p.seek(123_400_000);
+        let mut q = Playground::from_fragment(link);
+        q.sim.advance_to(123_400_000);
+        q.snapshot();
+        assert_eq!(p.states, q.states);
+        assert_eq!(p.sim.metrics().trace_hash, q.sim.metrics().trace_hash);
+        // Actions at the scrubbed-to moment: what followed is replaced, and the link replays it.
+        p.toggle_node(17);
+        p.set_param("fail_timeout_ms", "3000").unwrap();
+        for _ in 0..60 {
+            p.step();
+        }
+        assert!(p.scenario.faults.0.len() >= 3, "{}", p.fragment());
+        let mut r = Playground::from_fragment(&format!("#{}", p.fragment()));
+        r.sim.advance_to(p.sim.now_us());
+        assert_eq!(p.sim.metrics().trace_hash, r.sim.metrics().trace_hash, "{}", p.fragment());
+        // Back again, before the actions: the checkpoints that went past them were dropped.
+        p.seek(100_000_000);
+        r.seek(100_000_000);
+        assert_eq!(p.states, r.states);
+        assert_eq!(p.sim.metrics().trace_hash, r.sim.metrics().trace_hash);
     }
 
     /// Changing a setting keeps the previous run's curve, labelled with the old value, newest first.
