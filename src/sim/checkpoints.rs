@@ -81,10 +81,18 @@ impl Checkpoints {
     /// The run as it is now: copied if it has reached the next multiple of
     /// `every` rounds past the last checkpoint.
     pub fn offer(&mut self, run: &dyn Runner) {
-        let round = run.round();
-        if round < self.kept.last().map_or(self.every, |k| k.round + self.every) {
+        let due = |c: &Self| run.round() >= c.kept.last().map_or(c.every, |k| k.round + c.every);
+        if !due(self) {
             return;
         }
+        // Make room first, so the copies never pass the budget, even for a moment.
+        while !self.kept.is_empty() && self.kept.len() + 1 > self.allowed() {
+            self.thin();
+        }
+        if !due(self) {
+            return;
+        }
+        let round = run.round();
         let before = crate::sim::mem::allocated();
         let copy = run.fork();
         let bytes = match (before, crate::sim::mem::allocated()) {
@@ -110,7 +118,17 @@ impl Checkpoints {
 
     /// A copy of the latest checkpoint at or before `t_us`, to replay from.
     pub fn restore(&self, t_us: u64) -> Option<Box<dyn Runner>> {
-        self.kept.iter().rev().find(|k| k.now_us <= t_us).map(|k| k.run.fork())
+        self.latest(t_us).map(|k| k.run.fork())
+    }
+
+    /// A copy of the latest checkpoint at or before `t_us` if it is later than
+    /// `after_us` (a run there gets to `t_us` sooner from it).
+    pub fn restore_after(&self, after_us: u64, t_us: u64) -> Option<Box<dyn Runner>> {
+        self.latest(t_us).filter(|k| k.now_us > after_us).map(|k| k.run.fork())
+    }
+
+    fn latest(&self, t_us: u64) -> Option<&Kept> {
+        self.kept.iter().rev().find(|k| k.now_us <= t_us)
     }
 
     /// The fault schedule changed (an action recorded, a live change): each

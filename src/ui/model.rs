@@ -270,11 +270,14 @@ fn fresh(s: &Scenario) -> Box<dyn Runner> {
     sim
 }
 
-/// Take `sim` (a run of `s`) to `t_us`: forward by playing, back by replaying
-/// from the latest checkpoint before `t_us` (else from the start).
+/// Take `sim` (a run of `s`) to `t_us`: from the latest checkpoint before
+/// `t_us` when that is nearer than where the run is (back: else from the start),
+/// then by playing.
 fn rewind(sim: &mut Box<dyn Runner>, checkpoints: &Checkpoints, s: &Scenario, t_us: u64) {
     if t_us < sim.now_us() {
         *sim = checkpoints.restore(t_us).unwrap_or_else(|| fresh(s));
+    } else if let Some(nearer) = checkpoints.restore_after(sim.now_us(), t_us) {
+        *sim = nearer;
     }
     sim.advance_to(t_us);
 }

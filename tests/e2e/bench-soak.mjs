@@ -82,6 +82,21 @@ async function measure(page, cdp) {
   return { heap: heap.usedSize, dom: dom.nodes, ...state };
 }
 
+// Move the timeline to `f` of its length, as a drag does, and wait for the frame after.
+async function scrub(page, f) {
+  return page.evaluate(async (f) => {
+    const input = document.querySelector('[data-testid=timeline]');
+    const max = Number(input.max);
+    const to = Math.floor(max * f);
+    const t0 = performance.now();
+    input.value = String(to);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return { ms: performance.now() - t0, to, max };
+  }, f);
+}
+
+const scrubs = [];
 const srv = await serve(DIST);
 const chrome = await launch();
 console.error(`soak: ${MINUTES} min per scenario (${chosen.join(', ')}), page from ${DIST}`);
@@ -111,6 +126,15 @@ for (const name of chosen) {
     console.error(`${name} minute ${minute}: ${rounds} rounds (${row.rps}/s, ${m.rounds} in all, at round ${m.round}), median frame ${row.frame} ms, JS heap ${MB(m.heap)} MB, wasm ${MB(m.wasm)} MB, DOM nodes ${m.dom}`);
     before = { rounds: m.rounds, t: now };
   }
+  // Scrubbing back: the time from moving the timeline to the frame after, to a
+  // quarter, a half and nine tenths of the run (a replay from the nearest checkpoint).
+  if (!sc.restart) {
+    for (const f of [0.25, 0.5, 0.9]) {
+      const r = await scrub(page, f);
+      scrubs.push({ name, f, ...r });
+      console.error(`${name}: scrub back to ${(f * 100).toFixed(0)}% (${(r.to / 1000).toFixed(0)} s of ${(r.max / 1000).toFixed(0)} s): ${r.ms.toFixed(0)} ms`);
+    }
+  }
   if (problems.length) console.error(`${name}: page errors: ${problems.join(' | ')}`);
   await cdp.detach().catch(() => {});
   await page.close();
@@ -125,6 +149,12 @@ console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const total = r.minute === 0 ? 'start' : `${r.at}${r.restarts ? ` (${r.restarts} restarts)` : ''}`;
   console.log(`| ${r.name} | ${r.minute} | ${r.rounds} | ${r.rps} | ${r.heap === undefined ? '' : MB(r.heap)} | ${r.wasm === undefined ? '' : MB(r.wasm)} | ${r.frame} | ${r.p95} | ${total} | ${r.dom ?? ''} |`);
+}
+if (scrubs.length) {
+  console.log('');
+  console.log('| scenario | scrub back to | virtual time | ms to the next frame |');
+  console.log('|---|---|---|---|');
+  for (const r of scrubs) console.log(`| ${r.name} | ${(r.f * 100).toFixed(0)}% | ${(r.to / 1000).toFixed(0)} s of ${(r.max / 1000).toFixed(0)} s | ${r.ms.toFixed(0)} |`);
 }
 // The verdict the issue asks for: the last minute within 10% of the first.
 for (const name of chosen) {
