@@ -179,6 +179,16 @@ fn load(settings: &[String], file: Option<&PathBuf>) -> Result<Scenario, CliErro
         }
         None => Scenario::default(),
     };
+    // A value `@path` is the text of that file (an edge list: edges=@graph.txt).
+    let settings: Vec<String> = settings
+        .iter()
+        .map(|arg| match arg.split_once("=@") {
+            Some((key, path)) if !arg.contains('&') => std::fs::read_to_string(path)
+                .map(|text| format!("{key}={text}"))
+                .map_err(|e| CliError(format!("{key}: could not read the file '{path}': {e}"))),
+            _ => Ok(arg.clone()),
+        })
+        .collect::<Result<_, _>>()?;
     let skipped = s.apply_link_args(settings.iter().map(String::as_str))?;
     if !skipped.is_empty() {
         eprintln!(

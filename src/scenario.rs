@@ -13,12 +13,15 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::sim::faults::FaultSchedule;
+use crate::sim::topology::EdgeList;
 
 /// Largest seed: 2^53 - 1, so a seed survives a round trip through JavaScript numbers.
 pub const SEED_MAX: u64 = (1 << 53) - 1;
 
 /// The most nodes the page simulates; larger clusters run on the command line.
 pub const PAGE_NODES_MAX: u32 = 100_000;
+/// The most links of a user's graph the page takes (a link carries them all).
+pub const PAGE_EDGES_MAX: usize = 200_000;
 
 /// The most messages one round may send in the page: a round runs in one frame,
 /// so this bounds a frame's work (about 0.1 s in wasm) and the page never freezes.
@@ -172,6 +175,8 @@ pub enum Kind {
     Choice(&'static [&'static str]),
     /// The fault schedule's text form (see `sim::faults`).
     Schedule,
+    /// An edge list's text (see `sim::topology::EdgeList`).
+    Edges,
 }
 
 impl Kind {
@@ -182,6 +187,7 @@ impl Kind {
             Kind::Float { min, max } => format!("allowed a number from {} to {}", short_f64(*min), short_f64(*max)),
             Kind::Choice(c) => format!("allowed: {}", c.join(", ")),
             Kind::Schedule => "allowed: a fault schedule such as crash:3@10s,restart:3@20s,partition:0-49/50-99@5r,heal@15s,loss:0.3@30s".into(),
+            Kind::Edges => "allowed: links between node ids, one per line (0 1) or as 0-1,1-2,2-0".into(),
         }
     }
 }
@@ -271,6 +277,28 @@ impl ParamValue for f64 {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl ParamValue for EdgeList {
+    fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
+        EdgeList::from_str(text).map_err(|why| ScenarioError::Invalid {
+            field: spec.key.into(),
+            // The first line at most, clipped: the reason names the line at fault.
+            value: match text.trim().lines().next() {
+                Some(first) if first.len() > 40 || first.len() < text.trim().len() => {
+                    format!("{}…", first.chars().take(40).collect::<String>())
+                }
+                _ => text.trim().into(),
+            },
+            allowed: format!("{why}; {}", spec.kind.allowed()),
+        })
+    }
+    fn to_param(&self) -> String {
+        self.to_string()
+    }
+    fn check(&self, _spec: &ParamSpec) -> Result<(), ScenarioError> {
+        Ok(())
     }
 }
 
@@ -423,6 +451,8 @@ word_enum! {
         RandomRegular = "random-regular",
         SmallWorld = "small-world",
         ScaleFree = "scale-free",
+        /// The user's edge list (`edges`).
+        Edges = "edges",
     }
 }
 
@@ -485,6 +515,8 @@ scenario! {
         topology_degree: u32 = 4, Kind::Int { min: 1, max: 64 }, "Topology degree", "links";
         /// Topology small-world: the share of the ring's links moved to a random node (0: the ring; 1: a random graph).
         rewire_rate: f64 = 0.1, Kind::Float { min: 0.0, max: 1.0 }, "Rewire rate", "";
+        /// Topology edges: the graph's links, one per line (0 1) or as 0-1,1-2; a file on the command line (edges=@graph.txt), pasted text or a URL in the page.
+        edges: EdgeList = EdgeList::default(), Kind::Edges, "Edge list", "links";
     }
     Protocol {
         /// Rumor mongering spreads hot updates and stops; anti-entropy reconciles replicas (never leaves a residue); membership gossips heartbeats and state; SWIM probes; aggregate computes an average, sum, count or extreme; broadcast delivers in order; election picks a leader.
@@ -698,10 +730,26 @@ impl Scenario {
                 ),
             );
         }
+        if self.topology == Topology::Edges {
+            if self.edges.is_empty() {
+                return conflict("edges", "topology=edges needs the graph's links; allowed: links between node ids, one per line (0 1) or as 0-1,1-2,2-0".into());
+            }
+            if let Some((i, &(a, b))) = self.edges.0.iter().enumerate().find(|(_, &(a, b))| a.max(b) >= self.nodes) {
+                return conflict(
+                    "edges",
+                    format!(
+                        "link {} ({a}-{b}) names node {}; allowed node ids 0 to {} (nodes - 1)",
+                        i + 1,
+                        a.max(b),
+                        self.nodes - 1
+                    ),
+                );
+            }
+        }
         let most = match self.topology {
             Topology::Ring | Topology::SmallWorld => (self.nodes - 1) / 2 * 2,
             Topology::RandomRegular | Topology::ScaleFree => self.nodes - 1,
-            Topology::Full | Topology::Torus => u32::MAX,
+            Topology::Full | Topology::Torus | Topology::Edges => u32::MAX,
         };
         if self.topology_degree > most {
             return conflict(
@@ -847,6 +895,16 @@ impl Scenario {
             return Err(Self::page_nodes_error(self.capacity().to_string()));
         }
         self.check_state_size(PAGE_STATE_CELLS_MAX, " the page")?;
+        if self.edges.len() > PAGE_EDGES_MAX {
+            return Err(ScenarioError::Invalid {
+                field: "edges".into(),
+                value: format!("{} links", self.edges.len()),
+                allowed: format!(
+                    "the page takes at most {PAGE_EDGES_MAX} links; the command line takes {} (edges=@file)",
+                    crate::sim::topology::MAX_EDGES
+                ),
+            });
+        }
         if self.membership_like() && self.capacity() > PAGE_MEMBERSHIP_NODES_MAX {
             return Err(ScenarioError::Invalid {
                 field: "nodes".into(),
@@ -1023,10 +1081,11 @@ impl Scenario {
                 Some("timing=timed only")
             }
             "view_size" if self.view == ViewKind::Full => Some("view=partial only"),
-            "topology_degree" if matches!(self.topology, Topology::Full | Topology::Torus) => {
+            "topology_degree" if matches!(self.topology, Topology::Full | Topology::Torus | Topology::Edges) => {
                 Some("topology ring, random-regular, small-world and scale-free only")
             }
             "rewire_rate" if self.topology != Topology::SmallWorld => Some("topology=small-world only"),
+            "edges" if self.topology != Topology::Edges => Some("topology=edges only"),
             "tcp_rto_ms" if self.transport != Transport::Tcp => Some("transport=tcp only"),
             "uplink_bytes_per_s" | "regions" if self.timing != Timing::Timed => Some("timing=timed only"),
             "queue_bytes_max" if self.timing != Timing::Timed || self.uplink_bytes_per_s == 0.0 => {
@@ -1076,7 +1135,8 @@ impl Scenario {
     ) -> Result<Vec<String>, ScenarioError> {
         let mut skipped = Vec::new();
         for arg in args {
-            if !arg.contains('&') && !arg.contains('#') && !arg.starts_with("v=") {
+            let setting = arg.split_once('=').is_some_and(|(k, _)| k != "v" && spec(k.trim()).is_some());
+            if !arg.contains('&') && (setting || !arg.contains('#')) && !arg.starts_with("v=") {
                 self.apply_pairs([arg])?;
                 continue;
             }

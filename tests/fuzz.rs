@@ -1,5 +1,5 @@
 //! Hostile input: every parser of the tool (a link's fragment, the page's link,
-//! scenario JSON, fault schedules, lesson files, sweep CSV slices) gets random
+//! scenario JSON, fault schedules, edge lists, lesson files, sweep CSV slices) gets random
 //! and mutated input, from a corpus of the real examples. None may panic or
 //! take long, and every refusal names what it refuses: the field, the entry,
 //! the file or the line.
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use gossip_lab::lessons::Lesson;
 use gossip_lab::sim::faults::FaultSchedule;
+use gossip_lab::sim::topology::EdgeList;
 use gossip_lab::ui::model::{Playground, PRESETS};
 use gossip_lab::Scenario;
 use proptest::prelude::*;
@@ -251,6 +252,37 @@ fn fuzz_fault_schedules() {
 }
 
 #[test]
+fn fuzz_edge_lists() {
+    let corpus = vec![
+        "# a ring of 5\nsource,target\n0,1\n1,2\n2,3\n3,4\n4,0\n".to_string(),
+        "0-1,1-2,2-3,3-0,0-2".to_string(),
+        "% SNAP\n# FromNodeId\tToNodeId\n0\t1\n0\t2\n1\t2\t0.5\n".to_string(),
+        "0 1\r\n1 2\r\n\r\n2 3 # last\r\n".to_string(),
+    ];
+    fuzz("edge list", corpus, |text| match text.parse::<EdgeList>() {
+        Ok(edges) => {
+            // Taken: a run on it is built, or refused by name (a node beyond the range).
+            let mut s = Scenario::default();
+            s.set("topology", "edges").map_err(|e| e.to_string())?;
+            s.set("nodes", "50").map_err(|e| e.to_string())?;
+            s.edges = edges;
+            match s.validate() {
+                Ok(()) => gossip_lab::sim::build(&s).map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => names_its_subject(&e.to_string()),
+            }
+        }
+        Err(e) if !e.starts_with("line ") && !e.starts_with("more than") => Err(format!("'{e}' names no line")),
+        Err(_) => {
+            let mut s = Scenario::default();
+            match s.set("edges", text) {
+                Ok(()) => Err("the parser refused what the scenario took".into()),
+                Err(e) => names_its_subject(&e.to_string()),
+            }
+        }
+    });
+}
+
+#[test]
 fn fuzz_lesson_files() {
     fuzz("lesson", lessons(), |text| match Lesson::parse(text, "fuzzed") {
         Ok(l) => (!l.steps.is_empty()).then_some(()).ok_or_else(|| "a lesson with no steps".to_string()),
@@ -288,6 +320,17 @@ fn oversized_input_is_refused_by_name() {
     let lesson = format!("---\ntitle: T\n---\n## a\n{}", "x".repeat(1 << 20));
     let e = Lesson::parse(&lesson, "big").unwrap_err();
     assert!(e.contains("at most 262144"), "{e}");
+    // A million-line edge list: the command line takes it, the page refuses it by name.
+    let big: String = (0..1_000_000u32).map(|i| format!("{} {}\n", i % 5000, (i * 7 + 1) % 5000)).collect();
+    let mut s = Scenario::default();
+    s.apply_pairs(["nodes=5000", "topology=edges"]).unwrap();
+    s.set("edges", &big).unwrap();
+    s.validate().unwrap();
+    let e = s.validate_for_page().unwrap_err().to_string();
+    assert!(e.starts_with("edges: ") && e.contains("at most 200000"), "{e}");
+    let huge = "0-1,".repeat(4_000_001);
+    let e = huge.parse::<EdgeList>().unwrap_err();
+    assert!(e.contains("at most 4000000"), "{e}");
     let (_, errors) = Scenario::from_fragment(&format!("nodes={}", "9".repeat(100_000)));
     assert!(errors[0].to_string().starts_with("nodes: "), "{}", errors[0]);
     assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());

@@ -177,3 +177,42 @@ fn regions_slow_and_split() {
     let cut = with(&["regions=2", "faults=partition:0-99@0s"]);
     assert_eq!(cut.coverage, 0.5, "N. Virginia is cut off from Ireland");
 }
+
+/// A user's edge list is the graph it lists: the ring written out link by link
+/// runs exactly as `topology=ring` (the same adjacency, the same trace); the
+/// forms a file or a paste holds read the same; a malformed line is named.
+#[test]
+fn an_edge_list_is_its_graph() {
+    use gossip_lab::sim::topology::EdgeList;
+    let n = 200u32;
+    let ring: Vec<String> = (0..n).map(|i| format!("{i}-{}", (i + 1) % n)).collect();
+    for spread in ["push", "push-pull"] {
+        let spread = format!("spread={spread}");
+        let edges = format!("edges={}", ring.join(","));
+        let listed = run(&["nodes=200", "topology=edges", &edges, "max_rounds=500", &spread]);
+        let built = run(&["nodes=200", "topology=ring", "topology_degree=2", "max_rounds=500", &spread]);
+        assert_eq!(listed.trace_hash, built.trace_hash, "{spread}");
+        assert_eq!(listed.t100, built.t100);
+    }
+    // A file's forms: a header, comments, tabs, commas, a weight column, CRLF.
+    let file = "# triangle and a tail\r\nsource,target\r\n0,1\r\n1\t2\t0.7\r\n% note\r\n2 0\r\n\r\n2;3 # tail\r\n";
+    let a: EdgeList = file.parse().unwrap();
+    let b: EdgeList = "0-1,1-2,2-0,2-3".parse().unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.to_string().parse::<EdgeList>().unwrap(), a);
+    for (text, says) in [
+        ("0 1\n1 two\n", "line 2 ('1 two'): 'two' is not a node id"),
+        ("0 1\n1 2 3 4\n", "line 2 ('1 2 3 4'): a link is two node ids"),
+        ("0-1,1-x", "line 1 ('1-x'): 'x' is not a node id"),
+        ("0-1,12,3-4", "line 1: '12' is not a link; write a-b"),
+    ] {
+        let e = text.parse::<EdgeList>().unwrap_err();
+        assert!(e.contains(says), "{text:?}: {e}");
+    }
+    // In a scenario: the field, and the link or node at fault.
+    let mut s = gossip_lab::Scenario::default();
+    s.apply_pairs(["nodes=3", "topology=edges", "edges=0-1,1-2,2-3"]).unwrap();
+    assert_eq!(s.validate().unwrap_err().to_string(), "edges: link 3 (2-3) names node 3; allowed node ids 0 to 2 (nodes - 1)");
+    s.apply_pairs(["edges="]).unwrap();
+    assert!(s.validate().unwrap_err().to_string().starts_with("edges: topology=edges needs the graph's links"));
+}

@@ -669,6 +669,7 @@ impl<P: Protocol> Sim<P> {
                 capacity,
                 s.topology_degree,
                 s.rewire_rate,
+                &s.edges,
                 &mut rng_sampler,
             )),
         };

@@ -21,9 +21,140 @@
 //! In every graph the time is bounded below by the diameter and, for push-pull,
 //! above by O(log n / conductance) (Giakkoupis, 2011).
 
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::protocol::NodeId;
 use crate::scenario::Topology;
 use crate::sim::rng::{self, Rng, RngCore};
+
+/// The most links an edge list may hold (natively; the page allows fewer).
+pub const MAX_EDGES: usize = 4_000_000;
+
+/// A user's graph (`topology=edges`): undirected links between node ids.
+///
+/// Read from text as a file or a paste would hold it: one link per line, two
+/// ids apart by spaces, a tab, a comma or a semicolon (`0 1`, `0,1`), with `#`
+/// or `%` comments, blank lines and one header line of names (`source,target`)
+/// skipped; or in the link's compact form, `a-b` pairs apart by commas or
+/// spaces (`0-1,1-2,2-0`), which is how it is written back. A refusal names
+/// the line, the text and what is wrong.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EdgeList(pub Vec<(NodeId, NodeId)>);
+
+impl EdgeList {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The largest node id named, if any.
+    pub fn max_node(&self) -> Option<NodeId> {
+        self.0.iter().map(|&(a, b)| a.max(b)).max()
+    }
+}
+
+impl FromStr for EdgeList {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let id = |tok: &str, line: usize, whole: &str| -> Result<NodeId, String> {
+            tok.trim().parse::<NodeId>().map_err(|_| {
+                format!("line {line} ('{}'): '{}' is not a node id (a whole number from 0)", clip(whole), clip(tok.trim()))
+            })
+        };
+        let mut edges = Vec::new();
+        let mut header_allowed = true;
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let body = raw.split(['#', '%']).next().unwrap_or("").trim();
+            if body.is_empty() {
+                continue;
+            }
+            let is_header = header_allowed && !body.bytes().any(|b| b.is_ascii_digit());
+            header_allowed = false;
+            if is_header {
+                continue;
+            }
+            if body.contains('-') {
+                for pair in body.split([',', ' ', '\t', ';']).filter(|p| !p.is_empty()) {
+                    let (a, b) = pair.split_once('-').ok_or_else(|| {
+                        format!("line {line}: '{}' is not a link; write a-b (for example 0-1)", clip(pair))
+                    })?;
+                    edges.push((id(a, line, pair)?, id(b, line, pair)?));
+                    if edges.len() > MAX_EDGES {
+                        return Err(format!("more than {MAX_EDGES} links; at most {MAX_EDGES}"));
+                    }
+                }
+            } else {
+                let toks: Vec<&str> = body.split([',', ' ', '\t', ';']).filter(|t| !t.is_empty()).collect();
+                // A third column (a weight, as many edge lists have) is allowed and ignored.
+                if !(2..=3).contains(&toks.len()) {
+                    return Err(format!(
+                        "line {line} ('{}'): a link is two node ids, such as '0 1' or '0-1'; found {} values",
+                        clip(body),
+                        toks.len()
+                    ));
+                }
+                edges.push((id(toks[0], line, body)?, id(toks[1], line, body)?));
+                if edges.len() > MAX_EDGES {
+                    return Err(format!("more than {MAX_EDGES} links; at most {MAX_EDGES}"));
+                }
+            }
+        }
+        Ok(EdgeList(edges))
+    }
+}
+
+/// At most 40 characters of `s`, for an error message.
+fn clip(s: &str) -> String {
+    if s.chars().count() <= 40 {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    }
+}
+
+/// The link's compact form: `0-1,1-2`.
+impl fmt::Display for EdgeList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (a, b)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{a}-{b}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for EdgeList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for EdgeList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Text(String),
+            Pairs(Vec<(NodeId, NodeId)>),
+        }
+        match Form::deserialize(d)? {
+            Form::Text(t) => t.parse().map_err(|e| serde::de::Error::custom(format!("edges: {e}"))),
+            Form::Pairs(p) if p.len() > MAX_EDGES => {
+                Err(serde::de::Error::custom(format!("edges: {} links; at most {MAX_EDGES}", p.len())))
+            }
+            Form::Pairs(p) => Ok(EdgeList(p)),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Overlay {
@@ -38,11 +169,13 @@ pub struct Overlay {
 }
 
 impl Overlay {
-    /// The graph `kind` on `nodes` nodes, room for `capacity` (joiners).
-    pub fn new(kind: Topology, nodes: u32, capacity: u32, degree: u32, rewire: f64, rng: &mut Rng) -> Self {
+    /// The graph `kind` on `nodes` nodes (`given`: the user's, for `edges`),
+    /// room for `capacity` (joiners).
+    pub fn new(kind: Topology, nodes: u32, capacity: u32, degree: u32, rewire: f64, given: &EdgeList, rng: &mut Rng) -> Self {
         let n = nodes as usize;
         let edges: Vec<(NodeId, NodeId)> = match kind {
             Topology::Full => Vec::new(),
+            Topology::Edges => given.0.clone(),
             Topology::Ring => lattice(n, degree),
             Topology::Torus => torus(n),
             Topology::RandomRegular => random_regular(n, degree, rng),
@@ -258,7 +391,7 @@ mod tests {
     use super::*;
 
     fn build(kind: Topology, n: u32, degree: u32, rewire: f64) -> Overlay {
-        Overlay::new(kind, n, n, degree, rewire, &mut rng::stream(3, rng::Stream::Sampler))
+        Overlay::new(kind, n, n, degree, rewire, &EdgeList::default(), &mut rng::stream(3, rng::Stream::Sampler))
     }
 
     fn degrees(o: &Overlay, n: u32) -> Vec<usize> {
@@ -312,7 +445,7 @@ mod tests {
     /// A joiner links to `degree` nodes already there, and they to it.
     #[test]
     fn joiners_link_in() {
-        let mut o = Overlay::new(Topology::Ring, 10, 12, 2, 0.0, &mut rng::stream(1, rng::Stream::Sampler));
+        let mut o = Overlay::new(Topology::Ring, 10, 12, 2, 0.0, &EdgeList::default(), &mut rng::stream(1, rng::Stream::Sampler));
         let mut r = rng::stream(2, rng::Stream::Sampler);
         o.add_node(10, &mut r);
         o.add_node(11, &mut r);

@@ -74,3 +74,25 @@ pub fn filter<In: 'static, M: 'static>(
         }
     })
 }
+
+/// The text of the file at `url`. The request starts at the call, not at the
+/// first poll, so several can be under way at once.
+pub fn fetch_text(url: &str) -> impl std::future::Future<Output = Result<String, String>> {
+    let request = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(url));
+    async move { read_text(request).await }
+}
+
+async fn read_text(request: wasm_bindgen_futures::JsFuture) -> Result<String, String> {
+    let resp = request.await.map_err(|_| {
+        "the address could not be reached (is it online, and does its server let other sites read it, CORS?)"
+            .to_string()
+    })?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "no response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("the server answered {} {}", resp.status(), resp.status_text()));
+    }
+    let text = resp.text().map_err(|_| "no text".to_string())?;
+    let text =
+        wasm_bindgen_futures::JsFuture::from(text).await.map_err(|_| "the body could not be read".to_string())?;
+    text.as_string().ok_or_else(|| "the file is not text".to_string())
+}

@@ -13,6 +13,8 @@ use crate::scenario::{Kind, Live, ParamSpec, PAGE_NODES_MAX};
 pub enum FieldEvent {
     Commit(&'static str, String),
     Typing(&'static str, String),
+    /// A value that could not be had (an edge list's address did not answer): the field, the value and why.
+    Refused(&'static str, String, String),
 }
 
 #[derive(Properties, PartialEq)]
@@ -73,6 +75,33 @@ pub fn param_field(props: &FieldProps) -> Html {
             <input id={id.clone()} data-testid={testid} type="text" spellcheck="false" placeholder="crash:3@5s,restart:3@9s"
                 value={value} aria-invalid={invalid} onchange={commit} oninput={typing} />
         },
+        Kind::Edges => {
+            // An address pasted alone is fetched, and its text is the graph.
+            let on_event = props.on_event.clone();
+            let commit = Callback::from(move |e: Event| {
+                let text = input_value(&e);
+                let url = text.trim();
+                if (url.starts_with("https://") || url.starts_with("http://")) && !url.contains(char::is_whitespace) {
+                    let (url, on_event) = (url.to_string(), on_event.clone());
+                    let request = super::effect::fetch_text(&url);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        match request.await {
+                            Ok(body) => on_event.emit(FieldEvent::Commit(key, body)),
+                            Err(why) => on_event.emit(FieldEvent::Refused(key, url, format!("could not load it: {why}"))),
+                        }
+                    });
+                } else {
+                    on_event.emit(FieldEvent::Commit(key, text));
+                }
+            });
+            // The link's compact form, a link per line to read and edit.
+            let shown = if value.contains('\n') { value } else { value.replace(',', "\n").replace('-', " ") };
+            html! {
+                <textarea id={id.clone()} data-testid={testid} spellcheck="false" rows="5"
+                    placeholder={"0 1\n1 2\n2 0\n(or paste an address: https://…/graph.txt)"}
+                    value={shown} aria-invalid={invalid} onchange={commit} oninput={typing} />
+            }
+        }
     };
     let range = match p.kind {
         // The page runs fewer nodes than the command line.
@@ -92,7 +121,7 @@ pub fn param_field(props: &FieldProps) -> Html {
         html! { <span class="unit">{ format!(" ({})", p.unit) }</span> }
     };
     html! {
-        <div class={classes!("param", matches!(p.kind, Kind::Schedule).then_some("wide"))} title={p.doc}>
+        <div class={classes!("param", matches!(p.kind, Kind::Schedule | Kind::Edges).then_some("wide"))} title={p.doc}>
             <label for={id}>{ p.label }{ unit }{ effect }</label>
             { control }
             if props.help { <small class="help">{ range }{ p.doc }</small> }

@@ -5,11 +5,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::classroom::{read_saved, score, write_saved, Classroom, Saved, Source};
-use super::effect::{window, Effect, WORK_BUDGET_MS};
+use super::effect::{fetch_text, window, Effect, WORK_BUDGET_MS};
 use super::field::input_value;
 use super::model::Playground;
 use super::share::Picture;
@@ -625,28 +624,6 @@ fn storage() -> Option<web_sys::Storage> {
 
 fn load_saved() -> Saved {
     read_saved(storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()).as_deref())
-}
-
-/// The text of the file at `url`. The request starts at the call, not at the
-/// first poll, so several can be under way at once.
-fn fetch_text(url: &str) -> impl std::future::Future<Output = Result<String, String>> {
-    let request = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(url));
-    async move { read_text(request).await }
-}
-
-async fn read_text(request: wasm_bindgen_futures::JsFuture) -> Result<String, String> {
-    let resp = request.await.map_err(|_| {
-        "the address could not be reached (is it online, and does its server let other sites read it, CORS?)"
-            .to_string()
-    })?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "no response".to_string())?;
-    if !resp.ok() {
-        return Err(format!("the server answered {} {}", resp.status(), resp.status_text()));
-    }
-    let text = resp.text().map_err(|_| "no text".to_string())?;
-    let text =
-        wasm_bindgen_futures::JsFuture::from(text).await.map_err(|_| "the body could not be read".to_string())?;
-    text.as_string().ok_or_else(|| "the file is not text".to_string())
 }
 
 /// Fetch a lesson file; the answer comes back as `LessonMsg::Loaded`.

@@ -51,7 +51,7 @@ impl Speed {
 pub const FIRST_RUN: &str = "nodes=300&stop=feedback-coin&k=2&speed=1";
 
 /// Ready-made scenarios: (label, fragment). `vs.` keys open an A/B comparison.
-pub const PRESETS: [(&str, &str); 31] = [
+pub const PRESETS: [(&str, &str); 32] = [
     ("First run: a rumor's whole life, 300 nodes", FIRST_RUN),
     ("Push, 200 nodes, never stops (the engine's defaults)", ""),
     ("Classic push, fanout 1 (Pittel)", "nodes=1000&fanout=1"),
@@ -123,6 +123,12 @@ pub const PRESETS: [(&str, &str); 31] = [
     (
         "A/B: memberlist LAN vs WAN profile (a crash)",
         "nodes=100&protocol=swim&timing=timed&max_rounds=40&interval_ms=5000&ack_timeout_ms=3000&indirect_probes=3&lambda=4&suspicion_ms=60000&latency=lognormal&latency_ms_min=20&latency_ms_max=300&faults=crash:7@10s&vs.interval_ms=1000&vs.ack_timeout_ms=500&vs.suspicion_ms=8000",
+    ),
+    // A user's graph (topology=edges): two cliques of 12 joined by one link, a
+    // bottleneck of low conductance; edit the list under Network, paste another, or an address.
+    (
+        "Your own graph: two cliques, one bridge (an edge list to edit)",
+        "nodes=24&topology=edges&fanout=1&max_rounds=100&edges=0-1,0-2,0-3,0-4,0-5,0-6,0-7,0-8,0-9,0-10,0-11,1-2,1-3,1-4,1-5,1-6,1-7,1-8,1-9,1-10,1-11,2-3,2-4,2-5,2-6,2-7,2-8,2-9,2-10,2-11,3-4,3-5,3-6,3-7,3-8,3-9,3-10,3-11,4-5,4-6,4-7,4-8,4-9,4-10,4-11,5-6,5-7,5-8,5-9,5-10,5-11,6-7,6-8,6-9,6-10,6-11,7-8,7-9,7-10,7-11,8-9,8-10,8-11,9-10,9-11,10-11,12-13,12-14,12-15,12-16,12-17,12-18,12-19,12-20,12-21,12-22,12-23,13-14,13-15,13-16,13-17,13-18,13-19,13-20,13-21,13-22,13-23,14-15,14-16,14-17,14-18,14-19,14-20,14-21,14-22,14-23,15-16,15-17,15-18,15-19,15-20,15-21,15-22,15-23,16-17,16-18,16-19,16-20,16-21,16-22,16-23,17-18,17-19,17-20,17-21,17-22,17-23,18-19,18-20,18-21,18-22,18-23,19-20,19-21,19-22,19-23,20-21,20-22,20-23,21-22,21-23,22-23,11-12",
     ),
     (
         "Tombstone resurrection (grace shorter than an outage)",
@@ -583,6 +589,13 @@ impl Playground {
             }
             Err(e) => self.refuse(key, value, e),
         }
+    }
+
+    /// A value that could not be had (an address that did not answer): kept in
+    /// its field, and the banner says why.
+    pub fn refuse_value(&mut self, key: &str, value: &str, why: String) {
+        let e = ScenarioError::Invalid { field: key.into(), value: value.into(), allowed: why };
+        let _ = self.refuse(key, value, e);
     }
 
     /// Keep a refused value in its field and explain it in the banner.

@@ -44,6 +44,10 @@ impl Settings {
                 let _ = model.set_param(key, &value);
                 Effect::Record
             }
+            SettingsMsg::Field(FieldEvent::Refused(key, value, why)) => {
+                model.refuse_value(key, &value, why);
+                Effect::Render
+            }
             SettingsMsg::Preset(i) => {
                 model.reopen(PRESETS.get(i).map_or("", |p| p.1));
                 Effect::Record

@@ -43,6 +43,9 @@ test('page weight within budget', () => {
 // The page loads without errors, a rumor spreads to 100% when played, and both canvases are drawn.
 test('play spreads the rumor to every node', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#speed=max`);
+  // The stylesheet applied (its integrity matches the file served).
+  const accent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim());
+  assert.equal(accent, '#c2410c', 'style.css did not apply');
   assert.equal(await coverage(page), 0.5, 'one node of 200 at the start');
   const graphBox = () => page.evaluate(() => JSON.stringify(document.querySelector('[data-testid=graph]').getBoundingClientRect()));
   const before = await graphBox();
