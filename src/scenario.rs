@@ -13,6 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::sim::faults::FaultSchedule;
+use crate::sim::network::RttMatrix;
 use crate::sim::topology::EdgeList;
 
 /// Largest seed: 2^53 - 1, so a seed survives a round trip through JavaScript numbers.
@@ -177,6 +178,8 @@ pub enum Kind {
     Schedule,
     /// An edge list's text (see `sim::topology::EdgeList`).
     Edges,
+    /// A matrix of round trips between regions (see `sim::network::RttMatrix`).
+    Matrix,
 }
 
 impl Kind {
@@ -188,6 +191,7 @@ impl Kind {
             Kind::Choice(c) => format!("allowed: {}", c.join(", ")),
             Kind::Schedule => "allowed: a fault schedule such as crash:3@10s,restart:3@20s,partition:0-49/50-99@5r,heal@15s,loss:0.3@30s".into(),
             Kind::Edges => "allowed: links between node ids, one per line (0 1) or as 0-1,1-2,2-0".into(),
+            Kind::Matrix => "allowed: a square matrix of round trips in ms, a row per line (a name, then the values) or as east:0,70;west:70,0".into(),
         }
     }
 }
@@ -280,17 +284,37 @@ impl ParamValue for f64 {
     }
 }
 
+impl ParamValue for RttMatrix {
+    fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
+        RttMatrix::from_str(text).map_err(|why| ScenarioError::Invalid {
+            field: spec.key.into(),
+            value: first_line(text),
+            allowed: format!("{why}; {}", spec.kind.allowed()),
+        })
+    }
+    fn to_param(&self) -> String {
+        self.to_string()
+    }
+    fn check(&self, _spec: &ParamSpec) -> Result<(), ScenarioError> {
+        Ok(())
+    }
+}
+
+/// The first line of a long text, clipped, for an error message (the reason names the line at fault).
+fn first_line(text: &str) -> String {
+    match text.trim().lines().next() {
+        Some(first) if first.len() > 40 || first.len() < text.trim().len() => {
+            format!("{}…", first.chars().take(40).collect::<String>())
+        }
+        _ => text.trim().into(),
+    }
+}
+
 impl ParamValue for EdgeList {
     fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
         EdgeList::from_str(text).map_err(|why| ScenarioError::Invalid {
             field: spec.key.into(),
-            // The first line at most, clipped: the reason names the line at fault.
-            value: match text.trim().lines().next() {
-                Some(first) if first.len() > 40 || first.len() < text.trim().len() => {
-                    format!("{}…", first.chars().take(40).collect::<String>())
-                }
-                _ => text.trim().into(),
-            },
+            value: first_line(text),
             allowed: format!("{why}; {}", spec.kind.allowed()),
         })
     }
@@ -628,7 +652,9 @@ scenario! {
         /// TCP retransmission timeout added for each lost segment.
         tcp_rto_ms: u32 = 200, Kind::Int { min: 1, max: 60_000 }, "TCP RTO", "ms";
         /// Timed: nodes split into this many cloud regions (0: one place), in blocks of ids (region r holds ids r·n/k up to (r+1)·n/k), in the order N. Virginia, Ireland, Tokyo, Oregon, Frankfurt, Singapore, Sydney, São Paulo, Seoul, N. California. A message between regions takes half their measured round trip plus the latency setting as jitter; within a region, the latency setting alone.
-        regions: u32 = 0, Kind::Int { min: 0, max: 10 }, "Regions", "";
+        regions: u32 = 0, Kind::Int { min: 0, max: 16 }, "Regions", "";
+        /// Timed, with regions: your own round trips between regions (ms), in place of the built-in table: a row per region, each value the round trip to a region (a file on the command line, region_rtt=@rtt.txt; pasted text or a URL in the page). Zones are regions a few ms apart.
+        region_rtt: RttMatrix = RttMatrix::default(), Kind::Matrix, "Region round trips", "ms";
         /// Timed: each node's uplink in bytes per second (0: unlimited). Its messages leave one after another, so a node that sends faster than this queues them, and every message waits behind the queue.
         uplink_bytes_per_s: f64 = 0.0, Kind::Float { min: 0.0, max: 1e11 }, "Uplink", "B/s", live;
         /// Timed, with an uplink: bytes a node's send queue holds; a message that would overflow it is dropped (a queue drop).
@@ -728,6 +754,14 @@ impl Scenario {
                     "a partial view samples the whole cluster; with topology={} peers come from the graph: allowed view=full",
                     self.topology
                 ),
+            );
+        }
+        let table = if self.region_rtt.is_empty() { crate::sim::network::REGIONS.len() } else { self.region_rtt.k() };
+        if self.regions as usize > table {
+            let whose = if self.region_rtt.is_empty() { "the built-in table has" } else { "region_rtt has" };
+            return conflict(
+                "regions",
+                format!("{} regions but {whose} {table}; allowed 0 to {table}", self.regions),
             );
         }
         if self.topology == Topology::Edges {
@@ -1088,6 +1122,7 @@ impl Scenario {
             "edges" if self.topology != Topology::Edges => Some("topology=edges only"),
             "tcp_rto_ms" if self.transport != Transport::Tcp => Some("transport=tcp only"),
             "uplink_bytes_per_s" | "regions" if self.timing != Timing::Timed => Some("timing=timed only"),
+            "region_rtt" if self.timing != Timing::Timed || self.regions == 0 => Some("timing=timed with regions only"),
             "queue_bytes_max" if self.timing != Timing::Timed || self.uplink_bytes_per_s == 0.0 => {
                 Some("timing=timed with an uplink only")
             }
@@ -1097,6 +1132,23 @@ impl Scenario {
     }
 
     /// Node ids ever used: the initial nodes plus every join in the fault schedule.
+    /// The round trip between regions `a` and `b` (ms): the user's matrix, else the built-in table.
+    pub fn region_rtt_ms(&self, a: usize, b: usize) -> f64 {
+        if self.region_rtt.is_empty() {
+            crate::sim::network::REGION_RTT_MS[a][b]
+        } else {
+            self.region_rtt.rtt(a, b)
+        }
+    }
+
+    /// The name of region `r`.
+    pub fn region_name(&self, r: usize) -> String {
+        match self.region_rtt.names.get(r) {
+            Some(n) => n.clone(),
+            None => crate::sim::network::REGIONS.get(r).map_or_else(|| format!("region {}", r + 1), |n| n.to_string()),
+        }
+    }
+
     pub fn capacity(&self) -> u32 {
         self.nodes.saturating_add(self.faults.joined())
     }

@@ -274,7 +274,7 @@ impl Sweep {
         let Some(p) = spec(key) else {
             return Err(format!("sweep: '{key}' is not a setting; allowed: any key of gossip-lab params"));
         };
-        if matches!(p.kind, Kind::Schedule | Kind::Edges) || key == "seed" || key == "trials" {
+        if matches!(p.kind, Kind::Schedule | Kind::Edges | Kind::Matrix) || key == "seed" || key == "trials" {
             return Err(format!("sweep: '{key}' cannot be swept; choose a number or a choice setting"));
         }
         let values = values(key, spec_text).map_err(|e| format!("sweep values: {e}"))?;

@@ -1,5 +1,5 @@
 //! Hostile input: every parser of the tool (a link's fragment, the page's link,
-//! scenario JSON, fault schedules, edge lists, lesson files, sweep CSV slices) gets random
+//! scenario JSON, fault schedules, edge lists, round-trip matrices, lesson files, sweep CSV slices) gets random
 //! and mutated input, from a corpus of the real examples. None may panic or
 //! take long, and every refusal names what it refuses: the field, the entry,
 //! the file or the line.
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use gossip_lab::lessons::Lesson;
 use gossip_lab::sim::faults::FaultSchedule;
+use gossip_lab::sim::network::RttMatrix;
 use gossip_lab::sim::topology::EdgeList;
 use gossip_lab::ui::model::{Playground, PRESETS};
 use gossip_lab::Scenario;
@@ -275,6 +276,37 @@ fn fuzz_edge_lists() {
         Err(_) => {
             let mut s = Scenario::default();
             match s.set("edges", text) {
+                Ok(()) => Err("the parser refused what the scenario took".into()),
+                Err(e) => names_its_subject(&e.to_string()),
+            }
+        }
+    });
+}
+
+#[test]
+fn fuzz_rtt_matrices() {
+    let corpus = vec![
+        "# RTT ms\n      east  west  asia\neast  0  70  140\nwest  70, 0, 90\nasia 140 90 0\n".to_string(),
+        "east:0,70;west:70,0".to_string(),
+        "0 1.5 2\n1.5 0 3\n2 3 0\n".to_string(),
+    ];
+    fuzz("rtt matrix", corpus, |text| match text.parse::<RttMatrix>() {
+        Ok(m) => {
+            let mut s = Scenario::default();
+            s.apply_pairs(["timing=timed", "nodes=40"]).map_err(|e| e.to_string())?;
+            s.regions = m.k().min(16) as u32;
+            s.region_rtt = m;
+            match s.validate() {
+                Ok(()) => gossip_lab::sim::build(&s).map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => names_its_subject(&e.to_string()),
+            }
+        }
+        Err(e) if !e.starts_with("line ") && !e.starts_with("row ") && !e.starts_with("the header") => {
+            Err(format!("'{e}' names no line or row"))
+        }
+        Err(_) => {
+            let mut s = Scenario::default();
+            match s.set("region_rtt", text) {
                 Ok(()) => Err("the parser refused what the scenario took".into()),
                 Err(e) => names_its_subject(&e.to_string()),
             }

@@ -1612,7 +1612,7 @@ impl<P: Protocol> Runner for Sim<P> {
         }
         if self.scenario.regions > 0 {
             let r = crate::sim::network::region_of(n, self.scenario.nodes, self.scenario.regions);
-            rows.push(("region", crate::sim::network::REGIONS[r].to_string()));
+            rows.push(("region", self.scenario.region_name(r)));
         }
         match &self.sampler {
             PeerSampler::Partial(_) => rows.push(("view", format!("{:?}", self.sampler.init(n)))),

@@ -4,6 +4,7 @@
 //! may change), the latency distribution and the transport model. It draws from
 //! its own random stream, so network settings never shift the protocol's choices.
 
+use std::fmt;
 use std::collections::BTreeSet;
 
 use crate::protocol::NodeId;
@@ -78,6 +79,144 @@ pub const REGION_RTT_MS: [[f64; 10]; 10] = [
     [72.2, 153.2, 102.5, 19.3, 166.6, 174.0, 157.7, 192.7, 132.1, 0.0],
 ];
 
+/// Most regions a custom matrix may have.
+pub const MATRIX_REGIONS_MAX: usize = 16;
+/// Longest round trip a custom matrix may give (ms).
+pub const MATRIX_RTT_MS_MAX: f64 = 60_000.0;
+
+/// A user's round-trip times between regions (`region_rtt`), in place of the
+/// built-in table: k rows of k milliseconds (row a, column b: the round trip
+/// from a to b; it may differ from b to a), each row optionally named.
+///
+/// Read from text as a file or a paste holds it: a row per line, the values
+/// apart by spaces, tabs or commas, `#` comments and blank lines skipped; a
+/// header line of names, a name before each row's values, or both; or in the
+/// link's form, rows apart by `;` with `name:` before the values
+/// (`east:0,70;west:70,0`), which is how it is written back. Zones are regions
+/// a few milliseconds apart. A refusal names the line, the column and the problem.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RttMatrix {
+    pub names: Vec<String>,
+    /// Row-major, k × k.
+    pub rtt_ms: Vec<f64>,
+}
+
+impl RttMatrix {
+    /// Regions in the matrix (0: none given, the built-in table is used).
+    pub fn k(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn rtt(&self, a: usize, b: usize) -> f64 {
+        self.rtt_ms[a * self.k() + b]
+    }
+}
+
+impl std::str::FromStr for RttMatrix {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let rows: Vec<(usize, &str)> = if text.contains('\n') {
+            text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect()
+        } else {
+            text.split(';').map(|r| (1, r)).collect()
+        };
+        let number = |t: &str| t.parse::<f64>().ok().filter(|_| t.bytes().any(|b| b.is_ascii_digit()));
+        let (mut header, mut names, mut values): (Vec<String>, Vec<String>, Vec<Vec<f64>>) = Default::default();
+        for (line, raw) in rows {
+            let body = raw.split('#').next().unwrap_or("").trim();
+            if body.is_empty() {
+                continue;
+            }
+            // The link's form: `name:values`; else a leading word names the row.
+            let (name, rest) = match body.split_once(':') {
+                Some((n, r)) => (Some(n.trim().to_string()), r),
+                None => (None, body),
+            };
+            let toks: Vec<&str> = rest.split([' ', '\t', ',']).filter(|t| !t.is_empty()).collect();
+            if name.is_none() && values.is_empty() && header.is_empty() && toks.iter().all(|t| number(t).is_none()) {
+                header = toks.iter().map(|t| t.to_string()).collect();
+                continue;
+            }
+            let (name, toks) = match (name, toks.first()) {
+                (Some(n), _) => (n, &toks[..]),
+                (None, Some(first)) if number(first).is_none() => (first.to_string(), &toks[1..]),
+                (None, _) => (String::new(), &toks[..]),
+            };
+            let row = toks
+                .iter()
+                .enumerate()
+                .map(|(c, t)| {
+                    number(t).filter(|v| (0.0..=MATRIX_RTT_MS_MAX).contains(v)).ok_or_else(|| {
+                        format!(
+                            "line {line}, column {}: '{}' is not a round trip; allowed 0 to {MATRIX_RTT_MS_MAX} ms",
+                            c + 1,
+                            t.chars().take(20).collect::<String>()
+                        )
+                    })
+                })
+                .collect::<Result<Vec<f64>, String>>()?;
+            if values.len() == MATRIX_REGIONS_MAX {
+                return Err(format!("line {line}: more than {MATRIX_REGIONS_MAX} rows; at most {MATRIX_REGIONS_MAX} regions"));
+            }
+            names.push(name);
+            values.push(row);
+        }
+        let k = values.len();
+        if k == 0 {
+            return Ok(RttMatrix::default());
+        }
+        if let Some((r, row)) = values.iter().enumerate().find(|(_, row)| row.len() != k) {
+            return Err(format!(
+                "row {} ({}) has {} values; a square matrix of {k} rows needs {k} in every row",
+                r + 1,
+                if names[r].is_empty() { "unnamed".to_string() } else { names[r].clone() },
+                row.len()
+            ));
+        }
+        if !header.is_empty() && header.len() != k {
+            return Err(format!("the header names {} regions; the matrix has {k} rows", header.len()));
+        }
+        let names = names
+            .into_iter()
+            .enumerate()
+            .map(|(r, n)| if !n.is_empty() { n } else { header.get(r).cloned().unwrap_or_else(|| format!("region {}", r + 1)) })
+            .collect();
+        Ok(RttMatrix { names, rtt_ms: values.concat() })
+    }
+}
+
+/// The link's form: `name:0,70;name:70,0`.
+impl fmt::Display for RttMatrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let k = self.k();
+        for (r, name) in self.names.iter().enumerate() {
+            if r > 0 {
+                f.write_str(";")?;
+            }
+            let row: Vec<String> = self.rtt_ms[r * k..(r + 1) * k].iter().map(|v| crate::scenario::short_f64(*v)).collect();
+            write!(f, "{}:{}", name.replace([';', ':', ','], " "), row.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RttMatrix {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RttMatrix {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(|e| serde::de::Error::custom(format!("region_rtt: {e}")))
+    }
+}
+
 /// The region of node `n` when `nodes` nodes start in `k` regions: blocks of
 /// ids, so `partition:A-B` can cut a region off; joiners go round the regions.
 pub fn region_of(n: NodeId, nodes: u32, k: u32) -> usize {
@@ -117,6 +256,8 @@ pub struct Network {
     /// Regions in use (0: none) and the nodes that started, for `region_of`.
     regions: u32,
     nodes: u32,
+    /// One-way time between regions a and b (µs): `one_way_us[a * regions + b]`.
+    one_way_us: Vec<u64>,
     /// Microseconds a byte takes on a node's uplink (0: unlimited), and the send queue's size.
     uplink_us_per_byte: f64,
     queue_bytes_max: f64,
@@ -148,6 +289,10 @@ impl Network {
             tcp_pool: if tcp { vec![[NodeId::MAX; TCP_POOL]; capacity as usize] } else { Vec::new() },
             regions: s.regions,
             nodes: s.nodes,
+            one_way_us: {
+                let k = s.regions as usize;
+                (0..k * k).map(|i| (s.region_rtt_ms(i / k, i % k) * 500.0) as u64).collect()
+            },
             uplink_us_per_byte: 0.0,
             queue_bytes_max: 0.0,
             busy_until: Vec::new(),
@@ -182,7 +327,7 @@ impl Network {
             return 0;
         }
         let (ra, rb) = (region_of(a, self.nodes, self.regions), region_of(b, self.nodes, self.regions));
-        (REGION_RTT_MS[ra][rb] * 500.0) as u64
+        self.one_way_us[ra * self.regions as usize + rb]
     }
 
     /// Whether messages wait for their sender's uplink.
@@ -411,6 +556,59 @@ mod tests {
         }
         assert!(REGION_RTT_MS[1][4] < 20.0 && REGION_RTT_MS[3][9] < 20.0);
         assert!(REGION_RTT_MS[4][5] > 300.0 && REGION_RTT_MS[7][5] > 300.0);
+    }
+
+    /// A user's matrix reads as a file or a paste holds it (a header, names,
+    /// comments, commas) and as the link writes it, and is refused by line and column.
+    #[test]
+    fn a_custom_matrix_reads_and_explains() {
+        let file = "# RTT ms\n      east  west  asia\neast  0  70  140\nwest  70, 0, 90 # zone b\n\nasia 140 90 0\n";
+        let m: RttMatrix = file.parse().unwrap();
+        assert_eq!(m.names, ["east", "west", "asia"]);
+        assert_eq!((m.rtt(0, 2), m.rtt(2, 1)), (140.0, 90.0));
+        assert_eq!(m.to_string(), "east:0,70,140;west:70,0,90;asia:140,90,0");
+        assert_eq!(m.to_string().parse::<RttMatrix>().unwrap(), m);
+        let bare: RttMatrix = "0 5\n5 0".parse().unwrap();
+        assert_eq!(bare.names, ["region 1", "region 2"]);
+        for (text, says) in [
+            ("a 0 1\nb 1 0 3\n", "row 2 (b) has 3 values; a square matrix of 2 rows needs 2"),
+            ("0 1\n1 x\n", "line 2, column 2: 'x' is not a round trip; allowed 0 to 60000 ms"),
+            ("0 -4\n-4 0", "line 1, column 2: '-4' is not a round trip"),
+            ("a b c\n0 1\n1 0", "the header names 3 regions; the matrix has 2 rows"),
+        ] {
+            let e = text.parse::<RttMatrix>().unwrap_err();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
+        let big = vec!["0"; 17].join(";");
+        assert!(big.parse::<RttMatrix>().unwrap_err().contains("at most 16 regions"));
+        let mut s = Scenario::default();
+        s.apply_pairs(["timing=timed", "regions=5", "region_rtt=a:0,1;b:1,0"]).unwrap();
+        assert_eq!(s.validate().unwrap_err().to_string(), "regions: 5 regions but region_rtt has 2; allowed 0 to 2");
+    }
+
+    /// The built-in table written out as a matrix runs exactly as the table;
+    /// another matrix sets another delay.
+    #[test]
+    fn a_custom_matrix_sets_the_latency() {
+        let rows: Vec<String> = (0..3)
+            .map(|a| format!("{}:{}", REGIONS[a], (0..3).map(|b| REGION_RTT_MS[a][b].to_string()).collect::<Vec<_>>().join(",")))
+            .collect();
+        let custom = format!("region_rtt={}", rows.join(";"));
+        let base = ["nodes=90", "timing=timed", "regions=3", "max_rounds=20", "latency=exponential"];
+        let run = |extra: &[&str]| {
+            let mut s = Scenario::default();
+            s.apply_pairs(base.iter().chain(extra).copied()).unwrap();
+            s.validate().unwrap();
+            crate::run(&s).unwrap()
+        };
+        assert_eq!(run(&[custom.as_str()]).trace_hash, run(&[]).trace_hash);
+        let mut n = net(&["nodes=100", "timing=timed", "regions=2", "region_rtt=east:1,300;west:300,1", "latency=constant", "latency_ms_min=2", "latency_ms_max=2"]);
+        let delay = |n: &mut Network, a, b| match n.transmit(a, b, 100, true, 0) {
+            Fate::Arrives { delay_us, .. } => delay_us,
+            f => panic!("{f:?}"),
+        };
+        assert_eq!(delay(&mut n, 1, 2), 2_000 + 500);
+        assert_eq!(delay(&mut n, 1, 70), 2_000 + 150_000);
     }
 
     /// A message between regions takes half their round trip plus the latency

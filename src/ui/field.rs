@@ -75,8 +75,8 @@ pub fn param_field(props: &FieldProps) -> Html {
             <input id={id.clone()} data-testid={testid} type="text" spellcheck="false" placeholder="crash:3@5s,restart:3@9s"
                 value={value} aria-invalid={invalid} onchange={commit} oninput={typing} />
         },
-        Kind::Edges => {
-            // An address pasted alone is fetched, and its text is the graph.
+        Kind::Edges | Kind::Matrix => {
+            // An address pasted alone is fetched, and its text is the value.
             let on_event = props.on_event.clone();
             let commit = Callback::from(move |e: Event| {
                 let text = input_value(&e);
@@ -94,11 +94,16 @@ pub fn param_field(props: &FieldProps) -> Html {
                     on_event.emit(FieldEvent::Commit(key, text));
                 }
             });
-            // The link's compact form, a link per line to read and edit.
-            let shown = if value.contains('\n') { value } else { value.replace(',', "\n").replace('-', " ") };
+            // The link's compact form, a line per link or row, to read and edit.
+            let (shown, placeholder) = match (value.contains('\n'), p.kind) {
+                (true, _) => (value, ""),
+                (false, Kind::Edges) => {
+                    (value.replace(',', "\n").replace('-', " "), "0 1\n1 2\n2 0\n(or paste an address: https://…/graph.txt)")
+                }
+                (false, _) => (value.replace(';', "\n"), "east: 0, 70, 140\nwest: 70, 0, 90\nasia: 140, 90, 0\n(or an address)"),
+            };
             html! {
-                <textarea id={id.clone()} data-testid={testid} spellcheck="false" rows="5"
-                    placeholder={"0 1\n1 2\n2 0\n(or paste an address: https://…/graph.txt)"}
+                <textarea id={id.clone()} data-testid={testid} spellcheck="false" rows="5" placeholder={placeholder}
                     value={shown} aria-invalid={invalid} onchange={commit} oninput={typing} />
             }
         }
@@ -121,7 +126,7 @@ pub fn param_field(props: &FieldProps) -> Html {
         html! { <span class="unit">{ format!(" ({})", p.unit) }</span> }
     };
     html! {
-        <div class={classes!("param", matches!(p.kind, Kind::Schedule | Kind::Edges).then_some("wide"))} title={p.doc}>
+        <div class={classes!("param", matches!(p.kind, Kind::Schedule | Kind::Edges | Kind::Matrix).then_some("wide"))} title={p.doc}>
             <label for={id}>{ p.label }{ unit }{ effect }</label>
             { control }
             if props.help { <small class="help">{ range }{ p.doc }</small> }

@@ -28,12 +28,12 @@ pub const FORCE_MAX: usize = 1500;
 pub struct Graph {
     positions: Vec<(f64, f64)>,
     layout_key: (usize, u32, u32, Layout, u32),
-    /// Regions (k, and the nodes that started) the automatic layout groups by,
+    /// Regions (their names, and the nodes that started) the automatic layout groups by,
     /// and the topology it follows (a ring drawn as a circle, a torus as its grid).
-    regions: (u32, u32),
+    regions: (Vec<String>, u32),
     topology: crate::scenario::Topology,
     /// The regions' names and where they are written.
-    labels: Vec<(&'static str, f64, f64)>,
+    labels: Vec<(String, f64, f64)>,
     layout: Layout,
     /// Zoom factor and pan offset (canvas pixels) of the view.
     zoom: f64,
@@ -53,7 +53,7 @@ impl Graph {
         Graph {
             positions: Vec::new(),
             layout_key: (0, 0, 0, Layout::Auto, 0),
-            regions: (0, 0),
+            regions: (Vec::new(), 0),
             topology: crate::scenario::Topology::Full,
             labels: Vec::new(),
             layout: Layout::Auto,
@@ -117,7 +117,7 @@ impl Graph {
             l => l,
         };
         use crate::scenario::Topology;
-        let (k, nodes) = self.regions;
+        let (k, nodes) = (self.regions.0.len() as u32, self.regions.1);
         let key = (n, w, h, layout, k * 16 + self.topology as u32);
         if self.layout_key == key {
             return;
@@ -128,7 +128,7 @@ impl Graph {
         // own picture where it has one (a ring's neighbours side by side on a circle).
         let p = match (layout, self.topology) {
             (Layout::Auto, _) if k >= 2 && n <= super::layout::CIRCLE_MAX => {
-                super::layout::place_regions(n, nodes, k, w, h).expect("room for groups")
+                super::layout::place_regions(n, nodes, &self.regions.0, w, h).expect("room for groups")
             }
             (Layout::Auto, Topology::Ring | Topology::SmallWorld) if n <= super::layout::CIRCLE_MAX => {
                 place(Layout::Circle, n, w, h)
@@ -144,7 +144,13 @@ impl Graph {
     /// The cluster's shape for the automatic layout: `regions` k of `nodes`
     /// starting nodes (k < 2: no groups), and its topology.
     pub fn set_shape(&mut self, s: &crate::scenario::Scenario) {
-        self.regions = (if s.timing == crate::scenario::Timing::Timed { s.regions } else { 0 }, s.nodes);
+        let k = if s.timing == crate::scenario::Timing::Timed { s.regions as usize } else { 0 };
+        let regions = ((0..k).map(|r| s.region_name(r)).collect(), s.nodes);
+        if regions != self.regions {
+            // Other names for as many regions: written again.
+            self.layout_key.0 = usize::MAX;
+        }
+        self.regions = regions;
         self.topology = s.topology;
     }
 
@@ -255,7 +261,8 @@ impl Graph {
             ctx.set_text_baseline("bottom");
             let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
             ctx.set_font(&format!("600 {}px system-ui, sans-serif", (12.0 * dpr).round()));
-            for &(name, x, y) in &self.labels {
+            for (name, x, y) in &self.labels {
+                let (x, y) = (*x, *y);
                 let (sx, sy) = (x * self.zoom + self.pan.0, y * self.zoom + self.pan.1);
                 let _ = ctx.fill_text(name, sx, sy);
             }

@@ -25,14 +25,15 @@ pub struct Placement {
     pub radius: f64,
     pub cells: Option<Cells>,
     /// Regions drawn as groups: each one's name and where to write it.
-    pub labels: Vec<(&'static str, f64, f64)>,
+    pub labels: Vec<(String, f64, f64)>,
 }
 
 /// Automatic placement with `regions` (k ≥ 2) of `nodes` nodes: each region's
 /// nodes fill a disc of their own (a sunflower), the discs round a circle, each
 /// named above it; None when the picture has no room for groups (a grid of cells).
-pub fn place_regions(n: usize, nodes: u32, k: u32, w: u32, h: u32) -> Option<Placement> {
-    use crate::sim::network::{region_of, REGIONS};
+pub fn place_regions(n: usize, nodes: u32, names: &[String], w: u32, h: u32) -> Option<Placement> {
+    use crate::sim::network::region_of;
+    let k = names.len() as u32;
     if k < 2 || n > CIRCLE_MAX || n == 0 {
         return None;
     }
@@ -67,7 +68,7 @@ pub fn place_regions(n: usize, nodes: u32, k: u32, w: u32, h: u32) -> Option<Pla
             (x0 + d * a.cos(), y0 + d * a.sin())
         })
         .collect();
-    let labels = (0..k as usize).map(|r| (REGIONS[r], centre(r).0, centre(r).1 - disc - 4.0)).collect();
+    let labels = names.iter().enumerate().map(|(r, name)| (name.clone(), centre(r).0, centre(r).1 - disc - 4.0)).collect();
     Some(Placement { positions, radius, cells: None, labels })
 }
 

@@ -181,7 +181,7 @@ impl SweepPanel {
                 <div class="params">
                     <div class="param"><label for="sweep-key">{ "Parameter" }</label>
                         <select id="sweep-key" data-testid="sweep-key" onchange={on(SweepMsg::Key)}>
-                            { for PARAMS.iter().filter(|p| !matches!(p.kind, Kind::Schedule | Kind::Edges) && p.key != "seed" && p.key != "trials").map(|p| html! {
+                            { for PARAMS.iter().filter(|p| !matches!(p.kind, Kind::Schedule | Kind::Edges | Kind::Matrix) && p.key != "seed" && p.key != "trials").map(|p| html! {
                                 <option value={p.key} selected={p.key == f.key}>{ p.key }</option>
                             }) }
                         </select></div>
@@ -229,6 +229,6 @@ fn suggest_values(s: &Scenario, key: &str) -> String {
             format!("{lo}..{hi}:{}", crate::lessons::plain(((hi - lo) / 5.0).max(1e-9)))
         }
         Kind::Choice(words) => words.join(","),
-        Kind::Schedule | Kind::Edges => String::new(),
+        Kind::Schedule | Kind::Edges | Kind::Matrix => String::new(),
     }
 }
