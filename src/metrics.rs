@@ -21,6 +21,18 @@ pub struct SeriesPoint {
     /// Messages and bytes sent so far.
     pub msgs: u64,
     pub bytes: u64,
+    /// With an uplink: messages that left through the send queue so far, the
+    /// time they waited in it (µs, summed), and those dropped at a full queue.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub queued: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub queue_wait_us: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub queue_drops: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// Samples kept before a series is thinned (see [`Series::push`]).
@@ -316,7 +328,18 @@ mod tests {
     /// the stride a power of two; a short one keeps every round.
     #[test]
     fn a_long_series_is_thinned() {
-        let point = |round: u32| SeriesPoint { round, t_ms: 0.0, coverage: 0.0, active: 0, live: 0, msgs: 0, bytes: 0 };
+        let point = |round: u32| SeriesPoint {
+            round,
+            t_ms: 0.0,
+            coverage: 0.0,
+            active: 0,
+            live: 0,
+            msgs: 0,
+            bytes: 0,
+            queued: 0,
+            queue_wait_us: 0,
+            queue_drops: 0,
+        };
         let mut short = Series::default();
         (0..=1000).for_each(|r| short.push(point(r)));
         assert_eq!((short.points.len(), short.stride), (1001, 1));

@@ -1310,6 +1310,9 @@ impl<P: Protocol> Sim<P> {
             live: self.env.live,
             msgs: self.stats.sent,
             bytes: self.stats.bytes,
+            queued: self.net.queued,
+            queue_wait_us: self.net.queue_wait_us,
+            queue_drops: self.stats.dropped[DropReason::Queue as usize],
         });
     }
 

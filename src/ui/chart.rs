@@ -295,6 +295,77 @@ pub fn draw_messages(canvas: &HtmlCanvasElement, dpr: f64, series: &Series, node
     let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top - 9.0 * dpr);
 }
 
+/// The send queue (an uplink): the mean time a message waited in its sender's
+/// queue, per round, as bars; rounds that dropped messages at a full queue
+/// marked red along the top; and the burst estimate (f - 1)/2 · b/C for the
+/// fanout, the uplink and the run's mean message size, dashed, while the load
+/// is below 1 (`theory::uplink_wait`).
+/// `estimate`: the load ρ and, below 1, the wait (ms).
+pub fn draw_queue(
+    canvas: &HtmlCanvasElement,
+    dpr: f64,
+    series: &Series,
+    estimate: Option<(f64, Option<f64>)>,
+    dark: bool,
+) {
+    let Some(ctx) = context(canvas) else { return };
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let pts = &series.points;
+    // Per round: (round, mean wait in ms of the messages sent in it, messages dropped in it).
+    let rounds: Vec<(f64, f64, u64)> = pts
+        .windows(2)
+        .map(|p| {
+            let sent = p[1].queued.saturating_sub(p[0].queued);
+            let waited = p[1].queue_wait_us.saturating_sub(p[0].queue_wait_us) as f64;
+            let mean = if sent > 0 { waited / sent as f64 / 1000.0 } else { 0.0 };
+            (f64::from(p[1].round), mean, p[1].queue_drops.saturating_sub(p[0].queue_drops))
+        })
+        .collect();
+    let x_max = (rounds.last().map_or(4.0, |d| d.0) + 1.0).max(4.0).ceil();
+    let rho_est = estimate.and_then(|(_, ms)| ms);
+    let y_max = rounds.iter().map(|d| d.1).chain(rho_est).fold(1.0, f64::max);
+    let y_top = nice_step(y_max / 4.0) * 4.0;
+    let label = |v: f64| if v >= 1000.0 { format!("{:.1} s", v / 1000.0) } else { format!("{v} ms") };
+    let plot = Plot::draw(&ctx, w, h, dpr, 56.0, x_max, y_top, &label, "round (interval)", dark);
+    let (fg, left, top, pw) = (plot.fg, plot.left, plot.top, plot.pw);
+    ctx.set_fill_style_str(if dark { "#fcd34d" } else { "#b45309" });
+    let bar = (pw / x_max * 0.7).max(1.0);
+    for c in super::layout::per_column(rounds.iter().map(|&(r, m, _)| (plot.sx(r), m))) {
+        ctx.fill_rect(c.first.0 - bar / 2.0, plot.sy(c.high), bar, (plot.sy(0.0) - plot.sy(c.high)).max(0.0));
+    }
+    // Drops: a red mark along the top of each round that had them.
+    ctx.set_fill_style_str(if dark { "#f87171" } else { "#dc2626" });
+    for c in super::layout::per_column(rounds.iter().map(|&(r, _, d)| (plot.sx(r), d as f64))) {
+        if c.high > 0.0 {
+            ctx.fill_rect(c.first.0 - bar / 2.0, top, bar.max(2.0 * dpr), 4.0 * dpr);
+        }
+    }
+    if let Some(ms) = rho_est {
+        ctx.set_stroke_style_str(fg);
+        ctx.set_line_width(1.0 * dpr);
+        let _ = ctx.set_line_dash(&js_sys::Array::of2(&JsValue::from(4.0 * dpr), &JsValue::from(4.0 * dpr)));
+        stroke_line(&ctx, [(plot.sx(0.0), plot.sy(ms)), (plot.sx(x_max), plot.sy(ms))]);
+        let _ = ctx.set_line_dash(&js_sys::Array::new());
+    }
+    ctx.set_text_align("left");
+    ctx.set_fill_style_str(fg);
+    let drops = pts.last().map_or(0, |p| p.queue_drops);
+    let dropped = if drops > 0 { format!("; {drops} dropped at a full queue (red)") } else { String::new() };
+    let (long, short) = match estimate {
+        Some((rho, Some(ms))) => (
+            format!("queue wait per message, per round{dropped}; dashed: estimate {ms:.1} ms at load {rho:.2}"),
+            format!("queue wait; estimate {ms:.1} ms"),
+        ),
+        Some((rho, None)) => (
+            format!("queue wait per message, per round{dropped}; load {rho:.2} ≥ 1: saturated, the queue grows"),
+            format!("queue wait; load {rho:.2}, saturated"),
+        ),
+        None => (format!("queue wait per message, per round{dropped}"), "queue wait per message".to_string()),
+    };
+    let fits = ctx.measure_text(&long).map_or(true, |m| m.width() <= pw - 16.0 * dpr);
+    let _ = ctx.fill_text(if fits { &long } else { &short }, left + 8.0 * dpr, top - 9.0 * dpr);
+}
+
 /// Failure detection: how many (observer, crash) detections came how long after
 /// the crash, in one-second bins, with the first, median and last marked in the legend.
 pub fn draw_detections(

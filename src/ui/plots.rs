@@ -5,7 +5,7 @@
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
-use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, Other};
+use super::chart::{draw_coverage, draw_detections, draw_messages, draw_protocol_series, draw_queue, Other};
 use super::effect::Effect;
 use super::model::{series_name, Playground};
 use super::share::Picture;
@@ -22,6 +22,7 @@ pub struct Plots {
     bytes: NodeRef,
     protocol: NodeRef,
     detections: NodeRef,
+    queue: NodeRef,
 }
 
 impl Plots {
@@ -41,6 +42,7 @@ impl Plots {
             Picture::Bytes => self.bytes.cast(),
             Picture::Protocol => self.protocol.cast(),
             Picture::Detections => self.detections.cast(),
+            Picture::Queue => self.queue.cast(),
         }
     }
 
@@ -63,6 +65,16 @@ impl Plots {
         }
         if let Some((dpr, c)) = fit(&self.detections) {
             draw_detections(&c, dpr, model.sim().detections(), dark);
+        }
+        if let Some((dpr, c)) = fit(&self.queue) {
+            let s = model.current();
+            let series = model.sim().series();
+            // The burst estimate for the settings in force and the run's mean message size so far.
+            let estimate = series.points.last().filter(|p| p.msgs > 0 && s.uplink_bytes_per_s > 0.0).and_then(|p| {
+                let bytes = p.bytes as f64 / p.msgs as f64;
+                Some(crate::theory::uplink_wait(s.fanout, f64::from(s.interval_ms), bytes, s.uplink_bytes_per_s))
+            });
+            draw_queue(&c, dpr, series, estimate, dark);
         }
         for (r, bytes) in [(&self.messages, false), (&self.bytes, true)] {
             if let Some((dpr, c)) = fit(r) {
@@ -108,7 +120,8 @@ impl Plots {
     /// The charts below the stage but `beside`; `extra` follows them (the A/B table, a sweep).
     pub fn view_more(&self, model: &Playground, cb: &Callback<PlotsMsg>, extra: Html, beside: Picture) -> Html {
         let past = model.past.len();
-        let below = [Picture::Coverage, Picture::Messages, Picture::Bytes, Picture::Protocol, Picture::Detections];
+        let below =
+            [Picture::Coverage, Picture::Messages, Picture::Bytes, Picture::Queue, Picture::Protocol, Picture::Detections];
         html! {
             <section class="charts" aria-label="More charts">
                 if past > 0 {
@@ -133,6 +146,7 @@ impl Plots {
             Picture::Bytes => (&self.bytes, "Bytes per round"),
             Picture::Protocol => (&self.protocol, "The protocol's own figure per round"),
             Picture::Detections => (&self.detections, "Detection times of crashed nodes"),
+            Picture::Queue => (&self.queue, "Time messages waited in their sender's send queue, per round"),
             Picture::Coverage | Picture::Graph => return html! {},
         };
         html! { <canvas ref={node.clone()} data-testid={p.id()} class="chart small" role="img" aria-label={label}></canvas> }

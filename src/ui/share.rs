@@ -17,11 +17,19 @@ pub enum Picture {
     Bytes,
     Protocol,
     Detections,
+    Queue,
 }
 
 impl Picture {
-    const ALL: [Picture; 6] =
-        [Picture::Graph, Picture::Coverage, Picture::Messages, Picture::Bytes, Picture::Protocol, Picture::Detections];
+    const ALL: [Picture; 7] = [
+        Picture::Graph,
+        Picture::Coverage,
+        Picture::Messages,
+        Picture::Bytes,
+        Picture::Protocol,
+        Picture::Detections,
+        Picture::Queue,
+    ];
 
     /// The chart a lesson's `look:` view names, if it names one.
     pub fn of_look(view: &str) -> Option<Picture> {
@@ -37,6 +45,7 @@ impl Picture {
             Picture::Bytes => "chart-bytes",
             Picture::Protocol => "chart-protocol",
             Picture::Detections => "chart-detections",
+            Picture::Queue => "chart-queue",
         }
     }
 
@@ -48,6 +57,7 @@ impl Picture {
             Picture::Bytes => "Bytes chart (PNG)",
             Picture::Protocol => "Protocol chart (PNG)",
             Picture::Detections => "Detection chart (PNG)",
+            Picture::Queue => "Queue chart (PNG)",
         }
     }
 
@@ -56,6 +66,10 @@ impl Picture {
         match self {
             Picture::Protocol => series_name(&model.scenario).is_some(),
             Picture::Detections => model.scenario.membership_like(),
+            // With an uplink, now or at the start, or after one was set part-way.
+            Picture::Queue => {
+                model.current().uplink_bytes_per_s > 0.0 || model.sim().series().points.last().is_some_and(|p| p.queued > 0)
+            }
             _ => true,
         }
     }
