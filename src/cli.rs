@@ -516,9 +516,10 @@ fn print_human(s: &Scenario, m: &RunMetrics) {
     }
     if let Some(r) = crate::theory::mean_field_rounds(s).filter(|_| spreads) {
         println!(
-            "  theory: mean-field {r} rounds; Pittel push {:.1}; push-pull {:.1}",
+            "  theory: mean-field {r} rounds; Pittel push {:.1}; push-pull {:.1}; Serf's estimate 99% in {:.1}",
             crate::theory::pittel_push_rounds(s.nodes),
-            crate::theory::push_pull_rounds(s.nodes)
+            crate::theory::push_pull_rounds(s.nodes),
+            crate::theory::serf_rounds_to(s.nodes, s.fanout, s.loss_rate, 0.0, 0.99)
         );
     }
     println!("  trace_hash {}", m.trace_hash);

@@ -285,6 +285,27 @@ pub fn mean_field_rounds(s: &Scenario) -> Option<u32> {
     None
 }
 
+/// Serf's published convergence estimate (the "Convergence Simulator" of the
+/// Serf documentation, hashicorp/serf website/source/assets/javascripts/_simulator.js):
+/// a logistic curve, the share of `n` nodes reached after `rounds` gossip
+/// intervals, with fanout f, a packet loss and a share of failed nodes:
+/// β = f/n · (1 - loss) · (1 - failed) · 1/2, I(x) = n / (1 + (n + 1) e^(-β n x)).
+/// Its rate, f/2 a round, is half the push epidemic's; see `serf_rounds_to`
+/// for how it compares with the engine.
+pub fn serf_convergence(n: u32, fanout: u32, loss: f64, failed: f64, rounds: f64) -> f64 {
+    let nf = f64::from(n);
+    let beta = f64::from(fanout) / nf * (1.0 - loss) * (1.0 - failed) * 0.5;
+    1.0 / (1.0 + (nf + 1.0) * (-beta * nf * rounds).exp())
+}
+
+/// The rounds Serf's estimate takes to reach `share` of the nodes (0 < share < 1):
+/// its curve solved for x, ln((n + 1) s / (1 - s)) / (β n).
+pub fn serf_rounds_to(n: u32, fanout: u32, loss: f64, failed: f64, share: f64) -> f64 {
+    let nf = f64::from(n);
+    let rate = f64::from(fanout) * (1.0 - loss) * (1.0 - failed) * 0.5;
+    ((nf + 1.0) * share / (1.0 - share)).ln() / rate
+}
+
 /// Pittel's push bound, log2 n + ln n (fanout 1, no loss).
 pub fn pittel_push_rounds(n: u32) -> f64 {
     let n = f64::from(n);
