@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: serve build package fuzz test test-native test-wasm test-e2e bench bench-wasm bench-frames bench-soak setup clean
+.PHONY: serve build package fuzz test test-native test-wasm test-e2e bench bench-wasm bench-frames bench-soak bench-scale setup clean
 
 ## Serve the playground on http://127.0.0.1:8080 (installs what is missing first).
 serve: 
@@ -64,3 +64,8 @@ bench-frames: build
 ## Chromium; prints rounds per second, JS heap and wasm memory per minute.
 bench-soak: build
 	node tests/e2e/bench-soak.mjs
+
+## Membership protocols at scale, natively: memory per node and time per round.
+bench-scale:
+	cargo build --release --bin gossip-lab
+	scripts/bench-scale.sh

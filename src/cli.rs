@@ -424,8 +424,13 @@ pub fn run_trials(s: &Scenario, trials: u32) -> Result<Vec<RunMetrics>, Scenario
 
 fn run_cmd(s: &Scenario, json: bool, with_series: bool, events: Option<u32>) -> Result<(), CliError> {
     if s.trials == 1 {
+        let before = crate::sim::mem::allocated();
+        let start = std::time::Instant::now();
         let mut sim = crate::sim::build(s)?;
         sim.run_to_end();
+        let wall = start.elapsed();
+        // What the run holds at its end (the binary's allocator counts it).
+        let held = before.zip(crate::sim::mem::allocated()).map(|(a, b)| b.saturating_sub(a));
         let m = sim.metrics();
         let log = events.map(|n| sim.events(n));
         if json {
@@ -441,6 +446,14 @@ fn run_cmd(s: &Scenario, json: bool, with_series: bool, events: Option<u32>) -> 
             println!("{v}");
         } else {
             print_human(s, &m);
+            if let Some(bytes) = held {
+                println!(
+                    "  memory {:.1} MB held by the run ({:.1} KB per node); {:.1} ms of wall time per round",
+                    bytes as f64 / 1e6,
+                    bytes as f64 / 1e3 / f64::from(s.capacity()),
+                    wall.as_secs_f64() * 1e3 / f64::from(m.rounds.max(1))
+                );
+            }
             if let (Some(n), Some(log)) = (events, &log) {
                 println!("  events at node {n} (oldest first):");
                 for line in log {

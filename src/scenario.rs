@@ -38,9 +38,15 @@ pub const PAGE_STATE_CELLS_MAX: u64 = 2_000_000;
 /// Ordered broadcast keeps a delivery state per (node, message).
 pub const BROADCAST_MESSAGES_MAX: u64 = 4096;
 
-/// Membership keeps a view of every node at every node: nodes squared.
+/// Heartbeat membership (and election on it) keeps every node's heartbeat at
+/// every node: nodes squared, about 190 bytes a pair with four application keys.
 pub const MEMBERSHIP_NODES_MAX: u32 = 2000;
 pub const PAGE_MEMBERSHIP_NODES_MAX: u32 = 500;
+/// SWIM's views are shared where nodes agree (`protocol::shared`): about a
+/// kilobyte per node; the time per round grows as nodes squared (each probe
+/// period scans the members).
+pub const SWIM_NODES_MAX: u32 = 20_000;
+pub const PAGE_SWIM_NODES_MAX: u32 = 2000;
 
 /// Version of the URL fragment format, written as `v=1`.
 pub const URL_VERSION: u32 = 1;
@@ -838,13 +844,16 @@ impl Scenario {
                 ),
             );
         }
-        if self.membership_like() && self.capacity() > MEMBERSHIP_NODES_MAX {
+        if let Some((most, _)) = self.membership_nodes_max().filter(|&(most, _)| self.capacity() > most) {
+            let why = if self.protocol == ProtocolKind::Swim {
+                "SWIM's probe periods scan every member (time per round grows as nodes squared)"
+            } else {
+                "heartbeat membership keeps every node's heartbeat at every node (nodes squared)"
+            };
             return Err(ScenarioError::Invalid {
                 field: "nodes".into(),
                 value: self.capacity().to_string(),
-                allowed: format!(
-                    "membership keeps every node's view of every node (nodes squared); allowed 2 to {MEMBERSHIP_NODES_MAX} nodes with joins"
-                ),
+                allowed: format!("{why}; allowed 2 to {most} nodes with joins"),
             });
         }
         self.check_malicious()?;
@@ -939,12 +948,13 @@ impl Scenario {
                 ),
             });
         }
-        if self.membership_like() && self.capacity() > PAGE_MEMBERSHIP_NODES_MAX {
+        if let Some((most, page)) = self.membership_nodes_max().filter(|&(_, page)| self.capacity() > page) {
             return Err(ScenarioError::Invalid {
                 field: "nodes".into(),
                 value: self.capacity().to_string(),
                 allowed: format!(
-                    "the page runs membership on at most {PAGE_MEMBERSHIP_NODES_MAX} nodes (allowed 2 to {PAGE_MEMBERSHIP_NODES_MAX}); the command line takes {MEMBERSHIP_NODES_MAX}"
+                    "the page runs {} on at most {page} nodes (allowed 2 to {page}); the command line takes {most}",
+                    self.protocol
                 ),
             });
         }
@@ -995,6 +1005,15 @@ impl Scenario {
     }
 
     /// Membership, election and SWIM keep every node's view of every node, and measure view agreement.
+    /// The most nodes (with joins) a membership protocol runs on: natively and in the page.
+    pub fn membership_nodes_max(&self) -> Option<(u32, u32)> {
+        match self.protocol {
+            ProtocolKind::Swim => Some((SWIM_NODES_MAX, PAGE_SWIM_NODES_MAX)),
+            ProtocolKind::Membership | ProtocolKind::Election => Some((MEMBERSHIP_NODES_MAX, PAGE_MEMBERSHIP_NODES_MAX)),
+            _ => None,
+        }
+    }
+
     pub fn membership_like(&self) -> bool {
         matches!(self.protocol, ProtocolKind::Membership | ProtocolKind::Swim | ProtocolKind::Election)
     }

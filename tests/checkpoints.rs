@@ -14,6 +14,10 @@ use gossip_lab::sim::build;
 #[global_allocator]
 static ALLOC: gossip_lab::sim::mem::Counting = gossip_lab::sim::mem::Counting;
 
+/// The allocator's count is the process's: the tests here take turns, so that
+/// one's allocations are not counted in another's copies.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// One scenario per protocol family, rounds and timed, with faults, churn,
 /// loss, a topology, regions and an uplink among them.
 const SCENARIOS: &[&[&str]] = &[
@@ -33,6 +37,7 @@ const SCENARIOS: &[&[&str]] = &[
 /// hash, same figures.
 #[test]
 fn a_fork_goes_on_as_the_run() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for pairs in SCENARIOS {
         let s = scenario(pairs);
         let mut whole = build(&s).unwrap();
@@ -57,6 +62,7 @@ fn a_fork_goes_on_as_the_run() {
 /// start; a new write is refused (the protocol is built for the writes).
 #[test]
 fn a_schedule_changed_part_way_is_the_written_one() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for pairs in SCENARIOS {
         let base = scenario(pairs);
         let mut run = build(&base).unwrap();
@@ -90,6 +96,7 @@ fn a_schedule_changed_part_way_is_the_written_one() {
 /// and the run is left as it was.
 #[test]
 fn a_change_in_the_past_is_refused() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let s = scenario(&["nodes=200", "max_rounds=40"]);
     let mut run = build(&s).unwrap();
     for _ in 0..10 {
@@ -108,6 +115,7 @@ fn a_change_in_the_past_is_refused() {
 /// at most `MAX`, within the budget (beyond `MIN`), evenly spread, the latest near now.
 #[test]
 fn checkpoints_are_bounded_and_exact() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let s = scenario(&["nodes=150", "protocol=membership", "timing=timed", "max_rounds=3000", "faults=churn:0.02@10s"]);
     let budget = 16 << 20;
     let mut cps = Checkpoints::new(budget);
@@ -147,6 +155,7 @@ fn checkpoints_are_bounded_and_exact() {
 /// follow the new schedule, and a replay from them is the new run.
 #[test]
 fn amended_checkpoints_follow_the_new_schedule() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let s = scenario(&["nodes=300", "max_rounds=200", "loss_rate=0.2", "stop=feedback-coin", "k=3"]);
     let mut cps = Checkpoints::new(usize::MAX);
     let mut run = build(&s).unwrap();

@@ -18,6 +18,7 @@ pub mod broadcast;
 pub mod election;
 pub mod membership;
 pub mod rumor;
+pub mod shared;
 pub mod swim;
 pub mod updates;
 

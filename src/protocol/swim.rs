@@ -18,6 +18,7 @@
 //! dead overrides everything of the same or a lower incarnation. A node that
 //! restarts comes back with a higher incarnation, which overrides its death.
 
+use crate::protocol::shared::SharedTable;
 use crate::protocol::{Ctx, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
 use crate::scenario::Scenario;
 use crate::sim::rng;
@@ -87,15 +88,17 @@ pub enum SwimMsg {
 const T_ACK: u64 = 1;
 const T_PERIOD: u64 = 2;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct View {
     status: Status,
     incarnation: u32,
-    /// When it became suspect (local time).
+    /// When it became suspect (local time); 0 in any other state, so that the
+    /// observers who agree on a member hold equal entries (`SharedTable`).
     since_us: u64,
 }
 
 const UNKNOWN: View = View { status: Status::Unknown, incarnation: 0, since_us: 0 };
+const ALIVE: View = View { status: Status::Alive, incarnation: 0, since_us: 0 };
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Probe {
@@ -116,7 +119,8 @@ pub struct Swim {
     /// Retransmissions of each update: lambda x log2(n + 1).
     retransmit: u32,
     cap: usize,
-    views: Vec<View>,
+    /// What each node believes of each: shared where they agree (`protocol::shared`).
+    views: SharedTable<View>,
     incarnation: Vec<u32>,
     up: Vec<bool>,
     probe: Vec<Probe>,
@@ -151,7 +155,10 @@ impl Swim {
             mtu_bytes: s.mtu_bytes,
             seeds: s.seeds,
             cap,
-            views: vec![UNKNOWN; cap * cap],
+            // The initial members know each other; the ids that join later are unknown.
+            views: SharedTable::from_base(
+                (0..cap).map(|p| if p < s.nodes as usize { ALIVE } else { UNKNOWN }).collect(),
+            ),
             incarnation: vec![0; cap],
             up: vec![false; cap],
             probe: vec![Probe::default(); cap],
@@ -172,10 +179,9 @@ impl Swim {
         w.retune(s);
         // The initial members know each other.
         w.up[..s.nodes as usize].fill(true);
-        for o in 0..s.nodes as usize {
-            for p in 0..s.nodes as usize {
-                w.views[o * cap + p] = View { status: Status::Alive, incarnation: 0, since_us: 0 };
-            }
+        // An id that has not joined yet knows nobody.
+        for o in s.nodes as usize..cap {
+            w.views.reset_row(o, UNKNOWN, &[]);
         }
         for o in 0..s.nodes {
             w.count_observer(o, 1);
@@ -183,8 +189,8 @@ impl Swim {
         w
     }
 
-    fn vi(&self, o: NodeId, p: NodeId) -> usize {
-        o as usize * self.cap + p as usize
+    fn view(&self, o: NodeId, p: NodeId) -> View {
+        self.views.get(o as usize, p as usize)
     }
 
     fn correct(&self, p: NodeId, v: &View) -> bool {
@@ -213,19 +219,19 @@ impl Swim {
     }
 
     fn set_view(&mut self, o: NodeId, p: NodeId, v: View) {
-        let i = self.vi(o, p);
+        let v = if v.status == Status::Suspect { v } else { View { since_us: 0, ..v } };
         if o != p && self.up[o as usize] {
-            let old = self.views[i];
+            let old = self.view(o, p);
             self.vote(p, &old, -1);
             self.vote(p, &v, 1);
         }
-        self.views[i] = v;
+        self.views.set(o as usize, p as usize, v);
     }
 
     fn count_observer(&mut self, o: NodeId, sign: i64) {
         for p in 0..self.cap as NodeId {
             if p != o {
-                let v = self.views[self.vi(o, p)];
+                let v = self.view(o, p);
                 self.vote(p, &v, sign);
             }
         }
@@ -234,12 +240,12 @@ impl Swim {
     fn recount_peer(&mut self, p: NodeId, change: impl FnOnce(&mut Self)) {
         let observers: Vec<NodeId> = (0..self.cap as NodeId).filter(|&o| o != p && self.up[o as usize]).collect();
         for &o in &observers {
-            let v = self.views[self.vi(o, p)];
+            let v = self.view(o, p);
             self.vote(p, &v, -1);
         }
         change(self);
         for &o in &observers {
-            let v = self.views[self.vi(o, p)];
+            let v = self.view(o, p);
             self.vote(p, &v, 1);
         }
     }
@@ -277,14 +283,14 @@ impl Swim {
             if matches!(status, Status::Suspect | Status::Dead) && inc >= self.incarnation[o as usize] {
                 let next = inc + 1;
                 self.recount_peer(o, |w| w.incarnation[o as usize] = next);
-                let own = self.vi(o, o);
-                self.views[own].incarnation = next;
+                let own = self.view(o, o);
+                self.views.set(o as usize, o as usize, View { incarnation: next, ..own });
                 self.refutations += 1;
                 self.gossip(o, (o, Status::Alive, next));
             }
             return;
         }
-        let v = self.views[self.vi(o, p)];
+        let v = self.view(o, p);
         let newer = match (status, v.status) {
             (_, Status::Unknown) => true,
             (Status::Alive, Status::Dead) => inc > v.incarnation,
@@ -341,7 +347,7 @@ impl Swim {
         if acked {
             return;
         }
-        let v = self.views[self.vi(o, target)];
+        let v = self.view(o, target);
         if v.status == Status::Alive {
             self.set_status(o, target, Status::Suspect, v.incarnation, now, live);
             self.gossip(o, (target, Status::Suspect, v.incarnation));
@@ -351,7 +357,7 @@ impl Swim {
     fn learn_all(&mut self, from: NodeId, updates: &[Update], cx: &mut Ctx<'_, SwimMsg>) {
         // A message from an unknown node introduces it.
         let o = cx.node;
-        if self.views[self.vi(o, from)].status == Status::Unknown {
+        if self.view(o, from).status == Status::Unknown {
             self.learn((from, Status::Alive, 0), cx);
         }
         for &u in updates {
@@ -362,14 +368,14 @@ impl Swim {
     fn members(&self, o: NodeId, except: NodeId) -> Vec<NodeId> {
         (0..self.cap as NodeId)
             .filter(|&p| {
-                p != o && p != except && matches!(self.views[self.vi(o, p)].status, Status::Alive | Status::Suspect)
+                p != o && p != except && matches!(self.view(o, p).status, Status::Alive | Status::Suspect)
             })
             .collect()
     }
 
     /// Status of p as o sees it.
     pub fn belief(&self, o: NodeId, p: NodeId) -> (Status, u32) {
-        let v = self.views[self.vi(o, p)];
+        let v = self.view(o, p);
         (v.status, v.incarnation)
     }
 }
@@ -389,7 +395,7 @@ impl Protocol for Swim {
         let (o, now) = (cx.node, cx.now_us());
         // Suspects whose time is up are declared dead.
         for p in 0..self.cap as NodeId {
-            let v = self.views[self.vi(o, p)];
+            let v = self.view(o, p);
             if p != o && v.status == Status::Suspect && now >= v.since_us + self.suspicion_us {
                 self.set_status(o, p, Status::Dead, v.incarnation, now, cx.live());
                 self.gossip(o, (p, Status::Dead, v.incarnation));
@@ -419,7 +425,7 @@ impl Protocol for Swim {
         let mut updates = self.piggyback(o);
         // Lifeguard's buddy system: a ping to a suspect tells it so, even after that news
         // has left the piggyback buffers, so that a member that was cut off can refute.
-        let v = self.views[self.vi(o, target)];
+        let v = self.view(o, target);
         if v.status == Status::Suspect && !updates.iter().any(|u| u.0 == target) {
             updates.truncate(self.room().saturating_sub(1));
             updates.insert(0, (target, Status::Suspect, v.incarnation));
@@ -504,21 +510,18 @@ impl Protocol for Swim {
 
     fn on_restart(&mut self, cx: &mut Ctx<'_, SwimMsg>) {
         let n = cx.node;
-        let fresh = self.views[self.vi(n, n)].status == Status::Unknown;
+        let fresh = self.view(n, n).status == Status::Unknown;
         let inc = if fresh { 0 } else { self.incarnation[n as usize] + 1 };
         self.recount_peer(n, |w| {
             w.up[n as usize] = true;
             w.incarnation[n as usize] = inc;
         });
         // A fresh table: itself, and the seeds to join through.
-        let row = n as usize * self.cap;
-        self.views[row..row + self.cap].fill(UNKNOWN);
-        self.views[row + n as usize] = View { status: Status::Alive, incarnation: inc, since_us: 0 };
-        for s in 0..self.seeds.min(self.cap as u32) {
-            if s != n {
-                self.views[row + s as usize] = View { status: Status::Alive, incarnation: 0, since_us: 0 };
-            }
-        }
+        let alive = |inc| View { status: Status::Alive, incarnation: inc, since_us: 0 };
+        let mut known: Vec<(usize, View)> =
+            (0..self.seeds.min(self.cap as u32)).filter(|&s| s != n).map(|s| (s as usize, alive(0))).collect();
+        known.push((n as usize, alive(inc)));
+        self.views.reset_row(n as usize, UNKNOWN, &known);
         self.count_observer(n, 1);
         self.gossip(n, (n, Status::Alive, inc));
         if !fresh {
@@ -567,11 +570,11 @@ impl Protocol for Swim {
             Status::Dead => "dead",
         };
         let table: Vec<String> = (0..self.cap as NodeId)
-            .filter(|&p| p != node && self.views[self.vi(node, p)].status != Status::Unknown)
-            .filter(|&p| self.views[self.vi(node, p)].status != Status::Alive)
+            .filter(|&p| p != node && self.view(node, p).status != Status::Unknown)
+            .filter(|&p| self.view(node, p).status != Status::Alive)
             .take(12)
             .map(|p| {
-                let v = self.views[self.vi(node, p)];
+                let v = self.view(node, p);
                 format!("{p}: {} i{}", word(v.status), v.incarnation)
             })
             .collect();
