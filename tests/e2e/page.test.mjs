@@ -682,3 +682,24 @@ test('check the claims', async () => {
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+// A user's graph: the edge list is edited in place, a malformed line is named
+// in the banner with the text kept, and a good list runs and travels in the link.
+// With an uplink the queue chart appears and draws.
+test('an edge list is edited, refused by line, and charted with an uplink', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=6&topology=edges&edges=0-1,1-2,2-3,3-4,4-5,5-0&timing=timed&uplink_bytes_per_s=20000&fanout=3&payload_bytes=900&speed=max`);
+  assert.equal(await page.inputValue('[data-testid=param-edges]'), '0 1\n1 2\n2 3\n3 4\n4 5\n5 0');
+  await page.fill('[data-testid=param-edges]', '0 1\n1 x\n');
+  await page.dispatchEvent('[data-testid=param-edges]', 'change');
+  const banner = await page.textContent('[data-testid=error]');
+  assert.match(banner, /^edges: .*line 2 \('1 x'\): 'x' is not a node id/);
+  assert.equal(await page.inputValue('[data-testid=param-edges]'), '0 1\n1 x\n');
+  await page.fill('[data-testid=param-edges]', '# a path\n0 1\n1 2\n2 3\n3 4\n4 5\n');
+  await page.dispatchEvent('[data-testid=param-edges]', 'change');
+  await page.waitForFunction(() => location.hash.includes('edges=0-1,1-2,2-3,3-4,4-5'));
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 20000 });
+  assert.ok(await inkFraction(page, 'chart-queue') > 0.01, 'queue chart is blank');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
