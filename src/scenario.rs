@@ -290,22 +290,6 @@ impl ParamValue for f64 {
     }
 }
 
-impl ParamValue for RttMatrix {
-    fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
-        RttMatrix::from_str(text).map_err(|why| ScenarioError::Invalid {
-            field: spec.key.into(),
-            value: first_line(text),
-            allowed: format!("{why}; {}", spec.kind.allowed()),
-        })
-    }
-    fn to_param(&self) -> String {
-        self.to_string()
-    }
-    fn check(&self, _spec: &ParamSpec) -> Result<(), ScenarioError> {
-        Ok(())
-    }
-}
-
 /// The first line of a long text, clipped, for an error message (the reason names the line at fault).
 fn first_line(text: &str) -> String {
     match text.trim().lines().next() {
@@ -316,21 +300,28 @@ fn first_line(text: &str) -> String {
     }
 }
 
-impl ParamValue for EdgeList {
-    fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
-        EdgeList::from_str(text).map_err(|why| ScenarioError::Invalid {
-            field: spec.key.into(),
-            value: first_line(text),
-            allowed: format!("{why}; {}", spec.kind.allowed()),
-        })
-    }
-    fn to_param(&self) -> String {
-        self.to_string()
-    }
-    fn check(&self, _spec: &ParamSpec) -> Result<(), ScenarioError> {
-        Ok(())
-    }
+/// Values read from a text that may be a whole file (an edge list, a matrix):
+/// the refusal quotes its first line and gives the parser's reason, which names the line.
+macro_rules! text_param {
+    ($($t:ty),*) => {$(
+        impl ParamValue for $t {
+            fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
+                <$t>::from_str(text).map_err(|why| ScenarioError::Invalid {
+                    field: spec.key.into(),
+                    value: first_line(text),
+                    allowed: format!("{why}; {}", spec.kind.allowed()),
+                })
+            }
+            fn to_param(&self) -> String {
+                self.to_string()
+            }
+            fn check(&self, _spec: &ParamSpec) -> Result<(), ScenarioError> {
+                Ok(())
+            }
+        }
+    )*};
 }
+text_param!(RttMatrix, EdgeList);
 
 impl ParamValue for FaultSchedule {
     fn parse_param(text: &str, spec: &ParamSpec) -> Result<Self, ScenarioError> {
