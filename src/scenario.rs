@@ -756,10 +756,7 @@ impl Scenario {
         let table = if self.region_rtt.is_empty() { crate::sim::network::REGIONS.len() } else { self.region_rtt.k() };
         if self.regions as usize > table {
             let whose = if self.region_rtt.is_empty() { "the built-in table has" } else { "region_rtt has" };
-            return conflict(
-                "regions",
-                format!("{} regions but {whose} {table}; allowed 0 to {table}", self.regions),
-            );
+            return conflict("regions", format!("{} regions but {whose} {table}; allowed 0 to {table}", self.regions));
         }
         if self.topology == Topology::Edges {
             if self.edges.is_empty() {
@@ -1000,7 +997,9 @@ impl Scenario {
     pub fn membership_nodes_max(&self) -> Option<(u32, u32)> {
         match self.protocol {
             ProtocolKind::Swim => Some((SWIM_NODES_MAX, PAGE_SWIM_NODES_MAX)),
-            ProtocolKind::Membership | ProtocolKind::Election => Some((MEMBERSHIP_NODES_MAX, PAGE_MEMBERSHIP_NODES_MAX)),
+            ProtocolKind::Membership | ProtocolKind::Election => {
+                Some((MEMBERSHIP_NODES_MAX, PAGE_MEMBERSHIP_NODES_MAX))
+            }
             _ => None,
         }
     }

@@ -7,9 +7,9 @@
 
 mod common;
 use common::*;
+use gossip_lab::sim::build;
 use gossip_lab::sim::checkpoints::Checkpoints;
 use gossip_lab::sim::faults::{At, Fault, NodeSet};
-use gossip_lab::sim::build;
 
 #[global_allocator]
 static ALLOC: gossip_lab::sim::mem::Counting = gossip_lab::sim::mem::Counting;
@@ -174,5 +174,3 @@ fn amended_checkpoints_follow_the_new_schedule() {
     written.run_to_end();
     assert_eq!(back.metrics().trace_hash, written.metrics().trace_hash);
 }
-
-

@@ -171,10 +171,17 @@ fn serf_estimate_is_a_slightly_late_bound() {
             let runs = trials(&pairs, count);
             // A run whose stop rule left more than 1% behind has no t99 (a few with loss, on 30 nodes).
             let reached: Vec<f64> = runs.iter().filter_map(|r| r.t99).collect();
-            assert!(reached.len() * 10 >= runs.len() * 9, "{n} nodes, loss {loss}: {} of {count} reached 99%", reached.len());
+            assert!(
+                reached.len() * 10 >= runs.len() * 9,
+                "{n} nodes, loss {loss}: {} of {count} reached 99%",
+                reached.len()
+            );
             let measured = mean(reached).0;
             let serf = serf_rounds_to(n, 3, loss, 0.0, 0.99);
-            assert!((0.0..1.5).contains(&(serf - measured)), "{n} nodes, loss {loss}: Serf {serf:.2}, measured {measured:.2}");
+            assert!(
+                (0.0..1.5).contains(&(serf - measured)),
+                "{n} nodes, loss {loss}: Serf {serf:.2}, measured {measured:.2}"
+            );
         }
     }
 }

@@ -212,7 +212,10 @@ fn an_edge_list_is_its_graph() {
     // In a scenario: the field, and the link or node at fault.
     let mut s = gossip_lab::Scenario::default();
     s.apply_pairs(["nodes=3", "topology=edges", "edges=0-1,1-2,2-3"]).unwrap();
-    assert_eq!(s.validate().unwrap_err().to_string(), "edges: link 3 (2-3) names node 3; allowed node ids 0 to 2 (nodes - 1)");
+    assert_eq!(
+        s.validate().unwrap_err().to_string(),
+        "edges: link 3 (2-3) names node 3; allowed node ids 0 to 2 (nodes - 1)"
+    );
     s.apply_pairs(["edges="]).unwrap();
     assert!(s.validate().unwrap_err().to_string().starts_with("edges: topology=edges needs the graph's links"));
 }

@@ -114,11 +114,8 @@ impl<V: Copy + PartialEq> SharedTable<V> {
         self.tidy_row(o);
         if is && self.differ[p] as usize * 2 > self.n() {
             let tries = self.tries[p];
-            self.tries[p] = if tries == 0 || tries as usize * 4 >= self.n() {
-                u32::from(!self.rebase(p))
-            } else {
-                tries + 1
-            };
+            self.tries[p] =
+                if tries == 0 || tries as usize * 4 >= self.n() { u32::from(!self.rebase(p)) } else { tries + 1 };
         }
     }
 
@@ -157,9 +154,14 @@ impl<V: Copy + PartialEq> SharedTable<V> {
                 }
                 Row::Dense(all)
             }
-            Row::Dense(all) if count < at / 4 => {
-                Row::Sparse(all.iter().zip(&self.base).enumerate().filter(|(_, (v, b))| v != b).map(|(p, (v, _))| (p as u32, *v)).collect())
-            }
+            Row::Dense(all) if count < at / 4 => Row::Sparse(
+                all.iter()
+                    .zip(&self.base)
+                    .enumerate()
+                    .filter(|(_, (v, b))| v != b)
+                    .map(|(p, (v, _))| (p as u32, *v))
+                    .collect(),
+            ),
             _ => return,
         };
         self.rows[o] = row;

@@ -367,9 +367,7 @@ impl Swim {
 
     fn members(&self, o: NodeId, except: NodeId) -> Vec<NodeId> {
         (0..self.cap as NodeId)
-            .filter(|&p| {
-                p != o && p != except && matches!(self.view(o, p).status, Status::Alive | Status::Suspect)
-            })
+            .filter(|&p| p != o && p != except && matches!(self.view(o, p).status, Status::Alive | Status::Suspect))
             .collect()
     }
 

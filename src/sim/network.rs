@@ -4,8 +4,8 @@
 //! may change), the latency distribution and the transport model. It draws from
 //! its own random stream, so network settings never shift the protocol's choices.
 
-use std::fmt;
 use std::collections::BTreeSet;
+use std::fmt;
 
 use crate::protocol::NodeId;
 use crate::scenario::{LatencyDist, Oversize, Scenario, Transport};
@@ -160,7 +160,9 @@ impl std::str::FromStr for RttMatrix {
                 })
                 .collect::<Result<Vec<f64>, String>>()?;
             if values.len() == MATRIX_REGIONS_MAX {
-                return Err(format!("line {line}: more than {MATRIX_REGIONS_MAX} rows; at most {MATRIX_REGIONS_MAX} regions"));
+                return Err(format!(
+                    "line {line}: more than {MATRIX_REGIONS_MAX} rows; at most {MATRIX_REGIONS_MAX} regions"
+                ));
             }
             names.push(name);
             values.push(row);
@@ -180,11 +182,18 @@ impl std::str::FromStr for RttMatrix {
         if !header.is_empty() && header.len() != k {
             return Err(format!("the header names {} regions; the matrix has {k} rows", header.len()));
         }
-        let names = names
-            .into_iter()
-            .enumerate()
-            .map(|(r, n)| if !n.is_empty() { n } else { header.get(r).cloned().unwrap_or_else(|| format!("region {}", r + 1)) })
-            .collect();
+        let names =
+            names
+                .into_iter()
+                .enumerate()
+                .map(|(r, n)| {
+                    if !n.is_empty() {
+                        n
+                    } else {
+                        header.get(r).cloned().unwrap_or_else(|| format!("region {}", r + 1))
+                    }
+                })
+                .collect();
         Ok(RttMatrix { names, rtt_ms: values.concat() })
     }
 }
@@ -197,7 +206,8 @@ impl fmt::Display for RttMatrix {
             if r > 0 {
                 f.write_str(";")?;
             }
-            let row: Vec<String> = self.rtt_ms[r * k..(r + 1) * k].iter().map(|v| crate::scenario::short_f64(*v)).collect();
+            let row: Vec<String> =
+                self.rtt_ms[r * k..(r + 1) * k].iter().map(|v| crate::scenario::short_f64(*v)).collect();
             write!(f, "{}:{}", name.replace([';', ':', ','], " "), row.join(","))?;
         }
         Ok(())
@@ -591,7 +601,13 @@ mod tests {
     #[test]
     fn a_custom_matrix_sets_the_latency() {
         let rows: Vec<String> = (0..3)
-            .map(|a| format!("{}:{}", REGIONS[a], (0..3).map(|b| REGION_RTT_MS[a][b].to_string()).collect::<Vec<_>>().join(",")))
+            .map(|a| {
+                format!(
+                    "{}:{}",
+                    REGIONS[a],
+                    (0..3).map(|b| REGION_RTT_MS[a][b].to_string()).collect::<Vec<_>>().join(",")
+                )
+            })
             .collect();
         let custom = format!("region_rtt={}", rows.join(";"));
         let base = ["nodes=90", "timing=timed", "regions=3", "max_rounds=20", "latency=exponential"];
@@ -602,7 +618,15 @@ mod tests {
             crate::run(&s).unwrap()
         };
         assert_eq!(run(&[custom.as_str()]).trace_hash, run(&[]).trace_hash);
-        let mut n = net(&["nodes=100", "timing=timed", "regions=2", "region_rtt=east:1,300;west:300,1", "latency=constant", "latency_ms_min=2", "latency_ms_max=2"]);
+        let mut n = net(&[
+            "nodes=100",
+            "timing=timed",
+            "regions=2",
+            "region_rtt=east:1,300;west:300,1",
+            "latency=constant",
+            "latency_ms_min=2",
+            "latency_ms_max=2",
+        ]);
         let delay = |n: &mut Network, a, b| match n.transmit(a, b, 100, true, 0) {
             Fate::Arrives { delay_us, .. } => delay_us,
             f => panic!("{f:?}"),

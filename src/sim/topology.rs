@@ -64,7 +64,11 @@ impl FromStr for EdgeList {
     fn from_str(text: &str) -> Result<Self, String> {
         let id = |tok: &str, line: usize, whole: &str| -> Result<NodeId, String> {
             tok.trim().parse::<NodeId>().map_err(|_| {
-                format!("line {line} ('{}'): '{}' is not a node id (a whole number from 0)", clip(whole), clip(tok.trim()))
+                format!(
+                    "line {line} ('{}'): '{}' is not a node id (a whole number from 0)",
+                    clip(whole),
+                    clip(tok.trim())
+                )
             })
         };
         let mut edges = Vec::new();
@@ -171,7 +175,15 @@ pub struct Overlay {
 impl Overlay {
     /// The graph `kind` on `nodes` nodes (`given`: the user's, for `edges`),
     /// room for `capacity` (joiners).
-    pub fn new(kind: Topology, nodes: u32, capacity: u32, degree: u32, rewire: f64, given: &EdgeList, rng: &mut Rng) -> Self {
+    pub fn new(
+        kind: Topology,
+        nodes: u32,
+        capacity: u32,
+        degree: u32,
+        rewire: f64,
+        given: &EdgeList,
+        rng: &mut Rng,
+    ) -> Self {
         let n = nodes as usize;
         let edges: Vec<(NodeId, NodeId)> = match kind {
             Topology::Full => Vec::new(),
@@ -445,7 +457,15 @@ mod tests {
     /// A joiner links to `degree` nodes already there, and they to it.
     #[test]
     fn joiners_link_in() {
-        let mut o = Overlay::new(Topology::Ring, 10, 12, 2, 0.0, &EdgeList::default(), &mut rng::stream(1, rng::Stream::Sampler));
+        let mut o = Overlay::new(
+            Topology::Ring,
+            10,
+            12,
+            2,
+            0.0,
+            &EdgeList::default(),
+            &mut rng::stream(1, rng::Stream::Sampler),
+        );
         let mut r = rng::stream(2, rng::Stream::Sampler);
         o.add_node(10, &mut r);
         o.add_node(11, &mut r);

@@ -87,7 +87,9 @@ pub fn param_field(props: &FieldProps) -> Html {
                     wasm_bindgen_futures::spawn_local(async move {
                         match request.await {
                             Ok(body) => on_event.emit(FieldEvent::Commit(key, body)),
-                            Err(why) => on_event.emit(FieldEvent::Refused(key, url, format!("could not load it: {why}"))),
+                            Err(why) => {
+                                on_event.emit(FieldEvent::Refused(key, url, format!("could not load it: {why}")))
+                            }
                         }
                     });
                 } else {
@@ -97,10 +99,13 @@ pub fn param_field(props: &FieldProps) -> Html {
             // The link's compact form, a line per link or row, to read and edit.
             let (shown, placeholder) = match (value.contains('\n'), p.kind) {
                 (true, _) => (value, ""),
-                (false, Kind::Edges) => {
-                    (value.replace(',', "\n").replace('-', " "), "0 1\n1 2\n2 0\n(or paste an address: https://…/graph.txt)")
+                (false, Kind::Edges) => (
+                    value.replace(',', "\n").replace('-', " "),
+                    "0 1\n1 2\n2 0\n(or paste an address: https://…/graph.txt)",
+                ),
+                (false, _) => {
+                    (value.replace(';', "\n"), "east: 0, 70, 140\nwest: 70, 0, 90\nasia: 140, 90, 0\n(or an address)")
                 }
-                (false, _) => (value.replace(';', "\n"), "east: 0, 70, 140\nwest: 70, 0, 90\nasia: 140, 90, 0\n(or an address)"),
             };
             html! {
                 <textarea id={id.clone()} data-testid={testid} spellcheck="false" rows="5" placeholder={placeholder}

@@ -68,7 +68,8 @@ pub fn place_regions(n: usize, nodes: u32, names: &[String], w: u32, h: u32) -> 
             (x0 + d * a.cos(), y0 + d * a.sin())
         })
         .collect();
-    let labels = names.iter().enumerate().map(|(r, name)| (name.clone(), centre(r).0, centre(r).1 - disc - 4.0)).collect();
+    let labels =
+        names.iter().enumerate().map(|(r, name)| (name.clone(), centre(r).0, centre(r).1 - disc - 4.0)).collect();
     Some(Placement { positions, radius, cells: None, labels })
 }
 

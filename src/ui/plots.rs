@@ -120,8 +120,14 @@ impl Plots {
     /// The charts below the stage but `beside`; `extra` follows them (the A/B table, a sweep).
     pub fn view_more(&self, model: &Playground, cb: &Callback<PlotsMsg>, extra: Html, beside: Picture) -> Html {
         let past = model.past.len();
-        let below =
-            [Picture::Coverage, Picture::Messages, Picture::Bytes, Picture::Queue, Picture::Protocol, Picture::Detections];
+        let below = [
+            Picture::Coverage,
+            Picture::Messages,
+            Picture::Bytes,
+            Picture::Queue,
+            Picture::Protocol,
+            Picture::Detections,
+        ];
         html! {
             <section class="charts" aria-label="More charts">
                 if past > 0 {

@@ -68,7 +68,8 @@ impl Picture {
             Picture::Detections => model.scenario.membership_like(),
             // With an uplink, now or at the start, or after one was set part-way.
             Picture::Queue => {
-                model.current().uplink_bytes_per_s > 0.0 || model.sim().series().points.last().is_some_and(|p| p.queued > 0)
+                model.current().uplink_bytes_per_s > 0.0
+                    || model.sim().series().points.last().is_some_and(|p| p.queued > 0)
             }
             _ => true,
         }
