@@ -29,6 +29,12 @@ pub const FIGURES: &[crate::metrics::FigureSpec] = &[
     crate::protocol::DETECT_ALL,
     crate::protocol::FALSE_POSITIVES,
     crate::metrics::FigureSpec::new(
+        "false_suspicions",
+        "false suspicions",
+        crate::metrics::Shown::CountOrZero,
+        "Times a node marked a live member suspect (each node that did counts once); a refutation or the suspicion period clears it.",
+    ),
+    crate::metrics::FigureSpec::new(
         "refutations",
         "refutations",
         crate::metrics::Shown::CountOrZero,

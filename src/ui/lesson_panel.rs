@@ -521,6 +521,12 @@ impl Lessons {
                         title="Full screen and large type, the graph, the chart and this step; Page Down / Page Up (a clicker), n / p, Home / End move between steps; Escape leaves">
                         { if self.presenting { "Exit (Esc)" } else { "Present" } }</button>
                     <button data-testid="lesson-next" class="primary" disabled={here + 1 >= n} title="Page Down, n" onclick={cb.reform(|_| LessonMsg::Move(StepMove::Next))}>{ "Next →" }</button>
+                    if self.presenting {
+                        <p class="lesson-keys" data-testid="lesson-keys">
+                            <kbd>{ "PgDn" }</kbd>{ " / " }<kbd>{ "n" }</kbd>{ " next · " }<kbd>{ "PgUp" }</kbd>{ " / " }<kbd>{ "p" }</kbd>{ " back · " }
+                            <kbd>{ "Space" }</kbd>{ " play or pause · " }<kbd>{ "→" }</kbd>{ " one round · " }<kbd>{ "Esc" }</kbd>{ " exit" }
+                        </p>
+                    }
                 </nav>
             </section>
         }

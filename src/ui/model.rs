@@ -576,7 +576,13 @@ impl Playground {
             return self.change_live(key, value);
         }
         let mut next = self.scenario.clone();
-        let checked = next.set(key, value).map_err(Scenario::for_page).and_then(|_| next.validate_for_page());
+        let mut checked = next.set(key, value).map_err(Scenario::for_page);
+        if checked.is_ok() && next.topology == crate::scenario::Topology::Edges && next.edges.is_empty() {
+            // A graph of one's own starts as the ring of the cluster's nodes, to edit in the Edge list.
+            let n = next.nodes;
+            next.edges = crate::sim::topology::EdgeList((0..n).map(|i| (i, (i + 1) % n)).collect());
+        }
+        checked = checked.and_then(|_| next.validate_for_page());
         match checked {
             Ok(()) => {
                 self.drafts.remove(key);
@@ -1282,6 +1288,17 @@ mod tests {
         p.seek(end);
         assert_eq!(p.states, end_states);
         assert_eq!(p.sim.stats().sent, end_msgs);
+    }
+
+    /// Choosing a graph of one's own starts from the ring of the nodes, with its
+    /// edge list shown to edit, not a refusal.
+    #[test]
+    fn choosing_edges_starts_from_a_ring() {
+        let mut p = Playground::from_fragment("#nodes=5");
+        p.set_param("topology", "edges").unwrap();
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.scenario.get("edges").unwrap(), "0-1,1-2,2-3,3-4,4-0");
+        assert!(p.scenario.inactive("edges").is_none());
     }
 
     /// A long run keeps checkpoints; scrubbing back lands on a played state from
