@@ -1413,8 +1413,6 @@ pub trait Runner {
     fn record_edges(&mut self, cap: usize);
     /// Recent messages, oldest first.
     fn recent_edges(&self, out: &mut Vec<Edge>);
-    /// Apply a fault now.
-    fn command(&mut self, fault: &Fault);
     /// Follow the fault schedule `faults` from now on, in place of the scenario's:
     /// what is due by now happens now (in the schedule's order), the rest when
     /// due. False, with nothing changed, when the entries this run has applied
@@ -1520,12 +1518,6 @@ impl<P: Protocol> Runner for Sim<P> {
         out.clear();
         out.extend_from_slice(&self.edges[self.edges_head..]);
         out.extend_from_slice(&self.edges[..self.edges_head]);
-    }
-    fn command(&mut self, fault: &Fault) {
-        self.apply_fault(fault);
-        self.drain_events();
-        self.finished = false;
-        self.check_done();
     }
     fn reschedule(&mut self, faults: &FaultSchedule) -> bool {
         let mut next = schedule(&self.scenario, faults);
