@@ -427,8 +427,9 @@ fn run_cmd(s: &Scenario, json: bool, with_series: bool, events: Option<u32>) -> 
         let before = crate::sim::mem::allocated();
         let start = std::time::Instant::now();
         let mut sim = crate::sim::build(s)?;
+        let setup = start.elapsed();
         sim.run_to_end();
-        let wall = start.elapsed();
+        let wall = start.elapsed() - setup;
         // What the run holds at its end (the binary's allocator counts it).
         let held = before.zip(crate::sim::mem::allocated()).map(|(a, b)| b.saturating_sub(a));
         let m = sim.metrics();
@@ -448,9 +449,10 @@ fn run_cmd(s: &Scenario, json: bool, with_series: bool, events: Option<u32>) -> 
             print_human(s, &m);
             if let Some(bytes) = held {
                 println!(
-                    "  memory {:.1} MB held by the run ({:.1} KB per node); {:.1} ms of wall time per round",
+                    "  memory {:.1} MB held by the run ({:.1} KB per node); set up in {:.1} s, then {:.1} ms of wall time per round",
                     bytes as f64 / 1e6,
                     bytes as f64 / 1e3 / f64::from(s.capacity()),
+                    setup.as_secs_f64(),
                     wall.as_secs_f64() * 1e3 / f64::from(m.rounds.max(1))
                 );
             }

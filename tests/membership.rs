@@ -461,3 +461,15 @@ fn swim_in_rounds_suspects_only_the_crashed() {
         assert_eq!(m.coverage, 1.0, "seed {i}");
     }
 }
+
+/// With signatures checked and nobody malicious, nothing is rejected: a node
+/// that has just restarted or joined answers for itself with heartbeat 0 before
+/// its first tick, signed like every other change (it went unsigned, and 13
+/// such answers in this run were counted as forgeries).
+#[test]
+fn honest_nodes_are_never_rejected() {
+    for faults in ["faults=restart:3@5s,join:2@8s", "faults=churn:0.05@1s"] {
+        let m = run(&["protocol=membership", "nodes=30", "verify=signatures", "max_rounds=20", faults]);
+        assert_eq!(extra(&m, "rejected"), Some(0.0), "{faults}");
+    }
+}

@@ -31,6 +31,7 @@
 use std::collections::BTreeMap;
 
 use crate::metrics::UpdateStats;
+use crate::protocol::shared::SharedTable;
 use crate::protocol::updates::Ledger;
 use crate::protocol::{Ctx, EventKind, NodeId, NodeState, Progress, Protocol, IP_UDP_HEADER};
 use crate::scenario::{Attack, Detector, Scenario, Verify};
@@ -73,58 +74,182 @@ pub enum Status {
     Dead,
 }
 
-/// An observer's view of one peer.
-#[derive(Clone, Copy, Debug)]
+/// An observer's view of one peer. There is one per pair of nodes (the
+/// failure detector's arrival times are each observer's own), so it is kept to
+/// 32 bytes: versions and the heartbeat in 32 bits (an honest node needs 2^32
+/// ticks to pass them, 50 days at a 1 ms interval; forged ones stop there), and
+/// the generation, status and a forged heartbeat in one word.
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct View {
-    generation: u32,
-    status: Status,
-    heartbeat: u64,
-    heartbeat_version: u64,
-    max_version: u64,
+    /// Generation (low 29 bits), forged heartbeat (bit 29), status (bits 30 and 31).
+    word: u32,
+    heartbeat: u32,
+    heartbeat_version: u32,
+    max_version: u32,
     /// Local time the heartbeat last advanced, and the mean time between advances.
     last_beat_us: u64,
     mean_gap_us: f64,
-    /// The owner's signature of the heartbeat, as received.
-    hb_tag: u64,
 }
 
-const UNKNOWN: View = View {
-    generation: 0,
-    status: Status::Unknown,
-    heartbeat: 0,
-    heartbeat_version: 0,
-    max_version: 0,
-    last_beat_us: 0,
-    mean_gap_us: 0.0,
-    hb_tag: 0,
-};
+const UNKNOWN: View =
+    View { word: 0, heartbeat: 0, heartbeat_version: 0, max_version: 0, last_beat_us: 0, mean_gap_us: 0.0 };
+
+/// Generations past this stay there (a node restarting every millisecond for six days).
+const GENERATION_MAX: u32 = (1 << 29) - 1;
+const HB_FORGED: u32 = 1 << 29;
+
+impl View {
+    /// Known as `status` at `generation`, and nothing more.
+    fn new(generation: u32, status: Status) -> View {
+        View { word: generation.min(GENERATION_MAX), ..UNKNOWN }.with_status(status)
+    }
+
+    fn generation(&self) -> u32 {
+        self.word & GENERATION_MAX
+    }
+
+    fn status(&self) -> Status {
+        match self.word >> 30 {
+            0 => Status::Unknown,
+            1 => Status::Alive,
+            _ => Status::Dead,
+        }
+    }
+
+    fn with_status(self, status: Status) -> View {
+        View { word: self.word & !(3 << 30) | (status as u32) << 30, ..self }
+    }
+
+    /// The heartbeat held did not come from its owner (a malicious node made it).
+    fn hb_forged(&self) -> bool {
+        self.word & HB_FORGED != 0
+    }
+
+    fn set_heartbeat(&mut self, version: u64, value: u64, forged: bool) {
+        self.heartbeat_version = narrow(version);
+        self.heartbeat = narrow(value);
+        self.word = self.word & !HB_FORGED | if forged { HB_FORGED } else { 0 };
+    }
+
+    fn max_version(&self) -> u64 {
+        u64::from(self.max_version)
+    }
+
+    fn heartbeat_version(&self) -> u64 {
+        u64::from(self.heartbeat_version)
+    }
+}
+
+/// A version or heartbeat as a view holds it (see `View`).
+fn narrow(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
 
 /// Bytes of a signature on the wire with `verify=signatures` (ed25519's size).
 const SIGNATURE: u32 = 64;
 /// How far a forged version jumps ahead of the owner's.
 const FORGE_JUMP: u64 = 1000;
 
-/// One application key as an observer holds it: version (top bit: tombstone), when
-/// it learned it, and the highest version counted as delivered (kept when a
-/// tombstone is collected, so a write is never counted twice).
-#[derive(Clone, Copy, Debug, Default)]
+/// One application key as an observer holds it (16 bytes): version (top bit:
+/// tombstone), and the highest version counted as delivered (kept when a
+/// tombstone is collected, so a write is never counted twice; top bit: not
+/// from its owner, a malicious node made it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Entry {
     version: u64,
-    learned_us: u64,
-    credited: u64,
-    /// The owner's signature of (endpoint, generation, key, version), as received.
-    tag: u64,
+    credit: u64,
 }
 
+const FORGED: u64 = 1 << 63;
+
 impl Entry {
+    fn new(version: u64, credited: u64, forged: bool) -> Entry {
+        Entry { version, credit: credited | if forged { FORGED } else { 0 } }
+    }
+
+    fn credited(&self) -> u64 {
+        self.credit & !FORGED
+    }
+
+    fn forged(&self) -> bool {
+        self.credit & FORGED != 0
+    }
+
     /// A value of the key, not a tombstone (and not nothing).
     fn is_live(&self) -> bool {
         self.version > 0 && self.version & TOMBSTONE == 0
     }
+
+    fn is_tombstone(&self) -> bool {
+        self.version & TOMBSTONE != 0
+    }
+}
+
+/// Every observer's entries of every node's keys. Once a write has spread, all
+/// observers hold the same entry, so the table keeps what most hold plus each
+/// observer's differences (`SharedTable`), not nodes² x keys entries; and the
+/// time an observer learned a tombstone, which only a tombstone needs (for its
+/// collection), beside it.
+#[derive(Clone)]
+struct Keys {
+    per_node: usize,
+    table: SharedTable<Entry>,
+    /// Per observer: (node x per_node + key, learned at) of each tombstone it holds.
+    tombstones: Vec<Vec<(u32, u64)>>,
+}
+
+impl Keys {
+    fn new(nodes: usize, per_node: usize) -> Keys {
+        Keys {
+            per_node,
+            table: SharedTable::with_shape(nodes, nodes * per_node, Entry::default()),
+            tombstones: vec![Vec::new(); nodes],
+        }
+    }
+
+    fn get(&self, o: NodeId, p: NodeId, k: usize) -> Entry {
+        self.table.get(o as usize, p as usize * self.per_node + k)
+    }
+
+    /// o now holds `e` for p's key k, learned at `now` (kept for a tombstone).
+    fn set(&mut self, o: NodeId, p: NodeId, k: usize, e: Entry, now: u64) {
+        let at = p as usize * self.per_node + k;
+        self.table.set(o as usize, at, e);
+        let held = &mut self.tombstones[o as usize];
+        let i = held.iter().position(|t| t.0 as usize == at);
+        match (i, e.is_tombstone()) {
+            (Some(i), true) => held[i].1 = now,
+            (None, true) => held.push((at as u32, now)),
+            (Some(i), false) => {
+                held.swap_remove(i);
+            }
+            (None, false) => {}
+        }
+    }
+
+    /// o holds nothing (a restart).
+    fn clear(&mut self, o: NodeId) {
+        self.table.reset_row(o as usize, Entry::default(), &[]);
+        self.tombstones[o as usize].clear();
+    }
+
+    /// o drops the tombstones it learned at or before `before`, keeping what they credited.
+    fn collect(&mut self, o: NodeId, before: u64) {
+        let held = &mut self.tombstones[o as usize];
+        if held.iter().all(|t| t.1 > before) {
+            return;
+        }
+        let (gone, kept): (Vec<_>, Vec<_>) = held.iter().partition(|t| t.1 <= before);
+        *held = kept;
+        for (at, _) in gone {
+            let e = self.table.get(o as usize, at as usize);
+            self.table.set(o as usize, at as usize, Entry::new(0, e.credited(), false));
+        }
+    }
 }
 
 /// A change of one endpoint: (key or HEARTBEAT, version with the tombstone bit,
-/// heartbeat value, the owner's signature).
+/// heartbeat value, the owner's signature; 0 when nobody can forge one).
 type Change = (u16, u64, u64, u64);
 const HEARTBEAT: u16 = u16::MAX;
 
@@ -140,7 +265,8 @@ pub struct Delta {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MemberMsg {
     /// Digests (endpoint, generation, max version) of every endpoint the sender knows.
-    Syn { digests: Vec<(NodeId, u32, u64)> },
+    /// (One list, shared by the copies sent to each peer.)
+    Syn { digests: std::sync::Arc<[(NodeId, u32, u64)]> },
     /// Newer states the receiver had, and digests of what it lacks.
     Ack { deltas: Vec<Delta>, wants: Vec<(NodeId, u32, u64)> },
     /// The initiator's answer to the wants.
@@ -173,8 +299,8 @@ pub struct Membership {
     cap: usize,
     /// `views[o * cap + p]`: what o believes of p.
     views: Vec<View>,
-    /// `app[(o * cap + p) * app_keys + k]`.
-    app: Vec<Entry>,
+    /// What o holds of p's application keys.
+    app: Keys,
     /// Truth, for the metrics: up, and the current generation.
     up: Vec<bool>,
     generation: Vec<u32>,
@@ -203,6 +329,8 @@ pub struct Membership {
     malicious: std::ops::Range<NodeId>,
     attack: Attack,
     verify: bool,
+    /// Changes carry signatures (there are malicious nodes, or they are checked).
+    signed: bool,
     /// Key of the nodes' signing secrets.
     secret_key: u64,
     /// Forged changes rejected by a signature check.
@@ -242,7 +370,7 @@ impl Membership {
             mtu_bytes: s.mtu_bytes,
             cap,
             views: vec![UNKNOWN; cap * cap],
-            app: vec![Entry::default(); cap * cap * k],
+            app: Keys::new(cap, k),
             up: vec![false; cap],
             generation: vec![1; cap],
             alive_votes: vec![0; cap],
@@ -261,6 +389,7 @@ impl Membership {
             malicious: crate::protocol::malicious(s),
             attack: s.attack,
             verify: s.verify == Verify::Signatures,
+            signed: s.verify == Verify::Signatures || s.malicious_count() > 0,
             secret_key: rng::derive(s.seed, 0x5167),
             rejected: 0,
             forged_sent: 0,
@@ -287,24 +416,27 @@ impl Membership {
         o as usize * self.cap + p as usize
     }
 
-    fn ai(&self, o: NodeId, p: NodeId, k: usize) -> usize {
-        (o as usize * self.cap + p as usize) * self.app_keys + k
-    }
-
-    /// A node starts (or restarts) with an empty table: it knows itself and the
-    /// seed nodes. Its views are not counted here (see `count_observer`).
+    /// A node starts (or restarts) with an empty table (see `forget`): it knows
+    /// itself and the seed nodes. Its views are not counted here (see `count_observer`).
     fn boot(&mut self, n: NodeId, now_us: u64) {
-        let (cap, k) = (self.cap, self.app_keys);
+        let cap = self.cap;
         let row = n as usize * cap;
-        self.views[row..row + cap].fill(UNKNOWN);
-        self.app[row * k..(row + cap) * k].fill(Entry::default());
         let g = self.generation[n as usize];
-        self.views[row + n as usize] = View { generation: g, status: Status::Alive, ..UNKNOWN };
+        self.views[row + n as usize] = View::new(g, Status::Alive);
         for seed in 0..self.seeds.min(cap as u32) {
             if seed != n {
                 // Known by address only: no generation or heartbeat yet.
-                self.views[row + seed as usize] = View { status: Status::Alive, last_beat_us: now_us, ..UNKNOWN };
+                self.views[row + seed as usize] = View { last_beat_us: now_us, ..View::new(0, Status::Alive) };
             }
+        }
+    }
+
+    /// n's table is gone (a restart).
+    fn forget(&mut self, n: NodeId) {
+        let row = n as usize * self.cap;
+        self.views[row..row + self.cap].fill(UNKNOWN);
+        if self.app_keys > 0 {
+            self.app.clear(n);
         }
     }
 
@@ -322,8 +454,8 @@ impl Membership {
     fn vote(&mut self, o: NodeId, p: NodeId, v: &View, sign: i64) {
         let pu = p as usize;
         let add = |x: &mut u32| *x = (i64::from(*x) + sign) as u32;
-        match v.status {
-            Status::Alive if v.generation == self.generation[pu] => add(&mut self.alive_votes[pu]),
+        match v.status() {
+            Status::Alive if v.generation() == self.generation[pu] => add(&mut self.alive_votes[pu]),
             Status::Dead => add(&mut self.dead_votes[pu]),
             _ => {}
         }
@@ -336,9 +468,9 @@ impl Membership {
     /// Does this view of p match the truth?
     fn correct(&self, p: NodeId, v: &View) -> bool {
         if self.up[p as usize] {
-            v.status == Status::Alive && v.generation == self.generation[p as usize]
+            v.status() == Status::Alive && v.generation() == self.generation[p as usize]
         } else {
-            v.status != Status::Alive
+            v.status() != Status::Alive
         }
     }
 
@@ -380,8 +512,8 @@ impl Membership {
     /// The next version of n's own counter.
     fn next_version(&mut self, n: NodeId) -> u64 {
         let i = self.vi(n, n);
-        self.views[i].max_version += 1;
-        self.views[i].max_version
+        self.views[i].max_version = self.views[i].max_version.saturating_add(1);
+        self.views[i].max_version()
     }
 
     /// Node n writes (or deletes) its next key.
@@ -398,11 +530,8 @@ impl Membership {
             }
         };
         let v = self.next_version(n);
-        let i = self.ai(n, n, k);
         let version = v | if delete { TOMBSTONE } else { 0 };
-        let g = self.generation[n as usize];
-        let tag = self.sign(n, n, g, k as u16, version, 0);
-        self.app[i] = Entry { version, learned_us: cx_now, credited: v, tag };
+        self.app.set(n, n, k, Entry::new(version, v, false), cx_now);
         let id = self.ledger.write(n, cx_now, live);
         let g = self.generation[n as usize];
         self.writes.entry((n, g, k as u16)).or_default().push((v, id));
@@ -435,37 +564,39 @@ impl Membership {
         let live = (0..self.cap as NodeId).filter(|&o| self.up[o as usize]);
         let (mut held, mut n) = (0u32, 0u32);
         for o in live {
-            let e = self.app[self.ai(o, p, k)];
+            let e = self.app.get(o, p, k);
             n += 1;
             held += u32::from(e.is_live());
         }
         Some(f64::from(held) / f64::from(n.max(1)))
     }
 
-    fn digests(&self, o: NodeId) -> Vec<(NodeId, u32, u64)> {
+    fn digests(&self, o: NodeId) -> std::sync::Arc<[(NodeId, u32, u64)]> {
         (0..self.cap as NodeId)
             .filter_map(|p| {
                 let v = &self.views[self.vi(o, p)];
-                (v.generation > 0).then_some((p, v.generation, v.max_version))
+                (v.generation() > 0).then_some((p, v.generation(), v.max_version()))
             })
             .collect()
     }
 
     /// o's changes of p above version `above` (all of them for a newer generation), in version order.
     fn delta(&self, o: NodeId, p: NodeId, above: u64) -> Delta {
-        let v = &self.views[self.vi(o, p)];
+        let v = self.views[self.vi(o, p)];
+        let g = v.generation();
         let mut changes: Vec<Change> = Vec::new();
-        if v.heartbeat_version > above || (o == p && above == 0) {
-            changes.push((HEARTBEAT, v.heartbeat_version, v.heartbeat, v.hb_tag));
+        if v.heartbeat_version() > above || (o == p && above == 0) {
+            let (version, value) = (v.heartbeat_version(), u64::from(v.heartbeat));
+            changes.push((HEARTBEAT, version, value, self.tag(p, g, HEARTBEAT, version, value, v.hb_forged())));
         }
         for k in 0..self.app_keys {
-            let e = self.app[self.ai(o, p, k)];
+            let e = self.app.get(o, p, k);
             if e.version & !TOMBSTONE > above {
-                changes.push((k as u16, e.version, 0, e.tag));
+                changes.push((k as u16, e.version, 0, self.tag(p, g, k as u16, e.version, 0, e.forged())));
             }
         }
         changes.sort_by_key(|c| c.1 & !TOMBSTONE);
-        Delta { endpoint: p, generation: v.generation, changes }
+        Delta { endpoint: p, generation: g, changes }
     }
 
     fn change_bytes(&self, c: &Change) -> u32 {
@@ -483,16 +614,21 @@ impl Membership {
         DELTA_HEADER + d.changes.iter().map(|c| self.change_bytes(c)).sum::<u32>()
     }
 
-    /// Fit deltas into `room` bytes: the most out-of-date endpoints first (by how
-    /// many versions they are behind); a cut endpoint keeps its oldest changes.
-    fn bound(&mut self, mut deltas: Vec<(u64, Delta)>, mut room: u32) -> Vec<Delta> {
-        deltas.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.endpoint.cmp(&b.1.endpoint)));
+    /// Fit o's deltas of the named endpoints ((versions behind, endpoint,
+    /// above)) into `room` bytes: the most out-of-date endpoints first (ties by
+    /// id); a cut endpoint keeps its oldest changes. Only the deltas sent are
+    /// built: the rest are counted as cut (a node of a large cluster is behind
+    /// on thousands of endpoints and sends a dozen).
+    fn bound(&mut self, o: NodeId, wanted: Vec<(u64, NodeId, u64)>, mut room: u32) -> Vec<Delta> {
+        let mut queue: std::collections::BinaryHeap<(u64, std::cmp::Reverse<NodeId>, u64)> =
+            wanted.into_iter().map(|(behind, p, above)| (behind, std::cmp::Reverse(p), above)).collect();
         let mut out = Vec::new();
-        for (_, mut d) in deltas {
+        while let Some((_, std::cmp::Reverse(p), above)) = queue.pop() {
             if room <= DELTA_HEADER {
-                self.deltas_cut += 1;
-                continue;
+                self.deltas_cut += 1 + queue.len() as u64;
+                break;
             }
+            let mut d = self.delta(o, p, above);
             let full = self.delta_bytes(&d);
             if full <= room {
                 room -= full;
@@ -530,58 +666,56 @@ impl Membership {
             return; // nobody knows me better than I do
         }
         let mut v = self.views[self.vi(o, p)];
-        let known = v.generation > 0;
-        if d.generation < v.generation {
+        let known = v.generation() > 0;
+        if d.generation < v.generation() {
             return;
         }
-        if d.generation > v.generation {
+        if d.generation > v.generation() {
             if known {
                 self.log(o, now, p, "restart", u64::from(d.generation));
             } else {
                 self.log(o, now, p, "join", u64::from(d.generation));
             }
-            v = View { generation: d.generation, status: Status::Alive, last_beat_us: now, ..UNKNOWN };
+            v = View { last_beat_us: now, ..View::new(d.generation, Status::Alive) };
             for k in 0..self.app_keys {
-                let i = self.ai(o, p, k);
                 // A new generation replaces the old state; its writes are counted again below.
-                self.drop_entry(o, p, k, i);
+                self.drop_entry(o, p, k);
             }
         }
         let mut beat = false;
         for &(key, version, value, tag) in &d.changes {
-            if self.verify && tag != self.sign(p, p, d.generation, key, version, value) {
+            let forged = self.signed && tag != self.sign(p, p, d.generation, key, version, value);
+            if self.verify && forged {
                 // Not signed by its owner: a forgery, dropped and counted.
                 self.rejected += 1;
                 continue;
             }
             let bare = version & !TOMBSTONE;
             if key == HEARTBEAT {
-                if bare > v.heartbeat_version {
-                    v.heartbeat_version = bare;
-                    v.heartbeat = value;
-                    v.hb_tag = tag;
+                if bare > v.heartbeat_version() {
+                    v.set_heartbeat(bare, value, forged);
                     beat = true;
                 }
             } else {
-                let i = self.ai(o, p, key as usize);
-                let old = self.app[i].version & !TOMBSTONE;
+                let held = self.app.get(o, p, key as usize);
+                let old = held.version & !TOMBSTONE;
                 if bare > old {
-                    let credited = self.app[i].credited;
+                    let credited = held.credited();
                     if self.deleted.is_some_and(|(dp, dk, _)| dp == p && dk == key as usize) {
                         self.track_deleted(o, version & TOMBSTONE != 0, now);
                     }
-                    self.app[i] = Entry { version, learned_us: now, credited: credited.max(bare), tag };
+                    self.app.set(o, p, key as usize, Entry::new(version, credited.max(bare), forged), now);
                     self.credit(p, d.generation, key, credited, bare, cx);
                     self.log(o, now, p, if version & TOMBSTONE != 0 { "delete" } else { "change" }, u64::from(key));
                 }
             }
-            v.max_version = v.max_version.max(bare);
+            v.max_version = v.max_version.max(narrow(bare));
         }
         // The owner's versions have passed its delete while o still holds the key:
         // no delta will carry the delete to o any more (its tombstone was collected).
         if let Some((dp, dk, dv)) = self.deleted {
-            let e = self.app[self.ai(o, dp, dk)];
-            if dp == p && v.max_version > dv && e.is_live() && !self.outlived[o as usize] {
+            let e = self.app.get(o, dp, dk);
+            if dp == p && v.max_version() > dv && e.is_live() && !self.outlived[o as usize] {
                 self.outlived[o as usize] = true;
                 self.log(o, now, p, "outlived", dk as u64);
             }
@@ -595,12 +729,12 @@ impl Membership {
             if v.mean_gap_us == 0.0 {
                 v.mean_gap_us = self.interval_us as f64;
             }
-            if v.status == Status::Dead {
-                v.status = Status::Alive;
+            if v.status() == Status::Dead {
+                v = v.with_status(Status::Alive);
                 self.log(o, now, p, "alive", 0);
                 self.false_positives.cleared(o, p, now);
-            } else if v.status == Status::Unknown {
-                v.status = Status::Alive;
+            } else if v.status() == Status::Unknown {
+                v = v.with_status(Status::Alive);
             }
         }
         self.set_view(o, p, v);
@@ -620,9 +754,9 @@ impl Membership {
     }
 
     /// o forgets its entry of p's key k (p came back with a new generation).
-    fn drop_entry(&mut self, o: NodeId, p: NodeId, k: usize, i: usize) {
-        let credited = self.app[i].credited;
-        let g = self.views[self.vi(o, p)].generation;
+    fn drop_entry(&mut self, o: NodeId, p: NodeId, k: usize) {
+        let credited = self.app.get(o, p, k).credited();
+        let g = self.views[self.vi(o, p)].generation();
         if credited > 0 && self.up[o as usize] {
             if let Some(ws) = self.writes.get(&(p, g, k as u16)) {
                 let ids: Vec<usize> = ws.iter().filter(|w| w.0 <= credited).map(|w| w.1).collect();
@@ -631,7 +765,7 @@ impl Membership {
                 }
             }
         }
-        self.app[i] = Entry::default();
+        self.app.set(o, p, k, Entry::default(), 0);
     }
 
     fn check_rejoin(&mut self, p: NodeId, now: u64, live: u64) {
@@ -657,7 +791,7 @@ impl Membership {
                 continue;
             }
             let v = self.views[self.vi(o, p)];
-            if v.status != Status::Alive {
+            if v.status() != Status::Alive {
                 continue;
             }
             let dead = match self.detector {
@@ -667,7 +801,7 @@ impl Membership {
             if !dead {
                 continue;
             }
-            self.set_view(o, p, View { status: Status::Dead, ..v });
+            self.set_view(o, p, v.with_status(Status::Dead));
             self.log(o, now, p, "dead", 0);
             if self.malicious.contains(&o) {
                 // A liar's own mistakes (its forged versions starve it of news) are not the cluster's.
@@ -687,15 +821,8 @@ impl Membership {
 
     /// Drop tombstones o learned more than the grace period ago.
     fn collect_tombstones(&mut self, o: NodeId, now: u64) {
-        let k = self.app_keys;
-        if k == 0 {
-            return;
-        }
-        let base = o as usize * self.cap * k;
-        for e in &mut self.app[base..base + self.cap * k] {
-            if e.version & TOMBSTONE != 0 && e.learned_us + self.grace_us <= now {
-                *e = Entry { version: 0, learned_us: 0, credited: e.credited, tag: 0 };
-            }
+        if self.app_keys > 0 && now >= self.grace_us {
+            self.app.collect(o, now - self.grace_us);
         }
     }
 
@@ -708,7 +835,7 @@ impl Membership {
             if p == o {
                 continue;
             }
-            match self.views[self.vi(o, p)].status {
+            match self.views[self.vi(o, p)].status() {
                 Status::Alive => alive.push(p),
                 Status::Dead => dead.push(p),
                 Status::Unknown => {}
@@ -740,8 +867,8 @@ impl Membership {
 
     /// Observer o's version of p's key k, and whether it is a tombstone (version 0: none).
     pub fn key_at(&self, o: NodeId, p: NodeId, k: usize) -> (u64, bool) {
-        let e = self.app[self.ai(o, p, k)];
-        (e.version & !TOMBSTONE, e.version & TOMBSTONE != 0)
+        let e = self.app.get(o, p, k);
+        (e.version & !TOMBSTONE, e.is_tombstone())
     }
 
     /// The signature `signer` puts on a change of `owner`'s state: a keyed hash
@@ -755,6 +882,16 @@ impl Membership {
         rng::mix64(h ^ value)
     }
 
+    /// The signature sent with a change of p's state held: the owner's, or for a
+    /// forged change one that does not verify (0 when nobody can forge one).
+    fn tag(&self, p: NodeId, generation: u32, key: u16, version: u64, value: u64, forged: bool) -> u64 {
+        match (self.signed, forged) {
+            (false, _) => 0,
+            (true, false) => self.sign(p, p, generation, key, version, value),
+            (true, true) => !self.sign(p, p, generation, key, version, value),
+        }
+    }
+
     /// A malicious node's lie this tick: a forged version of an honest node's
     /// key, or a heartbeat for a node that has gone silent (to keep it alive).
     fn attack(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
@@ -762,7 +899,7 @@ impl Membership {
         match self.attack {
             Attack::ForgeVersion if self.app_keys > 0 => {
                 let known: Vec<NodeId> = (0..self.cap as NodeId)
-                    .filter(|&p| p != o && !self.malicious.contains(&p) && self.views[self.vi(o, p)].generation > 0)
+                    .filter(|&p| p != o && !self.malicious.contains(&p) && self.views[self.vi(o, p)].generation() > 0)
                     .collect();
                 if known.is_empty() {
                     return;
@@ -770,33 +907,24 @@ impl Membership {
                 let p = known[rng::index(&mut cx.rng, known.len() as u32) as usize];
                 let k = rng::index(&mut cx.rng, self.app_keys as u32) as usize;
                 let vi = self.vi(o, p);
-                let version = self.views[vi].max_version + FORGE_JUMP;
-                self.views[vi].max_version = version;
-                let g = self.views[vi].generation;
-                let tag = self.sign(o, p, g, k as u16, version, 0);
-                let i = self.ai(o, p, k);
-                self.app[i] = Entry { version, learned_us: now, credited: self.app[i].credited, tag };
+                let version = self.views[vi].max_version() + FORGE_JUMP;
+                self.views[vi].max_version = narrow(version);
+                let credited = self.app.get(o, p, k).credited();
+                self.app.set(o, p, k, Entry::new(version, credited, true), now);
                 self.forged_sent += 1;
             }
             Attack::InflateHeartbeat => {
                 for p in 0..self.cap as NodeId {
                     let vi = self.vi(o, p);
                     let v = self.views[vi];
-                    if p == o || v.generation == 0 || now.saturating_sub(v.last_beat_us) < 2 * self.interval_us {
+                    if p == o || v.generation() == 0 || now.saturating_sub(v.last_beat_us) < 2 * self.interval_us {
                         continue;
                     }
                     // Silent for two intervals: keep it alive with a heartbeat of our making.
-                    let version = v.max_version + 1;
-                    let tag = self.sign(o, p, v.generation, HEARTBEAT, version, v.heartbeat + 1);
-                    let nv = View {
-                        heartbeat: v.heartbeat + 1,
-                        heartbeat_version: version,
-                        max_version: version,
-                        last_beat_us: now,
-                        status: Status::Alive,
-                        hb_tag: tag,
-                        ..v
-                    };
+                    let version = v.max_version() + 1;
+                    let mut nv =
+                        View { max_version: narrow(version), last_beat_us: now, ..v.with_status(Status::Alive) };
+                    nv.set_heartbeat(version, u64::from(v.heartbeat) + 1, true);
                     self.set_view(o, p, nv);
                     self.forged_sent += 1;
                 }
@@ -809,15 +937,13 @@ impl Membership {
     fn polluted(&self, o: NodeId) -> bool {
         (0..self.cap as NodeId).filter(|&p| p != o).any(|p| {
             let v = &self.views[self.vi(o, p)];
-            if v.generation == 0 {
+            if v.generation() == 0 {
                 return false;
             }
-            let hb_bad = v.heartbeat_version > 0
-                && v.hb_tag != self.sign(p, p, v.generation, HEARTBEAT, v.heartbeat_version, v.heartbeat);
-            hb_bad
+            (v.heartbeat_version > 0 && v.hb_forged())
                 || (0..self.app_keys).any(|k| {
-                    let e = &self.app[self.ai(o, p, k)];
-                    e.version & !TOMBSTONE > 0 && e.tag != self.sign(p, p, v.generation, k as u16, e.version, 0)
+                    let e = self.app.get(o, p, k);
+                    e.version & !TOMBSTONE > 0 && e.forged()
                 })
         })
     }
@@ -834,7 +960,7 @@ impl Membership {
 
     /// What observer o believes of p, without the suspicion level.
     pub fn status(&self, o: NodeId, p: NodeId) -> Status {
-        self.views[self.vi(o, p)].status
+        self.views[self.vi(o, p)].status()
     }
 
     /// Ids in use (nodes plus joins).
@@ -845,7 +971,8 @@ impl Membership {
     /// What observer o believes of p, and its suspicion level.
     pub fn belief(&self, o: NodeId, p: NodeId, now_us: u64) -> (Status, u32, u64, f64) {
         let v = self.views[self.vi(o, p)];
-        (v.status, v.generation, v.heartbeat, if v.status == Status::Alive { self.phi(&v, now_us) } else { 0.0 })
+        let phi = if v.status() == Status::Alive { self.phi(&v, now_us) } else { 0.0 };
+        (v.status(), v.generation(), u64::from(v.heartbeat), phi)
     }
 }
 
@@ -868,10 +995,8 @@ impl Protocol for Membership {
         // Heartbeat: the next version of my own state.
         let v = self.next_version(o);
         let i = self.vi(o, o);
-        self.views[i].heartbeat += 1;
-        self.views[i].heartbeat_version = v;
-        let (g, hb) = (self.views[i].generation, self.views[i].heartbeat);
-        self.views[i].hb_tag = self.sign(o, o, g, HEARTBEAT, v, hb);
+        let hb = u64::from(self.views[i].heartbeat) + 1;
+        self.views[i].set_heartbeat(v, hb, false);
         if self.malicious.contains(&o) {
             self.attack(cx);
         }
@@ -890,28 +1015,32 @@ impl Protocol for Membership {
         let o = cx.node;
         match msg {
             MemberMsg::Syn { digests } => {
-                let mut seen = vec![false; self.cap];
+                // One pass over my table beside the digests (in id order, as
+                // `digests` writes them): what I know newer goes back as a delta,
+                // what the initiator knows newer I ask for.
                 let mut deltas = Vec::new();
                 let mut wants = Vec::new();
-                for &(p, g, ver) in &digests {
-                    seen[p as usize] = true;
-                    let mine = self.views[self.vi(o, p)];
-                    if mine.generation > g || (mine.generation == g && mine.max_version > ver) {
-                        let above = if mine.generation > g { 0 } else { ver };
-                        deltas.push((mine.max_version - above, self.delta(o, p, above)));
-                    } else if g > mine.generation || ver > mine.max_version {
-                        let have = if g > mine.generation { 0 } else { mine.max_version };
+                let mut theirs = digests.iter().peekable();
+                let row = &self.views[self.vi(o, 0)..self.vi(o, 0) + self.cap];
+                for (p, mine) in (0..).zip(row) {
+                    let (mg, mv) = (mine.generation(), mine.max_version());
+                    let Some(&(_, g, ver)) = theirs.next_if(|d| d.0 == p) else {
+                        // An endpoint the initiator does not know at all.
+                        if mg > 0 {
+                            deltas.push((mv, p, 0));
+                        }
+                        continue;
+                    };
+                    if mg > g || (mg == g && mv > ver) {
+                        let above = if mg > g { 0 } else { ver };
+                        deltas.push((mv - above, p, above));
+                    } else if g > mg || ver > mv {
+                        let have = if g > mg { 0 } else { mv };
                         wants.push((p, g, have));
                     }
                 }
-                // Endpoints the initiator does not know at all.
-                for p in 0..self.cap as NodeId {
-                    let mine = self.views[self.vi(o, p)];
-                    if !seen[p as usize] && mine.generation > 0 {
-                        deltas.push((mine.max_version, self.delta(o, p, 0)));
-                    }
-                }
-                let deltas = self.bound(deltas, self.room(wants.len()));
+                debug_assert!(theirs.next().is_none(), "digests are in id order, each below the capacity");
+                let deltas = self.bound(o, deltas, self.room(wants.len()));
                 cx.reply(from, MemberMsg::Ack { deltas, wants });
             }
             MemberMsg::Ack { deltas, wants } => {
@@ -921,13 +1050,14 @@ impl Protocol for Membership {
                 let mut out = Vec::new();
                 for (p, g, have) in wants {
                     let mine = self.views[self.vi(o, p)];
-                    if mine.generation > g || (mine.generation == g && mine.max_version > have) {
-                        let above = if mine.generation > g { 0 } else { have };
-                        out.push((mine.max_version - above, self.delta(o, p, above)));
+                    let (mg, mv) = (mine.generation(), mine.max_version());
+                    if mg > g || (mg == g && mv > have) {
+                        let above = if mg > g { 0 } else { have };
+                        out.push((mv - above, p, above));
                     }
                 }
                 if !out.is_empty() {
-                    let deltas = self.bound(out, self.room(0));
+                    let deltas = self.bound(o, out, self.room(0));
                     cx.reply(from, MemberMsg::Ack2 { deltas });
                 }
             }
@@ -956,10 +1086,10 @@ impl Protocol for Membership {
         self.count_observer(node, -1);
         // The writes it held no longer count: a down node holds nothing for the metrics.
         for (&(p, g, k), ws) in &self.writes {
-            if self.views[node as usize * self.cap + p as usize].generation != g {
+            if self.views[node as usize * self.cap + p as usize].generation() != g {
                 continue;
             }
-            let held = self.app[(node as usize * self.cap + p as usize) * self.app_keys + k as usize].credited;
+            let held = self.app.get(node, p, k as usize).credited();
             for &(v, id) in ws {
                 if v <= held {
                     self.ledger.lose(id);
@@ -975,13 +1105,14 @@ impl Protocol for Membership {
     fn on_restart(&mut self, cx: &mut Ctx<'_, MemberMsg>) {
         let n = cx.node;
         // A joining id has never run; a restart comes back with the next generation.
-        let fresh = self.views[self.vi(n, n)].generation == 0;
+        let fresh = self.views[self.vi(n, n)].generation() == 0;
         if !fresh {
             self.generation[n as usize] += 1;
         }
         let g = self.generation[n as usize];
         self.recount_peer(n, |m| m.up[n as usize] = true);
         // Its volatile membership table is gone: it knows itself and the seeds again.
+        self.forget(n);
         self.boot(n, cx.now_us());
         self.count_observer(n, 1);
         if !fresh {
@@ -1021,7 +1152,7 @@ impl Protocol for Membership {
     fn describe(&self, node: NodeId, _hot: &()) -> Vec<(&'static str, String)> {
         let me = self.views[self.vi(node, node)];
         let mut rows = vec![
-            ("generation", me.generation.to_string()),
+            ("generation", me.generation().to_string()),
             ("heartbeat", me.heartbeat.to_string()),
             ("max version", me.max_version.to_string()),
             ("seen alive by", format!("{} live nodes", self.alive_votes[node as usize])),
@@ -1029,9 +1160,9 @@ impl Protocol for Membership {
         ];
         // What became of the deleted key here, before the long tables.
         if let Some((p, k, _)) = self.deleted {
-            let e = self.app[self.ai(node, p, k)];
+            let e = self.app.get(node, p, k);
             let v = e.version & !TOMBSTONE;
-            let here = match (v, e.version & TOMBSTONE != 0) {
+            let here = match (v, e.is_tombstone()) {
                 (0, _) => "gone (tombstone collected, or never held)".to_string(),
                 (v, true) => format!("tombstone v{v}"),
                 (v, false) if self.outlived[node as usize] => format!("held v{v}: the delete will never reach it"),
@@ -1040,29 +1171,29 @@ impl Protocol for Membership {
             rows.push(("deleted key", format!("node {p} k{k}: {here}")));
         }
         let table: Vec<String> = (0..self.cap as NodeId)
-            .filter(|&p| p != node && self.views[self.vi(node, p)].generation > 0)
+            .filter(|&p| p != node && self.views[self.vi(node, p)].generation() > 0)
             .take(12)
             .map(|p| {
                 let v = self.views[self.vi(node, p)];
-                let s = match v.status {
+                let s = match v.status() {
                     Status::Alive => "alive",
                     Status::Dead => "dead",
                     Status::Unknown => "?",
                 };
-                let phi = if v.status == Status::Alive && v.generation > 0 {
+                let phi = if v.status() == Status::Alive && v.generation() > 0 {
                     format!(" phi {:.1}", self.phi(&v, self.now_us))
                 } else {
                     String::new()
                 };
-                format!("{p}: g{} hb{} v{} {s}{phi}", v.generation, v.heartbeat, v.max_version)
+                format!("{p}: g{} hb{} v{} {s}{phi}", v.generation(), v.heartbeat, v.max_version)
             })
             .collect();
         rows.push(("membership (first 12)", table.join("; ")));
         let keys: Vec<String> = (0..self.app_keys)
             .filter_map(|k| {
-                let e = self.app[self.ai(node, node, k)];
+                let e = self.app.get(node, node, k);
                 let v = e.version & !TOMBSTONE;
-                (v > 0).then(|| format!("k{k}: v{v}{}", if e.version & TOMBSTONE != 0 { " deleted" } else { "" }))
+                (v > 0).then(|| format!("k{k}: v{v}{}", if e.is_tombstone() { " deleted" } else { "" }))
             })
             .collect();
         rows.push(("own keys", if keys.is_empty() { "none set".into() } else { keys.join(", ") }));

@@ -11,7 +11,8 @@
 //! instead of n²; an observer that differs in many places (one that just
 //! restarted and knows nobody) keeps a full row until it agrees again.
 //! Reading is the same value a dense table would give, so a protocol behaves
-//! exactly as with one.
+//! exactly as with one. Subjects may outnumber observers: heartbeat membership
+//! keeps one subject per (node, application key).
 
 #[derive(Clone, Debug)]
 enum Row<V> {
@@ -39,12 +40,17 @@ pub struct SharedTable<V> {
 impl<V: Copy + PartialEq> SharedTable<V> {
     /// `n` observers and subjects, every entry `fill`.
     pub fn new(n: usize, fill: V) -> Self {
+        Self::with_shape(n, n, fill)
+    }
+
+    /// `observers` rows of `subjects` entries, every entry `fill`.
+    pub fn with_shape(observers: usize, subjects: usize, fill: V) -> Self {
         SharedTable {
-            base: vec![fill; n],
-            rows: vec![Row::Sparse(Vec::new()); n],
-            differ: vec![0; n],
-            row_differs: vec![0; n],
-            tries: vec![0; n],
+            base: vec![fill; subjects],
+            rows: vec![Row::Sparse(Vec::new()); observers],
+            differ: vec![0; subjects],
+            row_differs: vec![0; observers],
+            tries: vec![0; subjects],
         }
     }
 
@@ -60,13 +66,17 @@ impl<V: Copy + PartialEq> SharedTable<V> {
         }
     }
 
-    fn n(&self) -> usize {
+    fn observers(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn subjects(&self) -> usize {
         self.base.len()
     }
 
     /// A row goes dense past this many differences, and back below a quarter of it.
     fn dense_at(&self) -> usize {
-        (self.n() / 16).max(8)
+        (self.subjects() / 16).max(8)
     }
 
     /// What `o` holds for `p`.
@@ -112,21 +122,28 @@ impl<V: Copy + PartialEq> SharedTable<V> {
             _ => {}
         }
         self.tidy_row(o);
-        if is && self.differ[p] as usize * 2 > self.n() {
+        if is && self.differ[p] as usize * 2 > self.observers() {
             let tries = self.tries[p];
-            self.tries[p] =
-                if tries == 0 || tries as usize * 4 >= self.n() { u32::from(!self.rebase(p)) } else { tries + 1 };
+            self.tries[p] = if tries == 0 || tries as usize * 4 >= self.observers() {
+                u32::from(!self.rebase(p))
+            } else {
+                tries + 1
+            };
         }
     }
 
-    /// Set `o`'s whole row: `fill` everywhere but the `except` entries.
+    /// Set `o`'s whole row: `fill` everywhere but the `except` entries (the
+    /// last one for a subject counts). Only the differences from the shared
+    /// entries are kept, unless there are many.
     pub fn reset_row(&mut self, o: usize, fill: V, except: &[(usize, V)]) {
-        let n = self.n();
-        let mut all = vec![fill; n];
-        for &(p, v) in except {
-            all[p] = v;
-        }
-        for (p, &v) in all.iter().enumerate() {
+        let mut except: Vec<(usize, V)> = except.to_vec();
+        except.reverse();
+        except.sort_by_key(|e| e.0); // stable: the last entry for a subject first
+        except.dedup_by_key(|e| e.0);
+        let mut except = except.into_iter().peekable();
+        let mut diffs: Vec<(u32, V)> = Vec::new();
+        for p in 0..self.subjects() {
+            let v = except.next_if(|e| e.0 == p).map_or(fill, |e| e.1);
             let was = self.get(o, p) != self.base[p];
             let is = v != self.base[p];
             if was != is {
@@ -136,9 +153,12 @@ impl<V: Copy + PartialEq> SharedTable<V> {
                     self.differ[p] -= 1;
                 }
             }
+            if is {
+                diffs.push((p as u32, v));
+            }
         }
-        self.row_differs[o] = all.iter().zip(&self.base).filter(|(v, b)| v != b).count() as u32;
-        self.rows[o] = Row::Dense(all);
+        self.row_differs[o] = diffs.len() as u32;
+        self.rows[o] = Row::Sparse(diffs);
         self.tidy_row(o);
     }
 
@@ -173,7 +193,7 @@ impl<V: Copy + PartialEq> SharedTable<V> {
     /// no entry has a majority.
     fn rebase(&mut self, p: usize) -> bool {
         let old = self.base[p];
-        let held: Vec<V> = (0..self.n()).map(|o| self.get(o, p)).collect();
+        let held: Vec<V> = (0..self.observers()).map(|o| self.get(o, p)).collect();
         let (mut v, mut count) = (held[0], 0usize);
         for &h in &held {
             if count == 0 {
@@ -206,7 +226,7 @@ impl<V: Copy + PartialEq> SharedTable<V> {
             differ += u32::from(is);
         }
         self.differ[p] = differ;
-        for o in 0..self.n() {
+        for o in 0..self.observers() {
             self.tidy_row(o);
         }
         true
@@ -232,46 +252,56 @@ mod tests {
     use super::SharedTable;
     use crate::sim::rng::{self, Stream};
 
-    /// Against a dense table, under random writes that spread news as gossip
-    /// does (a value reaching more and more observers) and rows reset as a
-    /// restart does: every read agrees, and the counts of differences hold.
-    #[test]
-    fn reads_as_a_dense_table() {
-        let n = 60;
-        let mut dense = vec![0u8; n * n];
-        let mut shared = SharedTable::new(n, 0u8);
+    /// Against a dense table of `n` observers and `m` subjects, under random
+    /// writes that spread news as gossip does (a value reaching more and more
+    /// observers) and rows reset as a restart does: every read agrees, and the
+    /// counts of differences hold.
+    fn reads_as_a_dense_table(n: usize, m: usize) {
+        let mut dense = vec![0u8; n * m];
+        let mut shared = SharedTable::with_shape(n, m, 0u8);
         let mut r = rng::stream(7, Stream::Protocol);
         for step in 0..40_000 {
-            let (o, p) = (rng::index(&mut r, n as u32) as usize, rng::index(&mut r, n as u32) as usize);
+            let (o, p) = (rng::index(&mut r, n as u32) as usize, rng::index(&mut r, m as u32) as usize);
             if step % 2000 == 1999 {
-                let except = [(o, 9u8), (0, 1u8)];
+                let except = [(p, 9u8), (0, 1u8)];
                 shared.reset_row(o, 5, &except);
-                dense[o * n..(o + 1) * n].fill(5);
+                dense[o * m..(o + 1) * m].fill(5);
                 for &(q, v) in &except {
-                    dense[o * n + q] = v;
+                    dense[o * m + q] = v;
                 }
             } else {
                 // News about p: mostly the latest value, now and then an older one.
                 let v = ((step / 500) as u8).wrapping_sub(u8::from(rng::index(&mut r, 10) == 0)) % 7;
                 shared.set(o, p, v);
-                dense[o * n + p] = v;
+                dense[o * m + p] = v;
             }
             if step % 997 == 0 {
                 for o in 0..n {
-                    for p in 0..n {
-                        assert_eq!(shared.get(o, p), dense[o * n + p], "step {step}: ({o}, {p})");
+                    for p in 0..m {
+                        assert_eq!(shared.get(o, p), dense[o * m + p], "step {step}: ({o}, {p})");
                     }
                 }
-                for p in 0..n {
-                    let d = (0..n).filter(|&o| dense[o * n + p] != shared.base[p]).count() as u32;
+                for p in 0..m {
+                    let d = (0..n).filter(|&o| dense[o * m + p] != shared.base[p]).count() as u32;
                     assert_eq!(shared.differ[p], d, "step {step}: subject {p}");
                 }
                 for o in 0..n {
-                    let d = (0..n).filter(|&p| dense[o * n + p] != shared.base[p]).count() as u32;
+                    let d = (0..m).filter(|&p| dense[o * m + p] != shared.base[p]).count() as u32;
                     assert_eq!(shared.row_differs[o], d, "step {step}: observer {o}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn square_reads_as_a_dense_table() {
+        reads_as_a_dense_table(60, 60);
+    }
+
+    /// Membership's keys: each observer holds `keys` entries per node.
+    #[test]
+    fn wide_reads_as_a_dense_table() {
+        reads_as_a_dense_table(30, 30 * 4);
     }
 
     /// News that reaches everyone ends as the shared entry, with no row holding it.
