@@ -593,10 +593,14 @@ pub const DETECT_FIRST: FigureSpec = FigureSpec::new(
     "detect_first_ms",
     "first detection",
     Shown::Ms,
-    "From a crash until the first live node marks it dead.",
+    "From a crash until the first live node marks it dead; with several crashes, the mean over those detected so far.",
 );
-pub const DETECT_ALL: FigureSpec =
-    FigureSpec::new("detect_all_ms", "all detected", Shown::Ms, "From a crash until every live node marks it dead.");
+pub const DETECT_ALL: FigureSpec = FigureSpec::new(
+    "detect_all_ms",
+    "all detected",
+    Shown::Ms,
+    "From a crash until every live node marks it dead; with several crashes, the mean over those every node has marked (under churn, later crashes may never get there).",
+);
 pub const FALSE_POSITIVES: FigureSpec = FigureSpec::new(
     "false_positives",
     "false positives",

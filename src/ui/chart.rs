@@ -104,6 +104,9 @@ pub fn draw_coverage(
     let dash = js_sys::Array::of2(&JsValue::from(2.0 * dpr), &JsValue::from(2.0 * dpr));
     for (round, label) in marks {
         let x = sx(*round);
+        if x < left - 0.5 || x > left + pw + 0.5 {
+            continue; // past the rounds shown (after scrubbing back)
+        }
         let _ = ctx.set_line_dash(&dash);
         ctx.begin_path();
         ctx.move_to(x, top);
@@ -111,8 +114,9 @@ pub fn draw_coverage(
         ctx.stroke();
         let _ = ctx.set_line_dash(&js_sys::Array::new());
         let width = ctx.measure_text(label).map_or(60.0 * dpr, |m| m.width());
-        // Right of the line where it fits, else left of it.
-        let start = if x + 4.0 * dpr + width <= left + pw { x + 4.0 * dpr } else { (x - 4.0 * dpr - width).max(0.0) };
+        // Right of the line where it fits, else left of it; never past the plot's edges.
+        let start = if x + 4.0 * dpr + width <= left + pw { x + 4.0 * dpr } else { x - 4.0 * dpr - width };
+        let start = start.min(left + pw - width).max(left);
         let gap = 6.0 * dpr;
         let row =
             (0..2)

@@ -22,8 +22,8 @@ pub struct FieldProps {
     pub spec: &'static ParamSpec,
     /// The text shown: what is being typed, a refused value kept, or the setting's value.
     pub value: String,
-    /// The value shown was refused (the banner says why).
-    pub invalid: bool,
+    /// The value shown was refused, and why (said under the control, as in the banner).
+    pub error: Option<String>,
     /// Part-way through a run: whether a change goes on live or restarts (None: say nothing).
     #[prop_or_default]
     pub effect: Option<Live>,
@@ -53,7 +53,9 @@ pub fn param_field(props: &FieldProps) -> Html {
     let testid = format!("param-{key}");
     let id = format!("p-{key}");
     let value = props.value.clone();
-    let invalid = props.invalid.to_string();
+    let invalid = props.error.is_some().to_string();
+    let error_id = format!("e-{key}");
+    let described = props.error.is_some().then(|| error_id.clone());
     let commit = props.on_event.reform(move |e: Event| FieldEvent::Commit(key, input_value(&e)));
     let typing = props.on_event.reform(move |e: InputEvent| FieldEvent::Typing(key, input_value(&e)));
     let control = match p.kind {
@@ -65,15 +67,15 @@ pub fn param_field(props: &FieldProps) -> Html {
         Kind::Int { min, max } => html! {
             <input id={id.clone()} data-testid={testid} type="number" inputmode="numeric" min={min.to_string()}
                 max={if key == "nodes" { PAGE_NODES_MAX.to_string() } else { max.to_string() }} step="1"
-                value={value} aria-invalid={invalid} onchange={commit} oninput={typing} />
+                value={value} aria-invalid={invalid.clone()} aria-describedby={described.clone()} onchange={commit} oninput={typing} />
         },
         Kind::Float { min, max } => html! {
             <input id={id.clone()} data-testid={testid} type="number" inputmode="decimal" min={min.to_string()} max={max.to_string()} step="any"
-                value={value} aria-invalid={invalid} onchange={commit} oninput={typing} />
+                value={value} aria-invalid={invalid.clone()} aria-describedby={described.clone()} onchange={commit} oninput={typing} />
         },
         Kind::Schedule => html! {
             <input id={id.clone()} data-testid={testid} type="text" spellcheck="false" placeholder="crash:3@5s,restart:3@9s"
-                value={value} aria-invalid={invalid} onchange={commit} oninput={typing} />
+                value={value} aria-invalid={invalid.clone()} aria-describedby={described.clone()} onchange={commit} oninput={typing} />
         },
         Kind::Edges | Kind::Matrix => {
             // An address pasted alone is fetched, and its text is the value.
@@ -109,7 +111,7 @@ pub fn param_field(props: &FieldProps) -> Html {
             };
             html! {
                 <textarea id={id.clone()} data-testid={testid} spellcheck="false" rows="5" placeholder={placeholder}
-                    value={shown} aria-invalid={invalid} onchange={commit} oninput={typing} />
+                    value={shown} aria-invalid={invalid} aria-describedby={described} onchange={commit} oninput={typing} />
             }
         }
     };
@@ -134,6 +136,9 @@ pub fn param_field(props: &FieldProps) -> Html {
         <div class={classes!("param", matches!(p.kind, Kind::Schedule | Kind::Edges | Kind::Matrix).then_some("wide"))} title={p.doc}>
             <label for={id}>{ p.label }{ unit }{ effect }</label>
             { control }
+            if let Some(why) = &props.error {
+                <small class="field-error" id={error_id} data-testid={format!("error-{key}")}>{ why.clone() }</small>
+            }
             if props.help { <small class="help">{ range }{ p.doc }</small> }
         </div>
     }

@@ -5,6 +5,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::classroom::{read_saved, score, write_saved, Classroom, Saved, Source};
@@ -75,7 +76,13 @@ pub struct Lessons {
     pending_lesson: Option<(String, Option<usize>, bool)>,
     /// A step just opened: the sweep it asks for (or none), until the page acts on it.
     sweep: Option<Option<StepSweep>>,
+    /// Where the keyboard focus goes after the next render (see `rendered`):
+    /// a lesson opened or presenter mode entered reads from the step's title; a
+    /// lesson closed or presenter mode left returns to the button that opened it.
+    focus: Option<&'static str>,
 }
+
+const STEP_TITLE: &str = "[data-testid=lesson-step-title]";
 
 impl Lessons {
     /// `mounted`: a playground in another page keeps no progress.
@@ -94,6 +101,7 @@ impl Lessons {
             keep_scenario: false,
             pending_lesson: None,
             sweep: None,
+            focus: None,
         }
     }
 
@@ -252,11 +260,21 @@ impl Lessons {
             }
         }
         self.verdict_shown = verdict;
+        if let Some(selector) = self.focus.take() {
+            let el = window().document().and_then(|d| d.query_selector(selector).ok().flatten());
+            if let Some(el) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = el.focus();
+            }
+        }
     }
 
     /// Close the lesson picker (Escape); whether it was open.
     pub fn close_picker(&mut self) -> bool {
-        std::mem::take(&mut self.picker)
+        let was = std::mem::take(&mut self.picker);
+        if was {
+            self.focus = Some("[data-testid=lessons]");
+        }
+        was
     }
 
     pub fn frame(&mut self, clock: &dyn Fn() -> f64) -> bool {
@@ -283,10 +301,12 @@ impl Lessons {
             LessonMsg::Open(i) => {
                 let Some(lesson) = Lesson::all().get(i).cloned() else { return Effect::Quiet };
                 self.open(model, lesson, Source::BuiltIn, None, false);
+                self.focus = Some(STEP_TITLE);
                 return Effect::Record;
             }
             LessonMsg::Close => {
                 self.classroom = None;
+                self.focus = Some("[data-testid=lessons]");
                 return Effect::Record;
             }
             LessonMsg::Move(m) => {
@@ -321,6 +341,8 @@ impl Lessons {
                     }
                 }
                 scroll_lesson_to_top();
+                // Not on the button, now "Exit": Enter there would leave again.
+                self.focus = Some(if self.presenting { STEP_TITLE } else { "[data-testid=present]" });
                 return Effect::Relayout;
             }
             LessonMsg::Go(step) => {
@@ -425,6 +447,7 @@ impl Lessons {
                 Ok(lesson) => {
                     self.error = None;
                     self.open(model, lesson, Source::Pasted, None, false);
+                    self.focus = Some(STEP_TITLE);
                     return Effect::Record;
                 }
                 Err(e) => self.error = Some(format!("pasted lesson: {e}")),
@@ -490,11 +513,11 @@ impl Lessons {
         html! {
             <section class="lesson" data-testid="lesson" aria-label="Lesson">
                 <div class="lesson-head">
-                    <strong>{ c.lesson.title.clone() }</strong>
+                    <h2 class="lesson-title">{ c.lesson.title.clone() }</h2>
                     <span class="muted" data-testid="lesson-progress">{ format!("step {} of {n} · {done} of {all} checks passed", here + 1) }</span>
                     <button class="link" data-testid="lesson-close" onclick={cb.reform(|_| LessonMsg::Close)}>{ "Close" }</button>
                 </div>
-                <h3 data-testid="lesson-step-title">{ step.title.clone() }</h3>
+                <h3 data-testid="lesson-step-title" tabindex="-1">{ step.title.clone() }</h3>
                 <div class="lesson-body">{ md_html(&render(&step.body), cb) }</div>
                 if !step.look.is_empty() {
                     <p class="look" data-testid="lesson-look">{ "Watch " }

@@ -361,6 +361,14 @@ pub fn page_scenarios(fragment: &str) -> Result<(Scenario, Option<Scenario>), St
     Ok((s, a))
 }
 
+/// A value the user gave a field that was refused: kept in the field, with why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    pub value: String,
+    /// The message, naming the field and what is allowed (as the banner shows it).
+    pub why: String,
+}
+
 pub struct Playground {
     pub scenario: Scenario,
     /// The run. Only the model changes it (every change goes into the scenario);
@@ -373,7 +381,7 @@ pub struct Playground {
     /// Errors to show in the banner, newest last.
     pub errors: Vec<String>,
     /// Values the user typed that were refused, per field, so the control keeps them visible.
-    pub drafts: BTreeMap<String, String>,
+    pub drafts: BTreeMap<String, Draft>,
     /// Virtual time the clock has reached (may run ahead of the sim between rounds).
     clock_us: f64,
     pub states: Vec<u8>,
@@ -606,8 +614,8 @@ impl Playground {
 
     /// Keep a refused value in its field and explain it in the banner.
     fn refuse(&mut self, key: &str, value: &str, e: ScenarioError) -> Result<(), ScenarioError> {
-        self.drafts.insert(key.to_string(), value.to_string());
         let msg = e.to_string();
+        self.drafts.insert(key.to_string(), Draft { value: value.to_string(), why: msg.clone() });
         self.errors.retain(|m| m != &msg);
         self.errors.push(msg);
         self.version += 1;
@@ -1139,7 +1147,8 @@ mod tests {
         assert!(p.set_param("nodes", "1000000").is_err());
         assert_eq!(p.scenario.nodes, 200);
         assert!(p.errors.last().unwrap().contains("nodes") && p.errors.last().unwrap().contains("100000"));
-        assert_eq!(p.drafts.get("nodes").map(String::as_str), Some("1000000"));
+        assert_eq!(p.drafts.get("nodes").map(|d| d.value.as_str()), Some("1000000"));
+        assert!(p.drafts["nodes"].why.contains("100000"), "the field says why, as the banner does");
         p.set_param("nodes", "300").unwrap();
         assert!(p.drafts.is_empty() && p.errors.is_empty());
         assert_eq!(p.states.len(), 300);

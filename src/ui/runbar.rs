@@ -117,6 +117,7 @@ impl Runbar {
     pub fn view_timeline(&self, model: &Playground, cb: &Callback<RunMsg>) -> Html {
         html! {
             <Timeline now_ms={model.timeline_us() as f64 / 1000.0} horizon_ms={model.horizon_us as f64 / 1000.0}
+                step_ms={f64::from(model.current().interval_ms)}
                 on_seek={cb.reform(RunMsg::Seek)} />
         }
     }
@@ -162,7 +163,7 @@ pub fn view_stats(model: &Playground) -> Html {
             } else {
                 <span class="stat big" tabindex="0" title={covered_about}><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>{ format!(" {covered}") }</span>
             }
-            <span class="stat" tabindex="0" title="Rounds (or intervals, in timed mode) so far: in each, every node contacts its fanout peers once"><b data-testid="round">{ m.sim().round() }</b>{ format!(" {round_label}s") }</span>
+            <span class="stat" tabindex="0" title="Rounds (or intervals, in timed mode) so far: in each, every node contacts its fanout peers once"><b data-testid="round">{ m.sim().round() }</b>{ format!(" {round_label}{}", if m.sim().round() == 1 { "" } else { "s" }) }</span>
             <span class="stat" tabindex="0" title="Simulated time: the interval times the rounds, plus latencies in timed mode; not wall time"><b>{ format_ms(t) }</b>{ " virtual" }</span>
             <span class="stat" tabindex="0" title="Messages sent so far, of every kind (requests, replies, pushes), lost ones included"><b data-testid="messages">{ stats.sent }</b>{ " messages" }</span>
             <span class="stat" tabindex="0" title="Nodes up now (crashed and departed ones are not)"><b>{ pts.map_or(0, |p| p.live) }</b>{ " live" }</span>

@@ -62,12 +62,13 @@ impl Settings {
         let typed = self.typing.as_ref().filter(|(g, k, _)| *g == model.generation && *k == key).map(|t| t.2.clone());
         // A live setting shows the value in force now (a change part-way is not the scenario's start value).
         let shown = if p.live == Live::Live { model.current() } else { &model.scenario };
-        let value = typed.or_else(|| draft.cloned()).unwrap_or_else(|| shown.get(key).unwrap_or_default());
+        let value =
+            typed.or_else(|| draft.map(|d| d.value.clone())).unwrap_or_else(|| shown.get(key).unwrap_or_default());
         // Part-way through a run, say what a change will do: go on, or start again.
         let tune = TUNE.contains(&key);
         let effect = (model.part_way() && !tune).then_some(p.live);
         html! {
-            <ParamField spec={p} value={value} invalid={draft.is_some()} effect={effect}
+            <ParamField spec={p} value={value} error={draft.map(|d| d.why.clone())} effect={effect}
                 help={!tune && !self.compact} on_event={cb.reform(SettingsMsg::Field)} />
         }
     }

@@ -119,6 +119,9 @@ test('controls change the run and explain bad values', async () => {
   assert.match(banner, /fanout/);
   assert.match(banner, /1 to 64/);
   assert.equal(await page.getAttribute('[data-testid=param-fanout]', 'aria-invalid'), 'true');
+  // And beside the field, where the eye is (the banner may be scrolled away), linked for a screen reader.
+  assert.equal(await page.getAttribute('[data-testid=param-fanout]', 'aria-describedby'), 'e-fanout');
+  assert.match(await page.textContent('#e-fanout'), /fanout.*1 to 64/);
   await page.fill('[data-testid=param-nodes]', '5000000');
   await page.press('[data-testid=param-nodes]', 'Enter');
   assert.match(await page.textContent('[data-testid=error]'), /nodes.*100000/);

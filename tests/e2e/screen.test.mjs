@@ -214,6 +214,8 @@ test('a lesson presents on a projector', async () => {
   // Presenter mode: the header and the settings go, the graph and the chart stay, in large type.
   await page.click('[data-testid=present]');
   await page.waitForSelector('.app.presenting');
+  // The keyboard reads from the step's title, not the button now named "Exit" (Enter there left).
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'lesson-step-title');
   assert.equal(await page.locator('header').isVisible(), false);
   for (const sel of ['[data-testid=graph]', '[data-testid=chart-coverage]', '[data-testid=lesson-step-title]']) {
     assert.ok(await inView(sel), `${sel} is out of view in presenter mode`);
@@ -225,6 +227,10 @@ test('a lesson presents on a projector', async () => {
   await page.waitForFunction(() => /step=2/.test(location.hash));
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => !document.querySelector('.app.presenting'));
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'present');
+  // Closing the lesson hands the keyboard back to the Lessons button.
+  await page.click('[data-testid=lesson-close]');
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'lessons');
   assert.deepEqual(problems, []);
   await page.close();
 });
