@@ -474,7 +474,16 @@ impl Component for App {
                     </div>
                 }
                 { self.share.view_notes(&link.callback(Msg::Share)) }
-                <main class={self.lessons.look_classes()}>
+                // The page's main landmark; a playground mounted into another page is
+                // a region of it, named by its scenario (the host page has its own main,
+                // and may hold several playgrounds).
+                <@{if self.mounted { "div" } else { "main" }} class={classes!("app-main", self.lessons.look_classes())}
+                    role={self.mounted.then_some("region")}
+                    aria-label={self.mounted.then(|| format!("Gossip Lab: {}", m.scenario.to_fragment().trim_start_matches("v=1&")))}>
+                    if self.framed {
+                        // An iframe is a document of its own: its heading says what it shows.
+                        <h1 class="visually-hidden">{ format!("Gossip Lab: {}", m.scenario.to_fragment().trim_start_matches("v=1&")) }</h1>
+                    }
                     <section class="stage" aria-label="The cluster">
                         { self.runbar.view_toolbar(m, self.embed, &run, if self.embed { html! {} } else { self.recorder.view(&link.callback(Msg::Record)) }) }
                         { view_stats(m) }
@@ -509,7 +518,7 @@ impl Component for App {
                             if !self.strip.is_empty() { { self.settings.view_strip(m, &self.strip, &settings) } }
                         </div>
                     }
-                </main>
+                </@>
             </div>
         }
     }

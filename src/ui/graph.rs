@@ -24,6 +24,8 @@ pub use super::layout::{place, Cells, Layout, PALETTE};
 
 /// Most nodes the force layout moves (its repulsion is over all pairs).
 pub const FORCE_MAX: usize = 1500;
+/// Most links of a topology drawn under the messages (faint, one path).
+pub const LINKS_MAX: usize = 20_000;
 
 pub struct Graph {
     positions: Vec<(f64, f64)>,
@@ -46,6 +48,8 @@ pub struct Graph {
     pixels: Vec<u8>,
     /// Where the pixel grid is painted before being scaled in, when zoomed.
     offscreen: Option<HtmlCanvasElement>,
+    /// The topology's links (a, b), a < b, drawn faintly under the messages.
+    links: Vec<(u32, u32)>,
 }
 
 impl Graph {
@@ -64,6 +68,7 @@ impl Graph {
             grid: None,
             pixels: Vec::new(),
             offscreen: None,
+            links: Vec::new(),
         }
     }
 
@@ -110,12 +115,36 @@ impl Graph {
             .collect()
     }
 
+    /// The layout drawn for `n` nodes: the force layout only applies to
+    /// clusters it can move (others fall back to automatic); automatic follows
+    /// the links of a graph that has no picture of its own (a random regular,
+    /// a scale-free or the user's graph), without regions.
+    fn effective(&self, n: usize) -> Layout {
+        use crate::scenario::Topology;
+        match (self.layout, self.topology) {
+            (Layout::Force, _) if n > FORCE_MAX => Layout::Auto,
+            (Layout::Auto, Topology::RandomRegular | Topology::ScaleFree | Topology::Edges)
+                if n <= FORCE_MAX && self.regions.0.len() < 2 =>
+            {
+                Layout::Force
+            }
+            (l, _) => l,
+        }
+    }
+
+    /// Whether the layout moves nodes along links (`relax`): the page hands it
+    /// the views or the topology's links then.
+    pub fn follows_links(&self, n: usize) -> bool {
+        self.effective(n) == Layout::Force
+    }
+
+    /// The topology's links to draw (none: a full graph, or too many to draw).
+    pub fn set_links(&mut self, links: Vec<(u32, u32)>) {
+        self.links = links;
+    }
+
     fn layout(&mut self, n: usize, w: u32, h: u32) {
-        // The force layout only applies to clusters it can move; others fall back to automatic.
-        let layout = match self.layout {
-            Layout::Force if n > FORCE_MAX => Layout::Auto,
-            l => l,
-        };
+        let layout = self.effective(n);
         use crate::scenario::Topology;
         let (k, nodes) = (self.regions.0.len() as u32, self.regions.1);
         let key = (n, w, h, layout, k * 16 + self.topology as u32);
@@ -202,6 +231,29 @@ impl Graph {
         // Everything below is drawn in layout coordinates through the view transform.
         let z = self.zoom;
         let _ = ctx.set_transform(z, 0.0, 0.0, z, self.pan.0, self.pan.1);
+        // The topology's links, faint, under the messages: who can talk to whom.
+        if !self.links.is_empty() && self.links.len() <= LINKS_MAX {
+            ctx.set_line_width(0.6 / z);
+            ctx.set_stroke_style_str(if dark { "rgba(148, 163, 184, 0.35)" } else { "rgba(71, 85, 105, 0.28)" });
+            // A torus drawn as its grid: the links that wrap round would cross it.
+            let far = if self.topology == crate::scenario::Topology::Torus {
+                (f64::from(w.min(h)) / 4.0).powi(2)
+            } else {
+                f64::INFINITY
+            };
+            ctx.begin_path();
+            for &(a, b) in &self.links {
+                let (Some(&pa), Some(&pb)) = (self.positions.get(a as usize), self.positions.get(b as usize)) else {
+                    continue;
+                };
+                if (pa.0 - pb.0).powi(2) + (pa.1 - pb.1).powi(2) > far {
+                    continue;
+                }
+                ctx.move_to(pa.0, pa.1);
+                ctx.line_to(pb.0, pb.1);
+            }
+            ctx.stroke();
+        }
         // Messages: brighter when newer; dropped ones in red.
         if states.len() <= 20_000 && window_us > 0 {
             let max_edges = if self.grid.is_some() { 600 } else { 2500 };
@@ -313,11 +365,11 @@ impl Graph {
     }
 
     /// One step of the force layout (Fruchterman and Reingold): every pair repels,
-    /// every view link (a, b) attracts; moves are bounded by a cooling temperature,
+    /// every view link (a, b) attracts, a soft wall holds nodes off the edges; moves are bounded by a cooling temperature,
     /// which stays warm enough to follow the views as shuffles change them.
     pub fn relax(&mut self, edges: &[(u32, u32)]) {
         let n = self.positions.len();
-        if self.layout != Layout::Force || !(2..=FORCE_MAX).contains(&n) || self.grid.is_some() {
+        if self.effective(n) != Layout::Force || n < 2 || self.grid.is_some() {
             return;
         }
         let (w, h) = (f64::from(self.layout_key.1), f64::from(self.layout_key.2));
@@ -348,6 +400,19 @@ impl Graph {
             disp[a].1 -= dy * f;
             disp[b].0 += dx * f;
             disp[b].1 += dy * f;
+        }
+        // A soft wall near the frame's edges keeps parts that repel each other
+        // (two cliques joined by one link, nodes with no link) off them; a
+        // large graph, whose nodes fill the frame, pushes through it as before.
+        let (cx, cy) = (w / 2.0, h / 2.0);
+        for (p, d) in self.positions.iter().zip(disp.iter_mut()) {
+            let (dx, dy) = (p.0 - cx, p.1 - cy);
+            let u = ((dx / cx).powi(2) + (dy / cy).powi(2)).sqrt();
+            if u > 0.75 {
+                let pull = (u - 0.75) * 15.0 * k / (dx * dx + dy * dy).sqrt().max(1e-9);
+                d.0 -= dx * pull;
+                d.1 -= dy * pull;
+            }
         }
         let t = self.temperature;
         for (p, d) in self.positions.iter_mut().zip(&disp) {

@@ -108,7 +108,7 @@ pub const PRESETS: [(&str, &str); 32] = [
     ),
     (
         "memberlist / Serf / Consul WAN: probe 5 s, timeout 3 s, suspicion 60 s, 20-300 ms links",
-        "nodes=100&protocol=swim&timing=timed&max_rounds=40&interval_ms=5000&ack_timeout_ms=3000&indirect_probes=3&lambda=4&suspicion_ms=60000&latency=lognormal&latency_ms_min=20&latency_ms_max=300&faults=crash:7@10s",
+        "nodes=100&protocol=swim&timing=timed&max_rounds=40&interval_ms=5000&ack_timeout_ms=3000&indirect_probes=3&lambda=4&suspicion_ms=60000&latency=lognormal&latency_ms_min=20&latency_ms_max=300&faults=crash:7@10s&speed=10",
     ),
     (
         "memberlist local (loopback): probe 1 s, timeout 200 ms, 1 indirect, suspicion 6 s",
@@ -122,7 +122,7 @@ pub const PRESETS: [(&str, &str); 32] = [
     ),
     (
         "A/B: memberlist LAN vs WAN profile (a crash)",
-        "nodes=100&protocol=swim&timing=timed&max_rounds=40&interval_ms=5000&ack_timeout_ms=3000&indirect_probes=3&lambda=4&suspicion_ms=60000&latency=lognormal&latency_ms_min=20&latency_ms_max=300&faults=crash:7@10s&vs.interval_ms=1000&vs.ack_timeout_ms=500&vs.suspicion_ms=8000",
+        "nodes=100&protocol=swim&timing=timed&max_rounds=40&interval_ms=5000&ack_timeout_ms=3000&indirect_probes=3&lambda=4&suspicion_ms=60000&latency=lognormal&latency_ms_min=20&latency_ms_max=300&faults=crash:7@10s&vs.interval_ms=1000&vs.ack_timeout_ms=500&vs.suspicion_ms=8000&speed=10",
     ),
     // A user's graph (topology=edges): two cliques of 12 joined by one link, a
     // bottleneck of low conductance; edit the list under Network, paste another, or an address.
@@ -1575,6 +1575,12 @@ mod tests {
             let p = Playground::from_fragment(frag);
             assert!(p.errors.is_empty(), "{label}: {:?}", p.errors);
             assert_eq!(p.compare.is_some(), frag.contains("vs."), "{label}");
+            let (options, errors) = super::super::page::PageOptions::from_fragment(frag);
+            assert!(errors.is_empty(), "{label}: {errors:?}");
+            // A WAN's minute-long suspicion plays at 10×, or it looks idle.
+            if frag.contains("suspicion_ms=60000") {
+                assert_eq!(options.speed, Some(Speed::Times(10.0)), "{label}");
+            }
         }
     }
 

@@ -49,7 +49,12 @@ impl Settings {
                 Effect::Render
             }
             SettingsMsg::Preset(i) => {
-                model.reopen(PRESETS.get(i).map_or("", |p| p.1));
+                let fragment = PRESETS.get(i).map_or("", |p| p.1);
+                model.reopen(fragment);
+                // A preset that is slow to watch at 1× (a WAN's minute-long suspicion) says how fast to play it.
+                if let Some(speed) = super::page::PageOptions::from_fragment(fragment).0.speed {
+                    model.speed = speed;
+                }
                 Effect::Record
             }
         }

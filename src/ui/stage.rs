@@ -8,11 +8,14 @@ use yew::prelude::*;
 
 use super::effect::{canvas_point, filter, window, Effect};
 use super::field::input_value;
-use super::graph::{context, css, fit, Graph, Layout, FORCE_MAX, PALETTE};
+use super::graph::{context, css, fit, Graph, Layout, PALETTE};
 use super::inspector::{Inspector, InspectorAction};
 use super::model::Playground;
 use crate::protocol::NodeState;
 use crate::scenario::{ProtocolKind, Scenario};
+
+/// Most nodes whose topology links are gathered each frame to be drawn.
+const LINK_NODES_MAX: usize = 5000;
 
 pub enum GraphMsg {
     /// A click: select (inspect), or with shift / alt crash or restart.
@@ -227,15 +230,25 @@ impl Stage {
     pub fn draw(&mut self, model: &Playground, dark: bool) {
         if let Some(c) = self.canvas() {
             fit(&c);
-            if self.layout == Layout::Force && model.states.len() <= FORCE_MAX {
-                let mut links = Vec::new();
-                for n in 0..model.states.len() as u32 {
-                    links.extend(model.sim().view_of(n).into_iter().map(|p| (n, p)));
+            self.graph.set_shape(&model.scenario);
+            // The views (partial) or the topology's links: what the force layout
+            // pulls along, and for a topology, drawn under the messages.
+            let n = model.states.len();
+            let topology = model.scenario.topology != crate::scenario::Topology::Full;
+            let mut links = Vec::new();
+            if self.graph.follows_links(n) || (topology && n <= LINK_NODES_MAX) {
+                for a in 0..n as u32 {
+                    links.extend(model.sim().view_of(a).into_iter().map(|b| (a, b)));
                 }
-                self.graph.relax(&links);
+            }
+            self.graph.relax(&links);
+            if topology {
+                links.retain(|&(a, b)| a < b);
+                self.graph.set_links(links);
+            } else {
+                self.graph.set_links(Vec::new());
             }
             let window_us = u64::from(model.current().interval_ms) * 1000;
-            self.graph.set_shape(&model.scenario);
             self.graph.draw(&c, &model.states, &model.edges, model.sim().now_us(), window_us, model.selected, dark);
             // The rectangle being dragged to cut a partition.
             if let (true, Some(d), Some(g)) = (self.cut_mode, self.drag, context(&c)) {
@@ -402,7 +415,7 @@ impl Stage {
             <>
                 <label>{ "Layout " }
                     <select data-testid="layout" onchange={on_layout} aria-label="Layout"
-                        title="How nodes are placed; force pulls each node towards the peers in its partial view (view=partial, up to 1500 nodes)">
+                        title="How nodes are placed. Automatic follows the cluster: regions as groups, a ring as a circle, a torus as its grid, another graph by its links. Force pulls each node towards its peers: its partial view (view=partial) or its topology's neighbours, up to 1500 nodes">
                         { for Layout::ALL.iter().map(|(l, w, label)| html! { <option value={*w} selected={*l == self.layout}>{ *label }</option> }) }
                     </select>
                 </label>

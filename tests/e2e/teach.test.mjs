@@ -82,7 +82,7 @@ test('lesson navigation, scenario loading and saved progress', async () => {
   assert.equal(await page.inputValue('[data-testid=param-nodes]'), '1000');
   // The views to watch are named and outlined.
   assert.match(await page.textContent('[data-testid=lesson-look]'), /the graph.*the coverage chart/);
-  assert.match(await page.getAttribute('main', 'class'), /look-graph look-coverage/);
+  assert.match(await page.getAttribute('.app-main', 'class'), /look-graph look-coverage/);
   const outline = await page.$eval('[data-testid=chart-coverage]', (c) => getComputedStyle(c).outlineStyle);
   assert.equal(outline, 'solid');
   assert.equal(await answer(page, '40'), false, 'push does not take 40 rounds');
