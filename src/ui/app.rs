@@ -453,7 +453,12 @@ impl Component for App {
         let settings = link.callback(Msg::Settings);
         let run = link.callback(Msg::Run);
         let lesson = link.callback(Msg::Lesson);
-        let errors = &m.errors;
+        // An embed says a refused control's value under the control itself; its
+        // small frame keeps the banner for the rest (a bad link, a bad scenario).
+        let at_field = |e: &String| {
+            self.embed && m.drafts.iter().any(|(k, d)| &d.why == e && self.strip.iter().any(|p| p.key == k.as_str()))
+        };
+        let errors: Vec<&String> = m.errors.iter().filter(|e| !at_field(e)).collect();
         // Beside the graph: the chart a lesson's step names, else coverage.
         let beside = Some(self.lessons.named_chart()).filter(|p| p.shown(m)).unwrap_or(Picture::Coverage);
         html! {
@@ -484,7 +489,7 @@ impl Component for App {
                         // An iframe is a document of its own: its heading says what it shows.
                         <h1 class="visually-hidden">{ format!("Gossip Lab: {}", m.scenario.to_fragment().trim_start_matches("v=1&")) }</h1>
                     }
-                    <section class="stage" aria-label="The cluster">
+                    <section class="stage" aria-label={(!self.mounted).then_some("The cluster")}>
                         { self.runbar.view_toolbar(m, self.embed, &run, if self.embed { html! {} } else { self.recorder.view(&link.callback(Msg::Record)) }) }
                         { view_stats(m) }
                         if !self.embed {

@@ -295,6 +295,20 @@ test('an embed fits a 640×480 frame', async () => {
   const graph = await page.locator('[data-testid=graph]').boundingBox();
   assert.ok(graph.width >= 300 && graph.height >= 200, `the graph is ${graph.width}×${graph.height}`);
   assert.ok(await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight + 1), 'the frame scrolls');
+  // A refused value is said under its control; the frame keeps its timeline and does not scroll.
+  await page.fill('[data-testid=param-fanout]', '500');
+  await page.press('[data-testid=param-fanout]', 'Enter');
+  assert.match(await page.textContent('[data-testid=error-fanout]'), /fanout.*1 to 64/);
+  assert.equal(await page.$('[data-testid=error]'), null, 'no banner over the graph for what the field says');
+  const t = await page.locator('[data-testid=timeline]').boundingBox();
+  assert.ok(t && t.y + t.height <= 480.5, `timeline at ${JSON.stringify(t)}`);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight + 1), 'the frame scrolls');
   assert.deepEqual(problems, []);
   await page.close();
+  // A bad link is still said, over the graph, in the frame.
+  const bad = await open(chrome.browser, `${srv.url}/#embed=1&nodes=0&controls=fanout`, { width: 640, height: 480 });
+  const banner = await bad.page.locator('[data-testid=error]').boundingBox();
+  assert.ok(banner && banner.y >= 0 && banner.y + banner.height <= 480.5, `banner at ${JSON.stringify(banner)}`);
+  assert.ok(await bad.page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight + 1), 'the frame scrolls');
+  await bad.page.close();
 });
