@@ -313,9 +313,19 @@ impl Graph {
             ctx.set_text_baseline("bottom");
             let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
             ctx.set_font(&format!("600 {}px system-ui, sans-serif", (12.0 * dpr).round()));
+            // A small graph has no room for every name: one that would run into a
+            // name already written is left out (the inspector still names a node's region).
+            let line = 13.0 * dpr;
+            let mut written: Vec<(f64, f64, f64, f64)> = Vec::new();
             for (name, x, y) in &self.labels {
                 let (x, y) = (*x, *y);
                 let (sx, sy) = (x * self.zoom + self.pan.0, y * self.zoom + self.pan.1);
+                let half = ctx.measure_text(name).map_or(30.0 * dpr, |m| m.width()) / 2.0 + 2.0 * dpr;
+                let rect = (sx - half, sy - line, sx + half, sy);
+                if written.iter().any(|r| rect.0 < r.2 && r.0 < rect.2 && rect.1 < r.3 && r.1 < rect.3) {
+                    continue;
+                }
+                written.push(rect);
                 let _ = ctx.fill_text(name, sx, sy);
             }
             let z = self.zoom;

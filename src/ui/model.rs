@@ -491,17 +491,23 @@ impl Playground {
         let Some(a) = &self.compare else { return Vec::new() };
         let (ma, mb) = (a.sim.figures(), self.sim.figures());
         let opt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.2}"));
-        let mut rows = vec![
-            ("coverage", format!("{:.1}%", ma.coverage * 100.0), format!("{:.1}%", mb.coverage * 100.0)),
-            ("residue", format!("{:.4}", ma.residue), format!("{:.4}", mb.residue)),
-            ("traffic (update msgs / node)", format!("{:.2}", ma.traffic), format!("{:.2}", mb.traffic)),
+        let mut rows =
+            vec![("coverage", format!("{:.1}%", ma.coverage * 100.0), format!("{:.1}%", mb.coverage * 100.0))];
+        // Residue and update traffic are a rumor's; membership's views have neither.
+        if !self.scenario.membership_like() {
+            rows.push(("residue", format!("{:.4}", ma.residue), format!("{:.4}", mb.residue)));
+            rows.push(("traffic (update msgs / node)", format!("{:.2}", ma.traffic), format!("{:.2}", mb.traffic)));
+        }
+        rows.extend([
             ("messages / node", format!("{:.2}", ma.msgs_per_node), format!("{:.2}", mb.msgs_per_node)),
             ("bytes / node", format!("{:.0}", ma.bytes_per_node), format!("{:.0}", mb.bytes_per_node)),
             ("t_avg (rounds)", opt(ma.t_avg), opt(mb.t_avg)),
             ("t_last (rounds)", opt(ma.t_last), opt(mb.t_last)),
             ("t100 (rounds)", opt(ma.t100), opt(mb.t100)),
             ("rounds run", ma.rounds.to_string(), mb.rounds.to_string()),
-        ];
+        ]);
+        // A figure neither run has (no update's delivery times in a membership run) says nothing.
+        rows.retain(|(_, a, b)| a != "–" || b != "–");
         // The figures the protocol (and an attack) declares, beside the common ones.
         let declared = crate::protocol::figures(self.scenario.protocol)
             .iter()
@@ -1557,6 +1563,7 @@ mod tests {
         let (a, b) = (q.compare.as_ref().unwrap().sim.metrics(), q.sim.metrics());
         assert_eq!(a.trace_hash, gossip_a_alone(&q.compare.as_ref().unwrap().scenario));
         assert!(a.coverage == 1.0 && b.coverage == 1.0);
+        // A rumor run: every common figure, its delivery times too.
         assert_eq!(q.compare_rows().len(), 9);
         q.set_param("seed", "77").unwrap();
         assert_eq!(q.compare.as_ref().unwrap().scenario.seed, 77);
