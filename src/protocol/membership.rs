@@ -155,6 +155,14 @@ fn narrow(v: u64) -> u32 {
 
 /// Bytes of a signature on the wire with `verify=signatures` (ed25519's size).
 const SIGNATURE: u32 = 64;
+
+/// The most endpoints whose new heartbeat one message can carry (a delta of one
+/// heartbeat each, in the MTU). Past a few times this many nodes, heartbeats go
+/// stale between exchanges and the detector marks live nodes dead.
+pub fn heartbeats_per_message(s: &Scenario) -> u32 {
+    let sig = if s.verify == Verify::Signatures { SIGNATURE } else { 0 };
+    s.mtu_bytes.saturating_sub(IP_UDP_HEADER + HEADER + 4) / (DELTA_HEADER + ENTRY + HEARTBEAT_VALUE + sig)
+}
 /// How far a forged version jumps ahead of the owner's.
 const FORGE_JUMP: u64 = 1000;
 
@@ -1323,5 +1331,37 @@ impl Protocol for Membership {
 
     fn done(&self, _live: u64) -> bool {
         false // membership runs until max_rounds or max_time_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `heartbeats_per_message` is what `bound` fits: that many one-heartbeat
+    /// deltas fill a message's room, one more does not.
+    #[test]
+    fn heartbeats_per_message_is_what_fits() {
+        for (mtu, verify) in
+            [(1400, Verify::None), (300, Verify::None), (1400, Verify::Signatures), (65535, Verify::None)]
+        {
+            let mut s = Scenario {
+                protocol: crate::scenario::ProtocolKind::Membership,
+                mtu_bytes: mtu,
+                verify,
+                ..Scenario::default()
+            };
+            s.nodes = 50;
+            let m = Membership::new(&s);
+            let one = m.delta_bytes(&Delta { endpoint: 1, generation: 1, changes: vec![(HEARTBEAT, 5, 5, 0)] });
+            let k = heartbeats_per_message(&s);
+            assert!(
+                k * one <= m.room(0) && (k + 1) * one > m.room(0),
+                "mtu {mtu}: {k} of {one} bytes in {}",
+                m.room(0)
+            );
+        }
+        let s = Scenario { mtu_bytes: 1400, ..Scenario::default() };
+        assert_eq!(heartbeats_per_message(&s), 48);
     }
 }

@@ -492,6 +492,7 @@ impl Component for App {
                     <section class="stage" aria-label={(!self.mounted).then_some("The cluster")}>
                         { self.runbar.view_toolbar(m, self.embed, &run, if self.embed { html! {} } else { self.recorder.view(&link.callback(Msg::Record)) }) }
                         { view_stats(m) }
+                        { self.settings.view_scale_hint(m, &settings) }
                         if !self.embed {
                             <div class="viewbar" role="toolbar" aria-label="View">
                                 { self.stage.view_tools(&graph) }

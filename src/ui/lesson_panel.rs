@@ -557,6 +557,18 @@ impl Lessons {
 
     fn view_check(&self, cb: &Callback<LessonMsg>, c: &Classroom, check: &crate::lessons::Check) -> Html {
         let on_answer = cb.reform(|e: Event| LessonMsg::Answer(input_value(&e)));
+        // Enter in the answer runs the check, as the button beside it does.
+        let on_enter = {
+            let cb = cb.clone();
+            Callback::from(move |e: KeyboardEvent| {
+                if e.key() == "Enter" {
+                    let value =
+                        e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).map(|i| i.value());
+                    cb.emit(LessonMsg::Answer(value.unwrap_or_default()));
+                    cb.emit(LessonMsg::Check);
+                }
+            })
+        };
         let running = c.running();
         let input = match &check.kind {
             CheckKind::Choice { options, .. } => html! {
@@ -573,12 +585,12 @@ impl Lessons {
             },
             CheckKind::Estimate { .. } => html! {
                 <input type="text" inputmode="decimal" data-testid="lesson-answer" aria-label="Your answer" placeholder="a number"
-                    value={c.answer.clone()} onchange={on_answer} />
+                    value={c.answer.clone()} onchange={on_answer} onkeydown={on_enter} />
             },
             CheckKind::Find { param, .. } => html! {
                 <label>{ format!("{param} = ") }
                     <input type="text" inputmode="decimal" data-testid="lesson-answer" aria-label={format!("Your value of {param}")}
-                        value={c.answer.clone()} onchange={on_answer} />
+                        value={c.answer.clone()} onchange={on_answer} onkeydown={on_enter} />
                 </label>
             },
         };

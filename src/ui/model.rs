@@ -495,7 +495,9 @@ impl Playground {
             vec![("coverage", format!("{:.1}%", ma.coverage * 100.0), format!("{:.1}%", mb.coverage * 100.0))];
         // Residue and update traffic are a rumor's; membership's views have neither.
         if !self.scenario.membership_like() {
-            rows.push(("residue", format!("{:.4}", ma.residue), format!("{:.4}", mb.residue)));
+            // The residue is what a run leaves uninformed: known at its end.
+            let residue = |r: f64, done: bool| if done { format!("{r:.4}") } else { "–".to_string() };
+            rows.push(("residue", residue(ma.residue, a.sim.finished()), residue(mb.residue, self.sim.finished())));
             rows.push(("traffic (update msgs / node)", format!("{:.2}", ma.traffic), format!("{:.2}", mb.traffic)));
         }
         rows.extend([

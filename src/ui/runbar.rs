@@ -154,7 +154,9 @@ pub fn view_stats(model: &Playground) -> Html {
     // A comparison: both variants' share, and the figures after it are B's.
     let a_coverage = m.compare.as_ref().map(|a| a.sim().series().points.last().map_or(0.0, |p| p.coverage) * 100.0);
     html! {
-        <div class="stats" aria-live="polite">
+        // Not a live region: its figures change every frame while a run plays. The
+        // run's state (running, paused, finished) is announced on its own.
+        <div class="stats">
             if let Some(a) = a_coverage {
                 <span class="stat big" tabindex="0" title={format!("{covered_about} B is the variant with the settings on the right; A is pinned.")}>
                     <span class="who b">{ "B " }</span><b data-testid="coverage">{ format!("{coverage:.1}%") }</b>
@@ -175,7 +177,7 @@ pub fn view_stats(model: &Playground) -> Html {
             { for protocol_figures(model).into_iter().map(|f| html! {
                 <span class="stat" data-testid={f.id} title={f.about} tabindex="0"><b>{ f.value }</b>{ format!(" {}", f.label) }</span>
             }) }
-            <span class="stat" data-testid="run-state">{ state }</span>
+            <span class="stat" data-testid="run-state" role="status">{ state }</span>
         </div>
     }
 }

@@ -60,6 +60,33 @@ impl Settings {
         }
     }
 
+    /// Heartbeat membership past the size its messages carry: live nodes are
+    /// being marked dead by the thousand. Say why, where the count is, and offer
+    /// the way out (whole states in one message, as Cassandra's TCP gossip sends).
+    pub fn view_scale_hint(&self, model: &Playground, cb: &Callback<SettingsMsg>) -> Html {
+        let s = &model.scenario;
+        if !s.gossips_membership() {
+            return html! {};
+        }
+        let per_message = crate::protocol::membership::heartbeats_per_message(s);
+        let false_positives = model.sim().figures().extra.get("false_positives").copied().flatten().unwrap_or(0.0);
+        if per_message >= s.nodes || false_positives <= f64::from(s.nodes) {
+            return html! {};
+        }
+        const WHOLE: &str = "65535";
+        html! {
+            <p class="scale-hint" data-testid="scale-hint" role="note">
+                { format!(
+                    "Live nodes are being marked dead: a {}-byte message carries the heartbeats of at most {per_message} of {} nodes, so most go stale between exchanges. ",
+                    s.mtu_bytes, s.nodes
+                ) }
+                <button data-testid="scale-hint-fix" onclick={cb.reform(|_| SettingsMsg::Field(FieldEvent::Commit("mtu_bytes", WHOLE.into())))}
+                    title="mtu_bytes=65535: each exchange may carry every newer heartbeat (a TCP stream's worth); the run starts again">
+                    { "Send whole states (mtu_bytes=65535)" }</button>
+            </p>
+        }
+    }
+
     /// One setting's field, showing what is typed, a refused value, or the value in force.
     pub fn view_param(&self, model: &Playground, p: &'static ParamSpec, cb: &Callback<SettingsMsg>) -> Html {
         let key = p.key;
@@ -72,8 +99,15 @@ impl Settings {
         // Part-way through a run, say what a change will do: go on, or start again.
         let tune = TUNE.contains(&key);
         let effect = (model.part_way() && !tune).then_some(p.live);
+        // The refused value stays in the field to fix; meanwhile the run goes on with the one in force.
+        let error = draft.map(|d| {
+            let kept = shown.get(key).unwrap_or_default();
+            let kept =
+                if kept.contains('\n') || kept.len() > 24 { String::new() } else { format!(" The run keeps {kept}.") };
+            format!("{}.{kept}", d.why.trim_end_matches('.'))
+        });
         html! {
-            <ParamField spec={p} value={value} error={draft.map(|d| d.why.clone())} effect={effect}
+            <ParamField spec={p} value={value} error={error} effect={effect}
                 help={!tune && !self.compact} on_event={cb.reform(SettingsMsg::Field)} />
         }
     }

@@ -121,7 +121,7 @@ test('controls change the run and explain bad values', async () => {
   assert.equal(await page.getAttribute('[data-testid=param-fanout]', 'aria-invalid'), 'true');
   // And beside the field, where the eye is (the banner may be scrolled away), linked for a screen reader.
   assert.equal(await page.getAttribute('[data-testid=param-fanout]', 'aria-describedby'), 'e-fanout');
-  assert.match(await page.textContent('#e-fanout'), /fanout.*1 to 64/);
+  assert.match(await page.textContent('#e-fanout'), /fanout.*1 to 64\. The run keeps 2\./);
   await page.fill('[data-testid=param-nodes]', '5000000');
   await page.press('[data-testid=param-nodes]', 'Enter');
   assert.match(await page.textContent('[data-testid=error]'), /nodes.*100000/);
@@ -382,6 +382,25 @@ test('aggregation, broadcast and election play with their own charts', async () 
 
 // An attack from the presets: without signatures the invented rumor pollutes honest
 // nodes; with them (variant B) none is polluted and forgeries are counted as rejected.
+// Heartbeat membership past what a message carries: live nodes are marked dead
+// by the hundred; the page says why beside the figures and offers whole states,
+// after which the run starts again and the detector holds.
+test('membership past its message size says why live nodes die', async () => {
+  const { page, problems } = await open(chrome.browser, `${srv.url}/#protocol=membership&nodes=400&mtu_bytes=300&timing=timed&max_rounds=20&speed=max`);
+  assert.equal(await page.$('[data-testid=scale-hint]'), null, 'no hint before anything happened');
+  await page.click('[data-testid=play]');
+  await page.waitForSelector('[data-testid=scale-hint]', { timeout: 30000 });
+  assert.match(await page.textContent('[data-testid=scale-hint]'), /300-byte message carries the heartbeats of at most 8 of 400 nodes/);
+  await page.click('[data-testid=scale-hint-fix]');
+  await page.waitForFunction(() => /mtu_bytes=65535/.test(location.hash));
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]').textContent === 'finished', null, { timeout: 30000 });
+  assert.equal(await page.$('[data-testid=scale-hint]'), null, 'the hint stays once whole states are sent');
+  assert.ok(parseFloat(await page.textContent('[data-testid=false-positives]')) < 10);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('signatures stop an invented rumor', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#nodes=1000&fanout=1&malicious=0.05&attack=fake-rumor&verify=signatures&vs.verify=none&speed=max`);
   await page.click('[data-testid=play]');
