@@ -492,6 +492,16 @@ pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok().flatten()?.dyn_into::<CanvasRenderingContext2d>().ok()
 }
 
+/// How much larger than 16 px the page's type is (presenter mode sets 20 px):
+/// charts scale their text and margins by it, so a projector's labels grow too.
+pub fn text_scale() -> f64 {
+    let root = web_sys::window().and_then(|w| {
+        let el = w.document()?.document_element()?;
+        w.get_computed_style(&el).ok().flatten()?.get_property_value("font-size").ok()
+    });
+    root.and_then(|px| px.trim_end_matches("px").parse::<f64>().ok()).map_or(1.0, |px| (px / 16.0).clamp(0.75, 2.0))
+}
+
 /// Match the canvas's pixel size to its CSS size times the device pixel ratio.
 /// Returns the ratio, so drawing code can scale its text.
 pub fn fit(canvas: &HtmlCanvasElement) -> f64 {

@@ -510,6 +510,11 @@ impl Lessons {
         let n = c.lesson.steps.len();
         let (done, all) = c.score();
         let here = c.step;
+        // A built-in lesson's successor in the list, for its last step.
+        let next_lesson = (c.source == Source::BuiltIn)
+            .then(|| Lesson::all().iter().position(|l| l.id == c.lesson.id))
+            .flatten()
+            .and_then(|i| Lesson::all().get(i + 1).map(|l| (i + 1, l)));
         html! {
             <section class="lesson" data-testid="lesson" aria-label="Lesson">
                 <div class="lesson-head">
@@ -543,7 +548,15 @@ impl Lessons {
                     <button data-testid="present" aria-pressed={self.presenting.to_string()} onclick={cb.reform(|_| LessonMsg::Present)}
                         title="Full screen and large type, the graph, the chart and this step; Page Down / Page Up (a clicker), n / p, Home / End move between steps; Escape leaves">
                         { if self.presenting { "Exit (Esc)" } else { "Present" } }</button>
-                    <button data-testid="lesson-next" class="primary" disabled={here + 1 >= n} title="Page Down, n" onclick={cb.reform(|_| LessonMsg::Move(StepMove::Next))}>{ "Next →" }</button>
+                    if here + 1 < n {
+                        <button data-testid="lesson-next" class="primary" title="Page Down, n" onclick={cb.reform(|_| LessonMsg::Move(StepMove::Next))}>{ "Next →" }</button>
+                    } else if let Some((i, next)) = next_lesson {
+                        // The last step leads on to the next lesson, as a course does.
+                        <button data-testid="lesson-next-lesson" class="primary" title={format!("Open the next lesson: {}", next.title)}
+                            onclick={cb.reform(move |_| LessonMsg::Open(i))}>{ "Next lesson →" }</button>
+                    } else {
+                        <button data-testid="lesson-next" class="primary" disabled=true title="The last step of the last lesson">{ "Next →" }</button>
+                    }
                     if self.presenting {
                         <p class="lesson-keys" data-testid="lesson-keys">
                             <kbd>{ "PgDn" }</kbd>{ " / " }<kbd>{ "n" }</kbd>{ " next · " }<kbd>{ "PgUp" }</kbd>{ " / " }<kbd>{ "p" }</kbd>{ " back · " }

@@ -48,7 +48,9 @@ impl Plots {
 
     /// Draw every chart on the page as the model has it now.
     pub fn draw(&self, model: &Playground, dark: bool) {
-        let fit = |r: &NodeRef| r.cast::<HtmlCanvasElement>().map(|c| (super::graph::fit(&c), c));
+        // Canvas pixels per CSS pixel, times the page's type scale (larger when presenting).
+        let scale = super::graph::text_scale();
+        let fit = |r: &NodeRef| r.cast::<HtmlCanvasElement>().map(|c| (super::graph::fit(&c) * scale, c));
         if let Some((dpr, c)) = fit(&self.coverage) {
             let other = model.compare.as_ref().map(|a| Other { series: a.sim().series(), theory: &a.theory });
             let series = model.sim().series();

@@ -136,7 +136,10 @@ impl Share {
             }
             ShareMsg::Snippet => {
                 if self.snippet.take().is_none() {
-                    self.snippet = Some(snippet(model));
+                    // Copied at once, as the share link is; the text stays shown to read or copy again.
+                    let code = snippet(model);
+                    let _ = window().navigator().clipboard().write_text(&code);
+                    self.snippet = Some(code);
                 }
             }
             ShareMsg::Export(what) => {
@@ -200,7 +203,7 @@ impl Share {
                 }
                 if let Some(code) = &self.snippet {
                     <div class="note" data-testid="embed-note">
-                        { "Paste into a page: " }
+                        { "Copied; paste it into a page: " }
                         <textarea readonly=true rows="3" data-testid="embed-snippet" aria-label="Embed snippet" value={code.clone()} />
                         <a href="embed.html" target="_blank" rel="noopener">{ "more ways to embed" }</a>
                         { close }

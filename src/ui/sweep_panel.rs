@@ -150,7 +150,7 @@ impl SweepPanel {
         }
         self.drawn = true;
         if let (Some(s), Some(c)) = (&self.sweep, self.canvas.cast::<HtmlCanvasElement>()) {
-            let dpr = fit(&c);
+            let dpr = fit(&c) * super::graph::text_scale();
             let (xs, numeric) = s.xs();
             let a = s.summaries_a();
             draw_sweep(&c, dpr, &s.key, s.metric(), &s.values, &xs, numeric, &s.summaries(), a.as_deref(), dark);

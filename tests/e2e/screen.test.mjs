@@ -242,7 +242,7 @@ test('a lesson presents on a projector', async () => {
 test('a lesson at 150% zoom keeps its text, graph and chart in view', async () => {
   const { page, problems } = await open(chrome.browser, `${srv.url}/#lesson=state&step=3`, { width: 853, height: 480 });
   await page.waitForSelector('[data-testid=lesson-step-title]');
-  for (const sel of ['[data-testid=lesson-step-title]', '[data-testid=graph]', '[data-testid=chart-protocol]', '[data-testid=lesson-next]']) {
+  for (const sel of ['[data-testid=lesson-step-title]', '[data-testid=graph]', '[data-testid=chart-protocol]', '[data-testid=lesson-next-lesson]']) {
     const b = await page.locator(sel).first().boundingBox();
     assert.ok(b && b.y >= 0 && b.y + b.height <= 480.5 && b.x + b.width <= 853.5, `${sel} at ${JSON.stringify(b)}`);
   }
@@ -250,6 +250,10 @@ test('a lesson at 150% zoom keeps its text, graph and chart in view', async () =
   assert.ok(graph.height >= 100, `the graph is ${graph.height} px tall`);
   const body = await page.$eval('.lesson', (e) => [getComputedStyle(e).overflowY, e.scrollHeight > e.clientHeight]);
   assert.deepEqual(body, ['auto', true], 'the step text scrolls on its own');
+  // The last step leads on to the next lesson.
+  await page.click('[data-testid=lesson-next-lesson]');
+  await page.waitForFunction(() => /lesson=partitions/.test(location.hash));
+  assert.match(await page.textContent('[data-testid=lesson-progress]'), /^step 1 of /);
   assert.deepEqual(problems, []);
   await page.close();
 });
