@@ -408,6 +408,11 @@ impl FigureSpec {
         FigureSpec { key, label, about, shown, theory: None }
     }
 
+    /// The same figure, said as a protocol where it means more needs it said.
+    pub const fn described(self, about: &'static str) -> Self {
+        FigureSpec { about, ..self }
+    }
+
     /// The value in a run's metrics (None: not measured in this run).
     pub fn value(&self, m: &RunMetrics) -> Option<f64> {
         m.extra.get(self.key).copied().flatten()

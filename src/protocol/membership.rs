@@ -41,11 +41,8 @@ use crate::sim::rng;
 pub const FIGURES: &[crate::metrics::FigureSpec] = &[
     crate::protocol::DETECT_FIRST,
     crate::protocol::DETECT_ALL,
-    // As `protocol::FALSE_POSITIVES`, with what makes them soar here.
-    crate::metrics::FigureSpec::new(
-        "false_positives",
-        "false positives",
-        crate::metrics::Shown::CountOrZero,
+    // With what makes them soar here.
+    crate::protocol::FALSE_POSITIVES.described(
         "Times a live node was marked dead by an observer. Past a few hundred nodes, deltas cut to the MTU leave \
          heartbeats stale for intervals and the count soars: a larger mtu_bytes (a TCP stream, as Cassandra \
          gossips) brings it back down.",
@@ -163,6 +160,7 @@ pub fn heartbeats_per_message(s: &Scenario) -> u32 {
     let sig = if s.verify == Verify::Signatures { SIGNATURE } else { 0 };
     s.mtu_bytes.saturating_sub(IP_UDP_HEADER + HEADER + 4) / (DELTA_HEADER + ENTRY + HEARTBEAT_VALUE + sig)
 }
+
 /// How far a forged version jumps ahead of the owner's.
 const FORGE_JUMP: u64 = 1000;
 
@@ -901,10 +899,14 @@ impl Membership {
     /// The signature sent with a change of p's state held: the owner's, or for a
     /// forged change one that does not verify (0 when nobody can forge one).
     fn tag(&self, p: NodeId, generation: u32, key: u16, version: u64, value: u64, forged: bool) -> u64 {
-        match (self.signed, forged) {
-            (false, _) => 0,
-            (true, false) => self.sign(p, p, generation, key, version, value),
-            (true, true) => !self.sign(p, p, generation, key, version, value),
+        if !self.signed {
+            return 0;
+        }
+        let owners = self.sign(p, p, generation, key, version, value);
+        if forged {
+            !owners
+        } else {
+            owners
         }
     }
 

@@ -45,24 +45,24 @@ impl<V: Copy + PartialEq> SharedTable<V> {
 
     /// `observers` rows of `subjects` entries, every entry `fill`.
     pub fn with_shape(observers: usize, subjects: usize, fill: V) -> Self {
-        SharedTable {
-            base: vec![fill; subjects],
-            rows: vec![Row::Sparse(Vec::new()); observers],
-            differ: vec![0; subjects],
-            row_differs: vec![0; observers],
-            tries: vec![0; subjects],
-        }
+        Self::around(vec![fill; subjects], observers)
     }
 
     /// `base[p]` for subject p, held by every observer.
     pub fn from_base(base: Vec<V>) -> Self {
         let n = base.len();
+        Self::around(base, n)
+    }
+
+    /// `observers` rows that all hold `base`.
+    fn around(base: Vec<V>, observers: usize) -> Self {
+        let subjects = base.len();
         SharedTable {
             base,
-            rows: vec![Row::Sparse(Vec::new()); n],
-            differ: vec![0; n],
-            row_differs: vec![0; n],
-            tries: vec![0; n],
+            rows: vec![Row::Sparse(Vec::new()); observers],
+            differ: vec![0; subjects],
+            row_differs: vec![0; observers],
+            tries: vec![0; subjects],
         }
     }
 

@@ -459,6 +459,10 @@ impl Component for App {
             self.embed && m.drafts.iter().any(|(k, d)| &d.why == e && self.strip.iter().any(|p| p.key == k.as_str()))
         };
         let errors: Vec<&String> = m.errors.iter().filter(|e| !at_field(e)).collect();
+        let figures = super::runbar::figures_now(m);
+        // What a playground in another page (a region of it) or in a frame (a document) is called.
+        let name = (self.mounted || self.framed)
+            .then(|| format!("Gossip Lab: {}", m.scenario.to_fragment().trim_start_matches("v=1&")));
         // Beside the graph: the chart a lesson's step names, else coverage.
         let beside = Some(self.lessons.named_chart()).filter(|p| p.shown(m)).unwrap_or(Picture::Coverage);
         html! {
@@ -484,15 +488,15 @@ impl Component for App {
                 // and may hold several playgrounds).
                 <@{if self.mounted { "div" } else { "main" }} class={classes!("app-main", self.lessons.look_classes())}
                     role={self.mounted.then_some("region")}
-                    aria-label={self.mounted.then(|| format!("Gossip Lab: {}", m.scenario.to_fragment().trim_start_matches("v=1&")))}>
-                    if self.framed {
+                    aria-label={name.clone().filter(|_| self.mounted)}>
+                    if let (true, Some(name)) = (self.framed, &name) {
                         // An iframe is a document of its own: its heading says what it shows.
-                        <h1 class="visually-hidden">{ format!("Gossip Lab: {}", m.scenario.to_fragment().trim_start_matches("v=1&")) }</h1>
+                        <h1 class="visually-hidden">{ name.clone() }</h1>
                     }
                     <section class="stage" aria-label={(!self.mounted).then_some("The cluster")}>
                         { self.runbar.view_toolbar(m, self.embed, &run, if self.embed { html! {} } else { self.recorder.view(&link.callback(Msg::Record)) }) }
-                        { view_stats(m) }
-                        { self.settings.view_scale_hint(m, &settings) }
+                        { view_stats(m, figures.as_ref()) }
+                        { self.settings.view_scale_hint(m, figures.as_ref(), &settings) }
                         if !self.embed {
                             <div class="viewbar" role="toolbar" aria-label="View">
                                 { self.stage.view_tools(&graph) }

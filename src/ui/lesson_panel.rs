@@ -83,6 +83,8 @@ pub struct Lessons {
 }
 
 const STEP_TITLE: &str = "[data-testid=lesson-step-title]";
+/// The header's Lessons button (`app`), which opens the list.
+const LESSONS_BUTTON: &str = "[data-testid=lessons]";
 
 impl Lessons {
     /// `mounted`: a playground in another page keeps no progress.
@@ -272,7 +274,7 @@ impl Lessons {
     pub fn close_picker(&mut self) -> bool {
         let was = std::mem::take(&mut self.picker);
         if was {
-            self.focus = Some("[data-testid=lessons]");
+            self.focus = Some(LESSONS_BUTTON);
         }
         was
     }
@@ -306,7 +308,7 @@ impl Lessons {
             }
             LessonMsg::Close => {
                 self.classroom = None;
-                self.focus = Some("[data-testid=lessons]");
+                self.focus = Some(LESSONS_BUTTON);
                 return Effect::Record;
             }
             LessonMsg::Move(m) => {

@@ -8,6 +8,7 @@ use super::effect::{filter, now_ms, window, Effect};
 use super::field::input_value;
 use super::model::{Playground, Speed};
 use super::timeline::{format_ms, Timeline};
+use crate::metrics::RunMetrics;
 use crate::scenario::{ProtocolKind, Timing};
 
 pub enum RunMsg {
@@ -136,7 +137,7 @@ fn hand_focus(from: &NodeRef, to: &NodeRef) {
 
 /// The headline figures: coverage, rounds, virtual time, messages, live nodes,
 /// and the protocol's own, each with what it means on hover and focus.
-pub fn view_stats(model: &Playground) -> Html {
+pub fn view_stats(model: &Playground, figures: Option<&RunMetrics>) -> Html {
     let m = model;
     let pts = m.sim().series().points.last().copied();
     let coverage = m.coverage() * 100.0;
@@ -174,7 +175,7 @@ pub fn view_stats(model: &Playground) -> Html {
                     <b>{ format!("{mean:.1} ± {std:.1}") }</b>{ " in-degree" }
                 </span>
             }
-            { for protocol_figures(model).into_iter().map(|f| html! {
+            { for protocol_figures(model, figures).into_iter().map(|f| html! {
                 <span class="stat" data-testid={f.id} title={f.about} tabindex="0"><b>{ f.value }</b>{ format!(" {}", f.label) }</span>
             }) }
             <span class="stat" data-testid="run-state" role="status">{ state }</span>
@@ -192,7 +193,7 @@ struct Figure {
 }
 
 /// A rumor's residue and traffic, as Demers et al. report them ("–" until the end).
-fn rumor_figures(finished: Option<&crate::metrics::RunMetrics>) -> [Figure; 2] {
+fn rumor_figures(finished: Option<&RunMetrics>) -> [Figure; 2] {
     let (residue, traffic) =
         finished.map_or(("–".into(), "–".into()), |m| (format!("{:.4}", m.residue), format!("{:.2}", m.traffic)));
     [
@@ -211,28 +212,37 @@ fn rumor_figures(finished: Option<&crate::metrics::RunMetrics>) -> [Figure; 2] {
     ]
 }
 
+/// The run's figures as the figures line shows them now, taken once per render
+/// for the line and what reads it beside (None: a plain rumor still running,
+/// whose line needs none).
+pub fn figures_now(model: &Playground) -> Option<RunMetrics> {
+    let sc = &model.scenario;
+    let plain = matches!(sc.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
+    let quiet = plain && sc.malicious_count() == 0 && sc.uplink_bytes_per_s == 0.0 && !model.sim().finished();
+    (!quiet).then(|| model.sim().figures())
+}
+
 /// Figures of the protocol beyond coverage, each with what it means.
-fn protocol_figures(model: &Playground) -> Vec<Figure> {
+fn protocol_figures(model: &Playground, figures: Option<&RunMetrics>) -> Vec<Figure> {
     let sc = &model.scenario;
     let plain = matches!(sc.protocol, ProtocolKind::Rumor | ProtocolKind::AntiEntropy);
     let finished = model.sim().finished();
     // A rumor's residue and traffic are shown from the start ("–" until the end),
     // so the line never grows when a run finishes and nothing below it moves.
-    if plain && sc.malicious_count() == 0 && sc.uplink_bytes_per_s == 0.0 && !finished {
+    let Some(m) = figures else {
         return rumor_figures(None).into();
-    }
-    let m = model.sim().figures();
+    };
     // The figures each protocol (and an attack) declares, with its words.
     let attack = if sc.malicious_count() > 0 { crate::protocol::ATTACK_FIGURES } else { &[] };
     let mut out: Vec<Figure> = attack
         .iter()
         .chain(crate::protocol::UPLINK_FIGURES)
-        .filter(|f| f.value(&m).is_some())
+        .filter(|f| f.value(m).is_some())
         .chain(crate::protocol::figures(sc.protocol))
-        .map(|f| Figure { label: f.label, value: f.text(&m), id: f.id(), about: f.about })
+        .map(|f| Figure { label: f.label, value: f.text(m), id: f.id(), about: f.about })
         .collect();
     if plain {
-        out.extend(rumor_figures(finished.then_some(&m)));
+        out.extend(rumor_figures(finished.then_some(m)));
     }
     out
 }

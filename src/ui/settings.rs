@@ -63,13 +63,19 @@ impl Settings {
     /// Heartbeat membership past the size its messages carry: live nodes are
     /// being marked dead by the thousand. Say why, where the count is, and offer
     /// the way out (whole states in one message, as Cassandra's TCP gossip sends).
-    pub fn view_scale_hint(&self, model: &Playground, cb: &Callback<SettingsMsg>) -> Html {
+    /// `figures`: the run's, as the figures line beside has them.
+    pub fn view_scale_hint(
+        &self,
+        model: &Playground,
+        figures: Option<&crate::metrics::RunMetrics>,
+        cb: &Callback<SettingsMsg>,
+    ) -> Html {
         let s = &model.scenario;
-        if !s.gossips_membership() {
+        let (Some(m), true) = (figures, s.gossips_membership()) else {
             return html! {};
-        }
+        };
         let per_message = crate::protocol::membership::heartbeats_per_message(s);
-        let false_positives = model.sim().figures().extra.get("false_positives").copied().flatten().unwrap_or(0.0);
+        let false_positives = m.extra.get("false_positives").copied().flatten().unwrap_or(0.0);
         if per_message >= s.nodes || false_positives <= f64::from(s.nodes) {
             return html! {};
         }

@@ -63,6 +63,10 @@ pub struct Stage {
     hover: Option<(u32, f64, f64)>,
     /// The key the inspector sets or deletes (membership).
     key_choice: u16,
+    /// The links the graph follows (views or the topology's), gathered once a
+    /// round of a run (model generation, round, and whether the layout follows
+    /// links), not every frame.
+    links: ((u64, u32, bool), Vec<(u32, u32)>),
 }
 
 impl Stage {
@@ -80,6 +84,7 @@ impl Stage {
             swallow_click: false,
             hover: None,
             key_choice: 0,
+            links: ((u64::MAX, 0, false), Vec::new()),
         }
     }
 
@@ -235,19 +240,20 @@ impl Stage {
             // pulls along, and for a topology, drawn under the messages.
             let n = model.states.len();
             let topology = model.scenario.topology != crate::scenario::Topology::Full;
-            let mut links = Vec::new();
-            if self.graph.follows_links(n) || (topology && n <= LINK_NODES_MAX) {
-                for a in 0..n as u32 {
-                    links.extend(model.sim().view_of(a).into_iter().map(|b| (a, b)));
+            let follows = self.graph.follows_links(n);
+            let at = (model.generation, model.sim().round(), follows);
+            if self.links.0 != at {
+                let mut links = Vec::new();
+                if follows || (topology && n <= LINK_NODES_MAX) {
+                    for a in 0..n as u32 {
+                        links.extend(model.sim().view_of(a).into_iter().map(|b| (a, b)));
+                    }
                 }
+                let drawn = if topology { links.iter().copied().filter(|&(a, b)| a < b).collect() } else { Vec::new() };
+                self.graph.set_links(drawn);
+                self.links = (at, links);
             }
-            self.graph.relax(&links);
-            if topology {
-                links.retain(|&(a, b)| a < b);
-                self.graph.set_links(links);
-            } else {
-                self.graph.set_links(Vec::new());
-            }
+            self.graph.relax(&self.links.1);
             let window_us = u64::from(model.current().interval_ms) * 1000;
             self.graph.draw(&c, &model.states, &model.edges, model.sim().now_us(), window_us, model.selected, dark);
             // The rectangle being dragged to cut a partition.
